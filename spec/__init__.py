@@ -1,0 +1,1 @@
+"""WHAT must hold: one LayerSpec per layer, strategies, tolerances, chapter claims."""
