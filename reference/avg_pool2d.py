@@ -8,7 +8,6 @@ the padded extent (count_include_pad), or the real input elements in it, or divi
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 IntOrPair = int | tuple[int, int]
 
@@ -78,6 +77,15 @@ class _Windows(NamedTuple):
         """Zeros before and after each dim so every window, even a ceil-mode overhang, fits."""
         return [(p, max(p, (o - 1) * s + k - n - p)) for n, k, s, p, o in self.per_dim()]
 
+    def offsets(self) -> list[tuple[slice, slice]]:
+        """For each kernel offset (i, j), the padded-input slices that it visits in every window."""
+        (k_h, k_w), (s_h, s_w), (out_h, out_w) = self.kernel, self.stride, self.out
+        return [
+            (slice(i, i + s_h * (out_h - 1) + 1, s_h), slice(j, j + s_w * (out_w - 1) + 1, s_w))
+            for i in range(k_h)
+            for j in range(k_w)
+        ]
+
     def divisor(self, count_include_pad: bool, divisor_override: int | None) -> np.ndarray:
         """The (OH, OW) divisors; a window is a rectangle, so its count is a product."""
         if divisor_override is not None:
@@ -116,10 +124,11 @@ def avg_pool2d_forward(
     geo = _windows(x.shape, kernel_size, stride, padding, ceil_mode)
     # Padding adds zeros, which change no sum; the divisor alone decides whether they count.
     x_padded = np.pad(x, [(0, 0)] * (x.ndim - 2) + geo.zeros_around())
-    patches = sliding_window_view(x_padded, geo.kernel, axis=(-2, -1))
-    patches = patches[..., :: geo.stride[0], :: geo.stride[1], :, :]
-    patches = patches[..., : geo.out[0], : geo.out[1], :, :]
-    return patches.sum(axis=(-2, -1)) / geo.divisor(count_include_pad, divisor_override)
+    sums = np.zeros((*x.shape[:-2], *geo.out))
+    # Summing one kernel offset at a time over all windows beats reducing a window view.
+    for rows, cols in geo.offsets():
+        sums += x_padded[..., rows, cols]
+    return sums / geo.divisor(count_include_pad, divisor_override)
 
 
 def avg_pool2d_vjp(
@@ -141,10 +150,6 @@ def avg_pool2d_vjp(
     grad_padded = np.zeros((*x.shape[:-2], top + height + bottom, left + width + right))
     # Every element of a window receives the window's share; windows overlap when s < k,
     # so add the shares in one kernel offset at a time.
-    (k_h, k_w), (s_h, s_w), (out_h, out_w) = geo.kernel, geo.stride, geo.out
-    for i in range(k_h):
-        for j in range(k_w):
-            rows = slice(i, i + s_h * (out_h - 1) + 1, s_h)
-            cols = slice(j, j + s_w * (out_w - 1) + 1, s_w)
-            grad_padded[..., rows, cols] += share
+    for rows, cols in geo.offsets():
+        grad_padded[..., rows, cols] += share
     return {"input": grad_padded[..., top : top + height, left : left + width]}

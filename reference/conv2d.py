@@ -68,12 +68,11 @@ def _windows(
 
 
 def _im2col(windows: np.ndarray, groups: int) -> np.ndarray:
-    """Patches as matrices (groups, N*OH*OW, Cg*kH*kW) so each group's conv is one matmul."""
+    """Patches as matrices (groups, Cg*kH*kW, N*OH*OW) so each group's conv is one matmul."""
     n, c, out_h, out_w, k_h, k_w = windows.shape
-    per_group = windows.reshape(n, groups, c // groups, out_h, out_w, k_h, k_w)
-    return per_group.transpose(1, 0, 3, 4, 2, 5, 6).reshape(
-        groups, n * out_h * out_w, (c // groups) * k_h * k_w
-    )
+    # Channel-major order puts each group's channels in one contiguous block of rows.
+    columns = windows.transpose(1, 4, 5, 0, 2, 3)
+    return columns.reshape(groups, (c // groups) * k_h * k_w, n * out_h * out_w)
 
 
 def _batched(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -100,11 +99,10 @@ def conv2d_forward(
     x_padded = pad2d(x, *conv2d_padding(kernel, dilation, padding), padding_mode)
     windows = _windows(x_padded, kernel, _pair(stride), _pair(dilation))
     n, _, out_h, out_w = windows.shape[:4]
-    # One matmul per group: (N*OH*OW, Cg*kH*kW) @ (Cg*kH*kW, O/groups).
+    # One matmul per group: (O/groups, Cg*kH*kW) @ (Cg*kH*kW, N*OH*OW).
     filters = weight.reshape(groups, out_channels // groups, -1)
-    y = _im2col(windows, groups) @ filters.transpose(0, 2, 1)
-    y = y.reshape(groups, n, out_h, out_w, -1).transpose(1, 0, 4, 2, 3)
-    y = y.reshape(n, out_channels, out_h, out_w)
+    y = filters @ _im2col(windows, groups)
+    y = y.reshape(out_channels, n, out_h, out_w).transpose(1, 0, 2, 3)
     if bias is not None:
         y = y + np.asarray(bias, dtype=np.float64)[:, None, None]
     return y[0] if unbatched else y
@@ -126,34 +124,31 @@ def conv2d_vjp(
     grad_y = np.asarray(grad_y, dtype=np.float64)
     grad_y = grad_y[None] if unbatched else grad_y
     weight = np.asarray(weight, dtype=np.float64)
-    out_channels, in_per_group, k_h, k_w = weight.shape
+    out_channels, _, k_h, k_w = weight.shape
     kernel, strides, dilations = (k_h, k_w), _pair(stride), _pair(dilation)
     pads = conv2d_padding(kernel, dilation, padding)
     x_padded = pad2d(x, *pads, padding_mode)
     windows = _windows(x_padded, kernel, strides, dilations)
     n, channels, out_h, out_w = windows.shape[:4]
 
-    # grad_y as (groups, O/groups, N*OH*OW), the transpose of the forward's output matrix.
-    grad_rows = grad_y.reshape(n, groups, out_channels // groups, out_h * out_w)
-    grad_rows = grad_rows.transpose(1, 2, 0, 3).reshape(groups, out_channels // groups, -1)
+    # grad_y as (groups, O/groups, N*OH*OW), the layout of the forward's matmul output.
+    grad_rows = grad_y.transpose(1, 0, 2, 3).reshape(groups, out_channels // groups, -1)
 
-    grad_weight = (grad_rows @ _im2col(windows, groups)).reshape(weight.shape)
+    grad_weight = (grad_rows @ _im2col(windows, groups).transpose(0, 2, 1)).reshape(weight.shape)
 
-    # Each patch's gradient is grad_y times the filters; patches overlap, so add them back
+    # Each patch's gradient is the filters times grad_y; patches overlap, so add them back
     # into the padded input one kernel offset at a time (col2im).
     filters = weight.reshape(groups, out_channels // groups, -1)
-    grad_cols = grad_rows.transpose(0, 2, 1) @ filters
-    grad_cols = grad_cols.reshape(groups, n, out_h, out_w, in_per_group, k_h, k_w)
-    grad_cols = grad_cols.transpose(1, 0, 4, 2, 3, 5, 6).reshape(
-        n, channels, out_h, out_w, k_h, k_w
-    )
-    grad_padded = np.zeros_like(x_padded)
+    grad_cols = filters.transpose(0, 2, 1) @ grad_rows
+    grad_cols = grad_cols.reshape(channels, k_h, k_w, n, out_h, out_w)
+    grad_padded = np.zeros((channels, n, *x_padded.shape[2:]))
     (s_h, s_w), (d_h, d_w) = strides, dilations
     for i in range(k_h):
         for j in range(k_w):
             rows = slice(i * d_h, i * d_h + s_h * (out_h - 1) + 1, s_h)
             cols = slice(j * d_w, j * d_w + s_w * (out_w - 1) + 1, s_w)
-            grad_padded[:, :, rows, cols] += grad_cols[..., i, j]
+            grad_padded[:, :, rows, cols] += grad_cols[:, i, j]
+    grad_padded = grad_padded.transpose(1, 0, 2, 3)
     grad_x = pad2d_vjp(grad_padded, *pads, padding_mode)
 
     grads = {"input": grad_x[0] if unbatched else grad_x, "weight": grad_weight}
