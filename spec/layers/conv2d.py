@@ -1,0 +1,222 @@
+"""nn.Conv2d: every constructor argument over its valid domain."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, conv2d_vjp
+from reference.init_laws import default_bias_bound, default_weight_bound, uniform_law
+from reference.parameter_laws import conv2d_param_shapes
+from spec.layerspec import InvalidCase, LayerSpec
+from spec.strategies import MAX_BATCH, int_or_pair, pair
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+MAX_KERNEL = 4
+MAX_STRIDE = 3
+MAX_DILATION = 3
+MAX_PADDING = 3
+MAX_GROUPS = 3
+MAX_CHANNELS_PER_GROUP = 3
+# Input spatial sizes range from the smallest that fits the window up to this much more.
+SPATIAL_SLACK = 6
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn) -> dict:
+    groups = draw(st.integers(1, MAX_GROUPS), label="groups")
+    stride = draw(int_or_pair(1, MAX_STRIDE), label="stride")
+    strided = pair(stride) != (1, 1)
+    paddings = [int_or_pair(0, MAX_PADDING), st.just("valid")]
+    # torch rejects padding='same' for strided convolutions (an error case below).
+    padding = draw(
+        st.one_of(paddings if strided else [*paddings, st.just("same")]), label="padding"
+    )
+    return {
+        "in_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP)),
+        "out_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP)),
+        "kernel_size": draw(int_or_pair(1, MAX_KERNEL), label="kernel_size"),
+        "stride": stride,
+        "padding": padding,
+        "dilation": draw(int_or_pair(1, MAX_DILATION), label="dilation"),
+        "groups": groups,
+        "bias": draw(st.booleans()),
+        "padding_mode": draw(st.sampled_from(PADDING_MODES)),
+    }
+
+
+def _smallest_input(hp: dict) -> tuple[int, int]:
+    """The smallest H, W for which torch accepts the input with these hyperparameters."""
+    top, bottom, left, right = conv2d_padding(hp["kernel_size"], hp["dilation"], hp["padding"])
+    (k_h, k_w), (d_h, d_w) = pair(hp["kernel_size"]), pair(hp["dilation"])
+    low = [max(1, d_h * (k_h - 1) + 1 - top - bottom), max(1, d_w * (k_w - 1) + 1 - left - right)]
+    # reflect needs padding < size; circular wraps at most once (padding <= size).
+    if hp["padding_mode"] == "reflect":
+        low = [max(low[0], top + 1, bottom + 1), max(low[1], left + 1, right + 1)]
+    if hp["padding_mode"] == "circular":
+        low = [max(low[0], top, bottom), max(low[1], left, right)]
+    return low[0], low[1]
+
+
+@st.composite
+def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+    low_h, low_w = _smallest_input(hp)
+    h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
+    w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
+    # Unbatched (C, H, W) input is accepted by Conv2d since torch 1.11.
+    if draw(st.booleans(), label="unbatched"):
+        return (hp["in_channels"], h, w)
+    return (draw(st.integers(1, MAX_BATCH), label="N"), hp["in_channels"], h, w)
+
+
+def _geometry(hp: dict) -> tuple:
+    return hp["stride"], hp["padding"], hp["dilation"], hp["groups"], hp["padding_mode"]
+
+
+def forward(x, params, buffers, hp, training, randomness):
+    return conv2d_forward(x, params["weight"], params.get("bias"), *_geometry(hp)), {}
+
+
+def vjp(x, params, buffers, hp, training, randomness, grad_y):
+    return conv2d_vjp(x, params["weight"], params.get("bias"), *_geometry(hp), grad_y)
+
+
+def _taps(hp: dict) -> int:
+    k_h, k_w = pair(hp["kernel_size"])
+    return k_h * k_w
+
+
+def forward_error(x, params, buffers, hp, training, randomness):
+    bias = params.get("bias")
+    scale = conv2d_forward(
+        np.abs(x), np.abs(params["weight"]), None if bias is None else np.abs(bias), *_geometry(hp)
+    )
+    return scale, hp["in_channels"] // hp["groups"] * _taps(hp)
+
+
+def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+    bias = params.get("bias")
+    absolute = conv2d_vjp(
+        np.abs(x),
+        np.abs(params["weight"]),
+        None if bias is None else np.abs(bias),
+        *_geometry(hp),
+        np.abs(grad_y),
+    )
+    # Every output position contributes to a weight/bias gradient element.
+    positions = grad_y.size // hp["out_channels"]
+    # An input element collects from each filter of its group and each tap; padding
+    # modes that copy (reflect, replicate, circular) fold several taps onto one element.
+    fold = 4 if hp["padding_mode"] != "zeros" else 1
+    errors = {
+        "input": (absolute["input"], hp["out_channels"] // hp["groups"] * _taps(hp) * fold),
+        "weight": (absolute["weight"], positions),
+    }
+    if "bias" in params:
+        errors["bias"] = (absolute["bias"], positions)
+    return errors
+
+
+def out_shape(hp: dict, shape: tuple) -> tuple:
+    return conv2d_out_shape(
+        shape, hp["out_channels"], hp["kernel_size"], hp["stride"], hp["padding"], hp["dilation"]
+    )
+
+
+def param_shapes(hp: dict) -> dict:
+    return conv2d_param_shapes(
+        hp["in_channels"], hp["out_channels"], hp["kernel_size"], hp["groups"], hp["bias"]
+    )
+
+
+def init(hp: dict) -> dict:
+    weight_shape = param_shapes(hp)["weight"]
+    w, b = default_weight_bound(weight_shape), default_bias_bound(weight_shape)
+    laws = {"weight": uniform_law(-w, w)}
+    if hp["bias"]:
+        laws["bias"] = uniform_law(-b, b)
+    return laws
+
+
+INVALID_KINDS = (
+    "groups not dividing in_channels",
+    "groups not dividing out_channels",
+    "non-positive groups",
+    "padding='same' with stride > 1",
+    "unknown padding string",
+    "unknown padding_mode",
+    "kernel larger than the padded input",
+    "input channels != in_channels",
+    "input rank not 3 or 4",
+    "non-positive stride",
+    "negative padding",
+    "non-positive dilation",
+    "reflect padding >= input size",
+)
+
+
+@st.composite
+def invalid(draw: st.DrawFn) -> InvalidCase:
+    hp = {**draw(hyperparams()), "padding": 0, "stride": 1, "dilation": 1}
+    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    g = hp["groups"] = draw(st.integers(2, MAX_GROUPS))
+    per_in, per_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    hp["in_channels"], hp["out_channels"] = g * per_in, g * per_out
+    k_h, k_w = pair(hp["kernel_size"])
+    fits = (1, hp["in_channels"], k_h + 1, k_w + 1)
+    if kind == "groups not dividing in_channels":
+        return InvalidCase({**hp, "in_channels": g * per_in + 1}, None, ValueError, kind)
+    if kind == "groups not dividing out_channels":
+        return InvalidCase({**hp, "out_channels": g * per_out + 1}, None, ValueError, kind)
+    if kind == "non-positive groups":
+        return InvalidCase({**hp, "groups": draw(st.integers(-2, 0))}, None, ValueError, kind)
+    if kind == "padding='same' with stride > 1":
+        stride = draw(st.integers(2, MAX_STRIDE))
+        return InvalidCase({**hp, "padding": "same", "stride": stride}, None, ValueError, kind)
+    if kind == "unknown padding string":
+        padding = draw(st.sampled_from(["full", "SAME", ""]))
+        return InvalidCase({**hp, "padding": padding}, None, ValueError, kind)
+    if kind == "unknown padding_mode":
+        mode = draw(st.sampled_from(["mirror", "zero", "constant"]))
+        return InvalidCase({**hp, "padding_mode": mode}, None, ValueError, kind)
+    if kind == "kernel larger than the padded input":
+        kernel = draw(st.integers(2, MAX_KERNEL))
+        short = (1, hp["in_channels"], kernel - 1, draw(st.integers(1, kernel + 2)))
+        return InvalidCase({**hp, "kernel_size": kernel}, short, RuntimeError, kind)
+    if kind == "input channels != in_channels":
+        return InvalidCase(
+            hp, (1, hp["in_channels"] + draw(st.integers(1, 2)), k_h, k_w), RuntimeError, kind
+        )
+    if kind == "input rank not 3 or 4":
+        rank = draw(st.sampled_from([1, 2, 5]))
+        shape = {1: (k_w,), 2: (k_h, k_w), 5: (1, *fits)}[rank]
+        return InvalidCase(hp, shape, RuntimeError, kind)
+    if kind == "non-positive stride":
+        return InvalidCase({**hp, "stride": draw(st.integers(-2, 0))}, fits, RuntimeError, kind)
+    if kind == "negative padding":
+        return InvalidCase({**hp, "padding": draw(st.integers(-3, -1))}, fits, RuntimeError, kind)
+    if kind == "non-positive dilation":
+        return InvalidCase({**hp, "dilation": draw(st.integers(-2, 0))}, fits, RuntimeError, kind)
+    size = draw(st.integers(max(k_h, k_w), max(k_h, k_w) + 2))
+    padding = size + draw(st.integers(0, 2))
+    return InvalidCase(
+        {**hp, "padding_mode": "reflect", "padding": padding},
+        (1, hp["in_channels"], size, size),
+        RuntimeError,
+        kind,
+    )
+
+
+SPEC = LayerSpec(
+    name="Conv2d",
+    hyperparams=hyperparams,
+    input_shape=input_shape,
+    forward=forward,
+    vjp=vjp,
+    out_shape=out_shape,
+    param_shapes=param_shapes,
+    forward_error=forward_error,
+    vjp_error=vjp_error,
+    invalid=invalid,
+    init=init,
+)

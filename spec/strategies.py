@@ -1,0 +1,39 @@
+"""Small reusable strategies for shapes and hyperparameters; each documents its bounds."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+# Sizes stay small so one example costs milliseconds: no drawn tensor exceeds ~10^4
+# elements, far under the ~10^5 the design allows.
+MAX_FEATURES = 24
+MAX_BATCH = 5
+MAX_SPATIAL = 12
+MAX_CHANNELS = 6
+
+
+def sizes(low: int = 1, high: int = MAX_FEATURES) -> st.SearchStrategy[int]:
+    """A dimension size in [low, high]; shrinks to `low` (batch size 1 is the default)."""
+    return st.integers(low, high)
+
+
+def leading_shapes(max_dims: int = 3, high: int = MAX_BATCH) -> st.SearchStrategy[tuple]:
+    """Arbitrary leading (batch) dimensions, including none at all."""
+    return st.lists(st.integers(1, high), max_size=max_dims).map(tuple)
+
+
+def int_or_pair(low: int, high: int) -> st.SearchStrategy[int | tuple[int, int]]:
+    """An int or an (h, w) pair, as torch's 2-D layers accept either."""
+    return st.one_of(
+        st.integers(low, high), st.tuples(st.integers(low, high), st.integers(low, high))
+    )
+
+
+def pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    """Normalise an int-or-pair argument to a pair."""
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def tensor_shapes(min_dims: int = 1, max_dims: int = 4, high: int = 6) -> st.SearchStrategy[tuple]:
+    """Any small tensor shape of min_dims..max_dims dims (no size-0 dims)."""
+    return st.lists(st.integers(1, high), min_size=min_dims, max_size=max_dims).map(tuple)

@@ -1,0 +1,54 @@
+"""The tolerance table: the only place a tolerance lives.
+
+A comparison allows, per output element,
+
+    |torch - reference| <= c(dtype) * eps(dtype) * sqrt(K) * scale + floor(dtype)
+
+`scale` is derived per op by the spec (for ops linear in each argument: the op applied
+to absolute values, so cancellation never hides behind a big constant; for
+normalisations: the spread-normalised offset; for elementwise maps: the output's
+magnitude). K is the reduction length behind the element: rounding errors of a
+K-term sum grow like sqrt(K) for the blocked/pairwise sums torch uses. The floor is
+the dtype's smallest normal: torch may flush subnormal results to zero.
+
+c was measured, not guessed: `bench/tolerance_margins.py` prints, per dtype, the
+largest observed |error| / (eps * sqrt(K) * scale) over the conformance strategies;
+c is that ratio rounded up with a 4x margin (see the README table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """One row of the table: the constant c, the unit roundoff and the absolute floor."""
+
+    dtype: str
+    c: float
+    eps: float
+    floor: float
+
+    def bound(self, scale: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+        """The allowed absolute error per element."""
+        k = np.maximum(np.asarray(k, dtype=np.float64), 1.0)
+        return self.c * self.eps * np.sqrt(k) * np.asarray(scale, dtype=np.float64) + self.floor
+
+
+TOLERANCES: dict[str, Tolerance] = {
+    # eps is the unit roundoff 2^-p of each format; floor its smallest normal.
+    "float64": Tolerance("float64", c=8.0, eps=2.0**-53, floor=2.0**-1022),
+    "float32": Tolerance("float32", c=8.0, eps=2.0**-24, floor=2.0**-126),
+    # float16 and bfloat16 round every intermediate (CPU kernels often accumulate in
+    # float32 but round inputs/outputs), so c carries the extra roundings.
+    "float16": Tolerance("float16", c=16.0, eps=2.0**-11, floor=2.0**-14),
+    "bfloat16": Tolerance("bfloat16", c=16.0, eps=2.0**-8, floor=2.0**-126),
+}
+
+
+def tolerance_for(dtype: str) -> Tolerance:
+    """The row for a dtype name such as 'float32'."""
+    return TOLERANCES[dtype]

@@ -1,0 +1,242 @@
+"""Shared by every property test: draw a case, build the module, compare to the reference."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+from hypothesis import note, strategies as st
+
+from spec.layerspec import LayerSpec
+from spec.tolerances import tolerance_for
+from spec.values import arrays
+
+TORCH_DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+# Arrays up to this many elements are written into a repro snippet literally; bigger
+# ones would drown the message, and shrinking keeps failing cases far below it.
+INLINE_REPRO_ELEMENTS = 512
+
+# float16 overflows at 65504: drawn magnitudes shrink so a correct layer stays finite.
+MAX_MAGNITUDE_BY_DTYPE = {"float16": 4.0}
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype named `name`."""
+    return TORCH_DTYPES[name]
+
+
+def as_received(values: np.ndarray, dtype: str) -> np.ndarray:
+    """The float64 values torch actually receives once `values` is cast to `dtype`."""
+    rounded = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)).to(
+        torch_dtype(dtype)
+    )
+    return rounded.to(torch.float64).numpy()
+
+
+def to_torch(
+    values: np.ndarray, dtype: str, device: str, requires_grad: bool = False
+) -> torch.Tensor:
+    """A tensor holding `values` in `dtype` on `device`."""
+    tensor = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
+    tensor = tensor.to(device=device, dtype=torch_dtype(dtype))
+    return tensor.requires_grad_(requires_grad)
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """Float64 NumPy copy of a tensor from any device and dtype."""
+    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
+
+
+@dataclass
+class Case:
+    """One drawn configuration: hyperparameters, values, mode; all as torch receives them."""
+
+    spec: LayerSpec
+    hp: dict
+    input_shape: tuple
+    training: bool
+    x: np.ndarray
+    params: dict[str, np.ndarray]
+    buffers: dict[str, np.ndarray] | None
+    dtype: str
+    device: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line naming the configuration, for failure messages."""
+        return (
+            f"{self.spec.name}(**{self.hp}) input_shape={self.input_shape} "
+            f"training={self.training} device={self.device} dtype={self.dtype}"
+        )
+
+
+def draw_hyperparams(data: st.DataObject, spec: LayerSpec) -> tuple[dict, tuple]:
+    """Valid constructor kwargs and an input shape for them."""
+    hp = data.draw(spec.hyperparams(), label="hyperparams")
+    shape = data.draw(spec.input_shape(hp), label="input_shape")
+    return hp, tuple(shape)
+
+
+def draw_case(
+    data: st.DataObject, spec: LayerSpec, dtype: str, device: str, training: bool | None = None
+) -> Case:
+    """A full case: config, input and parameter values rounded to `dtype`, mode."""
+    hp, shape = draw_hyperparams(data, spec)
+    if training is None:
+        training = data.draw(st.booleans(), label="training")
+    top = min(spec.max_magnitude, MAX_MAGNITUDE_BY_DTYPE.get(dtype, np.inf))
+    x = as_received(data.draw(arrays(shape, top, "x"), label="x"), dtype)
+    params = {
+        name: as_received(data.draw(arrays(p_shape, top, name), label=name), dtype)
+        for name, p_shape in spec.param_shapes(hp).items()
+    }
+    buffers = None
+    if spec.buffer_values is not None:
+        drawn = data.draw(spec.buffer_values(hp), label="buffers")
+        buffers = {
+            name: value if value.dtype.kind == "i" else as_received(value, dtype)
+            for name, value in drawn.items()
+        }
+    case = Case(spec, hp, shape, training, x, params, buffers, dtype, device)
+    note(case.describe())
+    return case
+
+
+def build(nn: ModuleType, spec: LayerSpec, hp: dict, device: str, dtype: str) -> torch.nn.Module:
+    """The module under test, constructed from `hp` and moved to device and dtype."""
+    module = getattr(nn, spec.name)(**hp)
+    return module.to(device=device, dtype=torch_dtype(dtype))
+
+
+def build_case(nn: ModuleType, case: Case) -> torch.nn.Module:
+    """The module for `case`, with the case's parameter and buffer values loaded."""
+    module = build(nn, case.spec, case.hp, case.device, case.dtype)
+    with torch.no_grad():
+        for name, value in case.params.items():
+            module.get_parameter(name).copy_(torch.from_numpy(value))
+        for name, value in (case.buffers or {}).items():
+            module.get_buffer(name).copy_(torch.from_numpy(value))
+    module.train(case.training)
+    return module
+
+
+def module_buffers(module: torch.nn.Module) -> dict[str, np.ndarray]:
+    """Buffers as float64 (or int64) NumPy arrays."""
+    return {
+        name: (b.detach().cpu().numpy() if not b.is_floating_point() else to_numpy(b))
+        for name, b in module.named_buffers()
+    }
+
+
+def _literal(values: np.ndarray) -> str:
+    return json.dumps(np.asarray(values, dtype=np.float64).ravel().tolist())
+
+
+def repro_snippet(
+    case: Case, what: str, index: tuple, expected: float, grad_y: np.ndarray | None
+) -> str:
+    """A copy-paste script, torch and NumPy alone, showing the disagreement."""
+    big = case.x.size > INLINE_REPRO_ELEMENTS
+    lines = [
+        "import numpy as np",
+        "import torch",
+        "",
+        f"dtype, device = torch.{case.dtype}, {case.device!r}",
+        f"m = torch.nn.{case.spec.name}(**{case.hp!r}).to(device, dtype)",
+    ]
+    if big:
+        lines.append(f"# input of {case.x.size} elements: draw it again with the printed seed")
+        lines.append(f"x = torch.randn({case.input_shape}, dtype=torch.float64)")
+    else:
+        lines.append(f"x = torch.tensor({_literal(case.x)}, dtype=torch.float64)")
+        lines.append(f"x = x.reshape({case.input_shape})")
+    lines.append("with torch.no_grad():")
+    for getter, values in (("get_parameter", case.params), ("get_buffer", case.buffers or {})):
+        for name, value in values.items():
+            literal = f"torch.tensor({_literal(value)}).reshape({value.shape})"
+            lines.append(f"    m.{getter}({name!r}).copy_({literal})")
+    lines += [
+        f"m.train({case.training})",
+        "x = x.to(device, dtype).requires_grad_()",
+        "y = m(x)",
+    ]
+    if grad_y is not None and grad_y.size <= INLINE_REPRO_ELEMENTS:
+        lines.append(
+            f"y.backward(torch.tensor({_literal(grad_y)}).reshape(y.shape).to(device, dtype))"
+        )
+        source = "x.grad" if what == "input" else f"m.get_parameter({what!r}).grad"
+    else:
+        source = "y"
+    lines.append(
+        f"print({source}[{tuple(int(i) for i in index)}].item(), 'reference:', {expected!r})"
+    )
+    return "\n".join(lines)
+
+
+def assert_matches_reference(
+    actual: np.ndarray,
+    expected: np.ndarray,
+    bound: np.ndarray,
+    *,
+    what: str,
+    case: Case,
+    record: dict,
+    grad_y: np.ndarray | None = None,
+) -> None:
+    """Every element of `actual` is within `bound` of `expected`; else a full diagnosis."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise AssertionError(
+            f"{what}: shape {actual.shape} != reference {expected.shape} for {case.describe()}"
+        )
+    error = np.abs(actual - expected)
+    # NaN where the reference is finite is always a violation; matching non-finite
+    # values (inf from a correct overflow) are equal.
+    same_nonfinite = ~np.isfinite(expected) & (actual == expected)
+    error = np.where(same_nonfinite, 0.0, np.where(np.isnan(error), np.inf, error))
+    allowed = np.broadcast_to(bound, error.shape)
+    violation = error > allowed
+    if not violation.any():
+        return
+    index = np.unravel_index(
+        int(np.argmax(np.where(violation, error / np.maximum(bound, 1e-300), -1))), error.shape
+    )
+    relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    failure = {
+        "message": f"{case.spec.name} {what} differs from the reference",
+        "example": case.describe(),
+        "max_abs_error": float(error.max()),
+        "max_rel_error": float(relative.max()),
+        "index": [int(i) for i in index],
+        "repro": repro_snippet(case, what, index, float(expected[index]), grad_y),
+    }
+    record["failure"] = failure
+    message = (
+        f"{failure['message']}: {case.describe()}\n"
+        f"  worst element {tuple(failure['index'])}: torch {actual[index]!r}, "
+        f"reference {expected[index]!r}, "
+        f"|error| {error[index]:.3e} > allowed {allowed[index]:.3e}\n"
+        f"  max |error| {failure['max_abs_error']:.3e}, "
+        f"max relative error {failure['max_rel_error']:.3e}, "
+        f"{int(violation.sum())} of {violation.size} elements outside tolerance"
+    )
+    error_to_raise = AssertionError(message)
+    error_to_raise.add_note("repro (torch and numpy only):\n" + failure["repro"])
+    raise error_to_raise
+
+
+def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
+    """The allowed error per element from the spec's (scale, K)."""
+    scale, k = scale_and_k
+    return tolerance_for(dtype).bound(scale, k)

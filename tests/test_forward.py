@@ -1,0 +1,29 @@
+"""Property 2, forward: torch's values equal the reference within the tolerance table."""
+
+from hypothesis import given, strategies as st
+
+from tests.harness import (
+    assert_matches_reference,
+    build_case,
+    draw_case,
+    module_buffers,
+    to_numpy,
+    to_torch,
+    tolerance_bound,
+)
+
+
+@given(data=st.data())
+def test_forward(layer, device, dtype, nn, conformance_record, data):
+    conformance_record["examples"] += 1
+    case = draw_case(data, layer, dtype, device)
+    module = build_case(nn, case)
+    buffers = case.buffers if case.buffers is not None else module_buffers(module)
+    y = to_numpy(module(to_torch(case.x, dtype, device)))
+    randomness = layer.recover_randomness(case.x, y, case.hp, case.training)
+    args = (case.x, case.params, buffers, case.hp, case.training, randomness)
+    expected, _ = layer.forward(*args)
+    bound = tolerance_bound(dtype, layer.forward_error(*args))
+    assert_matches_reference(
+        y, expected, bound, what="output", case=case, record=conformance_record
+    )

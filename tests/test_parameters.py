@@ -1,0 +1,32 @@
+"""Property 3, parameters: names, shapes and counts of parameters and buffers follow the law."""
+
+import math
+
+from hypothesis import given, strategies as st
+
+from tests.harness import build, draw_hyperparams
+
+
+@given(data=st.data())
+def test_parameters(layer, device, dtype, nn, conformance_record, data):
+    conformance_record["examples"] += 1
+    hp, _ = draw_hyperparams(data, layer)
+    module = build(nn, layer, hp, device, dtype)
+    expected = layer.param_shapes(hp)
+    actual = {name: tuple(p.shape) for name, p in module.named_parameters()}
+    # Order matters too: optimizers and state_dict consumers rely on registration order.
+    assert list(actual.items()) == list(expected.items()), (
+        f"{layer.name}(**{hp}) parameters {actual}, law {expected}"
+    )
+    count = sum(p.numel() for p in module.parameters())
+    law_count = sum(math.prod(shape) for shape in expected.values())
+    assert count == law_count, f"{layer.name}(**{hp}) has {count} parameters, law {law_count}"
+    buffers = {name: tuple(b.shape) for name, b in module.named_buffers()}
+    assert buffers == layer.buffer_shapes(hp), (
+        f"{layer.name}(**{hp}) buffers {buffers}, law {layer.buffer_shapes(hp)}"
+    )
+    assert all(p.device.type == module_device_type(device) for p in module.parameters())
+
+
+def module_device_type(device: str) -> str:
+    return device.partition(":")[0]
