@@ -1,0 +1,221 @@
+"""conformance.html: one self-contained page, the coloured matrix with expandable failures."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from report import matrix, outcomes, text
+
+COLOUR = {
+    "passed": "#2e7d32",
+    "failed": "#c62828",
+    "error": "#6a1b9a",
+    "xfailed": "#ef6c00",
+    "xpassed": "#f9a825",
+    "skipped": "#78909c",
+    "not-present": "#cfd8dc",
+}
+
+CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em; color: #212121; }
+h1 { margin-bottom: .2em; }
+.headline span { margin-right: 1.2em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; }
+th, td { border: 1px solid #cfd8dc; padding: 3px 6px; vertical-align: top; text-align: left; }
+th { background: #eceff1; }
+th small { font-weight: normal; color: #546e7a; display: block; }
+.cell { display: flex; gap: 2px; flex-wrap: wrap; }
+.sub { display: inline-block; min-width: 1.6em; height: 1.6em; line-height: 1.6em;
+       text-align: center; color: #fff; border-radius: 3px; font-size: 12px; }
+.sub a { color: inherit; text-decoration: none; }
+.notrun { background: #fff; color: #90a4ae; border: 1px dashed #cfd8dc; }
+details.fail { border-left: 4px solid #c62828; padding: .3em .8em; margin: .6em 0;
+               background: #fff8f8; }
+details.fail summary { cursor: pointer; font-weight: 600; }
+details.inline { display: inline-block; }
+details.inline summary { list-style: none; cursor: pointer; }
+details.inline[open] { display: block; background: #fff8f8; color: #212121; padding: .3em;
+                       border: 1px solid #c62828; min-width: 28em; }
+pre { background: #263238; color: #eceff1; padding: .6em; overflow-x: auto;
+      white-space: pre-wrap; }
+code { background: #eceff1; padding: 0 3px; }
+.legend span.sub { margin-right: .3em; }
+.verdict-bad { color: #c62828; } .verdict-good { color: #2e7d32; }
+"""
+
+
+def _style(outcome: str) -> str:
+    colour = COLOUR[outcome]
+    ink = "#37474f" if outcome == "not-present" else "#fff"
+    return f"background:{colour};color:{ink}"
+
+
+def _failure_body(result: dict[str, Any]) -> str:
+    failure = result.get("failure") or {"message": result["outcome"]}
+    parts = [f"<p><code>{escape(result['nodeid'])}</code></p>"]
+    parts.append(f"<p><b>Message</b></p><pre>{escape(failure['message'])}</pre>")
+    if failure.get("example"):
+        parts.append(f"<p><b>Example</b> (shrunk)</p><pre>{escape(failure['example'])}</pre>")
+    errors = text.error_line(failure)
+    if errors:
+        parts.append(f"<p>{escape(errors)}</p>")
+    if failure.get("repro"):
+        parts.append(f"<p><b>Repro</b></p><pre>{escape(failure['repro'])}</pre>")
+    if failure.get("traceback"):
+        parts.append(
+            "<details><summary>pytest output</summary>"
+            f"<pre>{escape(failure['traceback'])}</pre></details>"
+        )
+    return "".join(parts)
+
+
+def _title(result: dict[str, Any]) -> str:
+    where = " ".join(result[k] for k in ("layer", "property", "device", "dtype"))
+    reason = f": {result['reason']}" if result.get("reason") else ""
+    return f"{where} — {result['outcome']}{reason}"
+
+
+def _sub(m: matrix.Matrix, sub: matrix.SubCell | None, pair: matrix.Pair) -> str:
+    label = matrix.pair_label(pair)
+    if sub is None:
+        return (
+            f'<span class="sub notrun" title="{escape(label)}: not run">'
+            f"{outcomes.NOT_RUN_SYMBOL}</span>"
+        )
+    outcome = sub.outcome
+    symbol = escape(outcomes.SYMBOL[outcome])
+    title = escape(" | ".join(_title(r) for r in sub.results))
+    style = _style(outcome)
+    bad = [r for r in sub.results if r["outcome"] in outcomes.BAD]
+    if not bad:
+        return f'<span class="sub" style="{style}" title="{title}">{symbol}</span>'
+    bodies = "".join(
+        f'<p><a href="#{m.anchors[matrix.failure_key(r)]}">{escape(_title(r))}</a></p>'
+        + _failure_body(r)
+        for r in bad
+    )
+    return (
+        f'<details class="inline"><summary class="sub" style="{style}" title="{title}">'
+        f"{symbol}</summary>{bodies}</details>"
+    )
+
+
+def _matrix(m: matrix.Matrix) -> str:
+    head = ["<th>layer</th>"]
+    for prop in m.properties:
+        pairs = m.pairs[prop]
+        order = " · ".join(matrix.pair_label(p) for p in pairs)
+        head.append(f"<th>{escape(prop)}<small>{escape(order)}</small></th>")
+    rows = []
+    for layer in m.layers:
+        cells = [f"<th>{escape(layer)}</th>"]
+        for prop in m.properties:
+            if (layer, prop) not in m.cells:
+                cells.append("<td></td>")
+                continue
+            subs = "".join(_sub(m, m.sub(layer, prop, p), p) for p in m.pairs[prop])
+            cells.append(f'<td><div class="cell">{subs}</div></td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _legend() -> str:
+    items = [
+        f'<span class="sub" style="{_style(o)}">{escape(outcomes.SYMBOL[o])}</span>'
+        f"{escape(outcomes.MEANING[o])}"
+        for o in reversed(outcomes.SEVERITY)
+    ]
+    items.append(f'<span class="sub notrun">{outcomes.NOT_RUN_SYMBOL}</span>not run')
+    return '<p class="legend">' + " &nbsp; ".join(items) + "</p>"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _environment(document: dict[str, Any]) -> str:
+    shards = document["shards"]
+    header = ["", *(text.shard_label(s) for s in shards)]
+    rows = [
+        [label, *(text.field_text(s["run"].get(key)) for s in shards)]
+        for label, key in text.RUN_ROWS
+    ]
+    rows += [
+        [label, *(text.field_text(s["environment"].get(key)) for s in shards)]
+        for label, key in text.ENVIRONMENT_ROWS
+    ]
+    return _table(header, rows)
+
+
+def render(document: dict[str, Any]) -> str:
+    m = matrix.build(document)
+    summary = document["summary"]
+    bad = sum(summary["by_outcome"][o] for o in outcomes.BAD)
+    verdict = (
+        f'<b class="verdict-bad">❌ {bad} not conforming</b>'
+        if bad
+        else '<b class="verdict-good">✅ all conforming</b>'
+    )
+    headline = "".join(
+        f"<span><b>{escape(label)}</b> {escape(value)}</span>"
+        for label, value in text.headline(document)
+    )
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>nnconform report — torch {escape(str(document['environment'].get('torch')))}"
+        "</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>nnconform conformance report</h1>",
+        f'<p class="headline">{headline}</p>',
+        f"<p>{verdict} — {escape(text.totals(document))}</p>",
+    ]
+    if m.failures:
+        out.append(f"<h2>Failures ({len(m.failures)})</h2>")
+        for result in m.failures:
+            anchor = m.anchors[matrix.failure_key(result)]
+            out.append(
+                f'<details class="fail" id="{anchor}"><summary>'
+                f"{escape(outcomes.SYMBOL[result['outcome']])} {escape(_title(result))}"
+                f"</summary>{_failure_body(result)}</details>"
+            )
+    out.append("<h2>Matrix</h2>")
+    if m.layers:
+        out += [
+            "<p>Rows are layers, columns properties; each cell has one box per device/dtype "
+            "(order under the column name). Hover a box for its outcome and reason; click a "
+            "failing box for its example and repro. After a merge a box shows the worst "
+            "outcome of its shards.</p>",
+            _matrix(m),
+            _legend(),
+        ]
+    else:
+        out.append("<p>No conformance results.</p>")
+
+    order = list(reversed(outcomes.SEVERITY))
+    out.append("<h2>By property</h2>")
+    out.append(
+        _table(
+            ["property", *order],
+            [[p, *(str(t[o]) for o in order)] for p, t in summary["by_property"].items()],
+        )
+    )
+    out.append(
+        f"<p>Other tests (not matrix cells): {escape(outcomes.rollup(summary['other_tests']))}.</p>"
+    )
+    reasons = text.reasons(document)
+    if reasons:
+        out.append("<h2>Skips and expected failures</h2>")
+        out.append(_table(["outcome", "reason", "cells"], [[o, r, str(n)] for o, r, n in reasons]))
+    claims = document.get("claims") or []
+    if claims:
+        out.append("<h2>Chapter claims</h2>")
+        rows = [
+            [f"{outcomes.SYMBOL[c['outcome']]} {c['outcome']}", c["id"], c["claim"]] for c in claims
+        ]
+        out.append(_table(["outcome", "id", "claim"], rows))
+    out += ["<h2>Environment</h2>", _environment(document), "</body></html>", ""]
+    return "\n".join(out)

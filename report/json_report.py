@@ -1,0 +1,112 @@
+"""The report document: assembling it, its summary, its schema, reading and writing it."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from report import outcomes
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+JSON_NAME = "conformance.json"
+MD_NAME = "conformance.md"
+HTML_NAME = "conformance.html"
+
+
+def result_order(result: dict[str, Any]) -> tuple:
+    """A fixed order, so a serial run and an xdist run write the same file."""
+    return tuple(result[k] for k in ("layer", "property", "device", "dtype", "nodeid", "shard"))
+
+
+def claim_order(claim: dict[str, Any]) -> tuple:
+    return claim["id"], claim["nodeid"], claim["shard"]
+
+
+def summarize(
+    results: list[dict[str, Any]], claims: list[dict[str, Any]], shards: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Counts by outcome, by property, of the other tests and of the claims."""
+    by_property: dict[str, list[str]] = {}
+    for result in results:
+        by_property.setdefault(result["property"], []).append(result["outcome"])
+    other = outcomes.counts([])
+    for shard in shards:
+        for outcome, n in shard["other_tests"].items():
+            other[outcome] += n
+    return {
+        "total": len(results),
+        "by_outcome": outcomes.counts([r["outcome"] for r in results]),
+        "by_property": {p: outcomes.counts(o) for p, o in sorted(by_property.items())},
+        "other_tests": other,
+        "claims": outcomes.counts([c["outcome"] for c in claims]),
+        "shards": len(shards),
+    }
+
+
+def assemble(
+    *,
+    kind: str,
+    environment: dict[str, Any],
+    run: dict[str, Any],
+    shards: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    claims: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A complete report document, results and claims in their fixed order."""
+    results = sorted(results, key=result_order)
+    claims = sorted(claims, key=claim_order)
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "environment": environment,
+        "run": run,
+        "shards": shards,
+        "results": results,
+        "summary": summarize(results, claims, shards),
+    }
+    if claims:
+        document["claims"] = claims
+    return document
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def validate(document: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError unless the document follows report/schema.json."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(schema()).validate(document)
+
+
+def load(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a report written by this or another machine."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    validate(document)
+    return document
+
+
+def _write_text(path: Path, text: str) -> None:
+    # Write beside and rename, so a CI step never reads half a report.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def write(document: dict[str, Any], directory: str | os.PathLike) -> dict[str, Path]:
+    """Write conformance.json, .md and .html into directory; return their paths."""
+    from report import html, markdown
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / JSON_NAME, "md": out / MD_NAME, "html": out / HTML_NAME}
+    _write_text(paths["json"], json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    _write_text(paths["md"], markdown.render(document))
+    _write_text(paths["html"], html.render(document))
+    return paths
