@@ -19,7 +19,12 @@ def test_forward(layer, device, dtype, nn, conformance_record, data):
     case = draw_case(data, layer, dtype, device)
     module = build_case(nn, case)
     buffers = case.buffers if case.buffers is not None else module_buffers(module)
-    y = to_numpy(module(to_torch(case.x, dtype, device)))
+    x = to_torch(case.x, dtype, device)
+    y_tensor = module(x)
+    y = to_numpy(y_tensor)
+    if case.hp.get("inplace"):
+        # inplace=True promises the result is written into the input tensor itself.
+        assert y_tensor.data_ptr() == x.data_ptr(), f"{case.describe()}: output is a new tensor"
     randomness = layer.recover_randomness(case.x, y, case.hp, case.training)
     args = (case.x, case.params, buffers, case.hp, case.training, randomness)
     expected, _ = layer.forward(*args)

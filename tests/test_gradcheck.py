@@ -50,7 +50,8 @@ def test_gradcheck(layer, device, nn, conformance_record, data):
     def call(x, *params):
         with torch.random.fork_rng(devices=[device] if device.startswith("cuda") else []):
             torch.manual_seed(MASK_SEED)
-            return functional_call(module, dict(zip(names, params, strict=True)), (x,))
+            # A clone: an in-place layer must not overwrite gradcheck's input.
+            return functional_call(module, dict(zip(names, params, strict=True)), (x.clone(),))
 
     assert torch.autograd.gradcheck(call, tuple(inputs), fast_mode=True)
     if layer.twice_differentiable:
