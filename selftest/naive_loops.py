@@ -1,0 +1,141 @@
+"""Deliberately naive loop versions of conv2d, padding and avg_pool2d, for self-tests only.
+
+Every output element is computed on its own from the definition, with explicit index
+arithmetic and no NumPy vector tricks, so that each line can be checked by eye. They share
+no code with reference/: agreement between the two is evidence that both are right.
+"""
+
+import numpy as np
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def source_index(i, size, mode):
+    """Input index that padded position i (counted from the real first element) copies;
+    None where the padded value is a zero."""
+    if 0 <= i < size:
+        return i
+    if mode == "zeros":
+        return None
+    if mode == "reflect":
+        # Mirror without repeating the edge: -1 -> 1, size -> size - 2.
+        return -i if i < 0 else 2 * (size - 1) - i
+    if mode == "replicate":
+        return 0 if i < 0 else size - 1
+    if mode == "circular":
+        return i % size
+    raise ValueError(mode)
+
+
+def pad2d_naive(x, top, bottom, left, right, mode):
+    """Pad the last two dims, one element at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    height, width = x.shape[-2:]
+    out = np.zeros((*x.shape[:-2], top + height + bottom, left + width + right))
+    for lead in np.ndindex(*x.shape[:-2]):
+        for r in range(out.shape[-2]):
+            for c in range(out.shape[-1]):
+                src_r = source_index(r - top, height, mode)
+                src_c = source_index(c - left, width, mode)
+                if src_r is not None and src_c is not None:
+                    out[(*lead, r, c)] = x[(*lead, src_r, src_c)]
+    return out
+
+
+def conv2d_pads_naive(kernel, dilation, padding):
+    """(top, bottom, left, right) from the padding argument, as torch documents it."""
+    (k_h, k_w), (d_h, d_w) = kernel, _pair(dilation)
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
+        total_h = d_h * (k_h - 1)
+        total_w = d_w * (k_w - 1)
+        return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
+    p_h, p_w = _pair(padding)
+    return p_h, p_h, p_w, p_w
+
+
+def conv2d_naive(x, weight, bias, stride, padding, dilation, groups, padding_mode="zeros"):
+    """y[n,o,h,w] = b[o] + sum_{c,i,j} w[o,c,i,j] * xp[n, g*Cg + c, h*sH + i*dH, w*sW + j*dW]."""
+    x = np.asarray(x, dtype=np.float64)
+    weight = np.asarray(weight, dtype=np.float64)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    n_batch, _, height, width = x.shape
+    out_channels, in_per_group, k_h, k_w = weight.shape
+    out_per_group = out_channels // groups
+    (s_h, s_w), (d_h, d_w) = _pair(stride), _pair(dilation)
+    top, bottom, left, right = conv2d_pads_naive((k_h, k_w), dilation, padding)
+    out_h = (height + top + bottom - d_h * (k_h - 1) - 1) // s_h + 1
+    out_w = (width + left + right - d_w * (k_w - 1) - 1) // s_w + 1
+    y = np.zeros((n_batch, out_channels, out_h, out_w))
+    for n in range(n_batch):
+        for o in range(out_channels):
+            group = o // out_per_group
+            for h in range(out_h):
+                for w in range(out_w):
+                    total = 0.0 if bias is None else float(bias[o])
+                    for c in range(in_per_group):
+                        for i in range(k_h):
+                            for j in range(k_w):
+                                # Position in the unpadded input, then mapped by the mode.
+                                r = source_index(h * s_h + i * d_h - top, height, padding_mode)
+                                q = source_index(w * s_w + j * d_w - left, width, padding_mode)
+                                if r is None or q is None:
+                                    continue
+                                channel = group * in_per_group + c
+                                total += weight[o, c, i, j] * x[n, channel, r, q]
+                    y[n, o, h, w] = total
+    return y[0] if unbatched else y
+
+
+def avg_pool2d_naive(
+    x,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """Each output is the sum of its window's real elements over the divisor torch uses."""
+    x = np.asarray(x, dtype=np.float64)
+    (k_h, k_w) = _pair(kernel_size)
+    (s_h, s_w) = (k_h, k_w) if stride is None else _pair(stride)
+    (p_h, p_w) = _pair(padding)
+    height, width = x.shape[-2:]
+
+    def out_size(size, k, s, p):
+        span = size + 2 * p - k
+        # Ceil division written out, so it does not lean on the floor-of-negative trick.
+        out = (span // s + (1 if span % s else 0) if ceil_mode else span // s) + 1
+        # The last window must start inside the input or the left padding.
+        if ceil_mode and (out - 1) * s >= size + p:
+            out -= 1
+        return out
+
+    out_h, out_w = out_size(height, k_h, s_h, p_h), out_size(width, k_w, s_w, p_w)
+    y = np.zeros((*x.shape[:-2], out_h, out_w))
+    for lead in np.ndindex(*x.shape[:-2]):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                start_h, start_w = oh * s_h - p_h, ow * s_w - p_w
+                # The window ends at the kernel's edge or the padded extent, whichever is first.
+                end_h, end_w = min(start_h + k_h, height + p_h), min(start_w + k_w, width + p_w)
+                total, real = 0.0, 0
+                for r in range(start_h, end_h):
+                    for q in range(start_w, end_w):
+                        if 0 <= r < height and 0 <= q < width:
+                            total += x[(*lead, r, q)]
+                            real += 1
+                if divisor_override is not None:
+                    divisor = divisor_override
+                elif count_include_pad:
+                    divisor = (end_h - start_h) * (end_w - start_w)
+                else:
+                    divisor = real
+                y[(*lead, oh, ow)] = total / divisor
+    return y
