@@ -1,5 +1,7 @@
 """Affine map as torch.nn.Linear computes it: y = x @ weight.T + bias over the last axis."""
 
+import math
+
 import numpy as np
 
 
@@ -22,8 +24,10 @@ def linear_vjp(
     grad_y = np.asarray(grad_y, dtype=np.float64)
     out_features, in_features = weight.shape
     # Every leading axis is a batch axis: the parameter gradients sum over all of them.
-    x_rows = x.reshape(-1, in_features)
-    grad_rows = grad_y.reshape(-1, out_features)
+    # The row count is spelled out because reshape(-1, 0) is ambiguous for in_features == 0.
+    rows = math.prod(x.shape[:-1])
+    x_rows = x.reshape(rows, in_features)
+    grad_rows = grad_y.reshape(rows, out_features)
     grads = {"input": grad_y @ weight, "weight": grad_rows.T @ x_rows}
     if bias is not None:
         grads["bias"] = grad_rows.sum(axis=0)

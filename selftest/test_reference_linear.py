@@ -1,8 +1,7 @@
 """reference.linear against finite differences and hand-computed values; no torch here."""
 
 import numpy as np
-from hypothesis import given, note
-from hypothesis import strategies as st
+from hypothesis import given, note, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from reference.linear import linear_forward, linear_vjp
@@ -69,3 +68,12 @@ def test_linear_parameter_gradients_sum_over_the_batch_by_hand():
     np.testing.assert_array_equal(grads["weight"], [[4.0, 1.0], [0.0, 0.0], [6.0, -2.0]])
     np.testing.assert_array_equal(grads["bias"], [2.0, 0.0, 2.0])
     np.testing.assert_array_equal(grads["input"], [[1.0, 0.0], [2.0, -2.0]])
+
+
+def test_linear_with_zero_features_by_hand():
+    # Linear(0, 2) is a constant map to its bias: no input feature contributes.
+    x, weight, bias = np.zeros((3, 0)), np.zeros((2, 0)), np.array([1.0, -1.0])
+    np.testing.assert_array_equal(linear_forward(x, weight, bias), np.tile(bias, (3, 1)))
+    grads = linear_vjp(x, weight, bias, np.ones((3, 2)))
+    assert grads["input"].shape == (3, 0) and grads["weight"].shape == (2, 0)
+    np.testing.assert_array_equal(grads["bias"], [3.0, 3.0])
