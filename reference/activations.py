@@ -80,9 +80,10 @@ def softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
     axis = _axis(dim, x.ndim)
     # Subtracting the max leaves the ratio unchanged and keeps every exponent <= 0.
     shifted = x - np.max(x, axis=axis, keepdims=True)
+    # Tiny weights may underflow to subnormals or 0: the correctly rounded values.
     with np.errstate(under="ignore"):
         e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+        return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def softmax_vjp(x: np.ndarray, dim: int, grad_y: np.ndarray) -> dict[str, np.ndarray]:
