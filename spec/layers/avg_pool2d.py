@@ -1,0 +1,205 @@
+"""nn.AvgPool2d: every constructor argument over its valid domain; no parameters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.avg_pool2d import avg_pool2d_forward, avg_pool2d_out_shape, avg_pool2d_vjp
+from spec.layerspec import InvalidCase, LayerSpec
+from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair, pair
+
+MAX_KERNEL = 4
+# Above MAX_KERNEL, so a stride larger than the kernel (windows that skip input) is drawn.
+MAX_STRIDE = 5
+# divisor_override is any nonzero int: negative ones flip the sign, big ones shrink.
+MAX_DIVISOR = 20
+# Input spatial sizes range from the smallest that gives one window up to this much more.
+SPATIAL_SLACK = 6
+
+
+def _max_padding(kernel: int) -> int:
+    """torch's rule: padding at most half the kernel (integer division), per dim."""
+    return kernel // 2
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn) -> dict:
+    kernel = draw(int_or_pair(1, MAX_KERNEL), label="kernel_size")
+    k_h, k_w = pair(kernel)
+    if isinstance(kernel, int):
+        padding = draw(st.integers(0, _max_padding(kernel)), label="padding")
+    else:
+        padding = draw(
+            st.one_of(
+                st.integers(0, min(_max_padding(k_h), _max_padding(k_w))),
+                st.tuples(st.integers(0, _max_padding(k_h)), st.integers(0, _max_padding(k_w))),
+            ),
+            label="padding",
+        )
+    nonzero = st.integers(-MAX_DIVISOR, MAX_DIVISOR).filter(lambda d: d != 0)
+    return {
+        "kernel_size": kernel,
+        "stride": draw(st.one_of(st.none(), int_or_pair(1, MAX_STRIDE)), label="stride"),
+        "padding": padding,
+        "ceil_mode": draw(st.booleans(), label="ceil_mode"),
+        "count_include_pad": draw(st.booleans(), label="count_include_pad"),
+        "divisor_override": draw(st.one_of(st.none(), nonzero), label="divisor_override"),
+    }
+
+
+def _smallest_size(kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """The smallest input size along a dim for which torch makes at least one window.
+
+    Floor mode needs the window inside the padded input: size + 2p >= k. Ceil mode also
+    keeps a partial window, ceil((size + 2p - k) / s) >= 0, i.e. size + 2p - k > -s; that
+    window starts at -p, inside the input, so torch's drop rule never removes it.
+    """
+    slack = stride - 1 if ceil_mode else 0
+    return max(1, kernel - 2 * padding - slack)
+
+
+@st.composite
+def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+    kernel, padding = pair(hp["kernel_size"]), pair(hp["padding"])
+    stride = kernel if hp["stride"] is None else pair(hp["stride"])
+    low_h, low_w = (
+        _smallest_size(k, s, p, hp["ceil_mode"])
+        for k, s, p in zip(kernel, stride, padding, strict=True)
+    )
+    # Shrinks to the smallest input: the kernel equal to the padded input.
+    h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
+    w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
+    channels = draw(st.integers(1, MAX_CHANNELS), label="C")
+    if draw(st.booleans(), label="unbatched"):
+        return (channels, h, w)
+    return (draw(st.integers(1, MAX_BATCH), label="N"), channels, h, w)
+
+
+def _geometry(hp: dict) -> tuple:
+    return (
+        hp["kernel_size"],
+        hp["stride"],
+        hp["padding"],
+        hp["ceil_mode"],
+        hp["count_include_pad"],
+        hp["divisor_override"],
+    )
+
+
+def forward(x, params, buffers, hp, training, randomness):
+    return avg_pool2d_forward(x, *_geometry(hp)), {}
+
+
+def vjp(x, params, buffers, hp, training, randomness, grad_y):
+    return avg_pool2d_vjp(x, *_geometry(hp), grad_y)
+
+
+def _window(hp: dict) -> int:
+    k_h, k_w = pair(hp["kernel_size"])
+    return k_h * k_w
+
+
+def _overlap(hp: dict) -> int:
+    """The most windows that cover one input element: ceil(k / s) per dim."""
+    kernel = pair(hp["kernel_size"])
+    stride = kernel if hp["stride"] is None else pair(hp["stride"])
+    return math.prod(-(-k // s) for k, s in zip(kernel, stride, strict=True))
+
+
+def forward_error(x, params, buffers, hp, training, randomness):
+    # Linear in x: a window's sum of K terms errs by at most the sum of |x| (times
+    # eps sqrt(K)), and the division by the divisor adds one relative rounding. abs()
+    # because a negative divisor_override flips every output's sign.
+    return np.abs(avg_pool2d_forward(np.abs(x), *_geometry(hp))), _window(hp)
+
+
+def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+    # The input gradient sums grad_y / divisor over the windows that cover the element.
+    absolute = avg_pool2d_vjp(np.abs(x), *_geometry(hp), np.abs(grad_y))
+    return {"input": (np.abs(absolute["input"]), _overlap(hp))}
+
+
+def out_shape(hp: dict, shape: tuple) -> tuple:
+    return avg_pool2d_out_shape(
+        shape, hp["kernel_size"], hp["stride"], hp["padding"], hp["ceil_mode"]
+    )
+
+
+def param_shapes(hp: dict) -> dict:
+    return {}
+
+
+INVALID_KINDS = (
+    "non-positive stride",
+    "non-positive kernel_size",
+    "padding above half the kernel",
+    "negative padding",
+    "divisor_override 0",
+    "window larger than the padded input",
+    "input rank below 3",
+    "input rank above 4",
+)
+
+
+@st.composite
+def invalid(draw: st.DrawFn) -> InvalidCase:
+    hp = draw(hyperparams())
+    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    k_h, k_w = pair(hp["kernel_size"])
+    # Big enough for every valid window of these hyperparameters.
+    fits = (1, 2, k_h + MAX_STRIDE, k_w + MAX_STRIDE)
+    if kind == "non-positive stride":
+        bad = draw(st.integers(-2, 0))
+        stride = draw(st.sampled_from([bad, (bad, 1), (1, bad)]))
+        return InvalidCase({**hp, "stride": stride}, fits, RuntimeError, kind)
+    if kind == "non-positive kernel_size":
+        # kernel_size 0 reads as stride 0 when stride is None: torch still rejects it.
+        bad = draw(st.integers(-2, 0))
+        kernel = draw(st.sampled_from([bad, (bad, 1), (1, bad)]))
+        return InvalidCase({**hp, "kernel_size": kernel, "padding": 0}, fits, RuntimeError, kind)
+    if kind == "padding above half the kernel":
+        dim = draw(st.integers(0, 1), label="dim")
+        bad = _max_padding((k_h, k_w)[dim]) + draw(st.integers(1, 2))
+        padding = (bad, 0) if dim == 0 else (0, bad)
+        return InvalidCase({**hp, "padding": padding}, fits, RuntimeError, kind)
+    if kind == "negative padding":
+        bad = draw(st.integers(-3, -1))
+        padding = draw(st.sampled_from([bad, (bad, 0), (0, bad)]))
+        return InvalidCase({**hp, "padding": padding}, fits, RuntimeError, kind)
+    if kind == "divisor_override 0":
+        return InvalidCase({**hp, "divisor_override": 0}, fits, RuntimeError, kind)
+    if kind == "window larger than the padded input":
+        # Floor mode only: ceil mode keeps a partial window over a too-small input.
+        kernel = draw(st.integers(2, MAX_KERNEL), label="kernel")
+        padding = draw(st.integers(0, _max_padding(kernel)), label="padding")
+        short = kernel - 2 * padding - 1
+        hp = {**hp, "kernel_size": kernel, "padding": padding, "ceil_mode": False}
+        if short < 1:
+            # With maximal padding every input fits along that dim: shrink the other one.
+            hp["padding"], short = 0, kernel - 1
+        shape = draw(st.sampled_from([(1, 2, short, kernel), (2, short, kernel)]))
+        return InvalidCase(hp, shape, RuntimeError, kind)
+    if kind == "input rank below 3":
+        # torch indexes dim -3 before checking the rank.
+        shape = draw(st.sampled_from([(k_h + 2, k_w + 2), (k_w + 2,), ()]))
+        return InvalidCase(hp, shape, IndexError, kind)
+    return InvalidCase(hp, (1, *fits), RuntimeError, kind)
+
+
+SPEC = LayerSpec(
+    name="AvgPool2d",
+    hyperparams=hyperparams,
+    input_shape=input_shape,
+    forward=forward,
+    vjp=vjp,
+    out_shape=out_shape,
+    param_shapes=param_shapes,
+    forward_error=forward_error,
+    vjp_error=vjp_error,
+    invalid=invalid,
+    # The map is linear: its second derivative is zero, which gradgradcheck confirms.
+    twice_differentiable=True,
+)
