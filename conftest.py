@@ -211,3 +211,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def nn(pytestconfig: pytest.Config) -> ModuleType:
     """The implementation under test (torch.nn unless --impl says otherwise)."""
     return pytestconfig.nnconform_impl
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Repeated at the end (and under -q, which hides the header) so a failure replays.
+    run = terminalreporter.config.nnconform_run
+    terminalreporter.write_line(
+        f"nnconform: profile={run['profile']} seed={run['seed']} "
+        f"(replay with --hypothesis-seed={run['seed']})"
+    )

@@ -59,8 +59,10 @@ class LayerSpec:
     mode: str = "none"
     # Buffers' starting values (e.g. a positive running_var); default: torch's own.
     buffer_values: Callable[[HyperParams], st.SearchStrategy[dict]] | None = None
-    # Stochastic layers: the realised randomness recovered from torch's output,
-    # (x, y, hp, training) -> anything the reference forward/vjp accept.
+    # Stochastic layers: the realised randomness, read off a probe. The harness runs a
+    # copy of the module on an all-ones input under the same RNG state as the real
+    # call, so (probe_x, probe_y, hp, training) -> anything the reference accepts.
+    # (Reading it off the real output would leave it undetermined where x == 0.)
     recover_randomness: Callable[[Array, Array, HyperParams, bool], Any] = (
         lambda x, y, hp, training: None
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -128,6 +129,22 @@ def build_case(nn: ModuleType, case: Case) -> torch.nn.Module:
             module.get_buffer(name).copy_(torch.from_numpy(value))
     module.train(case.training)
     return module
+
+
+def run_with_probe(
+    module: torch.nn.Module, x: torch.Tensor
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """module(x), plus a probe: a copy of the module on ones under the same RNG state.
+
+    A stochastic layer draws the same random numbers for any input of the same shape,
+    so the probe shows its realised randomness (a dropout mask) even where x is zero.
+    The copy keeps buffers (BatchNorm running statistics) of the real module untouched.
+    """
+    devices = [x.device] if x.device.type == "cuda" else []
+    probe_x = torch.ones_like(x)
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
+        probe_y = copy.deepcopy(module)(probe_x.clone())
+    return module(x), to_numpy(probe_x), to_numpy(probe_y)
 
 
 def module_buffers(module: torch.nn.Module) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ from tests.harness import (
     build_case,
     draw_case,
     module_buffers,
+    run_with_probe,
     to_numpy,
     to_torch,
     tolerance_bound,
@@ -23,11 +24,11 @@ def test_gradients(layer, device, dtype, nn, conformance_record, data):
     buffers = module_buffers(module)
     x = to_torch(case.x, dtype, device, requires_grad=True)
     # A clone, not the leaf itself: in-place layers (inplace=True) may not write into a leaf.
-    y = module(x.clone())
+    y, probe_x, probe_y = run_with_probe(module, x.clone())
     grad_y = as_received(data.draw(arrays(tuple(y.shape), 10.0, "grad_y"), label="grad_y"), dtype)
     y.backward(to_torch(grad_y, dtype, device))
 
-    randomness = layer.recover_randomness(case.x, to_numpy(y), case.hp, case.training)
+    randomness = layer.recover_randomness(probe_x, probe_y, case.hp, case.training)
     args = (case.x, case.params, buffers, case.hp, case.training, randomness, grad_y)
     expected = layer.vjp(*args)
     scales = layer.vjp_error(*args)
