@@ -1,0 +1,112 @@
+"""No test that cannot fail: every property is shown to catch a deliberately broken layer.
+
+For each mutant in selftest/zoo/ and each property it declares in CAUGHT_BY, the
+property's tests run in-process against the mutant and must fail with a genuine
+violation; the same tests on torch.nn, with the same settings and seed, must pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from selftest import zoo
+from selftest.zoo_runner import (
+    ci_examples,
+    not_a_violation,
+    property_names,
+    property_specs,
+    run_property,
+)
+
+MUTANTS = {name: zoo.load(name) for name in zoo.mutant_names()}
+
+
+def dtype_of(mutant) -> str:
+    return getattr(mutant, "DTYPE", "float32")
+
+
+def examples_of(mutant) -> int:
+    return getattr(mutant, "EXAMPLES", None) or ci_examples()
+
+
+def spec_of(mutant, prop: str) -> str:
+    """The spec the property runs the mutant on: LAYER, unless RUN_ON names another."""
+    return getattr(mutant, "RUN_ON", {}).get(prop, mutant.LAYER)
+
+
+def _needs_spec(prop: str, spec_name: str) -> None:
+    if spec_name not in property_specs(prop):
+        pytest.skip(f"tests/test_{prop}.py has no spec named {spec_name} (yet)")
+
+
+CAUGHT = [
+    pytest.param(name, prop, id=f"{name}-{prop}")
+    for name, mutant in MUTANTS.items()
+    for prop in mutant.CAUGHT_BY
+]
+
+
+def _controls() -> list:
+    """One control per (property, spec, dtype) a mutant runs on, with its mutants' most examples."""
+    most: dict[tuple, int] = {}
+    for mutant in MUTANTS.values():
+        for prop in mutant.CAUGHT_BY:
+            key = (prop, spec_of(mutant, prop), dtype_of(mutant))
+            most[key] = max(most.get(key, 0), examples_of(mutant))
+    return [pytest.param(*key, n, id="-".join(key)) for key, n in sorted(most.items())]
+
+
+@pytest.mark.parametrize(("name", "prop"), CAUGHT)
+def test_property_catches_mutant(name, prop):
+    mutant = MUTANTS[name]
+    spec_name = spec_of(mutant, prop)
+    _needs_spec(prop, spec_name)
+    raised = run_property(prop, spec_name, mutant, dtype_of(mutant), examples_of(mutant))
+    assert raised, (
+        f"test_{prop} passed {examples_of(mutant)} examples of mutant {name}: "
+        f"{mutant.__doc__.strip()}"
+    )
+    crashes = not_a_violation(raised, prop, mutant)
+    assert not crashes, f"test_{prop} on mutant {name} failed, but not by a violation: {crashes}"
+
+
+@pytest.mark.parametrize(("prop", "spec_name", "dtype_name", "examples"), _controls())
+def test_property_passes_on_torch(prop, spec_name, dtype_name, examples):
+    # Not `layer`/`dtype`: conftest parametrizes those names over the whole matrix.
+    _needs_spec(prop, spec_name)
+    raised = run_property(prop, spec_name, torch.nn, dtype_name, examples)
+    assert not raised, f"test_{prop} fails on torch.nn {spec_name} itself: {raised}"
+
+
+@pytest.mark.parametrize("prop", property_names())
+def test_every_property_has_a_mutant(prop):
+    catchers = [name for name, mutant in MUTANTS.items() if prop in mutant.CAUGHT_BY]
+    assert catchers, (
+        f"tests/test_{prop}.py has no mutant in selftest/zoo/ that it must catch: "
+        "add one (see selftest/zoo/__init__.py)"
+    )
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_declares_itself(name):
+    mutant = MUTANTS[name]
+    doc = (mutant.__doc__ or "").strip()
+    assert doc, f"{name}: the docstring must say what is broken"
+    assert "\n" not in doc, f"{name}: the docstring is one line"
+    assert isinstance(mutant.LAYER, str)
+    assert isinstance(mutant.CAUGHT_BY, tuple), f"{name}: CAUGHT_BY is a tuple"
+    assert mutant.CAUGHT_BY, f"{name}: CAUGHT_BY names at least one property"
+    unknown = set(mutant.CAUGHT_BY) - set(property_names())
+    assert not unknown, f"{name}: CAUGHT_BY names no tests/test_<property>.py: {unknown}"
+    assert set(getattr(mutant, "RUN_ON", {})) <= set(mutant.CAUGHT_BY)
+    assert examples_of(mutant) >= ci_examples(), f"{name}: EXAMPLES below the ci profile's"
+    # An implementation per the --impl contract: every torch.nn name resolves...
+    assert mutant.init is not None and mutant.Sequential is torch.nn.Sequential
+    # ...and something of its own replaces torch's.
+    own = {
+        key
+        for key, value in vars(mutant).items()
+        if hasattr(torch.nn, key) and value is not getattr(torch.nn, key)
+    }
+    assert own, f"{name} overrides nothing of torch.nn"

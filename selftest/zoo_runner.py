@@ -1,0 +1,175 @@
+"""Run a property's tests in-process against any implementation, deterministically.
+
+The property tests are Hypothesis tests taking pytest fixtures (layer, device, dtype,
+nn, conformance_record). Here they are called as plain functions: the fixtures are
+supplied by keyword, and the inner test is wrapped afresh with fixed settings and a
+fixed seed, so the suite's own profile and per-run seed never change the outcome and
+the original test objects are left untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.errors import Flaky
+from torch.autograd.gradcheck import GradcheckError
+
+from spec.registry import LAYERS
+
+TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
+
+# Fixed seeds: the Hypothesis choice sequence and torch's global RNG (init, dropout
+# masks, gradcheck's random projections) are the same on every run and machine.
+HYPOTHESIS_SEED = 20240611
+TORCH_SEED = 0
+
+
+# A mutant must be caught within the examples a CI run gives each property (the `ci`
+# profile's count, 30), so the zoo proves what CI actually does. A mutant whose
+# violation is rare per example (e.g. one invalid kind among many) declares a larger
+# EXAMPLES with its reason. Controls on torch.nn run the largest count of their mutants:
+# with a fixed seed, Hypothesis' draws do not depend on the outcomes before a failure,
+# so the control replays every example a mutant ran, and more.
+def ci_examples() -> int:
+    return settings.get_profile("ci").max_examples
+
+
+ZOO_SETTINGS = settings(
+    # No example database: a failure stored by one run must not steer the next.
+    database=None,
+    deadline=None,
+    # No shrinking: the zoo needs a failure, not the smallest one, and the generate
+    # phase alone stops at the first failure. Replay of that failure still happens.
+    phases=(Phase.explicit, Phase.generate),
+    report_multiple_bugs=False,
+    print_blob=False,
+    suppress_health_check=list(HealthCheck),
+)
+
+DEVICE = "cpu"
+
+# Exceptions by which a property test reports a violation: assertions, pytest.raises
+# that did not raise (pytest's Failed), and gradcheck's own mismatch report.
+VIOLATIONS = (AssertionError, pytest.fail.Exception, GradcheckError)
+
+
+def property_names() -> list[str]:
+    """Every property: the tests/test_<property>.py files that exist now."""
+    return sorted(path.stem.removeprefix("test_") for path in TESTS_DIR.glob("test_*.py"))
+
+
+def property_module(prop: str) -> ModuleType:
+    return importlib.import_module(f"tests.test_{prop}")
+
+
+def property_tests(prop: str) -> list[Callable]:
+    """The test functions defined in a property's file."""
+    module = property_module(prop)
+    return [
+        obj
+        for name, obj in vars(module).items()
+        if name.startswith("test_") and callable(obj) and obj.__module__ == module.__name__
+    ]
+
+
+def property_specs(prop: str) -> dict[str, object]:
+    """The specs a property is parametrized over, by name (its module's SPECS, else LAYERS)."""
+    return {spec.name: spec for spec in getattr(property_module(prop), "SPECS", LAYERS)}
+
+
+def _seeded_torch(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def with_fixed_torch_rng(*args: object, **kwargs: object) -> object:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(TORCH_SEED)
+            return function(*args, **kwargs)
+
+    return with_fixed_torch_rng
+
+
+def _deterministic(test: Callable, examples: int) -> tuple[Callable, list[str]]:
+    """A fresh copy of `test` under the zoo's settings; and the fixtures it takes."""
+    handle = getattr(test, "hypothesis", None)
+    if handle is None:
+        return _seeded_torch(test), list(inspect.signature(test).parameters)
+    inner = handle.inner_test
+    given_kwargs = handle._given_kwargs  # the strategies the test was written with
+    fixtures = [p for p in inspect.signature(inner).parameters if p not in given_kwargs]
+    fresh = given(**given_kwargs)(_seeded_torch(inner))
+    chosen = settings(ZOO_SETTINGS, max_examples=examples)
+    return seed(HYPOTHESIS_SEED)(chosen(fresh)), fixtures
+
+
+def fixture_values(spec: object, nn: ModuleType, dtype: str) -> dict[str, Callable[[], object]]:
+    """How each fixture a property test may take is supplied, fresh per call."""
+    return {
+        "layer": lambda: spec,
+        "device": lambda: DEVICE,
+        "dtype": lambda: dtype,
+        "nn": lambda: nn,
+        "conformance_record": lambda: {"examples": 0},
+        "chapter_claim_record": lambda: lambda *args, **kwargs: None,
+    }
+
+
+def run_property(prop: str, spec_name: str, nn: ModuleType, dtype: str, examples: int) -> list:
+    """Run every test of `prop` for the spec `spec_name` on `nn`; the exceptions raised."""
+    supplied = fixture_values(property_specs(prop)[spec_name], nn, dtype)
+    raised = []
+    for test in property_tests(prop):
+        runnable, fixtures = _deterministic(test, examples)
+        unknown = [name for name in fixtures if name not in supplied]
+        if unknown:
+            raise LookupError(
+                f"tests/test_{prop}.py::{test.__name__} takes fixtures {unknown} that "
+                "selftest/zoo_runner.py cannot supply: add them to fixture_values()"
+            )
+        try:
+            runnable(**{name: supplied[name]() for name in fixtures})
+        except (Exception, pytest.fail.Exception, pytest.skip.Exception) as error:
+            raised.append(error)
+    return raised
+
+
+def leaves(error: BaseException) -> Iterator[BaseException]:
+    """The individual exceptions inside (possibly nested) exception groups."""
+    inner = getattr(error, "exceptions", None)
+    if isinstance(inner, tuple) and not isinstance(error, Flaky):
+        for each in inner:
+            yield from leaves(each)
+    else:
+        yield error
+
+
+def _raised_through(error: BaseException, module: ModuleType) -> bool:
+    """Whether `module`'s own code is on the traceback of `error`."""
+    source = getattr(module, "__file__", None)
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == source:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def not_a_violation(errors: list, prop: str, mutant: ModuleType) -> list[str]:
+    """The raised exceptions that are not a property violation (a crash, a skip, a flake)."""
+    wrong = []
+    for error in errors:
+        for leaf in leaves(error):
+            if isinstance(leaf, VIOLATIONS) and not isinstance(leaf, Flaky):
+                continue
+            # The errors property is about which exception escapes: the wrong type,
+            # escaping the mutant's own code, is exactly the violation it exists for.
+            if prop == "errors" and isinstance(leaf, Exception) and _raised_through(leaf, mutant):
+                continue
+            wrong.append(f"{type(leaf).__name__}: {str(leaf)[:500]}")
+    return wrong
