@@ -1,0 +1,342 @@
+"""Property 5, init: default initialisation and the nn.init functions follow their laws.
+
+Every check is spec/statistics.check_law: exact first (a uniform sample inside its
+support up to the dtype's rounding, a constant exactly equal, a normal sample finite),
+then tests with false alarm ALPHA = 1e-6 each and power >= 0.999 against a 10% error:
+
+- uniform U(-b, b): n >= 283 samples (float32/64; 308 in bfloat16, whose rounding eats
+  into the margin). Every sample within b (+2 roundings); the largest |end| within
+  2*delta*b of both ends, delta = 1 - (1e-6/2)^(1/n). A bound 10% too large leaves the
+  support with probability >= 0.999; 10% too small never reaches the end: caught surely.
+- normal N(0, std^2): n >= 6372 samples. Chi-square test of s^2/std^2 (two-sided,
+  1e-6): catches std*0.9 and std*1.1 with probability >= 0.999 from n = 3460; z-test of
+  the mean (two-sided, 1e-6): catches a shift of 0.1 std with probability 0.999 at 6372.
+- constant: every element equal, exactly (n = 1 suffices).
+
+A weight with fewer elements than n is drawn again (the module re-constructed, or the
+init function called again on the same tensor) and the draws pooled: they are iid.
+Every torch random draw follows torch.manual_seed(seed) with a seed Hypothesis draws, so
+a failure replays from the printed Hypothesis seed.
+"""
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import given, note, strategies as st
+
+from reference.init_laws import (
+    FAN_MODES,
+    NONLINEARITIES,
+    InitLaw,
+    constant_law,
+    kaiming_normal_std,
+    kaiming_uniform_bound,
+    normal_law,
+    uniform_law,
+    xavier_normal_std,
+    xavier_uniform_bound,
+)
+from spec.layerspec import LayerSpec
+from spec.registry import LAYERS
+from spec.statistics import check_law, samples_needed
+from spec.tolerances import tolerance_for
+from tests.harness import build, draw_hyperparams, to_numpy, torch_dtype
+
+# Only layers that declare an init law: a layer without parameters has nothing to draw.
+SPECS = tuple(spec for spec in LAYERS if spec.init is not LayerSpec.init)
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+# Drawn weight shapes for the nn.init functions: 2-D (Linear) and 4-D (Conv2d). At least
+# MIN_ELEMENTS elements, so a normal law's 6372 samples take <= 100 calls; fans of 1 are
+# still drawn ((64, 1) has fan_in 1, (1, 64) fan_out 1).
+MIN_ELEMENTS = 64
+MAX_FEATURES = 64
+MAX_CHANNELS = 8
+MAX_KERNEL = 5
+# Gains and leaky_relu slopes: both signs of the slope (only its square matters), and
+# gains from a tenth to a few (tanh's 5/3 and relu's sqrt(2) inside).
+GAINS = st.floats(0.1, 4.0)
+SLOPES = st.floats(-2.0, 2.0)
+
+
+def unit_roundoff(dtype: str) -> float:
+    """Rounding allowed at a uniform law's support: modules are built in float32, then cast."""
+    return max(tolerance_for(dtype).eps, tolerance_for("float32").eps)
+
+
+def seed_torch(data: st.DataObject) -> None:
+    torch.manual_seed(data.draw(SEEDS, label="torch seed"))
+
+
+@st.composite
+def weight_shapes(draw: st.DrawFn) -> tuple[int, ...]:
+    """A Linear (out, in) or Conv2d (out, in, kh, kw) weight shape of >= MIN_ELEMENTS."""
+    if draw(st.booleans(), label="conv weight"):
+        out = draw(st.integers(1, MAX_CHANNELS), label="out_channels")
+        kh = draw(st.integers(1, MAX_KERNEL), label="kh")
+        kw = draw(st.integers(1, MAX_KERNEL), label="kw")
+        fewest = max(1, math.ceil(MIN_ELEMENTS / (out * kh * kw)))
+        in_ = draw(st.integers(fewest, max(fewest, 2 * MAX_CHANNELS)), label="in_channels")
+        return (out, in_, kh, kw)
+    out = draw(st.integers(1, MAX_FEATURES), label="out_features")
+    fewest = max(1, math.ceil(MIN_ELEMENTS / out))
+    return (out, draw(st.integers(fewest, max(fewest, MAX_FEATURES)), label="in_features"))
+
+
+def pooled_draws(init_fn, shape, law: InitLaw, dtype: str, device: str) -> np.ndarray:
+    """Call init_fn on one tensor of `shape` until the law's sample size is reached."""
+    tensor = torch.empty(shape, dtype=torch_dtype(dtype), device=device)
+    draws = []
+    for _ in range(math.ceil(samples_needed(law, unit_roundoff(dtype)) / tensor.numel())):
+        returned = init_fn(tensor)
+        # The nn.init functions are in-place and return their argument.
+        assert returned is tensor, f"{init_fn} returned a new tensor, not its argument"
+        draws.append(tensor.detach().flatten().clone())
+    return to_numpy(torch.cat(draws))
+
+
+def check_init_fn(init_fn, shape, law: InitLaw, dtype: str, device: str, what: str) -> None:
+    note(f"{what}: law {law}")
+    check_law(pooled_draws(init_fn, shape, law, dtype, device), law, unit_roundoff(dtype), what)
+
+
+def in_report(record: dict, row: str) -> None:
+    """File a test whose subject is not a LayerSpec under the init property, in row `row`."""
+    record["property"] = "init"
+    record["layer"] = row
+
+
+# --- (a) default initialisation of every layer's parameters --------------------------------
+
+
+@given(data=st.data())
+def test_init(layer, device, dtype, nn, conformance_record, data):
+    conformance_record["examples"] += 1
+    hp, _ = draw_hyperparams(data, layer)
+    laws = layer.init(hp)
+    seed_torch(data)
+    modules = [build(nn, layer, hp, device, dtype)]
+    sizes = {name: p.numel() for name, p in modules[0].named_parameters()}
+    assert set(sizes) == set(laws), (
+        f"{layer.name}(**{hp}) has parameters {sorted(sizes)}; the spec states laws for "
+        f"{sorted(laws)}"
+    )
+    unit = unit_roundoff(dtype)
+    constructions = max(
+        (math.ceil(samples_needed(law, unit) / sizes[name]) for name, law in laws.items()),
+        default=1,
+    )
+    modules += [build(nn, layer, hp, device, dtype) for _ in range(constructions - 1)]
+    for name, law in laws.items():
+        draws = np.concatenate([to_numpy(m.get_parameter(name)).ravel() for m in modules])
+        what = f"{layer.name}(**{hp}).{name} over {constructions} constructions ({dtype})"
+        check_law(draws, law, unit, what)
+
+
+# --- (b) the nn.init functions on drawn weight shapes ------------------------------------
+
+
+@given(data=st.data())
+def test_init_kaiming(device, dtype, nn, conformance_record, data):
+    """kaiming_normal_ and kaiming_uniform_, both modes, every nonlinearity torch accepts."""
+    in_report(conformance_record, "nn.init.kaiming_*")
+    conformance_record["examples"] += 1
+    shape = data.draw(weight_shapes(), label="weight shape")
+    # `a` only matters for leaky_relu; every other gain must ignore it.
+    a = data.draw(SLOPES, label="a")
+    seed_torch(data)
+    for nonlinearity in NONLINEARITIES:
+        for mode in FAN_MODES:
+            kwargs = {"a": a, "mode": mode, "nonlinearity": nonlinearity}
+            std = kaiming_normal_std(shape, **kwargs)
+            bound = kaiming_uniform_bound(shape, **kwargs)
+            check_init_fn(
+                lambda t, kw=kwargs: nn.init.kaiming_normal_(t, **kw),
+                shape,
+                normal_law(0.0, std),
+                dtype,
+                device,
+                f"kaiming_normal_(shape {shape}, {kwargs})",
+            )
+            check_init_fn(
+                lambda t, kw=kwargs: nn.init.kaiming_uniform_(t, **kw),
+                shape,
+                uniform_law(-bound, bound),
+                dtype,
+                device,
+                f"kaiming_uniform_(shape {shape}, {kwargs})",
+            )
+
+
+@given(data=st.data())
+def test_init_xavier(device, dtype, nn, conformance_record, data):
+    """xavier_uniform_ and xavier_normal_ with a drawn gain (or torch's default 1)."""
+    in_report(conformance_record, "nn.init.xavier_*")
+    conformance_record["examples"] += 1
+    shape = data.draw(weight_shapes(), label="weight shape")
+    gain = data.draw(st.none() | GAINS, label="gain")
+    kwargs = {} if gain is None else {"gain": gain}
+    seed_torch(data)
+    bound = xavier_uniform_bound(shape, **kwargs)
+    check_init_fn(
+        lambda t: nn.init.xavier_uniform_(t, **kwargs),
+        shape,
+        uniform_law(-bound, bound),
+        dtype,
+        device,
+        f"xavier_uniform_(shape {shape}, {kwargs})",
+    )
+    check_init_fn(
+        lambda t: nn.init.xavier_normal_(t, **kwargs),
+        shape,
+        normal_law(0.0, xavier_normal_std(shape, **kwargs)),
+        dtype,
+        device,
+        f"xavier_normal_(shape {shape}, {kwargs})",
+    )
+
+
+@given(data=st.data())
+def test_init_zeros(device, dtype, nn, conformance_record, data):
+    """zeros_ overwrites every element, NaN and infinities included, with exactly 0."""
+    in_report(conformance_record, "nn.init.zeros_")
+    conformance_record["examples"] += 1
+    shape = data.draw(weight_shapes(), label="shape")
+    fill = data.draw(
+        st.sampled_from([math.nan, math.inf, -math.inf, 1e-30, -0.5]) | st.floats(-1e3, 1e3),
+        label="previous value",
+    )
+    tensor = torch.full(shape, fill, dtype=torch_dtype(dtype), device=device)
+    assert nn.init.zeros_(tensor) is tensor, "zeros_ returned a new tensor, not its argument"
+    check_law(to_numpy(tensor), constant_law(0.0), 0.0, f"zeros_(shape {shape}) over {fill}")
+
+
+# --- (c) model.apply reaches every submodule -----------------------------------------------
+
+# Apply-test leaves: Linear (xavier_uniform_, 283 samples) and Conv2d (kaiming_normal_,
+# 6372 samples). Weights keep >= 4 (Linear) and 4*2*3*3 = 72 (Conv2d) elements, so at
+# most ~90 applications reach the sample sizes; fans of 1 are test_init_kaiming's job.
+LINEAR_IN = st.integers(1, 16)
+LINEAR_OUT = st.integers(4, 16)
+CONV_IN = st.integers(2, 4)
+CONV_OUT = st.integers(4, 8)
+CONV_KERNEL = st.integers(3, 4)
+CONTAINERS = ("Sequential", "ModuleList", "Module")
+MAX_LEAVES = 6
+
+
+def leaves() -> st.SearchStrategy[tuple]:
+    return st.one_of(
+        st.tuples(st.just("Linear"), LINEAR_IN, LINEAR_OUT),
+        st.tuples(st.just("Conv2d"), CONV_IN, CONV_OUT, CONV_KERNEL),
+    )
+
+
+def trees() -> st.SearchStrategy[tuple]:
+    """A container (Sequential, ModuleList, plain Module) of leaves and more containers."""
+    return st.tuples(
+        st.sampled_from(CONTAINERS),
+        st.lists(
+            st.recursive(
+                leaves(),
+                lambda children: st.tuples(
+                    st.sampled_from(CONTAINERS), st.lists(children, min_size=1, max_size=3)
+                ),
+                max_leaves=MAX_LEAVES,
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+
+
+def build_tree(nn, tree: tuple):
+    kind, *rest = tree
+    if kind == "Linear":
+        return nn.Linear(*rest)
+    if kind == "Conv2d":
+        in_channels, out_channels, kernel = rest
+        return nn.Conv2d(in_channels, out_channels, kernel)
+    children = [build_tree(nn, child) for child in rest[0]]
+    if kind == "Sequential":
+        return nn.Sequential(*children)
+    if kind == "ModuleList":
+        return nn.ModuleList(children)
+    module = nn.Module()
+    for i, child in enumerate(children):
+        module.add_module(f"block{i}", child)
+    return module
+
+
+def chapter_initialize_weights(nn):
+    """The chapter's initialize_weights, written against the implementation under test."""
+
+    def initialize_weights(m):
+        if isinstance(m, nn.Linear):
+            # Xavier initialisation (suits tanh/sigmoid)
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Conv2d):
+            # He initialisation (suits ReLU)
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+
+    return initialize_weights
+
+
+def chapter_law(module, nn) -> InitLaw:
+    shape = tuple(module.weight.shape)
+    if isinstance(module, nn.Linear):
+        bound = xavier_uniform_bound(shape)
+        return uniform_law(-bound, bound)
+    return normal_law(0.0, kaiming_normal_std(shape, mode="fan_out", nonlinearity="relu"))
+
+
+def apply_recording(model, fn) -> tuple:
+    """model.apply(fn), and every module fn was called on."""
+    visited = []
+
+    def recording(m):
+        visited.append(m)
+        fn(m)
+
+    return model.apply(recording), visited
+
+
+@given(data=st.data())
+def test_init_apply(device, dtype, nn, conformance_record, data):
+    """model.apply(initialize_weights) reaches every submodule, however deeply nested."""
+    in_report(conformance_record, "Module.apply")
+    conformance_record["examples"] += 1
+    tree = data.draw(trees(), label="model tree")
+    model = build_tree(nn, tree).to(device=device, dtype=torch_dtype(dtype))
+    note(f"model: {model}")
+    targets = {name: m for name, m in model.named_modules() if isinstance(m, nn.Linear | nn.Conv2d)}
+    laws = {name: chapter_law(m, nn) for name, m in targets.items()}
+    unit = unit_roundoff(dtype)
+    applications = max(
+        math.ceil(samples_needed(laws[name], unit) / m.weight.numel())
+        for name, m in targets.items()
+    )
+    initialize_weights = chapter_initialize_weights(nn)
+    seed_torch(data)
+    draws = {name: [] for name in targets}
+    for _ in range(applications):
+        # NaN everywhere first: whatever apply does not reach stays NaN and fails exactly.
+        with torch.no_grad():
+            for p in model.parameters():
+                p.fill_(math.nan)
+        returned, visited = apply_recording(model, initialize_weights)
+        assert returned is model, "apply must return the module it was called on"
+        assert {id(m) for m in visited} == {id(m) for m in model.modules()}, (
+            f"apply visited {len(visited)} modules of {len(list(model.modules()))}"
+        )
+        for name, m in targets.items():
+            draws[name].append(to_numpy(m.weight).ravel())
+            what = f"{name} ({type(m).__name__}) bias after apply"
+            check_law(to_numpy(m.bias), constant_law(0.0), unit, what)
+    for name, m in targets.items():
+        what = f"{name} ({type(m).__name__}) weight after {applications} applications"
+        check_law(np.concatenate(draws[name]), laws[name], unit, what)
