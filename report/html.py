@@ -105,6 +105,9 @@ def _matrix(m: matrix.Matrix) -> str:
     head = ["<th>layer</th>"]
     for prop in m.properties:
         pairs = m.pairs[prop]
+        if pairs == [(matrix.MISSING, matrix.MISSING)]:
+            head.append(f"<th>{escape(prop)}</th>")
+            continue
         order = " · ".join(matrix.pair_label(p) for p in pairs)
         head.append(f"<th>{escape(prop)}<small>{escape(order)}</small></th>")
     rows = []
