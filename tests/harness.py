@@ -178,6 +178,8 @@ def repro_snippet(
         lines.append(f"x = torch.tensor({_literal(case.x)}, dtype=torch.float64)")
         lines.append(f"x = x.reshape({case.input_shape})")
     lines.append("with torch.no_grad():")
+    # A body even for layers without parameters or buffers, so the snippet always parses.
+    lines.append("    pass")
     for getter, values in (("get_parameter", case.params), ("get_buffer", case.buffers or {})):
         for name, value in values.items():
             literal = f"torch.tensor({_literal(value)}).reshape({value.shape})"
@@ -257,3 +259,44 @@ def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
     """The allowed error per element from the spec's (scale, K)."""
     scale, k = scale_and_k
     return tolerance_for(dtype).bound(scale, k)
+
+
+def assert_gradients_match(
+    case: Case,
+    module: torch.nn.Module,
+    x_leaf: torch.Tensor,
+    x_in: torch.Tensor,
+    grad_y: np.ndarray,
+    grad_y_tensor: torch.Tensor,
+    record: dict,
+) -> None:
+    """Backpropagate grad_y through module(x_in); every gradient equals the reference VJP.
+
+    x_in is computed from the leaf x_leaf (a clone, a strided view, another memory
+    format) so in-place layers can run and layouts can vary; the input gradient is
+    read off the leaf.
+    """
+    layer = case.spec
+    buffers = module_buffers(module)
+    y, probe_x, probe_y = run_with_probe(module, x_in)
+    y.backward(grad_y_tensor)
+    randomness = layer.recover_randomness(probe_x, probe_y, case.hp, case.training)
+    args = (case.x, case.params, buffers, case.hp, case.training, randomness, grad_y)
+    expected = layer.vjp(*args)
+    scales = layer.vjp_error(*args)
+    actual = {"input": x_leaf.grad} | {name: p.grad for name, p in module.named_parameters()}
+    assert set(expected) == set(actual), (
+        f"{case.describe()}: autograd produced gradients for {sorted(actual)}, "
+        f"the reference for {sorted(expected)}"
+    )
+    for name, reference in expected.items():
+        assert actual[name] is not None, f"{case.describe()}: no gradient reached {name}"
+        assert_matches_reference(
+            to_numpy(actual[name]),
+            reference,
+            tolerance_bound(case.dtype, scales[name]),
+            what=name,
+            case=case,
+            record=record,
+            grad_y=grad_y,
+        )
