@@ -1,0 +1,127 @@
+"""Shape-preserving maps as LayerSpecs: one factory, each activation supplies only its math."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from spec.layerspec import (
+    Array,
+    Buffers,
+    ErrorScale,
+    HyperParams,
+    InvalidCase,
+    LayerSpec,
+    Params,
+)
+from spec.strategies import tensor_shapes
+
+# torch maps a 0-d tensor like any other, but the harness cannot feed one yet: its
+# np.ascontiguousarray turns a 0-d array into shape (1,). Raise to 0 once it can.
+MIN_RANK = 1
+MAX_RANK = 4
+
+MapRef = Callable[[Array], Array]
+MapVjp = Callable[[Array, Array], dict]
+# Per element error scale of the map's output (from x) and of its input gradient (x, grad_y).
+MapScale = Callable[[Array], Array]
+MapVjpScale = Callable[[Array, Array], Array]
+
+
+def any_shape(hp: dict) -> st.SearchStrategy[tuple]:
+    """Any small shape of MIN_RANK..MAX_RANK dims: an elementwise map accepts every one."""
+    return tensor_shapes(min_dims=MIN_RANK, max_dims=MAX_RANK)
+
+
+def same_shape(hp: dict, shape: tuple) -> tuple:
+    """The output shape of a shape-preserving layer."""
+    return tuple(shape)
+
+
+def no_params(hp: dict) -> dict:
+    """A layer without parameters (or buffers)."""
+    return {}
+
+
+def inplace_hyperparams() -> st.SearchStrategy[dict]:
+    """{} (torch's default inplace=False) or an explicit inplace flag."""
+    return st.one_of(st.just({}), st.fixed_dictionaries({"inplace": st.booleans()}))
+
+
+def exact(x: Array, *rest: Array) -> Array:
+    """Error scale of a map torch computes exactly: the bound is the floor alone."""
+    return np.zeros_like(x)
+
+
+def rejected_kwargs(name: str, foreign: tuple[dict, ...]) -> st.SearchStrategy[InvalidCase]:
+    """Constructor arguments the layer does not take (a sibling layer's): TypeError."""
+    return st.sampled_from(foreign).map(
+        lambda hp: InvalidCase(hp, None, TypeError, f"{name} takes no {', '.join(hp)} argument")
+    )
+
+
+def elementwise_spec(
+    name: str,
+    *,
+    forward: MapRef,
+    vjp: MapVjp,
+    forward_scale: MapScale,
+    vjp_scale: MapVjpScale,
+    foreign_kwargs: tuple[dict, ...],
+    inplace: bool = False,
+    kinks: tuple[float, ...] = (),
+    max_magnitude: float = 1e2,
+) -> LayerSpec:
+    """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode."""
+
+    # The signatures LayerSpec fixes; an elementwise map reads x (and grad_y) alone.
+    def forward_ref(
+        x: Array, params: Params, buffers: Buffers, hp: HyperParams, training: bool, rand: Any
+    ) -> tuple[Array, dict]:
+        return forward(x), {}
+
+    def vjp_ref(
+        x: Array,
+        params: Params,
+        buffers: Buffers,
+        hp: HyperParams,
+        training: bool,
+        rand: Any,
+        grad_y: Array,
+    ) -> dict:
+        return vjp(x, grad_y)
+
+    # No reduction behind an element: K = 1.
+    def forward_error(
+        x: Array, params: Params, buffers: Buffers, hp: HyperParams, training: bool, rand: Any
+    ) -> ErrorScale:
+        return forward_scale(x), 1
+
+    def vjp_error(
+        x: Array,
+        params: Params,
+        buffers: Buffers,
+        hp: HyperParams,
+        training: bool,
+        rand: Any,
+        grad_y: Array,
+    ) -> dict[str, ErrorScale]:
+        return {"input": (vjp_scale(x, grad_y), 1)}
+
+    return LayerSpec(
+        name=name,
+        hyperparams=inplace_hyperparams if inplace else lambda: st.just({}),
+        input_shape=any_shape,
+        forward=forward_ref,
+        vjp=vjp_ref,
+        out_shape=same_shape,
+        param_shapes=no_params,
+        forward_error=forward_error,
+        vjp_error=vjp_error,
+        invalid=lambda: rejected_kwargs(name, foreign_kwargs),
+        kinks=kinks,
+        max_magnitude=max_magnitude,
+    )
