@@ -58,7 +58,11 @@ def test_models(layer, device, dtype, nn, conformance_record, data):
     x_values = as_received(data.draw(arrays(shape, model_spec.max_magnitude, "x")), dtype)
     trace = _run_with_hooks(model, stages, to_torch(x_values, dtype, device, True), dtype, data)
     context = SimpleNamespace(
-        model=model_spec.name, dtype=dtype, device=device, training=training, record=conformance_record
+        model=model_spec.name,
+        dtype=dtype,
+        device=device,
+        training=training,
+        record=conformance_record,
     )
     _forward_and_gradients_follow_the_reference(model, stages, trace, context)
 
@@ -74,7 +78,9 @@ def _parameters_follow_the_law(model, stages, name):
         f"{name}: named_parameters {listed}, law {law}"
     )
     total = sum(p.numel() for p in model.parameters())
-    assert total == model_param_count(stages), f"{name}: {total} parameters, law {model_param_count(stages)}"
+    assert total == model_param_count(stages), (
+        f"{name}: {total} parameters, law {model_param_count(stages)}"
+    )
     leaves = [n for n, m in model.named_modules() if not list(m.children()) and n]
     children = [s.child for s in stages if s.child is not None]
     assert leaves == children, f"{name}: leaf modules {leaves}, law {children}"
@@ -201,7 +207,12 @@ def _case(stage, x, params, context):
 
 
 def _bound(dtype, error, like):
+    """The allowed error for an op's (scale, K); None means the op is exact: bitwise."""
     return np.zeros(like.shape) if error is None else tolerance_bound(dtype, error)
+
+
+def _exact_if_none(bound, like):
+    return np.zeros(like.shape) if bound is None else bound
 
 
 def _check(actual, expected, bound, what, case, context, grad_y=None):
@@ -223,7 +234,9 @@ def _forward_and_gradients_follow_the_reference(model, stages, trace, context):
             between.append(stage)
             continue
         entry = trace["children"][stage.child]
-        _check_run(between, anchor, (entry["x"], entry.get("gx")), anchor_name, stage.child, context)
+        _check_run(
+            between, anchor, (entry["x"], entry.get("gx")), anchor_name, stage.child, context
+        )
         _check_child(model, stage, entry, context)
         anchor, anchor_name, between = (entry["y"], entry.get("gy")), stage.child, []
     _check_run(between, anchor, trace["output"], anchor_name, "model output", context)
@@ -248,7 +261,7 @@ def _check_run(run, start, end, start_name, end_name, context):
         value = op.forward(value, {}, stage.hp, ctx)
     case = _case(run[0] if run else None, inputs[0] if run else value, {}, context)
     actual = to_numpy(end[0])
-    _check(actual, value, _bound(context.dtype, bound, actual), f"value {where}", case, context)
+    _check(actual, value, _exact_if_none(bound, actual), f"value {where}", case, context)
 
     assert start[1] is not None and end[1] is not None, f"{where}: a gradient never arrived"
     grad = to_numpy(end[1])
@@ -262,7 +275,7 @@ def _check_run(run, start, end, start_name, end_name, context):
             bound = op.vjp(x, {}, stage.hp, ctx, bound)["input"]
         grad = op.vjp(x, {}, stage.hp, ctx, grad)["input"]
     actual = to_numpy(start[1])
-    _check(actual, grad, _bound(context.dtype, bound, actual), f"gradient {where}", case, context)
+    _check(actual, grad, _exact_if_none(bound, actual), f"gradient {where}", case, context)
 
 
 def _check_child(model, stage, entry, context):
@@ -283,9 +296,7 @@ def _check_child(model, stage, entry, context):
         ctx["mask"] = np.where(x != 0, y != 0, grad_x != 0)
     expected = op.vjp(x, params, stage.hp, ctx, grad_y)
     scales = op.vjp_error(x, params, stage.hp, ctx, grad_y)
-    actual = {"input": grad_x} | {
-        name: to_numpy(p.grad) for name, p in module.named_parameters()
-    }
+    actual = {"input": grad_x} | {name: to_numpy(p.grad) for name, p in module.named_parameters()}
     assert set(actual) == set(expected), f"{stage.child}: gradients {sorted(actual)}"
     for name, reference in expected.items():
         bound = _bound(context.dtype, scales[name], reference)
