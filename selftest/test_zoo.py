@@ -15,7 +15,9 @@ from selftest.zoo_runner import (
     ci_examples,
     not_a_violation,
     property_names,
+    property_of,
     property_specs,
+    property_tests,
     run_property,
 )
 
@@ -32,16 +34,17 @@ def examples_of(mutant) -> int:
 
 def spec_of(mutant, prop: str) -> str:
     """The spec the property runs the mutant on: LAYER, unless RUN_ON names another."""
-    return getattr(mutant, "RUN_ON", {}).get(prop, mutant.LAYER)
+    run_on = getattr(mutant, "RUN_ON", {})
+    return run_on.get(prop, run_on.get(property_of(prop), mutant.LAYER))
 
 
 def _needs_spec(prop: str, spec_name: str) -> None:
     if spec_name not in property_specs(prop):
-        pytest.skip(f"tests/test_{prop}.py has no spec named {spec_name} (yet)")
+        pytest.skip(f"tests/test_{property_of(prop)}.py has no spec named {spec_name} (yet)")
 
 
 CAUGHT = [
-    pytest.param(name, prop, id=f"{name}-{prop}")
+    pytest.param(name, prop, id=f"{name}-{prop.replace('::', '.')}")
     for name, mutant in MUTANTS.items()
     for prop in mutant.CAUGHT_BY
 ]
@@ -54,7 +57,10 @@ def _controls() -> list:
         for prop in mutant.CAUGHT_BY:
             key = (prop, spec_of(mutant, prop), dtype_of(mutant))
             most[key] = max(most.get(key, 0), examples_of(mutant))
-    return [pytest.param(*key, n, id="-".join(key)) for key, n in sorted(most.items())]
+    return [
+        pytest.param(*key, n, id="-".join(key).replace("::", "."))
+        for key, n in sorted(most.items())
+    ]
 
 
 @pytest.mark.parametrize(("name", "prop"), CAUGHT)
@@ -81,7 +87,11 @@ def test_property_passes_on_torch(prop, spec_name, dtype_name, examples):
 
 @pytest.mark.parametrize("prop", property_names())
 def test_every_property_has_a_mutant(prop):
-    catchers = [name for name, mutant in MUTANTS.items() if prop in mutant.CAUGHT_BY]
+    catchers = [
+        name
+        for name, mutant in MUTANTS.items()
+        if prop in {property_of(selector) for selector in mutant.CAUGHT_BY}
+    ]
     assert catchers, (
         f"tests/test_{prop}.py has no mutant in selftest/zoo/ that it must catch: "
         "add one (see selftest/zoo/__init__.py)"
@@ -97,9 +107,12 @@ def test_mutant_declares_itself(name):
     assert isinstance(mutant.LAYER, str)
     assert isinstance(mutant.CAUGHT_BY, tuple), f"{name}: CAUGHT_BY is a tuple"
     assert mutant.CAUGHT_BY, f"{name}: CAUGHT_BY names at least one property"
-    unknown = set(mutant.CAUGHT_BY) - set(property_names())
+    unknown = {property_of(s) for s in mutant.CAUGHT_BY} - set(property_names())
     assert not unknown, f"{name}: CAUGHT_BY names no tests/test_<property>.py: {unknown}"
-    assert set(getattr(mutant, "RUN_ON", {})) <= set(mutant.CAUGHT_BY)
+    for selector in mutant.CAUGHT_BY:
+        property_tests(selector)  # a "property::test_name" entry names a test that exists
+    run_on = set(getattr(mutant, "RUN_ON", {}))
+    assert run_on <= set(mutant.CAUGHT_BY) | {property_of(s) for s in mutant.CAUGHT_BY}
     assert examples_of(mutant) >= ci_examples(), f"{name}: EXAMPLES below the ci profile's"
     # An implementation per the --impl contract: every torch.nn name resolves...
     assert mutant.init is not None and mutant.Sequential is torch.nn.Sequential

@@ -66,18 +66,30 @@ def property_names() -> list[str]:
     return sorted(path.stem.removeprefix("test_") for path in TESTS_DIR.glob("test_*.py"))
 
 
-def property_module(prop: str) -> ModuleType:
-    return importlib.import_module(f"tests.test_{prop}")
+def property_of(selector: str) -> str:
+    """The property a CAUGHT_BY entry names: "init", or "init::test_init_kaiming"."""
+    return selector.partition("::")[0]
 
 
-def property_tests(prop: str) -> list[Callable]:
-    """The test functions defined in a property's file."""
-    module = property_module(prop)
-    return [
+def property_module(selector: str) -> ModuleType:
+    return importlib.import_module(f"tests.test_{property_of(selector)}")
+
+
+def property_tests(selector: str) -> list[Callable]:
+    """The test functions of a property's file; only the one named after "::", if any."""
+    module = property_module(selector)
+    only = selector.partition("::")[2]
+    tests = [
         obj
         for name, obj in vars(module).items()
-        if name.startswith("test_") and callable(obj) and obj.__module__ == module.__name__
+        if name.startswith("test_")
+        and callable(obj)
+        and obj.__module__ == module.__name__
+        and name == (only or name)
     ]
+    if not tests:
+        raise LookupError(f"tests/test_{property_of(selector)}.py has no test {only!r}")
+    return tests
 
 
 def property_specs(prop: str) -> dict[str, object]:
@@ -169,7 +181,11 @@ def not_a_violation(errors: list, prop: str, mutant: ModuleType) -> list[str]:
                 continue
             # The errors property is about which exception escapes: the wrong type,
             # escaping the mutant's own code, is exactly the violation it exists for.
-            if prop == "errors" and isinstance(leaf, Exception) and _raised_through(leaf, mutant):
+            if (
+                property_of(prop) == "errors"
+                and isinstance(leaf, Exception)
+                and _raised_through(leaf, mutant)
+            ):
                 continue
             wrong.append(f"{type(leaf).__name__}: {str(leaf)[:500]}")
     return wrong

@@ -9,7 +9,12 @@ one mutant, an implementation usable as `--impl selftest.zoo.<module>`:
   a module-level `__getattr__` (PEP 562), so `init` and every other class still resolve;
 - it declares, as data, `LAYER = "Conv2d"` (the spec it is run against) and
   `CAUGHT_BY = ("forward", ...)`: the properties (tests/test_<property>.py without
-  `test_`) that must fail for it. Optionally `DTYPE = "float64"` (default "float32").
+  `test_`) that must fail for it; "init::test_init_kaiming" narrows one to a single test
+  of its file (otherwise every test in the file runs, and at least one must fail).
+  Optional: `DTYPE = "float64"` (default "float32"); `EXAMPLES = n` when the violation
+  is rare per example (default: the `ci` profile's count), with the reason in a comment;
+  `RUN_ON = {"models": "LeNet5"}` when a property is parametrized over other specs
+  than LAYER (test_models runs over model specs).
 
     '''Linear.forward forgets the bias.'''
     import torch
