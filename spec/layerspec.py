@@ -78,3 +78,7 @@ class LayerSpec:
     def __repr__(self) -> str:
         # Hypothesis prints the failing test's arguments: the name says it all.
         return f"<LayerSpec {self.name}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis' pretty-printer expands dataclasses field by field unless told.
+        printer.text(repr(self))

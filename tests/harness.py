@@ -270,7 +270,7 @@ def assert_gradients_match(
     grad_y_tensor: torch.Tensor,
     record: dict,
 ) -> None:
-    """Backpropagate grad_y through module(x_in); every gradient equals the reference VJP.
+    """Backpropagate grad_y through module(x_in); output and gradients equal the reference.
 
     x_in is computed from the leaf x_leaf (a clone, a strided view, another memory
     format) so in-place layers can run and layouts can vary; the input gradient is
@@ -281,7 +281,16 @@ def assert_gradients_match(
     y, probe_x, probe_y = run_with_probe(module, x_in)
     y.backward(grad_y_tensor)
     randomness = layer.recover_randomness(probe_x, probe_y, case.hp, case.training)
-    args = (case.x, case.params, buffers, case.hp, case.training, randomness, grad_y)
+    forward_args = (case.x, case.params, buffers, case.hp, case.training, randomness)
+    assert_matches_reference(
+        to_numpy(y),
+        layer.forward(*forward_args)[0],
+        tolerance_bound(case.dtype, layer.forward_error(*forward_args)),
+        what="output",
+        case=case,
+        record=record,
+    )
+    args = (*forward_args, grad_y)
     expected = layer.vjp(*args)
     scales = layer.vjp_error(*args)
     actual = {"input": x_leaf.grad} | {name: p.grad for name, p in module.named_parameters()}
