@@ -334,7 +334,9 @@ def test_init_apply(device, dtype, nn, conformance_record, data):
             f"apply visited {len(visited)} modules of {len(list(model.modules()))}"
         )
         for name, m in targets.items():
-            draws[name].append(to_numpy(m.weight).ravel())
+            # A copy: for a float64 CPU weight to_numpy is a view of the storage that the
+            # next application overwrites.
+            draws[name].append(to_numpy(m.weight).ravel().copy())
             what = f"{name} ({type(m).__name__}) bias after apply"
             check_law(to_numpy(m.bias), constant_law(0.0), unit, what)
     for name, m in targets.items():
