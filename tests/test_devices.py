@@ -1,0 +1,74 @@
+"""Property 8, devices: modules move whole, factory kwargs place them, devices agree.
+
+- `.to(device)` returns the module, moves every parameter and buffer, and keeps each
+  Parameter object (optimizers hold references to them);
+- the constructor's `device=`/`dtype=` factory kwargs build the module in place;
+- on an accelerator, forward and gradients agree with the CPU within the tolerance
+  table (each within its bound of the same reference, so within twice of each other);
+- on CPU the device plumbing is exercised through the meta device: a module built on
+  "meta" computes the law's output shape without any data.
+"""
+
+import torch
+from hypothesis import given, strategies as st
+
+from spec.values import arrays
+from tests.harness import (
+    as_received,
+    assert_gradients_match,
+    build,
+    build_case,
+    draw_case,
+    draw_hyperparams,
+    to_torch,
+    torch_dtype,
+)
+
+
+def device_type(device: str) -> str:
+    return device.partition(":")[0]
+
+
+def assert_on(module: torch.nn.Module, device: str, dtype: torch.dtype | None) -> None:
+    for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
+        assert tensor.device.type == device_type(device), f"{name} on {tensor.device}, not {device}"
+        if dtype is not None and tensor.is_floating_point():
+            assert tensor.dtype == dtype, f"{name} is {tensor.dtype}, not {dtype}"
+
+
+@given(data=st.data())
+def test_devices(layer, device, dtype, nn, conformance_record, data):
+    conformance_record["examples"] += 1
+    hp, shape = draw_hyperparams(data, layer)
+
+    module = getattr(nn, layer.name)(**hp)
+    parameters_before = dict(module.named_parameters())
+    moved = module.to(device=device, dtype=torch_dtype(dtype))
+    assert moved is module, ".to() must return the module itself"
+    assert_on(module, device, torch_dtype(dtype))
+    for name, parameter in module.named_parameters():
+        assert parameter is parameters_before[name], f".to() replaced the Parameter {name}"
+
+    # torch's convention: a module that creates tensors takes device=/dtype= kwargs.
+    if layer.param_shapes(hp) or layer.buffer_shapes(hp):
+        built_there = getattr(nn, layer.name)(**hp, device=device, dtype=torch_dtype(dtype))
+        assert_on(built_there, device, torch_dtype(dtype))
+
+    if device_type(device) == "cpu":
+        on_meta = build(nn, layer, hp, "meta", dtype)
+        y = on_meta(torch.empty(shape, device="meta", dtype=torch_dtype(dtype)))
+        assert tuple(y.shape) == layer.out_shape(hp, shape), (
+            f"{layer.name}(**{hp}) on meta: {tuple(y.shape)} != law {layer.out_shape(hp, shape)}"
+        )
+        return
+
+    # An accelerator: the same drawn case on CPU and here, both against the reference.
+    case = draw_case(data, layer, dtype, device, training=None)
+    out_shape = layer.out_shape(case.hp, case.input_shape)
+    grad_y = as_received(data.draw(arrays(out_shape, 10.0, "grad_y"), label="grad_y"), dtype)
+    for where in ("cpu", device):
+        case.device = where
+        x = to_torch(case.x, dtype, where, requires_grad=True)
+        module = build_case(nn, case)
+        grad = to_torch(grad_y, dtype, where)
+        assert_gradients_match(case, module, x, x.clone(), grad_y, grad, conformance_record)
