@@ -13,6 +13,7 @@ import torch
 from selftest import zoo
 from selftest.zoo_runner import (
     ci_examples,
+    fixtures_of,
     not_a_violation,
     property_names,
     property_of,
@@ -21,7 +22,19 @@ from selftest.zoo_runner import (
     run_property,
 )
 
-MUTANTS = {name: zoo.load(name) for name in zoo.mutant_names()}
+
+def _load_all() -> tuple[dict, dict]:
+    """The zoo's mutants; one that cannot even be imported fails its own test, not collection."""
+    loaded, broken = {}, {}
+    for name in zoo.mutant_names():
+        try:
+            loaded[name] = zoo.load(name)
+        except Exception as error:
+            broken[name] = f"{type(error).__name__}: {error}"
+    return loaded, broken
+
+
+MUTANTS, UNIMPORTABLE = _load_all()
 
 
 def dtype_of(mutant) -> str:
@@ -50,13 +63,28 @@ CAUGHT = [
 ]
 
 
+def _tests_or_none(selector: str) -> list:
+    # A CAUGHT_BY entry naming no test fails test_mutant_declares_itself, not collection.
+    try:
+        return property_tests(selector)
+    except (LookupError, ImportError):
+        return []
+
+
 def _controls() -> list:
-    """One control per (property, spec, dtype) a mutant runs on, with its mutants' most examples."""
+    """One control per property test, spec and dtype some mutant runs, at its most examples.
+
+    A test that takes no `layer` (e.g. test_init_kaiming) is the same whatever the
+    mutant's LAYER: it gets one control, not one per layer.
+    """
     most: dict[tuple, int] = {}
     for mutant in MUTANTS.values():
-        for prop in mutant.CAUGHT_BY:
-            key = (prop, spec_of(mutant, prop), dtype_of(mutant))
-            most[key] = max(most.get(key, 0), examples_of(mutant))
+        for selector in mutant.CAUGHT_BY:
+            for test in _tests_or_none(selector):
+                takes_layer = "layer" in fixtures_of(test)
+                spec_name = spec_of(mutant, selector) if takes_layer else "-"
+                key = (f"{property_of(selector)}::{test.__name__}", spec_name, dtype_of(mutant))
+                most[key] = max(most.get(key, 0), examples_of(mutant))
     return [
         pytest.param(*key, n, id="-".join(key).replace("::", "."))
         for key, n in sorted(most.items())
@@ -67,22 +95,27 @@ def _controls() -> list:
 def test_property_catches_mutant(name, prop):
     mutant = MUTANTS[name]
     spec_name = spec_of(mutant, prop)
-    _needs_spec(prop, spec_name)
-    raised = run_property(prop, spec_name, mutant, dtype_of(mutant), examples_of(mutant))
-    assert raised, (
-        f"test_{prop} passed {examples_of(mutant)} examples of mutant {name}: "
-        f"{mutant.__doc__.strip()}"
+    if any("layer" in fixtures_of(test) for test in property_tests(prop)):
+        _needs_spec(prop, spec_name)
+    else:
+        spec_name = None
+    examples = examples_of(mutant)
+    raised = run_property(
+        prop, spec_name, mutant, dtype_of(mutant), examples, first_failure_only=True
     )
+    assert raised, f"test_{prop} passed {examples} examples of mutant {name}: {mutant.__doc__}"
     crashes = not_a_violation(raised, prop, mutant)
     assert not crashes, f"test_{prop} on mutant {name} failed, but not by a violation: {crashes}"
 
 
-@pytest.mark.parametrize(("prop", "spec_name", "dtype_name", "examples"), _controls())
-def test_property_passes_on_torch(prop, spec_name, dtype_name, examples):
+@pytest.mark.parametrize(("test_name", "spec_name", "dtype_name", "examples"), _controls())
+def test_property_passes_on_torch(test_name, spec_name, dtype_name, examples):
     # Not `layer`/`dtype`: conftest parametrizes those names over the whole matrix.
-    _needs_spec(prop, spec_name)
-    raised = run_property(prop, spec_name, torch.nn, dtype_name, examples)
-    assert not raised, f"test_{prop} fails on torch.nn {spec_name} itself: {raised}"
+    spec = None if spec_name == "-" else spec_name
+    if spec is not None:
+        _needs_spec(test_name, spec)
+    raised = run_property(test_name, spec, torch.nn, dtype_name, examples)
+    assert not raised, f"{test_name} fails on torch.nn {spec_name} itself: {raised}"
 
 
 @pytest.mark.parametrize("prop", property_names())
@@ -98,8 +131,9 @@ def test_every_property_has_a_mutant(prop):
     )
 
 
-@pytest.mark.parametrize("name", list(MUTANTS))
+@pytest.mark.parametrize("name", zoo.mutant_names())
 def test_mutant_declares_itself(name):
+    assert name not in UNIMPORTABLE, f"{name} cannot be imported: {UNIMPORTABLE.get(name)}"
     mutant = MUTANTS[name]
     doc = (mutant.__doc__ or "").strip()
     assert doc, f"{name}: the docstring must say what is broken"

@@ -107,17 +107,25 @@ def _seeded_torch(function: Callable) -> Callable:
     return with_fixed_torch_rng
 
 
-def _deterministic(test: Callable, examples: int) -> tuple[Callable, list[str]]:
-    """A fresh copy of `test` under the zoo's settings; and the fixtures it takes."""
+def _given_kwargs(test: Callable) -> dict:
+    handle = getattr(test, "hypothesis", None)
+    return {} if handle is None else handle._given_kwargs  # the test's own strategies
+
+
+def fixtures_of(test: Callable) -> list[str]:
+    """The pytest fixtures a property test takes (its arguments Hypothesis does not draw)."""
+    inner = getattr(getattr(test, "hypothesis", None), "inner_test", test)
+    return [p for p in inspect.signature(inner).parameters if p not in _given_kwargs(test)]
+
+
+def _deterministic(test: Callable, examples: int) -> Callable:
+    """A fresh copy of `test` under the zoo's settings (the original is left untouched)."""
     handle = getattr(test, "hypothesis", None)
     if handle is None:
-        return _seeded_torch(test), list(inspect.signature(test).parameters)
-    inner = handle.inner_test
-    given_kwargs = handle._given_kwargs  # the strategies the test was written with
-    fixtures = [p for p in inspect.signature(inner).parameters if p not in given_kwargs]
-    fresh = given(**given_kwargs)(_seeded_torch(inner))
+        return _seeded_torch(test)
+    fresh = given(**_given_kwargs(test))(_seeded_torch(handle.inner_test))
     chosen = settings(ZOO_SETTINGS, max_examples=examples)
-    return seed(HYPOTHESIS_SEED)(chosen(fresh)), fixtures
+    return seed(HYPOTHESIS_SEED)(chosen(fresh))
 
 
 def fixture_values(spec: object, nn: ModuleType, dtype: str) -> dict[str, Callable[[], object]]:
@@ -132,22 +140,38 @@ def fixture_values(spec: object, nn: ModuleType, dtype: str) -> dict[str, Callab
     }
 
 
-def run_property(prop: str, spec_name: str, nn: ModuleType, dtype: str, examples: int) -> list:
-    """Run every test of `prop` for the spec `spec_name` on `nn`; the exceptions raised."""
-    supplied = fixture_values(property_specs(prop)[spec_name], nn, dtype)
+def run_property(
+    selector: str,
+    spec_name: str | None,
+    nn: ModuleType,
+    dtype: str,
+    examples: int,
+    first_failure_only: bool = False,
+) -> list:
+    """Run the tests `selector` names for the spec `spec_name` on `nn`; the exceptions raised.
+
+    `first_failure_only`: stop at the first test that fails (one failure proves a mutant
+    caught; the rest of the file would only cost time).
+    """
+    spec = None if spec_name is None else property_specs(selector)[spec_name]
+    supplied = fixture_values(spec, nn, dtype)
     raised = []
-    for test in property_tests(prop):
-        runnable, fixtures = _deterministic(test, examples)
+    for test in property_tests(selector):
+        fixtures = fixtures_of(test)
         unknown = [name for name in fixtures if name not in supplied]
         if unknown:
             raise LookupError(
-                f"tests/test_{prop}.py::{test.__name__} takes fixtures {unknown} that "
-                "selftest/zoo_runner.py cannot supply: add them to fixture_values()"
+                f"tests/test_{property_of(selector)}.py::{test.__name__} takes fixtures "
+                f"{unknown} that selftest/zoo_runner.py cannot supply: add them to fixture_values()"
             )
+        if "layer" in fixtures and spec is None:
+            raise LookupError(f"{test.__name__} needs a spec and none was given")
         try:
-            runnable(**{name: supplied[name]() for name in fixtures})
+            _deterministic(test, examples)(**{name: supplied[name]() for name in fixtures})
         except (Exception, pytest.fail.Exception, pytest.skip.Exception) as error:
             raised.append(error)
+            if first_failure_only:
+                break
     return raised
 
 

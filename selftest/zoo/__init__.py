@@ -30,8 +30,9 @@ one mutant, an implementation usable as `--impl selftest.zoo.<module>`:
     def __getattr__(name):
         return getattr(torch.nn, name)
 
-An `init` mutant replaces the namespace instead:
-`init = types.SimpleNamespace(**vars(torch.nn.init), kaiming_uniform_=broken)`.
+An `init` mutant replaces the namespace instead (a dict merge: passing the name twice
+as keywords would be a TypeError):
+`init = types.SimpleNamespace(**(vars(torch.nn.init) | {"kaiming_uniform_": broken}))`.
 
 selftest/test_zoo.py runs every property in CAUGHT_BY against its mutant with fixed
 Hypothesis settings and requires a genuine failure (an assertion, or for `errors` the
