@@ -147,6 +147,8 @@ def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtyp
     expected = sum(math.prod(shape) for name, shape in shapes.items() if name not in frozen)
     assert trainable == expected, f"{where}: {trainable} trainable parameters, law {expected}"
 
+    # Before any forward: a layer must not touch a frozen parameter even in its forward.
+    before = {name: p.detach().clone() for name, p in named.items()}
     rng = np.random.default_rng(data.draw(SEEDS, label="input seed"))
     x = to_torch(rng.uniform(-1.0, 1.0, x_shape), dtype, device, requires_grad=True)
     with torch.no_grad():
@@ -158,7 +160,6 @@ def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtyp
     recipe = data.draw(recipes(), label="optimizer")
     recipe["trainable_only"] = data.draw(st.booleans(), label="optimizer gets trainable only")
     note(f"{where}: {recipe}")
-    before = {name: p.detach().clone() for name, p in named.items()}
     train(module, named, frozen, recipe, STEPS, x, r, where)
     for name, p in named.items():
         if name in frozen:
