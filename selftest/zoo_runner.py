@@ -35,9 +35,8 @@ TORCH_SEED = 0
 # A mutant must be caught within the examples a CI run gives each property (the `ci`
 # profile's count, 30), so the zoo proves what CI actually does. A mutant whose
 # violation is rare per example (e.g. one invalid kind among many) declares a larger
-# EXAMPLES with its reason. Controls on torch.nn run the largest count of their mutants:
-# with a fixed seed, Hypothesis' draws do not depend on the outcomes before a failure,
-# so the control replays every example a mutant ran, and more.
+# EXAMPLES with its reason. Each control on torch.nn runs with exactly its mutant's
+# settings: Hypothesis' choice of examples depends on max_examples, not only the seed.
 def ci_examples() -> int:
     return settings.get_profile("ci").max_examples
 
