@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -122,6 +121,8 @@ def build(nn: ModuleType, spec: LayerSpec, hp: dict, device: str, dtype: str) ->
 def build_case(nn: ModuleType, case: Case) -> torch.nn.Module:
     """The module for `case`, with the case's parameter and buffer values loaded."""
     module = build(nn, case.spec, case.hp, case.device, case.dtype)
+    # The repro snippet rebuilds the module from the same implementation.
+    case.extra["impl"] = nn.__name__
     with torch.no_grad():
         for name, value in case.params.items():
             module.get_parameter(name).copy_(torch.from_numpy(value))
@@ -156,20 +157,27 @@ def module_buffers(module: torch.nn.Module) -> dict[str, np.ndarray]:
 
 
 def _literal(values: np.ndarray) -> str:
-    return json.dumps(np.asarray(values, dtype=np.float64).ravel().tolist())
+    # repr round-trips every float64 exactly; non-finite values need float('...').
+    items = (
+        repr(v) if np.isfinite(v) else f"float('{v}')"
+        for v in np.asarray(values, dtype=np.float64).ravel().tolist()
+    )
+    return "[" + ", ".join(items) + "]"
 
 
 def repro_snippet(
     case: Case, what: str, index: tuple, expected: float, grad_y: np.ndarray | None
 ) -> str:
-    """A copy-paste script, torch and NumPy alone, showing the disagreement."""
+    """A copy-paste script, torch and the implementation alone, showing the disagreement."""
     big = case.x.size > INLINE_REPRO_ELEMENTS
     lines = [
-        "import numpy as np",
+        "import importlib",
+        "",
         "import torch",
         "",
+        f"nn = importlib.import_module({case.extra.get('impl', 'torch.nn')!r})",
         f"dtype, device = torch.{case.dtype}, {case.device!r}",
-        f"m = torch.nn.{case.spec.name}(**{case.hp!r}).to(device, dtype)",
+        f"m = nn.{case.spec.name}(**{case.hp!r}).to(device, dtype)",
     ]
     if big:
         lines.append(f"# input of {case.x.size} elements: draw it again with the printed seed")
