@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from hypothesis import note, strategies as st
+from hypothesis import note, reject, strategies as st
 
+from spec.known_failures import known_failure_for
 from spec.layerspec import LayerSpec
 from spec.tolerances import tolerance_for
 from spec.values import arrays
@@ -87,11 +88,21 @@ def draw_hyperparams(data: st.DataObject, spec: LayerSpec) -> tuple[dict, tuple]
     return hp, tuple(shape)
 
 
+def reject_known_failures(spec: LayerSpec, dtype: str, hp: dict) -> None:
+    """Skip a configuration inside a recorded torch bug (spec/known_failures.py).
+
+    The bug stays visible: its minimal repro runs as a strict xfail and is reported.
+    """
+    if known_failure_for(spec.name, dtype, hp) is not None:
+        reject()
+
+
 def draw_case(
     data: st.DataObject, spec: LayerSpec, dtype: str, device: str, training: bool | None = None
 ) -> Case:
     """A full case: config, input and parameter values rounded to `dtype`, mode."""
     hp, shape = draw_hyperparams(data, spec)
+    reject_known_failures(spec, dtype, hp)
     if training is None:
         training = data.draw(st.booleans(), label="training")
     top = min(spec.max_magnitude, MAX_MAGNITUDE_BY_DTYPE.get(dtype, np.inf))

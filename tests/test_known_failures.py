@@ -1,0 +1,54 @@
+"""Known torch failures, each a minimal repro under a strict xfail (spec/known_failures.py).
+
+When torch fixes one, its xfail passes, strict makes the run fail, and the entry (and
+the carve-out it makes in the property tests) is removed.
+"""
+
+import math
+
+import pytest
+import torch
+
+from spec.known_failures import KNOWN_FAILURES
+
+# Not a property: a register of torch bugs. Each strict xfail is its own proof (it
+# fails the run the day torch is fixed), so the mutant zoo does not ask for a mutant.
+IS_PROPERTY = False
+
+
+def batch_norm2d_float16_invstd_overflow() -> bool:
+    bn = torch.nn.BatchNorm2d(1, eps=2.2e-10).half()
+    y = bn(torch.full((2, 1, 1, 1), 0.5, dtype=torch.float16))
+    return bool(torch.equal(y, torch.zeros_like(y)))
+
+
+def layer_norm_float16_rstd_overflow() -> bool:
+    ln = torch.nn.LayerNorm(1, eps=1e-10, elementwise_affine=False).half()
+    x = torch.tensor([0.125], dtype=torch.float16, requires_grad=True)
+    ln(x).backward(torch.tensor([0.125], dtype=torch.float16))
+    return not math.isnan(x.grad.item()) and x.grad.item() == 0.0
+
+
+CHECKS = {
+    "batch_norm2d-float16-invstd-overflow": batch_norm2d_float16_invstd_overflow,
+    "layer_norm-float16-rstd-overflow": layer_norm_float16_rstd_overflow,
+}
+
+
+@pytest.mark.parametrize(
+    "known",
+    [
+        pytest.param(
+            k, id=k.id, marks=pytest.mark.xfail(strict=True, reason=f"{k.summary} ({k.upstream})")
+        )
+        for k in KNOWN_FAILURES
+    ],
+)
+def test_known_failures(known, conformance_record):
+    conformance_record["layer"] = known.layer
+    conformance_record["property"] = "known failures"
+    assert CHECKS[known.id](), f"{known.summary}\nrepro:\n{known.repro}\nexpected: {known.expected}"
+
+
+def test_every_known_failure_has_a_check():
+    assert set(CHECKS) == {k.id for k in KNOWN_FAILURES}
