@@ -24,16 +24,23 @@ class KnownFailure:
     layer: str
     properties: tuple[str, ...]
     dtypes: tuple[str, ...]
-    # (hp) -> whether a drawn configuration is inside the failing region.
-    covers: Callable[[dict], bool]
+    # (hp, training) -> whether a configuration is inside the failing region.
+    covers: Callable[[dict, bool | None], bool]
     summary: str
     repro: str
     expected: str
     upstream: str  # the closest upstream issue, or "not filed"
+    # True: the failure is in the values, so drawing such a case is pointless for every
+    # property and draw_case rejects it. False: one property's check skips it explicitly.
+    rejects_draws: bool = True
 
 
-def _tiny_eps(hp: dict) -> bool:
+def _tiny_eps(hp: dict, training: bool | None) -> bool:
     return hp.get("eps", 1e-5) < FLOAT16_INVSTD_LIMIT
+
+
+def _counts_batches(hp: dict, training: bool | None) -> bool:
+    return bool(training) and hp.get("track_running_stats", True)
 
 
 KNOWN_FAILURES: tuple[KnownFailure, ...] = (
@@ -74,12 +81,40 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         expected="tensor([0.]) (the output is constant 0 in x); torch gives [nan]",
         upstream="related: https://github.com/pytorch/pytorch/issues/41527",
     ),
+    KnownFailure(
+        id="batch_norm2d-rejected-input-counts-a-batch",
+        layer="BatchNorm2d",
+        properties=("errors",),
+        dtypes=("float32", "float64", "float16", "bfloat16"),
+        covers=_counts_batches,
+        summary=(
+            "BatchNorm2d in training increments num_batches_tracked before it validates the "
+            "input, so a rejected input (channel mismatch, one value per channel) still "
+            "counts a batch; with momentum=None that skews every later cumulative average"
+        ),
+        repro=(
+            "bn = torch.nn.BatchNorm2d(1)\n"
+            "try:\n    bn(torch.ones(2, 2, 2, 2))\nexcept RuntimeError:\n    pass\n"
+            "bn.num_batches_tracked  # tensor(1)"
+        ),
+        expected="tensor(0): a call that raises must leave the module unchanged",
+        upstream="not filed (no upstream issue found)",
+        rejects_draws=False,
+    ),
 )
 
 
-def known_failure_for(layer: str, dtype: str, hp: dict) -> KnownFailure | None:
-    """The known failure covering this configuration, if any."""
+def known_failure_for(
+    layer: str, dtype: str, hp: dict, prop: str | None = None, training: bool | None = None
+) -> KnownFailure | None:
+    """The known failure covering this configuration, if any.
+
+    Without `prop`, only failures in the values (rejects_draws) are considered: those
+    make a drawn case useless for every property.
+    """
     for known in KNOWN_FAILURES:
-        if known.layer == layer and dtype in known.dtypes and known.covers(hp):
+        relevant = known.rejects_draws if prop is None else prop in known.properties
+        matches = relevant and known.layer == layer and dtype in known.dtypes
+        if matches and known.covers(hp, training):
             return known
     return None

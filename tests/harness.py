@@ -54,8 +54,9 @@ def to_torch(
 
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    """Float64 NumPy copy of a tensor from any device and dtype."""
-    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
+    """Float64 NumPy copy of a tensor from any device and dtype (never a view of it)."""
+    # .to() returns the tensor itself when it already is float64 on CPU: copy explicitly.
+    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
 
 
 @dataclass

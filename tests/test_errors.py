@@ -7,6 +7,7 @@ import pytest
 import torch
 from hypothesis import given, note, strategies as st
 
+from spec.known_failures import known_failure_for
 from tests.harness import build, to_torch
 
 
@@ -37,6 +38,10 @@ def test_errors(layer, device, nn, conformance_record, data):
     x = to_torch(torch.ones(case.input_shape, dtype=torch.float64).numpy(), "float32", device)
     with pytest.raises(case.exception):
         module(x)
+    known = known_failure_for(layer.name, "float32", case.hp, "errors", module.training)
+    if known is not None:
+        note(f"state check skipped: known torch failure {known.id}")
+        return
     assert same_snapshot(before, snapshot(module)), (
         f"{layer.name}(**{case.hp}): a rejected input ({case.why}) changed the module's state"
     )

@@ -29,7 +29,15 @@ def layer_norm_float16_rstd_overflow() -> bool:
     return not math.isnan(x.grad.item()) and x.grad.item() == 0.0
 
 
+def batch_norm2d_rejected_input_counts_a_batch() -> bool:
+    bn = torch.nn.BatchNorm2d(1)
+    with pytest.raises(RuntimeError):
+        bn(torch.ones(2, 2, 2, 2))
+    return int(bn.num_batches_tracked) == 0
+
+
 CHECKS = {
+    "batch_norm2d-rejected-input-counts-a-batch": batch_norm2d_rejected_input_counts_a_batch,
     "batch_norm2d-float16-invstd-overflow": batch_norm2d_float16_invstd_overflow,
     "layer_norm-float16-rstd-overflow": layer_norm_float16_rstd_overflow,
 }
