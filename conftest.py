@@ -178,8 +178,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"nnconform: impl={run['impl']} torch={torch.__version__} "
         f"devices={','.join(run['devices'])} dtypes={','.join(run['dtypes'])}",
-        f"nnconform: profile={run['profile']} seed={run['seed']} "
-        f"(replay with --hypothesis-seed={run['seed']}); TF32 off",
+        f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
+        f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']}); TF32 off",
     ]
 
 
@@ -215,8 +215,9 @@ def nn(pytestconfig: pytest.Config) -> ModuleType:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     # Repeated at the end (and under -q, which hides the header) so a failure replays.
+    # The profile is part of the replay: Hypothesis' draws depend on max_examples too.
     run = terminalreporter.config.nnconform_run
     terminalreporter.write_line(
-        f"nnconform: profile={run['profile']} seed={run['seed']} "
-        f"(replay with --hypothesis-seed={run['seed']})"
+        f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
+        f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']})"
     )

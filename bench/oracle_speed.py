@@ -18,10 +18,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reference.activations import tanh_forward, tanh_vjp  # noqa: E402
-from reference.avg_pool2d import avg_pool2d_forward, avg_pool2d_vjp  # noqa: E402
-from reference.conv2d import conv2d_forward, conv2d_vjp  # noqa: E402
-from reference.linear import linear_forward, linear_vjp  # noqa: E402
+from reference.activations import tanh_forward, tanh_vjp
+from reference.avg_pool2d import avg_pool2d_forward, avg_pool2d_vjp
+from reference.conv2d import conv2d_forward, conv2d_vjp
+from reference.linear import linear_forward, linear_vjp
 
 TARGET_RATIO = 5.0
 
@@ -110,7 +110,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    print(f"torch {torch.__version__}, numpy {np.__version__}, torch threads {torch.get_num_threads()}")
+    threads = torch.get_num_threads()
+    print(f"torch {torch.__version__}, numpy {np.__version__}, torch threads {threads}")
     print("| op | torch f32 fwd+bwd (ms) | oracle f64 fwd+vjp (ms) | ratio |")
     print("|---|---:|---:|---:|")
     worst = 0.0

@@ -156,8 +156,19 @@ def run_with_probe(
     devices = [x.device] if x.device.type == "cuda" else []
     probe_x = torch.ones_like(x)
     with torch.random.fork_rng(devices=devices), torch.no_grad():
-        probe_y = copy.deepcopy(module)(probe_x.clone())
-    return module(x), to_numpy(probe_x), to_numpy(probe_y)
+        probe_y = call_valid(copy.deepcopy(module), probe_x.clone())
+    return call_valid(module, x), to_numpy(probe_x), to_numpy(probe_y)
+
+
+def call_valid(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """module(x) for an input the spec says is valid: rejecting it is a violation."""
+    try:
+        return module(x)
+    except Exception as error:
+        raise AssertionError(
+            f"{type(module).__name__} rejected a valid input of shape {tuple(x.shape)}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def module_buffers(module: torch.nn.Module) -> dict[str, np.ndarray]:
