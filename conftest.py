@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from spec.registry import LAYERS
+from spec.tolerances import TOLERANCES
 
 # --- Hypothesis profiles ---------------------------------------------------------------
 # Example counts are per test (one test = one layer x property x device x dtype cell).
@@ -151,6 +152,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "seed": seed,
         "examples_per_test": PROFILE_EXAMPLES[profile],
         "tf32": False,
+        # The report prints the tolerance table the run was judged by.
+        "tolerances": {
+            name: {"c": row.c, "eps": row.eps, "floor": row.floor}
+            for name, row in TOLERANCES.items()
+        },
     }
     _turn_off_tf32()
     # Examples are tiny tensors: intra-op threads only add OpenMP barrier waits, and

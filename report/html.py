@@ -220,5 +220,13 @@ def render(document: dict[str, Any]) -> str:
             [f"{outcomes.SYMBOL[c['outcome']]} {c['outcome']}", c["id"], c["claim"]] for c in claims
         ]
         out.append(_table(["outcome", "id", "claim"], rows))
+    tolerances = text.tolerance_rows(document)
+    if tolerances:
+        out.append("<h2>Tolerances</h2>")
+        out.append(
+            "<p>Per element: |torch − reference| ≤ c · eps · √K · scale + floor "
+            "(scale derived per op, K the reduction length).</p>"
+        )
+        out.append(_table(text.TOLERANCE_HEADER, tolerances))
     out += ["<h2>Environment</h2>", _environment(document), "</body></html>", ""]
     return "\n".join(out)

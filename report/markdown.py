@@ -163,5 +163,18 @@ def render(document: dict[str, Any]) -> str:
         ]
         out.append("")
 
+    tolerances = text.tolerance_rows(document)
+    if tolerances:
+        out += [
+            "## Tolerances",
+            "",
+            "Per element: |torch − reference| ≤ c · eps · √K · scale + floor "
+            "(scale derived per op, K the reduction length).",
+            "",
+            "| " + " | ".join(text.TOLERANCE_HEADER) + " |",
+            "|---" * len(text.TOLERANCE_HEADER) + "|",
+        ]
+        out += ["| " + " | ".join(row) + " |" for row in tolerances]
+        out.append("")
     out += ["## Environment", "", *_environment(document), ""]
     return "\n".join(out)

@@ -104,3 +104,16 @@ def reasons(document: dict[str, Any]) -> list[tuple[str, str, int]]:
             key = (result["outcome"], result["reason"])
             tally[key] = tally.get(key, 0) + 1
     return sorted(((o, r, n) for (o, r), n in tally.items()), key=lambda t: (-t[2], t[0], t[1]))
+
+
+TOLERANCE_HEADER = ["dtype", "c", "eps", "floor"]
+
+
+def tolerance_rows(document: dict[str, Any]) -> list[list[str]]:
+    """The tolerance table of the (first) run: |torch - ref| <= c*eps*sqrt(K)*scale + floor."""
+    runs = [s["run"] for s in document.get("shards", [])] or [document.get("run", {})]
+    table = next((r["tolerances"] for r in runs if r.get("tolerances")), {})
+    return [
+        [dtype, f"{row['c']:g}", f"{row['eps']:.3g}", f"{row['floor']:.3g}"]
+        for dtype, row in table.items()
+    ]
