@@ -1,0 +1,243 @@
+"""nn.BatchNorm2d: batch statistics in training, running statistics in eval."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.batch_norm import batch_norm2d_forward, batch_norm2d_vjp
+from reference.init_laws import constant_law
+from reference.parameter_laws import batch_norm2d_buffer_shapes, batch_norm2d_param_shapes
+from spec.layerspec import InvalidCase, LayerSpec
+from spec.normalization_error import (
+    batch_statistics,
+    bias_grad_scale,
+    fixed_statistics,
+    input_grad_scale,
+    output_scale,
+    weight_grad_scale,
+)
+from spec.strategies import MAX_BATCH, MAX_CHANNELS
+from spec.values import arrays, fill
+
+MAX_SPATIAL = 8
+# Torch's default, the usual alternatives, a large one that dominates small variances
+# and a tiny one under which a constant channel divides by ~1e-5.
+NAMED_EPS = (1e-5, 1e-3, 0.1, 1e-10)
+# num_batches_tracked drives the cumulative average (momentum=None): 1/(k+1).
+MAX_TRACKED = 1000
+# Statistics reduce over every axis but the channels of (N, C, H, W).
+REDUCED = (0, 2, 3)
+# Regimes for a positive running_var: |values| of those that are never exactly 0.
+POSITIVE_REGIMES = ("normal", "log_uniform", "large", "tiny", "offset")
+# Running statistics span the same magnitudes as the inputs (LayerSpec.max_magnitude).
+BUFFER_TOP = 1e2
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn) -> dict:
+    eps = st.one_of(st.sampled_from(NAMED_EPS), st.floats(1e-10, 1.0))
+    momentum = st.one_of(st.sampled_from([None, 0.0, 1.0]), st.floats(0.0, 1.0))
+    return {
+        "num_features": draw(st.integers(1, MAX_CHANNELS), label="num_features"),
+        "eps": draw(eps, label="eps"),
+        "momentum": draw(momentum, label="momentum"),
+        "affine": draw(st.booleans(), label="affine"),
+        "track_running_stats": draw(st.booleans(), label="track_running_stats"),
+        # Keyword-only since torch 2.x: affine=True, bias=False keeps the scale alone.
+        "bias": draw(st.booleans(), label="bias"),
+    }
+
+
+@st.composite
+def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+    # Torch rejects a single value per channel when it takes batch statistics (an
+    # invalid case below), so N * H * W > 1; it shrinks to (1, C, 1, 2).
+    n, h, w = draw(
+        st.tuples(
+            st.integers(1, MAX_BATCH), st.integers(1, MAX_SPATIAL), st.integers(1, MAX_SPATIAL)
+        ).filter(lambda nhw: nhw[0] * nhw[1] * nhw[2] > 1),
+        label="N, H, W",
+    )
+    return (n, hp["num_features"], h, w)
+
+
+def _positive(shape: tuple) -> st.SearchStrategy[np.ndarray]:
+    regimes = st.lists(st.sampled_from(POSITIVE_REGIMES), min_size=1, max_size=3, unique=True)
+    return st.builds(
+        lambda seed, names: np.abs(fill(shape, seed, tuple(names), BUFFER_TOP)),
+        st.integers(0, 2**32 - 1),
+        regimes,
+    )
+
+
+def buffer_values(hp: dict) -> st.SearchStrategy[dict]:
+    if not hp["track_running_stats"]:
+        return st.just({})
+    channels = (hp["num_features"],)
+    return st.fixed_dictionaries(
+        {
+            "running_mean": arrays(channels, BUFFER_TOP, "running_mean"),
+            "running_var": _positive(channels),
+            "num_batches_tracked": st.integers(0, MAX_TRACKED).map(
+                lambda k: np.array(k, dtype=np.int64)
+            ),
+        }
+    )
+
+
+def _uses_batch_stats(hp: dict, training: bool) -> bool:
+    return training or not hp["track_running_stats"]
+
+
+def forward(x, params, buffers, hp, training, randomness):
+    tracked = buffers.get("num_batches_tracked")
+    y, new_buffers = batch_norm2d_forward(
+        x,
+        params.get("weight"),
+        params.get("bias"),
+        buffers.get("running_mean"),
+        buffers.get("running_var"),
+        None if tracked is None else int(tracked),
+        momentum=hp["momentum"],
+        eps=hp["eps"],
+        training=training,
+        track_running_stats=hp["track_running_stats"],
+    )
+    if "num_batches_tracked" in new_buffers:
+        # As module_buffers reads it from torch: a 0-d int64 array.
+        new_buffers["num_batches_tracked"] = np.array(
+            new_buffers["num_batches_tracked"], dtype=np.int64
+        )
+    return y, new_buffers
+
+
+def vjp(x, params, buffers, hp, training, randomness, grad_y):
+    return batch_norm2d_vjp(
+        x,
+        params.get("weight"),
+        params.get("bias"),
+        buffers.get("running_mean"),
+        buffers.get("running_var"),
+        eps=hp["eps"],
+        use_batch_stats=_uses_batch_stats(hp, training),
+        grad_y=grad_y,
+    )
+
+
+def _per_channel(values: np.ndarray | None) -> np.ndarray | None:
+    return None if values is None else np.asarray(values)[None, :, None, None]
+
+
+def _normalised(x, buffers, hp, training):
+    if _uses_batch_stats(hp, training):
+        return batch_statistics(x, REDUCED, hp["eps"])
+    return fixed_statistics(
+        x,
+        _per_channel(buffers["running_mean"]),
+        _per_channel(buffers["running_var"]),
+        hp["eps"],
+    )
+
+
+def _count(x: np.ndarray) -> int:
+    """Values per channel: the length of every reduction over (N, H, W)."""
+    return x.shape[0] * x.shape[2] * x.shape[3]
+
+
+def forward_error(x, params, buffers, hp, training, randomness):
+    n = _normalised(x, buffers, hp, training)
+    scale = output_scale(n, _per_channel(params.get("weight")), _per_channel(params.get("bias")))
+    # Running statistics are used as given: nothing is reduced, K = 1.
+    return scale, _count(x) if _uses_batch_stats(hp, training) else 1
+
+
+def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+    n = _normalised(x, buffers, hp, training)
+    weight = _per_channel(params.get("weight"))
+    grad_x_hat = grad_y if weight is None else grad_y * weight
+    batch = _uses_batch_stats(hp, training)
+    errors = {
+        "input": (
+            input_grad_scale(n, grad_x_hat, REDUCED if batch else None),
+            _count(x) if batch else 1,
+        )
+    }
+    if "weight" in params:
+        errors["weight"] = (weight_grad_scale(n, grad_y, REDUCED), _count(x))
+    if "bias" in params:
+        errors["bias"] = (bias_grad_scale(grad_y, REDUCED), _count(x))
+    return errors
+
+
+def out_shape(hp: dict, shape: tuple) -> tuple:
+    return shape
+
+
+def param_shapes(hp: dict) -> dict:
+    return batch_norm2d_param_shapes(hp["num_features"], hp["affine"], bias=hp["bias"])
+
+
+def buffer_shapes(hp: dict) -> dict:
+    return batch_norm2d_buffer_shapes(hp["num_features"], hp["track_running_stats"])
+
+
+def init(hp: dict) -> dict:
+    laws = {"weight": constant_law(1.0), "bias": constant_law(0.0)}
+    return {name: laws[name] for name in param_shapes(hp)}
+
+
+INVALID_KINDS = (
+    "input channels != num_features",
+    "input rank not 4",
+    "one value per channel with batch statistics",
+    "negative num_features",
+    "non-positive eps with batch statistics",
+)
+
+
+@st.composite
+def invalid(draw: st.DrawFn) -> InvalidCase:
+    hp = draw(hyperparams())
+    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    c = hp["num_features"]
+    if kind == "input channels != num_features":
+        # Only a per-channel tensor (weight or running stats) reveals the mismatch:
+        # affine=False without running stats normalises any number of channels.
+        keep = draw(st.sampled_from(["affine", "track_running_stats"]), label="keeps")
+        wrong = c + draw(st.integers(1, 2))
+        return InvalidCase({**hp, keep: True}, (2, wrong, 2, 2), RuntimeError, kind)
+    if kind == "input rank not 4":
+        shape = draw(st.sampled_from([(2, c), (c, 2, 2), (2, c, 2, 2, 2)]))
+        return InvalidCase(hp, shape, ValueError, kind)
+    if kind == "one value per channel with batch statistics":
+        # Without running stats the layer takes batch statistics in train and eval alike.
+        hp = {**hp, "track_running_stats": False}
+        return InvalidCase(hp, (1, c, 1, 1), ValueError, kind)
+    if kind == "negative num_features":
+        # The size is only checked by allocating a per-channel tensor: with affine=False
+        # and no running stats, BatchNorm2d(-1) constructs (and can never be called).
+        keep = draw(st.sampled_from(["affine", "track_running_stats"]), label="keeps")
+        return InvalidCase({**hp, keep: True, "num_features": -c}, None, RuntimeError, kind)
+    eps = draw(st.sampled_from([0.0, -1e-5, -1.0]))
+    hp = {**hp, "eps": eps, "track_running_stats": False}
+    return InvalidCase(hp, (2, c, 2, 2), ValueError, kind)
+
+
+SPEC = LayerSpec(
+    name="BatchNorm2d",
+    hyperparams=hyperparams,
+    input_shape=input_shape,
+    forward=forward,
+    vjp=vjp,
+    out_shape=out_shape,
+    param_shapes=param_shapes,
+    forward_error=forward_error,
+    vjp_error=vjp_error,
+    invalid=invalid,
+    buffer_shapes=buffer_shapes,
+    init=init,
+    mode="batch_stats",
+    buffer_values=buffer_values,
+    twice_differentiable=True,
+)
