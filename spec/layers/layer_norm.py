@@ -1,0 +1,163 @@
+"""nn.LayerNorm: statistics of each sample over the trailing normalized_shape."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.init_laws import constant_law
+from reference.layer_norm import layer_norm_forward, layer_norm_vjp
+from reference.parameter_laws import layer_norm_param_shapes
+from spec.layerspec import InvalidCase, LayerSpec
+from spec.normalization_error import (
+    batch_statistics,
+    bias_grad_scale,
+    input_grad_scale,
+    output_scale,
+    weight_grad_scale,
+)
+from spec.strategies import MAX_BATCH
+
+MAX_NORMALIZED_DIMS = 3
+MAX_NORMALIZED_SIZE = 6
+MAX_LEADING_DIMS = 2
+# Torch's default, the usual alternatives, a large one that dominates small variances
+# and a tiny one under which a constant sample divides by ~1e-5.
+NAMED_EPS = (1e-5, 1e-3, 0.1, 1e-10)
+
+
+def _dims(hp: dict) -> tuple[int, ...]:
+    shape = hp["normalized_shape"]
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn) -> dict:
+    dims = draw(
+        st.lists(st.integers(1, MAX_NORMALIZED_SIZE), min_size=1, max_size=MAX_NORMALIZED_DIMS),
+        label="normalized dims",
+    )
+    # Torch takes an int (one trailing dim), a tuple or a list alike.
+    spelling = draw(
+        st.sampled_from(["tuple", "list", "int"] if len(dims) == 1 else ["tuple", "list"])
+    )
+    normalized_shape = {"tuple": tuple(dims), "list": list(dims), "int": dims[0]}[spelling]
+    eps = st.one_of(st.sampled_from(NAMED_EPS), st.floats(1e-10, 1.0))
+    return {
+        "normalized_shape": normalized_shape,
+        "eps": draw(eps, label="eps"),
+        "elementwise_affine": draw(st.booleans(), label="elementwise_affine"),
+        "bias": draw(st.booleans(), label="bias"),
+    }
+
+
+def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
+    leading = st.lists(st.integers(1, MAX_BATCH), max_size=MAX_LEADING_DIMS)
+    return leading.map(lambda lead: (*lead, *_dims(hp)))
+
+
+def forward(x, params, buffers, hp, training, randomness):
+    y = layer_norm_forward(
+        x, hp["normalized_shape"], params.get("weight"), params.get("bias"), hp["eps"]
+    )
+    return y, {}
+
+
+def vjp(x, params, buffers, hp, training, randomness, grad_y):
+    return layer_norm_vjp(
+        x, hp["normalized_shape"], params.get("weight"), params.get("bias"), hp["eps"], grad_y
+    )
+
+
+def _axes(x: np.ndarray, hp: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(normalized axes, leading axes) of x."""
+    lead = x.ndim - len(_dims(hp))
+    return tuple(range(lead, x.ndim)), tuple(range(lead))
+
+
+def forward_error(x, params, buffers, hp, training, randomness):
+    normalized, _ = _axes(x, hp)
+    n = batch_statistics(x, normalized, hp["eps"])
+    return output_scale(n, params.get("weight"), params.get("bias")), math.prod(_dims(hp))
+
+
+def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+    normalized, leading = _axes(x, hp)
+    n = batch_statistics(x, normalized, hp["eps"])
+    weight = params.get("weight")
+    grad_x_hat = grad_y if weight is None else grad_y * weight
+    # Parameter gradients sum over every sample: K is the number of samples.
+    samples = max(1, x.size // math.prod(_dims(hp)))
+    errors = {"input": (input_grad_scale(n, grad_x_hat, normalized), math.prod(_dims(hp)))}
+    if "weight" in params:
+        errors["weight"] = (weight_grad_scale(n, grad_y, leading), samples)
+    if "bias" in params:
+        errors["bias"] = (bias_grad_scale(grad_y, leading), samples)
+    return errors
+
+
+def out_shape(hp: dict, shape: tuple) -> tuple:
+    return shape
+
+
+def param_shapes(hp: dict) -> dict:
+    return layer_norm_param_shapes(hp["normalized_shape"], hp["elementwise_affine"], hp["bias"])
+
+
+def init(hp: dict) -> dict:
+    laws = {"weight": constant_law(1.0), "bias": constant_law(0.0)}
+    return {name: laws[name] for name in param_shapes(hp)}
+
+
+INVALID_KINDS = (
+    "trailing input shape != normalized_shape",
+    "too few input dims",
+    "negative size",
+    "empty normalized_shape",
+)
+
+
+@st.composite
+def invalid(draw: st.DrawFn) -> InvalidCase:
+    hp = draw(hyperparams())
+    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    dims = _dims(hp)
+    if kind == "trailing input shape != normalized_shape":
+        at = draw(st.integers(0, len(dims) - 1), label="wrong dim")
+        wrong = list(dims)
+        wrong[at] += draw(st.integers(1, 2))
+        return InvalidCase(hp, (2, *wrong), RuntimeError, kind)
+    if kind == "too few input dims":
+        # Only the last dims match: the input is a strict suffix of normalized_shape.
+        hp = {**hp, "normalized_shape": (2, *dims)}
+        return InvalidCase(hp, dims, RuntimeError, kind)
+    if kind == "negative size":
+        at = draw(st.integers(0, len(dims) - 1), label="negative dim")
+        bad = list(dims)
+        bad[at] = -bad[at]
+        hp = {**hp, "normalized_shape": tuple(bad)}
+        if hp["elementwise_affine"]:
+            # Allocating weight of that shape fails in the constructor.
+            return InvalidCase(hp, None, RuntimeError, kind)
+        # Without parameters nothing is allocated: the first call rejects it.
+        return InvalidCase(hp, (2, *dims), RuntimeError, kind)
+    hp = {**hp, "normalized_shape": ()}
+    return InvalidCase(hp, (2, *dims), RuntimeError, kind)
+
+
+SPEC = LayerSpec(
+    name="LayerNorm",
+    hyperparams=hyperparams,
+    input_shape=input_shape,
+    forward=forward,
+    vjp=vjp,
+    out_shape=out_shape,
+    param_shapes=param_shapes,
+    forward_error=forward_error,
+    vjp_error=vjp_error,
+    invalid=invalid,
+    init=init,
+    twice_differentiable=True,
+)
