@@ -14,10 +14,12 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # A select (not clamp): the gradient at exactly 0 is 0, and NaN stays NaN.
-        if self.inplace:
-            return x.masked_fill_(x <= 0, 0.0)
-        return x.masked_fill(x <= 0, 0.0)
+        # max(0, x) as a select, not clamp: negatives become +0 while -0.0 and NaN stay as
+        # they are, and the gradient is 0 where x <= 0 (also at exactly 0) and passes
+        # through everywhere else, NaN included. The kept zeros take no gradient.
+        kept_zeros = x.detach().masked_fill(x < 0, 0.0)
+        y = torch.where(x <= 0, kept_zeros, x)
+        return x.copy_(y) if self.inplace else y
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
