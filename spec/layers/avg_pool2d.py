@@ -174,14 +174,13 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     if kind == "window larger than the padded input":
         # Floor mode only: ceil mode keeps a partial window over a too-small input.
         kernel = draw(st.integers(2, MAX_KERNEL), label="kernel")
-        padding = draw(st.integers(0, _max_padding(kernel)), label="padding")
-        short = kernel - 2 * padding - 1
+        # Padding that leaves room for an input shorter than the window: k - 2p >= 2.
+        padding = draw(st.integers(0, (kernel - 2) // 2), label="padding")
+        short = draw(st.integers(1, kernel - 2 * padding - 1), label="short size")
         hp = {**hp, "kernel_size": kernel, "padding": padding, "ceil_mode": False}
-        if short < 1:
-            # With maximal padding every input fits along that dim: shrink the other one.
-            hp["padding"], short = 0, kernel - 1
-        shape = draw(st.sampled_from([(1, 2, short, kernel), (2, short, kernel)]))
-        return InvalidCase(hp, shape, RuntimeError, kind)
+        spatial = draw(st.sampled_from([(short, kernel), (kernel, short)]), label="H, W")
+        batch = draw(st.sampled_from([(1, 2), (2,)]), label="N, C or C")
+        return InvalidCase(hp, (*batch, *spatial), RuntimeError, kind)
     if kind == "input rank below 3":
         # torch indexes dim -3 before checking the rank.
         shape = draw(st.sampled_from([(k_h + 2, k_w + 2), (k_w + 2,), ()]))
