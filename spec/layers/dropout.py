@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -69,8 +71,13 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     # Down to the nearest floats outside [0, 1]: the check must be exact, not approximate.
     below = draw(st.floats(-1.0, -SMALLEST_POSITIVE, allow_subnormal=True), label="p < 0")
     above = draw(st.floats(np.nextafter(1.0, 2.0), 2.0), label="p > 1")
-    p = draw(st.sampled_from([below, above]), label="p")
+    p = draw(st.sampled_from([below, above, math.nan]), label="p")
     inplace = draw(inplace_hyperparams(), label="inplace")
+    if math.isnan(p):
+        # NaN fails no comparison, so the constructor's range check lets it through;
+        # the kernel rejects it on the first call, in train and eval alike.
+        shape = draw(any_shape({}), label="input_shape")
+        return InvalidCase({"p": p, **inplace}, shape, RuntimeError, "p = nan, at forward")
     return InvalidCase({"p": p, **inplace}, None, ValueError, f"p = {p} outside [0, 1]")
 
 
