@@ -271,7 +271,9 @@ def _running_stat_bounds(x, buffers, hp, dtype):
     mean(|x - mu| * (|x - mu| + mean|x|)) * K/(K-1): the squares round relative to
     (x - mu)^2, and a mean lagging by up to mean|x| (Welford's running mean, or the
     rounded mean of a two-pass form) shifts each deviation by that much. The update
-    then rounds relative to (1 - m)|old| + m|stat|. K is the reduction length.
+    rounds relative to (1 - m)|old| + m|stat|, and m itself is rounded to the dtype:
+    its error eps * m multiplies |old| + |stat| (this dominates for m near 1 and a
+    large old value, where 1 - m is small). K is the reduction length.
     """
     count = x.shape[0] * x.shape[2] * x.shape[3]
     axes = (0, 2, 3)
@@ -281,13 +283,14 @@ def _running_stat_bounds(x, buffers, hp, dtype):
     deviation = np.abs(x - x.mean(axis=axes, keepdims=True))
     var_scale = (deviation * (deviation + mean_abs[None, :, None, None])).mean(axis=axes)
     var_scale = var_scale * count / (count - 1)
+
+    def mixed(old, stat):
+        old = np.abs(old)
+        return (1 - m) * old + m * stat + m * (old + stat)
+
     return {
-        "running_mean": tolerance_bound(
-            dtype, ((1 - m) * np.abs(buffers["running_mean"]) + m * mean_abs, count)
-        ),
-        "running_var": tolerance_bound(
-            dtype, ((1 - m) * np.abs(buffers["running_var"]) + m * var_scale, count)
-        ),
+        "running_mean": tolerance_bound(dtype, (mixed(buffers["running_mean"], mean_abs), count)),
+        "running_var": tolerance_bound(dtype, (mixed(buffers["running_var"], var_scale), count)),
     }
 
 
