@@ -92,9 +92,12 @@ class BatchNorm2d(Module):
 
     def _update_running_stats(self, mean: torch.Tensor, var: torch.Tensor, count: int) -> None:
         self.num_batches_tracked.add_(1)
-        # momentum None: the cumulative average over the batches seen so far.
-        momentum = self.momentum
-        factor = 1.0 / float(self.num_batches_tracked) if momentum is None else momentum
+        factor = self.momentum
+        if factor is None:
+            # The cumulative average over the batches seen so far: 1 / count. A meta
+            # tensor has no value to read, so there the factor stays a tensor.
+            batches = self.num_batches_tracked
+            factor = 1.0 / (batches if batches.device.type == "meta" else float(batches))
         unbiased = var * (count / (count - 1))
         with torch.no_grad():
             self.running_mean.mul_(1 - factor).add_(factor * mean.reshape(-1))
