@@ -19,8 +19,7 @@ from spec.layerspec import (
 )
 from spec.strategies import tensor_shapes
 
-# torch maps a 0-d tensor like any other, but the harness cannot feed one yet: its
-# np.ascontiguousarray turns a 0-d array into shape (1,). Raise to 0 once it can.
+# Softmax and Flatten ranks start at 1: their dims' 0-d wrap rules are not specified yet.
 MIN_RANK = 1
 MAX_RANK = 4
 
@@ -32,8 +31,8 @@ MapVjpScale = Callable[[Array, Array], Array]
 
 
 def any_shape(hp: dict) -> st.SearchStrategy[tuple]:
-    """Any small shape of MIN_RANK..MAX_RANK dims: an elementwise map accepts every one."""
-    return tensor_shapes(min_dims=MIN_RANK, max_dims=MAX_RANK)
+    """Any small shape of 0..MAX_RANK dims: an elementwise map accepts every one, 0-d too."""
+    return tensor_shapes(min_dims=0, max_dims=MAX_RANK)
 
 
 def same_shape(hp: dict, shape: tuple) -> tuple:
@@ -74,6 +73,7 @@ def elementwise_spec(
     inplace: bool = False,
     kinks: tuple[float, ...] = (),
     max_magnitude: float = 1e2,
+    vjp_floor_scale: MapVjpScale | None = None,
 ) -> LayerSpec:
     """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode."""
 
@@ -109,7 +109,9 @@ def elementwise_spec(
         rand: Any,
         grad_y: Array,
     ) -> dict[str, ErrorScale]:
-        return {"input": (vjp_scale(x, grad_y), 1)}
+        if vjp_floor_scale is None:
+            return {"input": (vjp_scale(x, grad_y), 1)}
+        return {"input": (vjp_scale(x, grad_y), 1, vjp_floor_scale(x, grad_y))}
 
     return LayerSpec(
         name=name,

@@ -21,8 +21,9 @@ Buffers = Mapping[str, Array]
 ForwardRef = Callable[[Array, Params, Buffers, HyperParams, bool, Any], tuple[Array, dict]]
 # {"input": ..., "<param>": ...} = vjp(x, params, buffers, hp, training, randomness, grad_y)
 VjpRef = Callable[[Array, Params, Buffers, HyperParams, bool, Any, Array], dict]
-# Per output element: (error scale, reduction length K); see spec/tolerances.py.
-ErrorScale = tuple[Array, Array | int]
+# Per output element: (error scale, reduction length K), optionally followed by a floor
+# scale (how many floors a flushed forward value can grow into); see spec/tolerances.py.
+ErrorScale = tuple[Array, Array | int] | tuple[Array, Array | int, Array | float]
 ForwardScale = Callable[[Array, Params, Buffers, HyperParams, bool, Any], ErrorScale]
 VjpScale = Callable[[Array, Params, Buffers, HyperParams, bool, Any, Array], dict[str, ErrorScale]]
 

@@ -32,10 +32,17 @@ class Tolerance:
     eps: float
     floor: float
 
-    def bound(self, scale: np.ndarray, k: np.ndarray | int) -> np.ndarray:
-        """The allowed absolute error per element."""
+    def bound(
+        self, scale: np.ndarray, k: np.ndarray | int, floor_scale: np.ndarray | float = 1.0
+    ) -> np.ndarray:
+        """The allowed absolute error per element.
+
+        floor_scale carries the floor through a later multiplication: a forward value
+        flushed to zero (error up to the floor) times a gradient g is off by |g| * floor.
+        """
         k = np.maximum(np.asarray(k, dtype=np.float64), 1.0)
-        return self.c * self.eps * np.sqrt(k) * np.asarray(scale, dtype=np.float64) + self.floor
+        scale = np.asarray(scale, dtype=np.float64)
+        return self.c * self.eps * np.sqrt(k) * scale + self.floor * np.asarray(floor_scale)
 
 
 TOLERANCES: dict[str, Tolerance] = {

@@ -42,7 +42,7 @@ def torch_dtype(name: str) -> torch.dtype:
 
 def as_received(values: np.ndarray, dtype: str) -> np.ndarray:
     """The float64 values torch actually receives once `values` is cast to `dtype`."""
-    rounded = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)).to(
+    rounded = torch.from_numpy(np.asarray(values, dtype=np.float64, order="C")).to(
         torch_dtype(dtype)
     )
     return rounded.to(torch.float64).numpy()
@@ -52,7 +52,7 @@ def to_torch(
     values: np.ndarray, dtype: str, device: str, requires_grad: bool = False
 ) -> torch.Tensor:
     """A tensor holding `values` in `dtype` on `device`."""
-    tensor = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
+    tensor = torch.from_numpy(np.asarray(values, dtype=np.float64, order="C"))
     tensor = tensor.to(device=device, dtype=torch_dtype(dtype))
     return tensor.requires_grad_(requires_grad)
 
@@ -296,9 +296,8 @@ def assert_matches_reference(
 
 
 def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
-    """The allowed error per element from the spec's (scale, K)."""
-    scale, k = scale_and_k
-    return tolerance_for(dtype).bound(scale, k)
+    """The allowed error per element from the spec's (scale, K[, floor scale])."""
+    return tolerance_for(dtype).bound(*scale_and_k)
 
 
 def assert_gradients_match(

@@ -22,6 +22,12 @@ def vjp_scale(x: np.ndarray, grad_y: np.ndarray) -> np.ndarray:
     return np.abs(grad_y) * sigmoid_forward(x)
 
 
+def vjp_floor_scale(x: np.ndarray, grad_y: np.ndarray) -> np.ndarray:
+    # torch flushes a subnormal s to 0 (float32: x in (-103.3, -88.7)), which the forward
+    # floor allows; the backward multiplies that s by g, so its error reaches |g| floors.
+    return np.maximum(1.0, np.abs(grad_y))
+
+
 SPEC = elementwise_spec(
     "Sigmoid",
     forward=sigmoid_forward,
@@ -30,4 +36,5 @@ SPEC = elementwise_spec(
     vjp_scale=vjp_scale,
     foreign_kwargs=({"inplace": True}, {"dim": 0}),
     max_magnitude=1e3,
+    vjp_floor_scale=vjp_floor_scale,
 )
