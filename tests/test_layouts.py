@@ -37,6 +37,11 @@ def channels_last(values: torch.Tensor) -> torch.Tensor:
     return values.contiguous(memory_format=torch.channels_last)
 
 
+def strided_dims(shape: tuple) -> st.SearchStrategy[int]:
+    wide = [i for i, size in enumerate(shape[:-1]) if size > 1]
+    return st.sampled_from(wide or [0])
+
+
 def layouts_for(ndim: int) -> list[str]:
     names = ["contiguous"]
     if ndim >= 2:
@@ -55,9 +60,10 @@ def test_layouts(layer, device, dtype, nn, conformance_record, data):
     out_shape = layer.out_shape(case.hp, case.input_shape)
     grad_layout = data.draw(st.sampled_from(layouts_for(len(out_shape))), label="grad layout")
     # Strided views stride a non-last dimension: the last one stays unit-stride, the
-    # common case kernels vectorise over; any earlier dimension is fair game.
-    dim = data.draw(st.integers(0, max(0, ndim - 2)), label="strided dim")
-    grad_dim = data.draw(st.integers(0, max(0, len(out_shape) - 2)), label="grad strided dim")
+    # common case kernels vectorise over; any earlier dimension of size > 1 is fair game
+    # (striding a size-1 dimension changes nothing torch looks at).
+    dim = data.draw(strided_dims(case.input_shape), label="strided dim")
+    grad_dim = data.draw(strided_dims(out_shape), label="grad strided dim")
     note(f"input {layout} (dim {dim}), grad_output {grad_layout} (dim {grad_dim})")
 
     module = build_case(nn, case)
