@@ -182,8 +182,9 @@ def call_valid(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def module_buffers(module: torch.nn.Module) -> dict[str, np.ndarray]:
     """Buffers as float64 (or int64) NumPy arrays."""
+    # Copies, never views: a snapshot must not follow later in-place buffer updates.
     return {
-        name: (b.detach().cpu().numpy() if not b.is_floating_point() else to_numpy(b))
+        name: (b.detach().cpu().numpy().copy() if not b.is_floating_point() else to_numpy(b))
         for name, b in module.named_buffers()
     }
 
