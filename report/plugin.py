@@ -266,6 +266,17 @@ class ConformanceReport:
             write(f"  {prop}: {outcomes.rollup(tally)}")
         if any(summary["other_tests"].values()):
             write(f"  other tests: {outcomes.rollup(summary['other_tests'])}")
+        claims = self.document.get("claims") or []
+        if claims:
+            # Every chapter claim with its outcome, one per line (several devices: worst).
+            by_id: dict[str, list[dict]] = {}
+            for claim in claims:
+                by_id.setdefault(claim["id"], []).append(claim)
+            write(f"chapter claims: {len(by_id)}")
+            for claim_id, seen in by_id.items():
+                outcome = outcomes.worst([c["outcome"] for c in seen])
+                symbol = outcomes.SYMBOL[outcome]
+                write(f"  {symbol} {outcome:<11} {claim_id}: {seen[0]['claim']}")
 
 
 def _hypothesis_profile() -> str | None:
