@@ -15,6 +15,9 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not 0 <= self.p <= 1:
+            # NaN passes the constructor's comparisons; it is rejected here, in any mode.
+            raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {self.p}")
         if not self.training or self.p == 0 or x.numel() == 0:
             return x
         if self.p == 1:
