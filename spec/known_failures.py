@@ -39,6 +39,12 @@ def _tiny_eps(hp: dict, training: bool | None) -> bool:
     return hp.get("eps", 1e-5) < FLOAT16_INVSTD_LIMIT
 
 
+def _cumulative_average_in_training(hp: dict, training: bool | None) -> bool:
+    return (
+        bool(training) and hp.get("momentum", 0.1) is None and hp.get("track_running_stats", True)
+    )
+
+
 def _counts_batches(hp: dict, training: bool | None) -> bool:
     return bool(training) and hp.get("track_running_stats", True)
 
@@ -98,6 +104,26 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
             "bn.num_batches_tracked  # tensor(1)"
         ),
         expected="tensor(0): a call that raises must leave the module unchanged",
+        upstream="not filed (no upstream issue found)",
+        rejects_draws=False,
+    ),
+    KnownFailure(
+        id="batch_norm2d-meta-cumulative-average",
+        layer="BatchNorm2d",
+        properties=("devices",),
+        dtypes=("float32", "float64", "float16", "bfloat16"),
+        covers=_cumulative_average_in_training,
+        summary=(
+            "BatchNorm2d(momentum=None) in training cannot run on the meta device: forward "
+            "computes the cumulative-average factor as 1 / float(num_batches_tracked), "
+            "which reads a value a meta tensor does not have (RuntimeError), where the "
+            "output shape is fully determined"
+        ),
+        repro=(
+            "bn = torch.nn.BatchNorm2d(1, momentum=None, device='meta')\n"
+            "bn(torch.empty(1, 1, 1, 2, device='meta'))"
+        ),
+        expected="a meta tensor of shape (1, 1, 1, 2); torch raises RuntimeError",
         upstream="not filed (no upstream issue found)",
         rejects_draws=False,
     ),

@@ -10,8 +10,9 @@
 """
 
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given, note, strategies as st
 
+from spec.known_failures import known_failure_for
 from spec.values import arrays
 from tests.harness import (
     as_received,
@@ -56,6 +57,10 @@ def test_devices(layer, device, dtype, nn, conformance_record, data):
 
     if device_type(device) == "cpu":
         on_meta = build(nn, layer, hp, "meta", dtype)
+        known = known_failure_for(layer.name, dtype, hp, "devices", on_meta.training)
+        if known is not None:
+            note(f"meta-device check skipped: known torch failure {known.id}")
+            return
         y = on_meta(torch.empty(shape, device="meta", dtype=torch_dtype(dtype)))
         assert tuple(y.shape) == layer.out_shape(hp, shape), (
             f"{layer.name}(**{hp}) on meta: {tuple(y.shape)} != law {layer.out_shape(hp, shape)}"

@@ -36,7 +36,13 @@ def batch_norm2d_rejected_input_counts_a_batch() -> bool:
     return int(bn.num_batches_tracked) == 0
 
 
+def batch_norm2d_meta_cumulative_average() -> bool:
+    bn = torch.nn.BatchNorm2d(1, momentum=None, device="meta")
+    return tuple(bn(torch.empty(1, 1, 1, 2, device="meta")).shape) == (1, 1, 1, 2)
+
+
 CHECKS = {
+    "batch_norm2d-meta-cumulative-average": batch_norm2d_meta_cumulative_average,
     "batch_norm2d-rejected-input-counts-a-batch": batch_norm2d_rejected_input_counts_a_batch,
     "batch_norm2d-float16-invstd-overflow": batch_norm2d_float16_invstd_overflow,
     "layer_norm-float16-rstd-overflow": layer_norm_float16_rstd_overflow,
