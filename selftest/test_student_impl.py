@@ -39,11 +39,6 @@ STUDENT = "selftest.student_nn"
 BROKEN = "selftest.student_nn_broken"
 # Registered torch bugs run under strict xfail on torch itself, whatever --impl says.
 TORCH_ONLY_PROPERTIES = {"known failures"}
-# Cells that fail on torch.nn itself at the time of writing: suite issues, not the impl's.
-# - Linear errors: the spec's "0-d input" case becomes shape (1,) on its way in
-#   (tests/harness.to_torch goes through np.ascontiguousarray, which makes 0-d arrays 1-d),
-#   so Linear(1, k) rightly accepts it and "DID NOT RAISE".
-SUITE_ISSUES = {("Linear", "errors")}
 
 # The suite runs below load this module as a plugin (-p, in xdist workers too) with this
 # set: after conftest.py has registered and Hypothesis has loaded the profile, the same
@@ -98,7 +93,7 @@ def broken_cells() -> set[tuple[str, str]]:
 
 def test_student_nn_passes_the_whole_suite(tmp_path):
     results = run_suite(tmp_path, STUDENT, "dev")
-    failed = cells(results, "failed", "error", "xpassed") - SUITE_ISSUES
+    failed = cells(results, "failed", "error", "xpassed")
     assert not failed, f"student_nn fails {sorted(failed)}"
     skipped = cells(results, "skipped")
     assert not skipped, f"skipped cells other than absent devices: {sorted(skipped)}"

@@ -30,9 +30,9 @@ class KnownFailure:
     repro: str
     expected: str
     upstream: str  # the closest upstream issue, or "not filed"
-    # True: the failure is in the values, so drawing such a case is pointless for every
-    # property and draw_case rejects it. False: one property's check skips it explicitly.
-    rejects_draws: bool = True
+    # Which check it breaks: "values" (every numeric property; draw_case rejects such
+    # cases), "raises" or "unchanged state" (the errors property), "meta device" (devices).
+    breaks: str = "values"
 
 
 def _tiny_eps(hp: dict, training: bool | None) -> bool:
@@ -43,6 +43,13 @@ def _cumulative_average_in_training(hp: dict, training: bool | None) -> bool:
     return (
         bool(training) and hp.get("momentum", 0.1) is None and hp.get("track_running_stats", True)
     )
+
+
+def _negative_padding_copying_mode(hp: dict, training: bool | None) -> bool:
+    padding = hp.get("padding", 0)
+    amounts = [padding] if isinstance(padding, int) else list(padding)
+    negative = not isinstance(padding, str) and min(amounts) < 0
+    return negative and hp.get("padding_mode", "zeros") != "zeros"
 
 
 def _counts_batches(hp: dict, training: bool | None) -> bool:
@@ -105,7 +112,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         ),
         expected="tensor(0): a call that raises must leave the module unchanged",
         upstream="not filed (no upstream issue found)",
-        rejects_draws=False,
+        breaks="unchanged state",
     ),
     KnownFailure(
         id="batch_norm2d-meta-cumulative-average",
@@ -125,22 +132,36 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         ),
         expected="a meta tensor of shape (1, 1, 1, 2); torch raises RuntimeError",
         upstream="not filed (no upstream issue found)",
-        rejects_draws=False,
+        breaks="meta device",
+    ),
+    KnownFailure(
+        id="conv2d-negative-padding-crops",
+        layer="Conv2d",
+        properties=("errors",),
+        dtypes=("float32", "float64", "float16", "bfloat16"),
+        covers=_negative_padding_copying_mode,
+        summary=(
+            "Conv2d rejects negative padding only with padding_mode='zeros'; with reflect, "
+            "replicate or circular it hands the negative amounts to F.pad, which crops the "
+            "input, and the convolution silently runs on a smaller image"
+        ),
+        repro=(
+            "conv = torch.nn.Conv2d(1, 1, 1, padding=-1, padding_mode='reflect')\n"
+            "conv(torch.ones(1, 1, 4, 4)).shape  # (1, 1, 2, 2)"
+        ),
+        expected="RuntimeError('negative padding is not supported'), as padding_mode='zeros' gives",
+        upstream="not filed (no upstream issue found)",
+        breaks="raises",
     ),
 )
 
 
 def known_failure_for(
-    layer: str, dtype: str, hp: dict, prop: str | None = None, training: bool | None = None
+    layer: str, dtype: str, hp: dict, breaks: str = "values", training: bool | None = None
 ) -> KnownFailure | None:
-    """The known failure covering this configuration, if any.
-
-    Without `prop`, only failures in the values (rejects_draws) are considered: those
-    make a drawn case useless for every property.
-    """
+    """The known failure that breaks check `breaks` for this configuration, if any."""
     for known in KNOWN_FAILURES:
-        relevant = known.rejects_draws if prop is None else prop in known.properties
-        matches = relevant and known.layer == layer and dtype in known.dtypes
+        matches = known.breaks == breaks and known.layer == layer and dtype in known.dtypes
         if matches and known.covers(hp, training):
             return known
     return None

@@ -57,7 +57,7 @@ def test_devices(layer, device, dtype, nn, conformance_record, data):
 
     if device_type(device) == "cpu":
         on_meta = build(nn, layer, hp, "meta", dtype)
-        known = known_failure_for(layer.name, dtype, hp, "devices", on_meta.training)
+        known = known_failure_for(layer.name, dtype, hp, "meta device", on_meta.training)
         if known is not None:
             note(f"meta-device check skipped: known torch failure {known.id}")
             return

@@ -34,11 +34,14 @@ def test_errors(layer, device, nn, conformance_record, data):
         return
     module = build(nn, layer, case.hp, device, "float32")
     module.train(data.draw(st.booleans(), label="training"))
+    if (known := known_failure_for(layer.name, "float32", case.hp, "raises")) is not None:
+        note(f"skipped: known torch failure {known.id} accepts this input")
+        return
     before = snapshot(module)
     x = to_torch(torch.ones(case.input_shape, dtype=torch.float64).numpy(), "float32", device)
     with pytest.raises(case.exception):
         module(x)
-    known = known_failure_for(layer.name, "float32", case.hp, "errors", module.training)
+    known = known_failure_for(layer.name, "float32", case.hp, "unchanged state", module.training)
     if known is not None:
         note(f"state check skipped: known torch failure {known.id}")
         return

@@ -41,7 +41,17 @@ def batch_norm2d_meta_cumulative_average() -> bool:
     return tuple(bn(torch.empty(1, 1, 1, 2, device="meta")).shape) == (1, 1, 1, 2)
 
 
+def conv2d_negative_padding_crops() -> bool:
+    conv = torch.nn.Conv2d(1, 1, 1, padding=-1, padding_mode="reflect")
+    try:
+        conv(torch.ones(1, 1, 4, 4))
+    except RuntimeError:
+        return True
+    return False
+
+
 CHECKS = {
+    "conv2d-negative-padding-crops": conv2d_negative_padding_crops,
     "batch_norm2d-meta-cumulative-average": batch_norm2d_meta_cumulative_average,
     "batch_norm2d-rejected-input-counts-a-batch": batch_norm2d_rejected_input_counts_a_batch,
     "batch_norm2d-float16-invstd-overflow": batch_norm2d_float16_invstd_overflow,
