@@ -55,7 +55,7 @@ def _smallest_size(kernel: int, stride: int, padding: int, ceil_mode: bool) -> i
 
     Floor mode needs the window inside the padded input: size + 2p >= k. Ceil mode also
     keeps a partial window, ceil((size + 2p - k) / s) >= 0, i.e. size + 2p - k > -s; that
-    window starts at -p, inside the input, so torch's drop rule never removes it.
+    window starts at -p, left of the right padding, so torch's drop rule keeps it.
     """
     slack = stride - 1 if ceil_mode else 0
     return max(1, kernel - 2 * padding - slack)
@@ -69,7 +69,7 @@ def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
         _smallest_size(k, s, p, hp["ceil_mode"])
         for k, s, p in zip(kernel, stride, padding, strict=True)
     )
-    # Shrinks to the smallest input: the kernel equal to the padded input.
+    # Shrinks to the smallest input; in floor mode, the kernel equal to the padded input.
     h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
     w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
     channels = draw(st.integers(1, MAX_CHANNELS), label="C")
