@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, conv2d_vjp
-from reference.init_laws import default_bias_bound, default_weight_bound, uniform_law
 from reference.parameter_laws import conv2d_param_shapes
+from spec.default_init import fan_in_uniform_laws
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, int_or_pair, pair
 
@@ -130,12 +130,7 @@ def param_shapes(hp: dict) -> dict:
 
 
 def init(hp: dict) -> dict:
-    weight_shape = param_shapes(hp)["weight"]
-    w, b = default_weight_bound(weight_shape), default_bias_bound(weight_shape)
-    laws = {"weight": uniform_law(-w, w)}
-    if hp["bias"]:
-        laws["bias"] = uniform_law(-b, b)
-    return laws
+    return fan_in_uniform_laws(param_shapes(hp))
 
 
 INVALID_KINDS = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from reference.init_laws import default_bias_bound, default_weight_bound, uniform_law
 from reference.linear import linear_forward, linear_vjp
 from reference.parameter_laws import linear_param_shapes
+from spec.default_init import fan_in_uniform_laws
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import leading_shapes, sizes
 
@@ -62,12 +62,7 @@ def param_shapes(hp: dict) -> dict:
 
 
 def init(hp: dict) -> dict:
-    weight_shape = (hp["out_features"], hp["in_features"])
-    w, b = default_weight_bound(weight_shape), default_bias_bound(weight_shape)
-    laws = {"weight": uniform_law(-w, w)}
-    if hp["bias"]:
-        laws["bias"] = uniform_law(-b, b)
-    return laws
+    return fan_in_uniform_laws(param_shapes(hp))
 
 
 @st.composite
