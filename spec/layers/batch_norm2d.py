@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.batch_norm import batch_norm2d_forward, batch_norm2d_vjp
-from reference.init_laws import constant_law
 from reference.parameter_laws import batch_norm2d_buffer_shapes, batch_norm2d_param_shapes
+from spec.default_init import affine_norm_laws
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.normalization_error import (
     batch_statistics,
@@ -183,8 +183,7 @@ def buffer_shapes(hp: dict) -> dict:
 
 
 def init(hp: dict) -> dict:
-    laws = {"weight": constant_law(1.0), "bias": constant_law(0.0)}
-    return {name: laws[name] for name in param_shapes(hp)}
+    return affine_norm_laws(param_shapes(hp))
 
 
 INVALID_KINDS = (

@@ -7,9 +7,9 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from reference.init_laws import constant_law
 from reference.layer_norm import layer_norm_forward, layer_norm_vjp
 from reference.parameter_laws import layer_norm_param_shapes
+from spec.default_init import affine_norm_laws
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.normalization_error import (
     batch_statistics,
@@ -107,8 +107,7 @@ def param_shapes(hp: dict) -> dict:
 
 
 def init(hp: dict) -> dict:
-    laws = {"weight": constant_law(1.0), "bias": constant_law(0.0)}
-    return {name: laws[name] for name in param_shapes(hp)}
+    return affine_norm_laws(param_shapes(hp))
 
 
 INVALID_KINDS = (
