@@ -42,18 +42,24 @@ def generation_share(profile: str, scratch: Path) -> tuple[float, float]:
     example before the property body runs on it.
     """
     stats_file = scratch / "suite.prof"
-    command = [
-        sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "pytest", "tests",
-        "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--no-report",
+    arguments = [
+        "tests", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--no-report",
         "--hypothesis-profile", profile, "--hypothesis-seed", SEED,
     ]  # fmt: skip
-    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    # pytest.main in-process: `python -m cProfile -m pytest` loses its stats when pytest
+    # ends with SystemExit.
+    driver = (
+        "import cProfile, pytest\n"
+        f"ARGUMENTS = {arguments!r}\n"
+        f"cProfile.run('pytest.main(ARGUMENTS)', {str(stats_file)!r})\n"
+    )
+    subprocess.run([sys.executable, "-c", driver], cwd=ROOT, capture_output=True, check=False)
     stats = pstats.Stats(str(stats_file))
     draw = total = 0.0
     for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():
         if name == "draw" and filename.endswith("hypothesis/strategies/_internal/core.py"):
             draw += cumulative
-        if name == "<module>" and filename.endswith("pytest/__main__.py"):
+        if name == "main" and filename.endswith("_pytest/config/__init__.py"):
             total = max(total, cumulative)
     total = total or max(c for (_, _, _, c, _) in stats.stats.values())
     return draw, total
@@ -77,7 +83,12 @@ def main() -> None:
         serial = run_suite(scratch / "serial", args.profile, "-p", "no:xdist")
         parallel = run_suite(scratch / "xdist", args.profile, "-n", args.workers)
         report = json.loads((scratch / "serial" / "conformance.json").read_text())
+        print_timings(args, serial, parallel, report)
         draw, total = generation_share(args.profile, scratch)
+    print(f"Hypothesis generation: {draw:.1f} s of {total:.1f} s ({100 * draw / total:.0f}%)")
+
+
+def print_timings(args: argparse.Namespace, serial: float, parallel: float, report: dict) -> None:
     print(f"profile {args.profile}, seed {SEED}")
     print("| run | wall time (s) |")
     print("|---|---:|")
@@ -90,8 +101,7 @@ def main() -> None:
     for name, (examples, seconds) in per_property(report).items():
         rate = examples / seconds if seconds else float("nan")
         print(f"| {name} | {examples} | {seconds:.1f} | {rate:.0f} |")
-    print()
-    print(f"Hypothesis generation: {draw:.1f} s of {total:.1f} s ({100 * draw / total:.0f}%)")
+    print(flush=True)
 
 
 if __name__ == "__main__":

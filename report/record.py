@@ -35,6 +35,19 @@ def param_text(value: object) -> str:
     return text.removeprefix("torch.")
 
 
+def property_name(file_name: str, test_name: str) -> str:
+    """The property a test checks: its file's (test_modes.py::test_modes_reach_...) -> modes.
+
+    One file per property: every test_<property>_* function of tests/test_<property>.py
+    reports under <property>; other names keep their own (test_x -> x).
+    """
+    from_file = file_name.removesuffix(".py").removeprefix("test_")
+    from_test = test_name.removeprefix("test_")
+    if from_test == from_file or from_test.startswith(from_file + "_"):
+        return from_file
+    return from_test
+
+
 def identity(item: pytest.Item) -> dict[str, Any]:
     """What the controller needs to place this item's result: its cell, if it is one."""
     params = getattr(getattr(item, "callspec", None), "params", {})
@@ -42,7 +55,7 @@ def identity(item: pytest.Item) -> dict[str, Any]:
     name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
     return {
         "layer": param_text(params["layer"]) if "layer" in params else None,
-        "property": name.removeprefix("test_"),
+        "property": property_name(path_parts[-1] if path_parts else "", name),
         "device": param_text(params["device"]) if "device" in params else MISSING,
         "dtype": param_text(params["dtype"]) if "dtype" in params else MISSING,
         "in_selftest": "selftest" in path_parts,
