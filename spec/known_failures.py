@@ -31,7 +31,8 @@ class KnownFailure:
     expected: str
     upstream: str  # the closest upstream issue, or "not filed"
     # Which check it breaks: "values" (every numeric property; draw_case rejects such
-    # cases), "raises" or "unchanged state" (the errors property), "meta device" (devices).
+    # cases), "raises" or "unchanged state" (the errors property), "meta device" (devices),
+    # "channels_last" (layouts).
     breaks: str = "values"
 
 
@@ -50,6 +51,19 @@ def _negative_padding_copying_mode(hp: dict, training: bool | None) -> bool:
     amounts = [padding] if isinstance(padding, int) else list(padding)
     negative = not isinstance(padding, str) and min(amounts) < 0
     return negative and hp.get("padding_mode", "zeros") != "zeros"
+
+
+def _strided_1x1_without_conv_padding(hp: dict, training: bool | None) -> bool:
+    kernel, stride = hp.get("kernel_size"), hp.get("stride", 1)
+    one_by_one = kernel in (1, (1, 1))
+    strided = stride not in (1, (1, 1))
+    # Copying padding modes pad with F.pad first: the convolution itself gets padding 0.
+    no_conv_padding = hp.get("padding_mode", "zeros") != "zeros" or hp.get("padding", 0) in (
+        0,
+        (0, 0),
+        "valid",
+    )
+    return one_by_one and strided and no_conv_padding
 
 
 def _counts_batches(hp: dict, training: bool | None) -> bool:
@@ -152,6 +166,32 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         expected="RuntimeError('negative padding is not supported'), as padding_mode='zeros' gives",
         upstream="not filed (no upstream issue found)",
         breaks="raises",
+    ),
+    KnownFailure(
+        id="conv2d-channels-last-1x1-strided-backward-crash",
+        layer="Conv2d",
+        properties=("layouts",),
+        dtypes=("float32",),
+        covers=_strided_1x1_without_conv_padding,
+        summary=(
+            "CPU Conv2d backward with a channels_last input, a 1x1 kernel, stride > 1 and "
+            "fewer than 8 input channels crashes the process (segfault or abort) with one "
+            "intra-op thread: oneDNN's 1x1 backward-weights kernel writes past its "
+            "workspace (with more threads it is reported to hang or give wrong weight "
+            "gradients). Found by the layouts property; the suite skips the channels_last "
+            "layout for such configurations"
+        ),
+        repro=(
+            "torch.set_num_threads(1)\n"
+            "for _ in range(300):\n"
+            "    w = torch.randn(2, 2, 1, 1).contiguous(memory_format=torch.channels_last)\n"
+            "    x = torch.randn(2, 2, 9, 3).contiguous(memory_format=torch.channels_last)\n"
+            "    w.requires_grad_(); x.requires_grad_(); b = torch.randn(2, requires_grad=True)\n"
+            "    torch.nn.functional.conv2d(x, w, b, stride=3).backward(torch.randn(2, 2, 3, 1))"
+        ),
+        expected="gradients; torch 2.13.0 CPU ends the process with SIGSEGV or SIGABRT",
+        upstream="https://github.com/uxlfoundation/oneDNN/issues/6035",
+        breaks="channels_last",
     ),
 )
 

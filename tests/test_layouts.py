@@ -6,8 +6,9 @@ strides wrongly fails here even when the contiguous path is right.
 """
 
 import torch
-from hypothesis import given, note, strategies as st
+from hypothesis import given, note, reject, strategies as st
 
+from spec.known_failures import known_failure_for
 from spec.values import arrays
 from tests.harness import (
     as_received,
@@ -57,6 +58,9 @@ def test_layouts(layer, device, dtype, nn, conformance_record, data):
     case = draw_case(data, layer, dtype, device)
     ndim = len(case.input_shape)
     layout = data.draw(st.sampled_from(layouts_for(ndim)), label="input layout")
+    if layout == "channels_last" and known_failure_for(layer.name, dtype, case.hp, "channels_last"):
+        # A recorded torch crash (spec/known_failures.py): running it would end the process.
+        reject()
     out_shape = layer.out_shape(case.hp, case.input_shape)
     grad_layout = data.draw(st.sampled_from(layouts_for(len(out_shape))), label="grad layout")
     # Strided views stride a non-last dimension: the last one stays unit-stride, the
