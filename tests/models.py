@@ -147,3 +147,19 @@ BUILDERS: dict[str, Callable[[ModuleType, dict, tuple[Stage, ...]], torch.nn.Mod
 def build_model(nn: ModuleType, model: ModelSpec, config: dict) -> torch.nn.Module:
     """The network `model` describes, built from the implementation under test."""
     return BUILDERS[model.name](nn, config, model.stages(config))
+
+
+def chapter_initialize_weights(nn: ModuleType) -> object:
+    """The chapter's initialize_weights, written against the implementation under test."""
+
+    def initialize_weights(m):
+        if isinstance(m, nn.Linear):
+            # Xavier initialisation (suits tanh/sigmoid)
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Conv2d):
+            # He initialisation (suits ReLU)
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+
+    return initialize_weights

@@ -25,7 +25,7 @@ from spec.registry import layer_named
 from spec.statistics import check_normal
 from spec.values import REGIMES, fill
 from tests.harness import to_numpy, to_torch, tolerance_bound
-from tests.models import dynamic_net, lenet5, my_network
+from tests.models import chapter_initialize_weights, dynamic_net, lenet5, my_network
 from tests.test_modes import keep_interval, keep_samples_needed
 
 SEED = 0  # the fixed seed of every input below (torch.randn in the chapter)
@@ -161,20 +161,6 @@ def test_my_network_claims(nn, device, conformance_record):
     claims.finish()
 
 
-def _initialize_weights(nn):
-    """The chapter's initialisation function, written against `nn`."""
-
-    def initialize_weights(m):
-        if isinstance(m, nn.Linear):
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            nn.init.zeros_(m.bias)
-
-    return initialize_weights
-
-
 def test_lenet5_claims(nn, device, conformance_record):
     claims = Claims("test_lenet5_claims", conformance_record)
     model = lenet5(nn, {"num_classes": 10}).to(device)
@@ -224,7 +210,7 @@ def test_lenet5_claims(nn, device, conformance_record):
     with claims.check("lenet5.initialize_weights"):
         torch.manual_seed(SEED)
         before = {n: to_numpy(p) for n, p in model.named_parameters()}
-        assert model.apply(_initialize_weights(nn)) is model
+        assert model.apply(chapter_initialize_weights(nn)) is model
         for name, param in model.named_parameters():
             value = to_numpy(param)
             if name.endswith("bias"):

@@ -42,6 +42,7 @@ from spec.registry import LAYERS
 from spec.statistics import check_law, samples_needed
 from spec.tolerances import tolerance_for
 from tests.harness import build, draw_hyperparams, to_numpy, torch_dtype
+from tests.models import chapter_initialize_weights
 
 # Only layers that declare an init law: a layer without parameters has nothing to draw.
 SPECS = tuple(spec for spec in LAYERS if spec.init is not LayerSpec.init)
@@ -268,22 +269,6 @@ def build_tree(nn, tree: tuple):
     for i, child in enumerate(children):
         module.add_module(f"block{i}", child)
     return module
-
-
-def chapter_initialize_weights(nn):
-    """The chapter's initialize_weights, written against the implementation under test."""
-
-    def initialize_weights(m):
-        if isinstance(m, nn.Linear):
-            # Xavier initialisation (suits tanh/sigmoid)
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Conv2d):
-            # He initialisation (suits ReLU)
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            nn.init.zeros_(m.bias)
-
-    return initialize_weights
 
 
 def chapter_law(module, nn) -> InitLaw:
