@@ -1,29 +1,43 @@
-"""pytest entry point: options, Hypothesis profiles, the seed, and the layer/device/dtype matrix."""
+"""pytest entry point: options, Hypothesis profiles, the seed, the cells of the matrix.
+
+Each conformance test item fills one cell of the report: layer x property x device x
+dtype x path x CPU kernel set. The property is the test file's (tests/test_<property>.py),
+the layer is the `layer` (or `model`) parameter or a `row` marker, the device and dtype
+are the parameters of those names, and the kernel set is the process's. This file
+declares every cell to the report through report/interface.py, and nothing else does.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
 import random
+import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
+from report import interface
+from spec.models import MODELS
 from spec.registry import LAYERS
 from spec.tolerances import TOLERANCES
+from tests import flight_recorder, kernel_sets
 
 # --- Hypothesis profiles ---------------------------------------------------------------
-# Example counts are per test (one test = one layer x property x device x dtype cell).
-# No deadlines: timing varies with load and must never fail a run.
+# Example counts are per test (one test = one cell of the matrix).
 PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300}
 _COMMON = {
+    # No deadlines: timing varies with load and must never fail a run.
     "deadline": None,
     "print_blob": True,
+    # No explain phase: it line-traces every shrink step to say which part of an example
+    # matters, multiplying the time a failing run takes to report; the shrunk example
+    # and the repro already say it.
+    "phases": [p for p in Phase if p is not Phase.explain],
     # Our strategies draw small shapes but the examples are whole tensors; size and
     # filtering are bounded by construction, so these health checks only add noise.
-    # The conformance record is function-scoped on purpose: it accumulates over all
-    # examples of a test (examples run, the last failure).
     "suppress_health_check": [
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
@@ -57,15 +71,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--dtype",
         dest="nnconform_dtype",
-        default="float32",
-        help=f"comma-separated dtypes from {', '.join(DTYPES)} (default float32)",
+        default="all",
+        help=f"comma-separated dtypes from {', '.join(DTYPES)}, or 'all' (the default)",
     )
     group.addoption(
         "--impl",
         dest="nnconform_impl",
         default=DEFAULT_IMPL,
         help="module exposing the torch.nn layer classes and an `init` namespace "
-        "(default torch.nn)",
+        f"(default {DEFAULT_IMPL})",
+    )
+    group.addoption(
+        "--cpu-isa",
+        dest="nnconform_cpu_isa",
+        default=kernel_sets.NATIVE,
+        help="comma-separated CPU kernel sets to run under, one worker process each: "
+        f"{', '.join(kernel_sets.CHOICES)} (default native: whatever torch picks)",
     )
 
 
@@ -96,10 +117,14 @@ def _run_seed(config: pytest.Config) -> int:
     return seed
 
 
+def _listed(config: pytest.Config, option: str) -> list[str]:
+    return [v.strip() for v in config.getoption(option).split(",") if v.strip()]
+
+
 def _devices(config: pytest.Config) -> list[str]:
     import torch
 
-    asked = [d.strip() for d in config.getoption("nnconform_device").split(",") if d.strip()]
+    asked = _listed(config, "nnconform_device")
     if asked == ["all"]:
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         return ["cpu"] + ([f"cuda:{i}" for i in range(count)] if count else ["cuda"])
@@ -111,11 +136,20 @@ def _devices(config: pytest.Config) -> list[str]:
 
 
 def _dtypes(config: pytest.Config) -> list[str]:
-    asked = [d.strip() for d in config.getoption("nnconform_dtype").split(",") if d.strip()]
+    asked = _listed(config, "nnconform_dtype")
+    if asked == ["all"]:
+        return list(DTYPES)
     for dtype in asked:
         if dtype not in DTYPES:
-            raise OptionError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
+            raise OptionError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)} or all")
     return asked
+
+
+def _kernel_sets(config: pytest.Config) -> list[str]:
+    try:
+        return kernel_sets.resolve(_listed(config, "nnconform_cpu_isa"))
+    except ValueError as error:
+        raise OptionError(f"--cpu-isa: {error}") from None
 
 
 def _import_impl(name: str) -> ModuleType:
@@ -138,35 +172,73 @@ def _turn_off_tf32() -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Start one worker process per CPU kernel set: its variables must precede torch."""
+    if hasattr(config, "workerinput"):
+        return
+    names = _kernel_sets(config)
+    if names == [kernel_sets.native()] and not os.environ.get(kernel_sets.SET_VARIABLE):
+        return  # native: no variable to set
+    environments = [kernel_sets.KERNEL_SETS[name].environment() for name in names]
+    workers = config.getoption("numprocesses", default=None)
+    if len(names) == 1 and not workers:
+        if "torch" in sys.modules:
+            raise OptionError("--cpu-isa: torch was imported before the kernel set could be set")
+        os.environ.update(environments[0])
+        return
+    if not config.pluginmanager.hasplugin("xdist"):
+        raise OptionError("--cpu-isa with several kernel sets needs pytest-xdist (one worker each)")
+    specs = ["popen" + "".join(f"//env:{k}={v}" for k, v in env.items()) for env in environments]
+    if len(names) == 1:
+        count = workers if isinstance(workers, int) else os.cpu_count() or 1
+        config.option.tx, config.option.dist = specs * max(1, count), "load"
+    else:
+        # Every test once per kernel set: xdist's "each" sends every test to every worker.
+        config.option.tx, config.option.dist = specs, "each"
+    config.option.numprocesses = None
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     # tryfirst: the profile and seed must be settled before Hypothesis' own plugin reads them.
     profile = _profile_name(config)
     seed = _run_seed(config)
     impl_name = config.getoption("nnconform_impl")
-    config.nnconform_impl = _import_impl(impl_name)
-    config.nnconform_run = {
-        "devices": _devices(config),
-        "dtypes": _dtypes(config),
-        "impl": impl_name,
-        "profile": profile,
-        "seed": seed,
-        "examples_per_test": PROFILE_EXAMPLES[profile],
-        "tf32": False,
+    config.stash[IMPL] = _import_impl(impl_name)
+    config.addinivalue_line("markers", "row(name): the report row of a test with no layer")
+    import torch
+
+    interface.declare_run(
+        config,
+        devices=_devices(config),
+        dtypes=_dtypes(config),
+        isas=_kernel_sets(config),
+        paths=["eager"],
+        impl=impl_name,
+        profile=profile,
+        seed=seed,
+        examples_per_test=PROFILE_EXAMPLES[profile],
+        tf32=False,
+        torch=torch.__version__,
         # The report prints the tolerance table the run was judged by.
-        "tolerances": {
+        tolerances={
             name: {"c": row.c, "eps": row.eps, "floor": row.floor}
             for name, row in TOLERANCES.items()
         },
-    }
+    )
     _turn_off_tf32()
     # Examples are tiny tensors: intra-op threads only add OpenMP barrier waits, and
     # under xdist (one process per core) they oversubscribe the cores, turning a
     # 0.1 ms conv into a 30 ms one. One thread per process is the fast setting.
-    import torch
-
     torch.set_num_threads(1)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_ShareSeedWithWorkers(seed), "nnconform-xdist-seed")
+    if not hasattr(config, "workerinput"):
+        # Before workers start: they inherit the variable naming the recorder's directory.
+        flight_recorder.open_recorder()
+
+
+IMPL = pytest.StashKey[ModuleType]()
 
 
 class _ShareSeedWithWorkers:
@@ -178,51 +250,109 @@ class _ShareSeedWithWorkers:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    import torch
-
-    run = config.nnconform_run
+    run = interface.declared_run(config)
     return [
-        f"nnconform: impl={run['impl']} torch={torch.__version__} "
-        f"devices={','.join(run['devices'])} dtypes={','.join(run['dtypes'])}",
+        f"nnconform: impl={run['impl']} torch={run['torch']} devices={','.join(run['devices'])} "
+        f"dtypes={','.join(run['dtypes'])} cpu kernel sets={','.join(run['isas'])}",
         f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
         f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']}); TF32 off",
     ]
 
 
-def _device_param(device: str) -> object:
-    import torch
-
-    kind, _, index = device.partition(":")
-    if kind == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        wanted = int(index) if index else 0
-        if wanted >= count:
-            reason = f"not present: {device} (torch.cuda.device_count() == {count})"
-            return pytest.param(device, marks=pytest.mark.skip(reason=reason), id=device)
-    return pytest.param(device, id=device)
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    run = metafunc.config.nnconform_run
+    run = interface.declared_run(metafunc.config)
     if "layer" in metafunc.fixturenames:
         specs = getattr(metafunc.module, "SPECS", LAYERS)
         metafunc.parametrize("layer", list(specs), ids=[s.name for s in specs])
+    if "model" in metafunc.fixturenames:
+        metafunc.parametrize("model", list(MODELS), ids=[m.name for m in MODELS])
     if "device" in metafunc.fixturenames:
-        metafunc.parametrize("device", [_device_param(d) for d in run["devices"]])
+        metafunc.parametrize("device", run["devices"])
     if "dtype" in metafunc.fixturenames:
         metafunc.parametrize("dtype", run["dtypes"])
+
+
+def _absent(device: str) -> interface.NotRun | None:
+    import torch
+
+    kind, _, index = device.partition(":")
+    if kind != "cuda":
+        return None
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if (int(index) if index else 0) < count:
+        return None
+    return interface.NotRun("not-present", f"{device} (torch.cuda.device_count() == {count})")
+
+
+def _cell(item: pytest.Item) -> interface.Cell | None:
+    """The cell a conformance test fills, or None for a test that is not one."""
+    module = getattr(item, "module", None)
+    stem = (getattr(module, "__name__", "") or "").rpartition(".")[2]
+    if not (stem.startswith("test_") and module.__name__.startswith("tests.")):
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    subject = params.get("layer") or params.get("model")
+    marker = item.get_closest_marker("row")
+    row = subject.name if subject is not None else (marker.args[0] if marker else None)
+    if row is None:
+        return None
+    device = params.get("device", interface.NONE)
+    isa = kernel_sets.current() if device in ("cpu", interface.NONE) else interface.NONE
+    return interface.Cell(
+        layer=row,
+        property=stem.removeprefix("test_"),
+        device=device,
+        dtype=params.get("dtype", interface.NONE),
+        isa=isa,
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        absent = _absent(params["device"]) if "device" in params else None
+        cell = _cell(item)
+        if cell is not None:
+            interface.declare_cell(item, cell, absent)
+        if absent is not None:
+            item.add_marker(pytest.mark.skip(reason=str(absent)))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    cell = interface.declared(item).cell
+    kernel_set = kernel_sets.KERNEL_SETS.get(kernel_sets.current())
+    environment = kernel_set.environment() if os.environ.get(kernel_sets.SET_VARIABLE) else {}
+    flight_recorder.start_test(item.nodeid, cell.as_dict() if cell else None, environment)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: object) -> None:
+    """A worker died running `crashitem`: report its cell as crashed, with the example."""
+    worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+    recorded = flight_recorder.last_recorded(worker) if worker else None
+    if not recorded or recorded.get("nodeid") != crashitem or not recorded.get("cell"):
+        return  # nothing recorded for this test: xdist's own "worker crashed" stands
+    repro = recorded.get("repro") or ""
+    replayed = (
+        flight_recorder.replay(repro, recorded.get("environment") or {}, Path(__file__).parent)
+        if repro
+        else "no repro recorded"
+    )
+    message = f"the process died running this example ({report.longreprtext}); {replayed}"
+    failure = interface.Failure(message=message, example=recorded.get("example", ""), repro=repro)
+    interface.mark_crashed(report, interface.Cell(**recorded["cell"]), message, failure)
 
 
 @pytest.fixture(scope="session")
 def nn(pytestconfig: pytest.Config) -> ModuleType:
     """The implementation under test (torch.nn unless --impl says otherwise)."""
-    return pytestconfig.nnconform_impl
+    return pytestconfig.stash[IMPL]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     # Repeated at the end (and under -q, which hides the header) so a failure replays.
     # The profile is part of the replay: Hypothesis' draws depend on max_examples too.
-    run = terminalreporter.config.nnconform_run
+    run = interface.declared_run(terminalreporter.config)
     terminalreporter.write_line(
         f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
         f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']})"

@@ -9,15 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-IntOrPair = int | tuple[int, int]
-
-
-def _pair(value: IntOrPair) -> tuple[int, int]:
-    """An int means the same value for height and width, as in torch."""
-    if np.ndim(value) == 0:
-        return (int(value), int(value))
-    height, width = value
-    return (int(height), int(width))
+from reference.geometry import IntOrPair, pair
 
 
 def _out_size(size: int, kernel: int, stride: int, pad: int, ceil_mode: bool) -> int:
@@ -39,9 +31,9 @@ def avg_pool2d_out_shape(
     ceil_mode: bool,
 ) -> tuple[int, ...]:
     """Closed form: floor-or-ceil((H + 2p - k) / s) + 1 per spatial dim, less a dropped window."""
-    kernel = _pair(kernel_size)
-    strides = kernel if stride is None else _pair(stride)
-    pads = _pair(padding)
+    kernel = pair(kernel_size)
+    strides = kernel if stride is None else pair(stride)
+    pads = pair(padding)
     out = tuple(
         _out_size(size, k, s, p, ceil_mode)
         for size, k, s, p in zip(in_shape[-2:], kernel, strides, pads, strict=True)
@@ -102,9 +94,9 @@ def _windows(
     ceil_mode: bool,
 ) -> _Windows:
     """Resolve torch's argument conventions: an int is both dims, stride None is the kernel."""
-    kernel = _pair(kernel_size)
-    strides = kernel if stride is None else _pair(stride)
-    pads = _pair(padding)
+    kernel = pair(kernel_size)
+    strides = kernel if stride is None else pair(stride)
+    pads = pair(padding)
     size = (in_shape[-2], in_shape[-1])
     out = avg_pool2d_out_shape(in_shape, kernel, strides, pads, ceil_mode)[-2:]
     return _Windows(kernel, strides, pads, size, (out[0], out[1]))

@@ -7,18 +7,10 @@ where xp is x padded in padding_mode and g = o // (O / groups) is the group of f
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from reference.geometry import IntOrPair, pair
 from reference.padding import pad2d, pad2d_vjp
 
-IntOrPair = int | tuple[int, int]
 Padding = int | tuple[int, int] | str
-
-
-def _pair(value: IntOrPair) -> tuple[int, int]:
-    """An int means the same value for height and width, as in torch."""
-    if np.ndim(value) == 0:
-        return (int(value), int(value))
-    height, width = value
-    return (int(height), int(width))
 
 
 def conv2d_padding(
@@ -29,12 +21,12 @@ def conv2d_padding(
         return (0, 0, 0, 0)
     if padding == "same":
         # torch puts the smaller half of an odd total on the top/left side.
-        (k_h, k_w), (d_h, d_w) = _pair(kernel_size), _pair(dilation)
+        (k_h, k_w), (d_h, d_w) = pair(kernel_size), pair(dilation)
         total_h, total_w = d_h * (k_h - 1), d_w * (k_w - 1)
         return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
     if isinstance(padding, str):
         raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    p_h, p_w = _pair(padding)
+    p_h, p_w = pair(padding)
     return (p_h, p_h, p_w, p_w)
 
 
@@ -48,7 +40,7 @@ def conv2d_out_shape(
 ) -> tuple[int, ...]:
     """Closed form: floor((H + pads - d*(k-1) - 1) / s) + 1 per spatial dim."""
     top, bottom, left, right = conv2d_padding(kernel_size, dilation, padding)
-    (k_h, k_w), (s_h, s_w), (d_h, d_w) = _pair(kernel_size), _pair(stride), _pair(dilation)
+    (k_h, k_w), (s_h, s_w), (d_h, d_w) = pair(kernel_size), pair(stride), pair(dilation)
     height, width = in_shape[-2], in_shape[-1]
     out_h = (height + top + bottom - d_h * (k_h - 1) - 1) // s_h + 1
     out_w = (width + left + right - d_w * (k_w - 1) - 1) // s_w + 1
@@ -97,7 +89,7 @@ def conv2d_forward(
     out_channels, _, k_h, k_w = weight.shape
     kernel = (k_h, k_w)
     x_padded = pad2d(x, *conv2d_padding(kernel, dilation, padding), padding_mode)
-    windows = _windows(x_padded, kernel, _pair(stride), _pair(dilation))
+    windows = _windows(x_padded, kernel, pair(stride), pair(dilation))
     n, _, out_h, out_w = windows.shape[:4]
     # One matmul per group: (O/groups, Cg*kH*kW) @ (Cg*kH*kW, N*OH*OW).
     filters = weight.reshape(groups, out_channels // groups, -1)
@@ -125,7 +117,7 @@ def conv2d_vjp(
     grad_y = grad_y[None] if unbatched else grad_y
     weight = np.asarray(weight, dtype=np.float64)
     out_channels, _, k_h, k_w = weight.shape
-    kernel, strides, dilations = (k_h, k_w), _pair(stride), _pair(dilation)
+    kernel, strides, dilations = (k_h, k_w), pair(stride), pair(dilation)
     pads = conv2d_padding(kernel, dilation, padding)
     x_padded = pad2d(x, *pads, padding_mode)
     windows = _windows(x_padded, kernel, strides, dilations)

@@ -15,6 +15,11 @@ COLOUR = {
     "xpassed": "#f9a825",
     "skipped": "#78909c",
     "not-present": "#cfd8dc",
+    "crashed": "#4a148c",
+    "not-applicable": "#cfd8dc",
+    "not-in-release": "#cfd8dc",
+    "not-provided": "#cfd8dc",
+    "unsupported": "#b0bec5",
 }
 
 CSS = """
@@ -47,7 +52,7 @@ code { background: #eceff1; padding: 0 3px; }
 
 def _style(outcome: str) -> str:
     colour = COLOUR[outcome]
-    ink = "#37474f" if outcome == "not-present" else "#fff"
+    ink = "#37474f" if outcome in outcomes.NOT_RUN else "#fff"
     return f"background:{colour};color:{ink}"
 
 
@@ -77,7 +82,7 @@ def _title(result: dict[str, Any]) -> str:
 
 
 def _sub(m: matrix.Matrix, sub: matrix.SubCell | None, pair: matrix.Pair) -> str:
-    label = matrix.pair_label(pair)
+    label = m.label(pair)
     if sub is None:
         return (
             f'<span class="sub notrun" title="{escape(label)}: not run">'
@@ -105,10 +110,10 @@ def _matrix(m: matrix.Matrix) -> str:
     head = ["<th>layer</th>"]
     for prop in m.properties:
         pairs = m.pairs[prop]
-        if pairs == [(matrix.MISSING, matrix.MISSING)]:
+        if all(v == matrix.NONE for pair in pairs for v in pair):
             head.append(f"<th>{escape(prop)}</th>")
             continue
-        order = " · ".join(matrix.pair_label(p) for p in pairs)
+        order = " · ".join(m.label(p) for p in pairs)
         head.append(f"<th>{escape(prop)}<small>{escape(order)}</small></th>")
     rows = []
     for layer in m.layers:
@@ -158,9 +163,9 @@ def render(document: dict[str, Any]) -> str:
     summary = document["summary"]
     bad = sum(summary["by_outcome"][o] for o in outcomes.BAD)
     verdict = (
-        f'<b class="verdict-bad">❌ {bad} not conforming</b>'
+        f'<b class="verdict-bad">NOT CONFORMING: {bad} cells failed</b>'
         if bad
-        else '<b class="verdict-good">✅ all conforming</b>'
+        else '<b class="verdict-good">CONFORMING: every cell that ran passed</b>'
     )
     headline = "".join(
         f"<span><b>{escape(label)}</b> {escape(value)}</span>"

@@ -10,7 +10,7 @@ from typing import Any
 
 from report import outcomes
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 JSON_NAME = "conformance.json"
 MD_NAME = "conformance.md"

@@ -59,10 +59,10 @@ def _matrix(m: matrix.Matrix) -> list[str]:
     headers = []
     for prop in m.properties:
         pairs = m.pairs[prop]
-        if pairs == [(matrix.MISSING, matrix.MISSING)]:
+        if all(v == matrix.NONE for pair in pairs for v in pair):
             headers.append(escape(prop))
         else:
-            order = " ".join(escape(matrix.pair_label(p)) for p in pairs)
+            order = " ".join(escape(m.label(p)) for p in pairs)
             headers.append(f"{escape(prop)}<br><sub>{order}</sub>")
     lines = ["| layer | " + " | ".join(headers) + " |", "|---" * (len(headers) + 1) + "|"]
     for layer in m.layers:
@@ -72,7 +72,7 @@ def _matrix(m: matrix.Matrix) -> list[str]:
             for pair in m.pairs[prop]:
                 sub = m.sub(layer, prop, pair)
                 symbols.append(outcomes.SYMBOL[sub.outcome] if sub else outcomes.NOT_RUN_SYMBOL)
-            row.append("".join(symbols) if (layer, prop) in m.cells else " ")
+            row.append(" ".join(symbols) if (layer, prop) in m.cells else " ")
         lines.append(f"| {escape(layer)} | " + " | ".join(row) + " |")
     return lines
 
@@ -102,7 +102,9 @@ def render(document: dict[str, Any]) -> str:
     merged = document["kind"] == "merged"
     shards = {s["run_id"]: s for s in document["shards"]}
     bad = sum(summary["by_outcome"][o] for o in outcomes.BAD)
-    verdict = f"❌ {bad} not conforming" if bad else "✅ all conforming"
+    verdict = (
+        f"NOT CONFORMING: {bad} cells failed" if bad else "CONFORMING: every cell that ran passed"
+    )
 
     out = ["# nnconform conformance report", ""]
     out.append(" · ".join(f"**{label}** {escape(v)}" for label, v in text.headline(document)))

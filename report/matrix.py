@@ -1,4 +1,5 @@
-"""The layer x property x device x dtype matrix that the Markdown and HTML pages draw."""
+"""The layer x property matrix that the Markdown and HTML pages draw; each cell holds one
+sub-cell per device x dtype x path x CPU kernel set the run covered."""
 
 from __future__ import annotations
 
@@ -6,25 +7,36 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from report import outcomes
-from report.record import MISSING
+from report.interface import NONE
 
-Pair = tuple[str, str]  # (device, dtype)
+__all__ = ["NONE", "Matrix", "SubCell", "build", "failure_key", "sub_key"]
+
+# The dimensions inside a cell, in the order a sub-cell's label lists them.
+SUB_DIMENSIONS = ("device", "dtype", "path", "isa")
+# Run fields that give each dimension's own order (as the options listed them).
+RUN_ORDER = {"device": "devices", "dtype": "dtypes", "path": "paths", "isa": "isas"}
+
+Pair = tuple[str, ...]  # one value per SUB_DIMENSIONS
 
 
 def _ordered(seen: set[str], preferred: list[str]) -> list[str]:
-    """The run's own order first (as --device/--dtype gave it), then the rest, '-' last."""
+    """The run's own order first (as its options gave it), then the rest, '-' last."""
     first = [v for v in preferred if v in seen]
-    rest = sorted(v for v in seen if v not in first and v != MISSING)
-    return first + rest + ([MISSING] if MISSING in seen else [])
+    rest = sorted(v for v in seen if v not in first and v != NONE)
+    return first + rest + ([NONE] if NONE in seen else [])
 
 
-def failure_key(result: dict[str, Any]) -> tuple[str, str]:
-    return result["shard"], result["nodeid"]
+def failure_key(result: dict[str, Any]) -> tuple[str, str, str]:
+    return result["shard"], result["nodeid"], result.get("isa", NONE)
+
+
+def sub_key(result: dict[str, Any]) -> Pair:
+    return tuple(result.get(dim, NONE) for dim in SUB_DIMENSIONS)
 
 
 @dataclass
 class SubCell:
-    """One device/dtype of one layer/property: usually one result, more after a merge."""
+    """One device/dtype/path/ISA of one layer/property: one result, more after a merge."""
 
     results: list[dict[str, Any]]
 
@@ -32,45 +44,64 @@ class SubCell:
     def outcome(self) -> str:
         return outcomes.worst([r["outcome"] for r in self.results])
 
+    @property
+    def examples(self) -> int:
+        return sum(r.get("examples", 0) for r in self.results)
+
 
 @dataclass
 class Matrix:
     layers: list[str]
     properties: list[str]
-    pairs: dict[str, list[Pair]]  # per property: the device/dtype pairs it ran, in order
+    pairs: dict[str, list[Pair]]  # per property: the sub-cells it ran, in order
     cells: dict[tuple[str, str], dict[Pair, SubCell]]
+    varying: tuple[int, ...]  # indices of SUB_DIMENSIONS that take more than one value
     failures: list[dict[str, Any]] = field(default_factory=list)
-    anchors: dict[tuple[str, str], str] = field(default_factory=dict)
+    anchors: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def sub(self, layer: str, prop: str, pair: Pair) -> SubCell | None:
         return self.cells.get((layer, prop), {}).get(pair)
 
+    def label(self, pair: Pair) -> str:
+        """A sub-cell's name: the values of the dimensions that vary in this report."""
+        shown = [pair[i] for i in self.varying] or [pair[0], pair[1]]
+        return "/".join(shown)
+
 
 def pair_label(pair: Pair) -> str:
-    return "/".join(pair)
+    return "/".join(v for v in pair if v != NONE) or NONE
 
 
 def build(document: dict[str, Any]) -> Matrix:
     results = document["results"]
     run = document["run"]
-    devices = _ordered({r["device"] for r in results}, run.get("devices") or [])
-    dtypes = _ordered({r["dtype"] for r in results}, run.get("dtypes") or [])
-    pair_order = [(d, t) for d in devices for t in dtypes]
+    orders = [
+        _ordered({r.get(dim, NONE) for r in results}, run.get(RUN_ORDER[dim]) or [])
+        for dim in SUB_DIMENSIONS
+    ]
+    rank = [{v: i for i, v in enumerate(order)} for order in orders]
 
     cells: dict[tuple[str, str], dict[Pair, SubCell]] = {}
     seen_pairs: dict[str, set[Pair]] = {}
     for result in results:
-        pair = (result["device"], result["dtype"])
+        pair = sub_key(result)
         row = cells.setdefault((result["layer"], result["property"]), {})
         row.setdefault(pair, SubCell([])).results.append(result)
         seen_pairs.setdefault(result["property"], set()).add(pair)
 
+    def order(pair: Pair) -> tuple[int, ...]:
+        return tuple(rank[i][v] for i, v in enumerate(pair))
+
+    varying = tuple(
+        i for i in range(len(SUB_DIMENSIONS)) if len({v for v in orders[i] if v != NONE}) > 1
+    )
     failures = [r for r in results if r["outcome"] in outcomes.BAD]
     return Matrix(
         layers=sorted({r["layer"] for r in results}),
         properties=sorted(seen_pairs),
-        pairs={p: [q for q in pair_order if q in s] for p, s in sorted(seen_pairs.items())},
+        pairs={p: sorted(s, key=order) for p, s in sorted(seen_pairs.items())},
         cells=cells,
+        varying=varying,
         failures=failures,
         anchors={failure_key(r): f"failure-{i}" for i, r in enumerate(failures, 1)},
     )

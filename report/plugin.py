@@ -7,6 +7,7 @@ the controller writes the report.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Generator
@@ -17,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from report import environment, json_report, outcomes, record
+from report import environment, interface, json_report, outcomes, record
 
 DEFAULT_REPORT_DIR = "reports"
-DEFAULT_IMPL = "torch.nn"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,24 +42,57 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def conformance_record(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The test's entry in the report: fill "examples", overrides and "failure"."""
-    entry = record.new_record()
-    request.node.stash[record.RECORD_KEY] = entry
-    return entry
-
-
-@pytest.fixture
-def chapter_claim_record(conformance_record: dict[str, Any]) -> Callable[..., None]:
+def chapter_claim_record(request: pytest.FixtureRequest) -> Callable[..., None]:
     """claim(id, text, outcome=None): list a chapter claim this test checks."""
+    declared = request.node.stash.setdefault(interface.DECLARED, interface.Declared())
 
     def claim(claim_id: str, claim_text: str, outcome: str | None = None) -> None:
         entry = {"id": str(claim_id), "claim": str(claim_text)}
         if outcome is not None:
             entry["outcome"] = outcome
-        conformance_record.setdefault("claims", []).append(entry)
+        declared.claims.append(entry)
 
     return claim
+
+
+# ---- counting examples: every call of a Hypothesis test's inner function is one -------------
+
+_EXAMPLES = pytest.StashKey[int]()
+_counting: list[pytest.Item] = []  # the item whose test body is running, if any
+
+
+def _count_examples(function: Any) -> None:
+    """Wrap a Hypothesis test's inner function (public: `test.hypothesis.inner_test`)."""
+    handle = getattr(function, "hypothesis", None)
+    inner = getattr(handle, "inner_test", None)
+    if inner is None or getattr(inner, "_nnconform_counts", False):
+        return
+
+    @functools.wraps(inner)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if _counting:
+            item = _counting[-1]
+            item.stash[_EXAMPLES] = item.stash.get(_EXAMPLES, 0) + 1
+        return inner(*args, **kwargs)
+
+    counted._nnconform_counts = True  # type: ignore[attr-defined]
+    handle.inner_test = counted
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if interface.declared(item).cell is not None:
+            _count_examples(getattr(item, "obj", None))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    _counting.append(item)
+    try:
+        return (yield)
+    finally:
+        _counting.pop()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -67,9 +100,11 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    examples = item.stash.get(_EXAMPLES, 0) if call.when == "call" else None
+    data = record.payload(item, call, examples)
     # A fresh list: pytest hands every phase's report the item's own list.
     kept = [(k, v) for k, v in report.user_properties if k != record.USER_PROPERTY]
-    report.user_properties = [*kept, (record.USER_PROPERTY, record.payload(item))]
+    report.user_properties = kept if data is None else [*kept, (record.USER_PROPERTY, data)]
     return report
 
 
@@ -124,7 +159,7 @@ class ConformanceReport:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.items: dict[str, _Item] = {}
+        self.items: dict[tuple[str, str | None], _Item] = {}
         self.run_id = str(uuid.uuid4())
         self.started = datetime.now(timezone.utc)
         self.clock = time.perf_counter()
@@ -140,11 +175,15 @@ class ConformanceReport:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.outcome not in ("passed", "failed", "skipped"):
             return  # e.g. "rerun" from pytest-rerunfailures: only the final attempt counts
-        item = self.items.setdefault(report.nodeid, _Item())
-        item.phases[report.when] = record.phase_outcome(report)
+        data = _payload(report)
+        # One test runs once per CPU kernel set (--cpu-isa): the set is part of the key.
+        isa = ((data or {}).get("cell") or {}).get("isa")
+        item = self.items.setdefault((report.nodeid, isa), _Item())
+        item.phases[report.when] = record.phase_outcome(report, data)
         item.reports[report.when] = report
         item.duration += report.duration
-        item.payload = _payload(report) or item.payload
+        if data is not None:
+            item.payload = {**(item.payload or {}), **data}
         item.worker = _worker(report) or item.worker
 
     # -- assembling
@@ -153,15 +192,13 @@ class ConformanceReport:
         """(result or None for an other test, outcome, claims) of one item."""
         outcome, reason, phase = record.combine(item.phases)
         payload = item.payload or {}
-        entry = payload.get("record") or {}
-        ident = payload.get("identity")
-        place = record.cell(ident, entry) if ident else None
-        claims = _claims(entry, outcome, nodeid, self.run_id, place and place["layer"])
-        if place is None:
+        cell = payload.get("cell")
+        claims = _claims(payload, outcome, nodeid, self.run_id, cell and cell["layer"])
+        if cell is None:
             return None, outcome, claims
-        examples = entry.get("examples")
+        examples = payload.get("examples")
         result = {
-            **place,
+            **cell,
             "outcome": outcome,
             "examples": examples if isinstance(examples, int) and examples >= 0 else 0,
             "duration_s": round(item.duration, 6),
@@ -170,26 +207,27 @@ class ConformanceReport:
         }
         if reason:
             result["reason"] = reason
-        if outcome in outcomes.BAD or (outcome != "passed" and entry.get("failure")):
-            details = record.failure(entry, item.reports.get(phase))
-            if outcome == "failed" and reason and not entry.get("failure"):
-                details["message"] = f"XPASS(strict): the known bug did not reproduce ({reason})"
-            result["failure"] = details
+        if outcome in outcomes.BAD or (outcome != "passed" and payload.get("failure")):
+            result["failure"] = record.failure(payload.get("failure"), item.reports.get(phase))
         if item.worker:
             result["worker"] = item.worker
         return result, outcome, claims
 
     def _run(self, results: list[dict[str, Any]], workers: int) -> dict[str, Any]:
-        given = record.jsonable(dict(getattr(self.config, "nnconform_run", None) or {}))
-        seen_devices = sorted({r["device"] for r in results} - {record.MISSING})
-        seen_dtypes = sorted({r["dtype"] for r in results} - {record.MISSING})
+        given = interface.jsonable(interface.declared_run(self.config))
+        seen = {
+            dim: sorted({r[dim] for r in results} - {interface.NONE})
+            for dim in ("device", "dtype", "path", "isa")
+        }
         seed = given.get("seed")
         return {
             **given,
-            "devices": [record.param_text(d) for d in given.get("devices") or seen_devices],
-            "dtypes": [record.param_text(d) for d in given.get("dtypes") or seen_dtypes],
-            "impl": str(given.get("impl") or DEFAULT_IMPL),
-            "profile": str(given["profile"]) if given.get("profile") else _hypothesis_profile(),
+            "devices": [str(d) for d in given.get("devices") or seen["device"]],
+            "dtypes": [str(d) for d in given.get("dtypes") or seen["dtype"]],
+            "paths": [str(d) for d in given.get("paths") or seen["path"]],
+            "isas": [str(d) for d in given.get("isas") or seen["isa"]],
+            "impl": str(given.get("impl") or "(not declared)"),
+            "profile": str(given["profile"]) if given.get("profile") else None,
             "seed": seed if isinstance(seed, int | str) else None,
             "run_id": self.run_id,
             "started": self.started.isoformat(timespec="seconds"),
@@ -200,7 +238,7 @@ class ConformanceReport:
 
     def build(self) -> dict[str, Any]:
         results, claims, other = [], [], []
-        for nodeid, item in self.items.items():
+        for (nodeid, _isa), item in self.items.items():
             result, outcome, found = self._result(nodeid, item)
             claims += found
             if result is None:
@@ -277,13 +315,3 @@ class ConformanceReport:
                 outcome = outcomes.worst([c["outcome"] for c in seen])
                 symbol = outcomes.SYMBOL[outcome]
                 write(f"  {symbol} {outcome:<11} {claim_id}: {seen[0]['claim']}")
-
-
-def _hypothesis_profile() -> str | None:
-    try:
-        from hypothesis import settings
-    except ImportError:
-        return None
-    # Hypothesis keeps the loaded profile's name only privately; absent means unknown.
-    name = getattr(settings, "_current_profile", None)
-    return str(name) if name else None

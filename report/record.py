@@ -1,107 +1,67 @@
-"""From pytest items and reports to conformance results: identity, outcome, failure details.
+"""From one test item's run to what the controller needs: the payload a report travels with.
 
-Runs on the machine that ran the test (an xdist worker, or the only process): what the
-controller needs travels in `report.user_properties` as plain JSON-able data.
+Runs on the machine that ran the test (an xdist worker, or the only process): the payload
+goes in `report.user_properties` as plain JSON data, so xdist ships it to the controller.
+Everything in it comes from what the suite declared (report/interface.py), from the
+exceptions the test raised, and from pytest's own report: never from test names or ids.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
 
-USER_PROPERTY = "nnconform"
-MISSING = "-"  # a property test with no device or no dtype parameter
-NOT_PRESENT_PREFIX = "not present"
-FAILURE_FIELDS = ("message", "example", "max_abs_error", "max_rel_error", "index", "repro")
+from report import interface
+
+USER_PROPERTY = interface.USER_PROPERTY
 # The traceback kept with a failure: enough to read the assertion, small enough for a report.
 TRACEBACK_CHARS = 4000
 
-RECORD_KEY = pytest.StashKey[dict]()
+
+def find_conformance_error(error: BaseException | None) -> interface.ConformanceError | None:
+    """The first ConformanceError in `error`: itself, an exception group's member, a cause."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, interface.ConformanceError):
+            return current
+        pending += list(getattr(current, "exceptions", ()) or ())
+        pending += [current.__cause__, current.__context__]
+    return None
 
 
-def new_record() -> dict[str, Any]:
-    """The dict a test fills through the `conformance_record` fixture."""
-    return {"examples": 0}
-
-
-def param_text(value: object) -> str:
-    """A callspec value as report text: a layer's .name, torch.float32 -> 'float32'."""
-    name = getattr(value, "name", None)
-    text = name if isinstance(name, str) else str(value)
-    return text.removeprefix("torch.")
-
-
-def property_name(file_name: str, test_name: str) -> str:
-    """The property a test checks: its file's (test_modes.py::test_modes_reach_...) -> modes.
-
-    One file per property: every test_<property>_* function of tests/test_<property>.py
-    reports under <property>; other names keep their own (test_x -> x).
-    """
-    from_file = file_name.removesuffix(".py").removeprefix("test_")
-    from_test = test_name.removeprefix("test_")
-    if from_test == from_file or from_test.startswith(from_file + "_"):
-        return from_file
-    return from_test
-
-
-def identity(item: pytest.Item) -> dict[str, Any]:
-    """What the controller needs to place this item's result: its cell, if it is one."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    path_parts = PurePosixPath(item.nodeid.split("::", 1)[0]).parts
-    name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
-    return {
-        "layer": param_text(params["layer"]) if "layer" in params else None,
-        "property": property_name(path_parts[-1] if path_parts else "", name),
-        "device": param_text(params["device"]) if "device" in params else MISSING,
-        "dtype": param_text(params["dtype"]) if "dtype" in params else MISSING,
-        "in_selftest": "selftest" in path_parts,
-    }
-
-
-def payload(item: pytest.Item) -> dict[str, Any]:
-    """The user_properties value for this item: its identity and its record so far."""
-    record = item.stash.get(RECORD_KEY, None)
-    return {"identity": identity(item), "record": jsonable(record) if record else None}
-
-
-def cell(ident: dict[str, Any], record: dict[str, Any] | None) -> dict[str, str] | None:
-    """layer/property/device/dtype of a matrix cell, or None for an 'other' test."""
-    record = record or {}
-    layer = record.get("layer") or ident["layer"]
-    if layer is None or ident["in_selftest"]:
+def payload(
+    item: pytest.Item, call: pytest.CallInfo[None], examples: int | None
+) -> dict[str, Any] | None:
+    """What the controller needs about this phase of `item`, or None for a non-cell test."""
+    declared = interface.declared(item)
+    if declared.cell is None and not declared.claims:
         return None
-    return {
-        "layer": str(layer),
-        "property": str(record.get("property") or ident["property"]),
-        "device": ident["device"],
-        "dtype": ident["dtype"],
-    }
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON data: NumPy scalars unwrapped, tuples as lists, non-finite floats as text."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, float):
-        # JSON has no NaN or infinity, and a NaN output is exactly what a report must show.
-        return value if math.isfinite(value) else str(value)
-    item = getattr(value, "item", None)
-    if callable(item):
-        try:
-            return jsonable(item())
-        except (TypeError, ValueError):
-            pass
-    if hasattr(value, "tolist"):
-        return jsonable(value.tolist())
-    return repr(value)
+    data: dict[str, Any] = {}
+    if declared.cell is not None:
+        data["cell"] = declared.cell.as_dict()
+    if examples is not None:
+        data["examples"] = examples
+    not_run = declared.not_run
+    if call.excinfo is not None and isinstance(call.excinfo.value, interface.NotRun):
+        not_run = call.excinfo.value
+    if not_run is not None:
+        data["not_run"] = {"outcome": not_run.outcome, "reason": not_run.reason}
+    raised = call.excinfo.value if call.excinfo is not None else None
+    violation = find_conformance_error(raised)
+    if violation is not None:
+        data["failure"] = interface.failure_dict(violation.failure)
+    elif isinstance(raised, interface.KnownFailure):
+        data["failure"] = interface.failure_dict(raised.failure)
+    if declared.claims:
+        data["claims"] = list(declared.claims)
+    return data
 
 
 # ---- outcome of one phase report (setup, call or teardown) -------------------------------
@@ -116,20 +76,20 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return text.removeprefix("Skipped: ").strip()
 
 
-def phase_outcome(report: pytest.TestReport) -> tuple[str, str | None]:
+def phase_outcome(report: pytest.TestReport, data: dict[str, Any] | None) -> tuple[str, str | None]:
     """(outcome, reason) of one phase, in the report's vocabulary."""
     wasxfail = getattr(report, "wasxfail", None)
+    crashed = (data or {}).get("crashed")
+    if crashed:
+        return "crashed", crashed
     if report.skipped:
         if wasxfail is not None:
             return "xfailed", wasxfail.removeprefix("reason: ")
-        reason = _skip_reason(report)
-        if reason.lower().startswith(NOT_PRESENT_PREFIX):
-            return "not-present", reason
-        return "skipped", reason
+        not_run = (data or {}).get("not_run")
+        if not_run:
+            return not_run["outcome"], not_run["reason"]
+        return "skipped", _skip_reason(report)
     if report.failed:
-        text = str(report.longrepr) if isinstance(report.longrepr, str) else ""
-        if text.startswith("[XPASS(strict)]"):
-            return "failed", text.removeprefix("[XPASS(strict)]").strip()
         return ("failed" if report.when == "call" else "error"), None
     if wasxfail is not None:
         return "xpassed", wasxfail.removeprefix("reason: ")
@@ -138,6 +98,9 @@ def phase_outcome(report: pytest.TestReport) -> tuple[str, str | None]:
 
 def combine(phases: dict[str, tuple[str, str | None]]) -> tuple[str, str | None, str]:
     """(outcome, reason, deciding phase) of an item from its phases' outcomes."""
+    for phase, (outcome, reason) in phases.items():
+        if outcome == "crashed":  # xdist's report for a dead worker: no phase of its own
+            return outcome, reason, phase
     setup = phases.get("setup", ("passed", None))
     if setup[0] != "passed":
         return (*setup, "setup")
@@ -183,9 +146,9 @@ def hypothesis_example(text: str) -> str:
     return ""
 
 
-def failure(record: dict[str, Any] | None, report: pytest.TestReport | None) -> dict[str, Any]:
-    """The failure details: what the test recorded, completed from pytest's own report."""
-    given = dict((record or {}).get("failure") or {})
+def failure(given: dict[str, Any] | None, report: pytest.TestReport | None) -> dict[str, Any]:
+    """The failure details: what the ConformanceError carried, completed from pytest."""
+    given = dict(given or {})
     text = report.longreprtext if report is not None else ""
     shrunk = hypothesis_example(text)
     message = crash_message(report) if report else "failed"
@@ -201,4 +164,4 @@ def failure(record: dict[str, Any] | None, report: pytest.TestReport | None) -> 
     }
     if text:
         details["traceback"] = text[-TRACEBACK_CHARS:]
-    return jsonable(details)
+    return interface.jsonable(details)

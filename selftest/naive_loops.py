@@ -139,3 +139,54 @@ def avg_pool2d_naive(
                     divisor = real
                 y[(*lead, oh, ow)] = total / divisor
     return y
+
+
+def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Each output is the largest real element of its window, and where the first one sits.
+
+    Returns (y, argmax positions): the position is (row, col) of the first maximum met
+    scanning the kernel row by row, replaced only by a strictly greater value.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    (k_h, k_w) = _pair(kernel_size)
+    (s_h, s_w) = (k_h, k_w) if stride is None else _pair(stride)
+    (p_h, p_w) = _pair(padding)
+    (d_h, d_w) = _pair(dilation)
+    height, width = x.shape[-2:]
+
+    def out_size(size, k, s, p, d):
+        span = size + 2 * p - d * (k - 1) - 1
+        out = (span // s + (1 if span % s else 0) if ceil_mode else span // s) + 1
+        if ceil_mode and (out - 1) * s >= size + p:
+            out -= 1
+        return out
+
+    out_h, out_w = out_size(height, k_h, s_h, p_h, d_h), out_size(width, k_w, s_w, p_w, d_w)
+    y = np.full((*x.shape[:-2], out_h, out_w), -np.inf)
+    where = np.zeros((*x.shape[:-2], out_h, out_w, 2), dtype=np.int64)
+    for lead in np.ndindex(*x.shape[:-2]):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                best, at = -np.inf, (0, 0)
+                for i in range(k_h):
+                    for j in range(k_w):
+                        r, q = oh * s_h - p_h + i * d_h, ow * s_w - p_w + j * d_w
+                        if 0 <= r < height and 0 <= q < width and x[(*lead, r, q)] > best:
+                            best, at = x[(*lead, r, q)], (r, q)
+                y[(*lead, oh, ow)] = best
+                where[(*lead, oh, ow)] = at
+    return y, where
+
+
+def max_pool2d_vjp_naive(x, kernel_size, stride, padding, dilation, ceil_mode, grad_y):
+    """Each window's gradient added at its first maximum, one window at a time."""
+    _, where = max_pool2d_naive(x, kernel_size, stride, padding, dilation, ceil_mode)
+    grad = np.zeros(np.shape(x))
+    y, _ = max_pool2d_naive(x, kernel_size, stride, padding, dilation, ceil_mode)
+    for index in np.ndindex(*np.shape(grad_y)):
+        if y[index] == -np.inf:
+            continue  # a window with no real element: constant, no gradient
+        lead = index[:-2]
+        r, q = where[index]
+        grad[(*lead, r, q)] += grad_y[index]
+    return grad

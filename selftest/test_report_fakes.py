@@ -1,8 +1,10 @@
 """Not tests: the fake conformance suite that the report selftests run under pytester.
 
-It covers every outcome the report knows: passed, failed (with and without a recorded
-failure, and from Hypothesis), an XPASS(strict), a setup error, a skip, a device that is
-not present, an expected failure, plus tests that are not matrix cells.
+It declares its run and cells through report/interface.py, as the real conftest.py does,
+and covers the outcomes the report knows: passed, failed (with and without a recorded
+failure, and from Hypothesis), a known failure still present and one fixed, a setup
+error, a plain skip, a release lacking a feature, a device that is not present, plus
+tests that are not matrix cells.
 """
 
 from __future__ import annotations
@@ -18,73 +20,93 @@ REPO = Path(__file__).resolve().parents[1]
 REPRO = 'm = torch.nn.Conv2d(3, 4, 3)\nassert (m(x) - ref) < 1e-6  # <b>&"quoted"</b> ```'
 
 CONFTEST = """
-def pytest_configure(config):
-    config.nnconform_run = {
-        "devices": ["cpu", "cuda:0"], "dtypes": ["float32", "float64"],
-        "impl": "torch.nn", "profile": "ci", "seed": 1234, "tolerance_c": 4,
-    }
-"""
-
-LAYERS = """
-class Layer:
-    def __init__(self, name):
-        self.name = name
-
-LAYERS = [Layer("Linear"), Layer("Conv2d")]
-IDS = [layer.name for layer in LAYERS]
-"""
-
-TEST_FORWARD = (
-    LAYERS
-    + f"""
-import os
-
 import pytest
+
+from report import interface
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "row(name): report row")
+    interface.declare_run(
+        config,
+        devices=["cpu", "cuda:0"], dtypes=["float32", "float64"],
+        impl="torch.nn", profile="ci", seed=1234, tolerance_c=4,
+    )
+
+
+def pytest_collection_modifyitems(items):
+    # The fake suite's own declaration of its cells, as the real conftest.py does.
+    for item in items:
+        if not item.nodeid.startswith("tests/"):
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        marker = item.get_closest_marker("row")
+        row = params.get("layer") or (marker.args[0] if marker else None)
+        if row is None:
+            continue
+        prop = item.module.__name__.rpartition(".")[2].removeprefix("test_")
+        device = params.get("device", interface.NONE)
+        absent = None
+        if device.startswith("cuda") and not __import__("os").environ.get("FAKE_GPU"):
+            absent = interface.NotRun("not-present", f"{device} is not on this machine")
+        if device == "cpu" and __import__("os").environ.get("FAKE_GPU"):
+            absent = interface.NotRun("not-present", "this job tests the GPU only")
+        cell = interface.Cell(row, prop, device, str(params.get("dtype", interface.NONE)))
+        interface.declare_cell(item, cell, absent)
+        if absent is not None:
+            item.add_marker(pytest.mark.skip(reason=str(absent)))
+"""
+
+TEST_FORWARD = f"""
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+
+from report.interface import ConformanceError, Failure
 
 REPRO = {REPRO!r}
 
-class Float64:
-    # Prints like torch.float64, without importing torch into every xdist worker.
-    def __str__(self):
-        return "torch.float64"
 
-@pytest.mark.parametrize("dtype", ["float32", Float64()], ids=["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("device", ["cpu", "cuda:0"])
-@pytest.mark.parametrize("layer", LAYERS, ids=IDS)
-def test_forward(layer, device, dtype, conformance_record):
-    # FAKE_GPU=1 plays the GPU machine of a sharded CI run: CUDA present, CPU not tested.
-    if device.startswith("cuda") != (os.environ.get("FAKE_GPU") == "1"):
-        pytest.skip(f"not present: {{device}} is not on this machine")
-    conformance_record["examples"] += 5
-    if layer.name == "Conv2d" and str(dtype) == "torch.float64" and device == "cpu":
-        conformance_record["failure"] = {{
-            "message": "forward differs from the reference",
-            "example": "Conv2d(3, 4, kernel_size=3, padding='same'), input (1, 3, 5, 5)",
-            "max_abs_error": 0.5, "max_rel_error": float("inf"), "index": (0, 1, 2, 3),
-            "repro": REPRO,
-        }}
-        raise AssertionError("forward differs from the reference")
+@pytest.mark.parametrize("layer", ["Linear", "Conv2d"])
+@settings(max_examples=5, database=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_forward(layer, device, dtype, data):
+    data.draw(st.integers(0, 100))
+    if layer == "Conv2d" and dtype == "float64" and device == "cpu":
+        raise ConformanceError(Failure(
+            message="forward differs from the reference",
+            example="Conv2d(3, 4, kernel_size=3, padding='same'), input (1, 3, 5, 5)",
+            max_abs_error=0.5, max_rel_error=float("inf"), index=[0, 1, 2, 3],
+            repro=REPRO,
+        ))
 """
-)
 
 TEST_SHAPE = """
 import pytest
 
+from report.interface import not_run
+
+
 @pytest.mark.parametrize("device", ["cpu"])
 @pytest.mark.parametrize("layer", ["Linear", "Conv2d"])
-def test_shape(layer, device, conformance_record):
-    conformance_record["examples"] = 7
+def test_shape(layer, device):
     if layer == "Conv2d":
-        pytest.skip("padding_mode='circular' needs a newer torch")
+        not_run("not-in-release", "padding_mode='circular' needs a newer torch")
 """
 
 TEST_INIT = """
 import pytest
 
+from report.interface import ConformanceError, Failure, known_failure
+
+
 @pytest.mark.parametrize("layer", ["Linear", "Conv2d"])
-@pytest.mark.xfail(strict=True, reason="known torch bug 12345")
 def test_init(layer):
-    assert layer == "Conv2d", "bug reproduced"
+    if layer == "Linear":
+        known_failure("known torch bug 12345", Failure("bug reproduced", repro="print(1)"))
+    raise ConformanceError(Failure("known torch bug 12345 no longer reproduces"))
 """
 
 TEST_ERRORS = """
@@ -101,6 +123,10 @@ def test_errors(layer):
 @pytest.mark.parametrize("layer", ["Conv2d"])
 def test_errors_setup(layer, broken):
     pass
+
+@pytest.mark.parametrize("layer", ["ReLU"])
+def test_errors_skipped(layer):
+    pytest.skip("a plain skip")
 """
 
 TEST_GRADIENTS = """
@@ -115,22 +141,20 @@ from hypothesis import HealthCheck, given, settings, strategies as st
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(width=st.integers(1, 50))
-def test_gradients(layer, width, conformance_record):
-    conformance_record["examples"] += 1
+def test_gradients(layer, width):
     assert width < 10, "gradient differs from the VJP"
 """
 
 TEST_CLAIMS = """
 import pytest
 
-@pytest.mark.parametrize("layer", ["LeNet5"])
-def test_models(layer, conformance_record, chapter_claim_record):
-    conformance_record["property"] = "chapter-models"
+@pytest.mark.row("LeNet5")
+def test_models(chapter_claim_record):
     chapter_claim_record("lenet5-params", "LeNet5 has 61,706 parameters")
     chapter_claim_record("lenet5-layers", "LeNet5 has 5 layers with weights", outcome="failed")
 
-def test_claim_without_layer(conformance_record):
-    conformance_record["claims"] = [{"id": "sequential-index", "claim": "Sequential supports [i]"}]
+def test_claim_without_layer(chapter_claim_record):
+    chapter_claim_record("sequential-index", "Sequential supports [i]")
 """
 
 TEST_OTHER = """
@@ -169,14 +193,15 @@ CPU_EXPECTED = {
     ("Conv2d", "forward", "cuda:0", "float32"): "not-present",
     ("Conv2d", "forward", "cuda:0", "float64"): "not-present",
     ("Linear", "shape", "cpu", "-"): "passed",
-    ("Conv2d", "shape", "cpu", "-"): "skipped",
+    ("Conv2d", "shape", "cpu", "-"): "not-in-release",
     ("Linear", "init", "-", "-"): "xfailed",
     ("Conv2d", "init", "-", "-"): "failed",
     ("Linear", "errors", "-", "-"): "failed",
     # test_errors_setup lives in test_errors.py: one file per property, so it is "errors".
     ("Conv2d", "errors", "-", "-"): "error",
+    ("ReLU", "errors", "-", "-"): "skipped",
     ("Linear", "gradients", "-", "-"): "failed",
-    ("LeNet5", "chapter-models", "-", "-"): "passed",
+    ("LeNet5", "claims", "-", "-"): "passed",
 }
 # test_other, test_claim_without_layer and selftest/test_inner: passed, not cells.
 OTHER_TESTS = 3

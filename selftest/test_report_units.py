@@ -7,10 +7,8 @@ import re
 
 import jsonschema
 import numpy as np
-import pytest
-import torch
 
-from report import json_report, outcomes, record
+from report import interface, json_report, outcomes, record
 from selftest.test_report_fakes import REPO
 
 
@@ -21,22 +19,8 @@ def test_worst_outcome_ranks_absence_lowest_and_failure_highest():
     assert set(outcomes.SYMBOL) == set(outcomes.SEVERITY) == outcomes.OUTCOMES
 
 
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (torch.float64, "float64"),
-        (torch.bfloat16, "bfloat16"),
-        ("float32", "float32"),
-        (torch.device("cuda", 0), "cuda:0"),
-        ("meta", "meta"),
-    ],
-)
-def test_params_become_report_text(value, text):
-    assert record.param_text(value) == text
-
-
 def test_jsonable_unwraps_numpy_and_spells_out_non_finite_values():
-    cleaned = record.jsonable(
+    cleaned = interface.jsonable(
         {"e": np.float32(0.25), "i": (np.int64(1), 2), "nan": float("nan"), "m": -np.inf}
     )
     assert cleaned == {"e": 0.25, "i": [1, 2], "nan": "nan", "m": "-inf"}
@@ -63,8 +47,8 @@ def test_hypothesis_examples_are_read_from_pytest_output():
 def test_the_schema_is_valid_draft_2020_12():
     schema = json_report.schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema["properties"]["schema_version"]["pattern"].startswith("^1")
-    assert json_report.SCHEMA_VERSION.startswith("1.")
+    major = json_report.SCHEMA_VERSION.split(".")[0]
+    assert schema["properties"]["schema_version"]["pattern"].startswith(f"^{major}")
 
 
 def test_docs_describe_every_field_of_the_schema():

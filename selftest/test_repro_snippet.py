@@ -6,9 +6,13 @@ import io
 import numpy as np
 import pytest
 
+from report.interface import ConformanceError
 from selftest.zoo import load
+from spec.inputs import Inputs
 from spec.registry import layer_named
-from tests.harness import Case, assert_matches_reference, build_case, to_numpy, to_torch
+from tests.assertions import assert_matches_reference
+from tests.cases import Case, build_case
+from tests.tensors import to_numpy, to_torch
 
 
 def linear_case() -> Case:
@@ -26,26 +30,28 @@ def linear_case() -> Case:
         buffers=None,
         dtype="float32",
         device="cpu",
+        impl="torch.nn",
     )
 
 
 def test_snippet_reproduces_a_forward_failure():
     case = linear_case()
-    broken = build_case(load("linear_drops_bias"), case)
+    mutant = load("linear_drops_bias")
+    case.impl = mutant.__name__
+    broken = build_case(mutant, case)
     actual = to_numpy(broken(to_torch(case.x, "float32", "cpu")))
-    expected, _ = case.spec.forward(case.x, case.params, {}, case.hp, False, None)
-    record: dict = {}
-    with pytest.raises(AssertionError) as failure:
+    expected, _ = case.spec.forward(Inputs(case.x, case.hp, case.params))
+    with pytest.raises(ConformanceError) as failure:
         assert_matches_reference(
-            actual, expected, np.full(expected.shape, 1e-6), what="output", case=case, record=record
+            actual, expected, np.full(expected.shape, 1e-6), what="output", case=case
         )
-    snippet = record["failure"]["repro"]
+    snippet = failure.value.failure.repro
     assert snippet in "\n".join(failure.value.__notes__)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(snippet, "<repro>", "exec"), {})
     torch_value, reference_value = printed.getvalue().split("reference:")
-    index = tuple(record["failure"]["index"])
+    index = tuple(failure.value.failure.index)
     # The snippet rebuilds the broken implementation and prints its wrong value.
     assert float(torch_value) == pytest.approx(actual[index], rel=1e-6)
     assert float(reference_value) == pytest.approx(expected[index])

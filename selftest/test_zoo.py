@@ -12,6 +12,7 @@ import torch
 
 from selftest import zoo
 from selftest.zoo_runner import (
+    SPEC_FIXTURES,
     ci_examples,
     fixtures_of,
     not_a_violation,
@@ -82,8 +83,8 @@ def _controls() -> list:
     for mutant in MUTANTS.values():
         for selector in mutant.CAUGHT_BY:
             for test in _tests_or_none(selector):
-                takes_layer = "layer" in fixtures_of(test)
-                spec_name = spec_of(mutant, selector) if takes_layer else "-"
+                takes_spec = any(f in fixtures_of(test) for f in SPEC_FIXTURES)
+                spec_name = spec_of(mutant, selector) if takes_spec else "-"
                 test_name = f"{property_of(selector)}::{test.__name__}"
                 keys.add((test_name, spec_name, dtype_of(mutant), examples_of(mutant)))
     return [
@@ -95,10 +96,8 @@ def _controls() -> list:
 def test_property_catches_mutant(name, prop):
     mutant = MUTANTS[name]
     spec_name = spec_of(mutant, prop)
-    if any("layer" in fixtures_of(test) for test in property_tests(prop)):
+    if any(f in fixtures_of(test) for test in property_tests(prop) for f in SPEC_FIXTURES):
         _needs_spec(prop, spec_name)
-    else:
-        spec_name = None
     examples = examples_of(mutant)
     raised = run_property(
         prop, spec_name, mutant, dtype_of(mutant), examples, first_failure_only=True

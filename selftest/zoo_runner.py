@@ -1,10 +1,11 @@
 """Run a property's tests in-process against any implementation, deterministically.
 
-The property tests are Hypothesis tests taking pytest fixtures (layer, device, dtype,
-nn, conformance_record). Here they are called as plain functions: the fixtures are
-supplied by keyword, and the inner test is wrapped afresh with fixed settings and a
-fixed seed, so the suite's own profile and per-run seed never change the outcome and
-the original test objects are left untouched.
+The property tests are Hypothesis tests taking pytest fixtures (layer or model, device,
+dtype, nn) and one Hypothesis argument, `data` (a convention selftest/test_architecture.py
+enforces). Here they are called as plain functions: the fixtures are supplied by keyword,
+and the inner test (public: `test.hypothesis.inner_test`) is wrapped afresh with fixed
+settings and a fixed seed, so the suite's own profile and per-run seed never change the
+outcome and the original test objects are left untouched.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from types import ModuleType
 
 import pytest
 import torch
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
 from hypothesis.errors import Flaky
-from torch.autograd.gradcheck import GradcheckError
 
+from spec.models import MODELS
 from spec.registry import LAYERS
+from tests.tensors import seed_torch
 
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
 
@@ -55,9 +57,11 @@ ZOO_SETTINGS = settings(
 
 DEVICE = "cpu"
 
-# Exceptions by which a property test reports a violation: assertions, pytest.raises
-# that did not raise (pytest's Failed), and gradcheck's own mismatch report.
-VIOLATIONS = (AssertionError, pytest.fail.Exception, GradcheckError)
+# Exceptions by which a property test reports a violation: assertions (ConformanceError
+# and the directional gradient check's mismatch among them) and pytest's Failed.
+VIOLATIONS = (AssertionError, pytest.fail.Exception)
+# The one argument Hypothesis draws in every property test.
+DRAWN = "data"
 
 
 def property_names() -> list[str]:
@@ -96,30 +100,42 @@ def property_tests(selector: str) -> list[Callable]:
     return tests
 
 
+# The specs each spec-taking fixture is parametrized over (conftest.py), by fixture.
+SPEC_FIXTURES = ("layer", "model")
+
+
+def specs_for(test: Callable, fixture: str) -> dict[str, object]:
+    """The specs a test's `layer` or `model` fixture runs over, by name."""
+    if fixture == "model":
+        return {model.name: model for model in MODELS}
+    module = importlib.import_module(test.__module__)
+    return {spec.name: spec for spec in getattr(module, "SPECS", LAYERS)}
+
+
 def property_specs(prop: str) -> dict[str, object]:
-    """The specs a property is parametrized over, by name (its module's SPECS, else LAYERS)."""
-    return {spec.name: spec for spec in getattr(property_module(prop), "SPECS", LAYERS)}
+    """Every spec some test of the property runs over, by name."""
+    found: dict[str, object] = {}
+    for test in property_tests(prop):
+        for fixture in SPEC_FIXTURES:
+            if fixture in fixtures_of(test):
+                found |= specs_for(test, fixture)
+    return found
 
 
 def _seeded_torch(function: Callable) -> Callable:
     @functools.wraps(function)
     def with_fixed_torch_rng(*args: object, **kwargs: object) -> object:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(TORCH_SEED)
+            seed_torch(TORCH_SEED)
             return function(*args, **kwargs)
 
     return with_fixed_torch_rng
 
 
-def _given_kwargs(test: Callable) -> dict:
-    handle = getattr(test, "hypothesis", None)
-    return {} if handle is None else handle._given_kwargs  # the test's own strategies
-
-
 def fixtures_of(test: Callable) -> list[str]:
-    """The pytest fixtures a property test takes (its arguments Hypothesis does not draw)."""
+    """The pytest fixtures a property test takes (every argument but the drawn `data`)."""
     inner = getattr(getattr(test, "hypothesis", None), "inner_test", test)
-    return [p for p in inspect.signature(inner).parameters if p not in _given_kwargs(test)]
+    return [p for p in inspect.signature(inner).parameters if p != DRAWN]
 
 
 def _deterministic(test: Callable, examples: int) -> Callable:
@@ -127,21 +143,26 @@ def _deterministic(test: Callable, examples: int) -> Callable:
     handle = getattr(test, "hypothesis", None)
     if handle is None:
         return _seeded_torch(test)
-    fresh = given(**_given_kwargs(test))(_seeded_torch(handle.inner_test))
+    fresh = given(**{DRAWN: st.data()})(_seeded_torch(handle.inner_test))
     chosen = settings(ZOO_SETTINGS, max_examples=examples)
     return seed(HYPOTHESIS_SEED)(chosen(fresh))
 
 
-def fixture_values(spec: object, nn: ModuleType, dtype: str) -> dict[str, Callable[[], object]]:
-    """How each fixture a property test may take is supplied, fresh per call."""
-    return {
-        "layer": lambda: spec,
-        "device": lambda: DEVICE,
-        "dtype": lambda: dtype,
-        "nn": lambda: nn,
-        "conformance_record": lambda: {"examples": 0},
-        "chapter_claim_record": lambda: lambda *args, **kwargs: None,
+def fixture_values(test: Callable, spec_name: str | None, nn: ModuleType, dtype: str) -> dict:
+    """How each fixture `test` takes is supplied; None when it needs a spec it lacks."""
+    values: dict[str, object] = {
+        "device": DEVICE,
+        "dtype": dtype,
+        "nn": nn,
+        "chapter_claim_record": lambda *args, **kwargs: None,
     }
+    for fixture in SPEC_FIXTURES:
+        if fixture in fixtures_of(test):
+            specs = specs_for(test, fixture)
+            if spec_name not in specs:
+                return None
+            values[fixture] = specs[spec_name]
+    return values
 
 
 def run_property(
@@ -157,21 +178,20 @@ def run_property(
     `first_failure_only`: stop at the first test that fails (one failure proves a mutant
     caught; the rest of the file would only cost time).
     """
-    spec = None if spec_name is None else property_specs(selector)[spec_name]
-    supplied = fixture_values(spec, nn, dtype)
     raised = []
     for test in property_tests(selector):
         fixtures = fixtures_of(test)
+        supplied = fixture_values(test, spec_name, nn, dtype)
+        if supplied is None:
+            continue  # parametrized over specs this mutant is not (test_freezing_models)
         unknown = [name for name in fixtures if name not in supplied]
         if unknown:
             raise LookupError(
                 f"tests/test_{property_of(selector)}.py::{test.__name__} takes fixtures "
                 f"{unknown} that selftest/zoo_runner.py cannot supply: add them to fixture_values()"
             )
-        if "layer" in fixtures and spec is None:
-            raise LookupError(f"{test.__name__} needs a spec and none was given")
         try:
-            _deterministic(test, examples)(**{name: supplied[name]() for name in fixtures})
+            _deterministic(test, examples)(**{name: supplied[name] for name in fixtures})
         except (Exception, pytest.fail.Exception, pytest.skip.Exception) as error:
             raised.append(error)
             if first_failure_only:
@@ -189,31 +209,12 @@ def leaves(error: BaseException) -> Iterator[BaseException]:
         yield error
 
 
-def _raised_through(error: BaseException, module: ModuleType) -> bool:
-    """Whether `module`'s own code is on the traceback of `error`."""
-    source = getattr(module, "__file__", None)
-    frame = error.__traceback__
-    while frame is not None:
-        if frame.tb_frame.f_code.co_filename == source:
-            return True
-        frame = frame.tb_next
-    return False
-
-
 def not_a_violation(errors: list, prop: str, mutant: ModuleType) -> list[str]:
     """The raised exceptions that are not a property violation (a crash, a skip, a flake)."""
     wrong = []
     for error in errors:
         for leaf in leaves(error):
             if isinstance(leaf, VIOLATIONS) and not isinstance(leaf, Flaky):
-                continue
-            # The errors property is about which exception escapes: the wrong type,
-            # escaping the mutant's own code, is exactly the violation it exists for.
-            if (
-                property_of(prop) == "errors"
-                and isinstance(leaf, Exception)
-                and _raised_through(leaf, mutant)
-            ):
                 continue
             wrong.append(f"{type(leaf).__name__}: {str(leaf)[:500]}")
     return wrong

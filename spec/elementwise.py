@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
-from spec.layerspec import (
-    Array,
-    Buffers,
-    ErrorScale,
-    HyperParams,
-    InvalidCase,
-    LayerSpec,
-    Params,
-)
+from spec.inputs import Inputs
+from spec.layerspec import Array, ErrorScale, InvalidCase, LayerSpec
 from spec.strategies import tensor_shapes
 
 # Softmax and Flatten ranks start at 1: their dims' 0-d wrap rules are not specified yet.
@@ -50,6 +42,10 @@ def inplace_hyperparams() -> st.SearchStrategy[dict]:
     return st.one_of(st.just({}), st.fixed_dictionaries({"inplace": st.booleans()}))
 
 
+def _inplace_flag(hp: dict) -> bool:
+    return bool(hp.get("inplace", False))
+
+
 def exact(x: Array, *rest: Array) -> Array:
     """Error scale of a map torch computes exactly: the bound is the floor alone."""
     return np.zeros_like(x)
@@ -77,38 +73,19 @@ def elementwise_spec(
 ) -> LayerSpec:
     """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode."""
 
-    # The signatures LayerSpec fixes; an elementwise map reads x (and grad_y) alone.
-    def forward_ref(
-        x: Array, params: Params, buffers: Buffers, hp: HyperParams, training: bool, rand: Any
-    ) -> tuple[Array, dict]:
-        return forward(x), {}
+    # LayerSpec's references take one Inputs; an elementwise map reads x (and grad_y).
+    def forward_ref(inputs: Inputs) -> tuple[Array, dict]:
+        return forward(inputs.x), {}
 
-    def vjp_ref(
-        x: Array,
-        params: Params,
-        buffers: Buffers,
-        hp: HyperParams,
-        training: bool,
-        rand: Any,
-        grad_y: Array,
-    ) -> dict:
-        return vjp(x, grad_y)
+    def vjp_ref(inputs: Inputs) -> dict:
+        return vjp(inputs.x, inputs.g)
 
     # No reduction behind an element: K = 1.
-    def forward_error(
-        x: Array, params: Params, buffers: Buffers, hp: HyperParams, training: bool, rand: Any
-    ) -> ErrorScale:
-        return forward_scale(x), 1
+    def forward_error(inputs: Inputs) -> ErrorScale:
+        return forward_scale(inputs.x), 1
 
-    def vjp_error(
-        x: Array,
-        params: Params,
-        buffers: Buffers,
-        hp: HyperParams,
-        training: bool,
-        rand: Any,
-        grad_y: Array,
-    ) -> dict[str, ErrorScale]:
+    def vjp_error(inputs: Inputs) -> dict[str, ErrorScale]:
+        x, grad_y = inputs.x, inputs.g
         if vjp_floor_scale is None:
             return {"input": (vjp_scale(x, grad_y), 1)}
         return {"input": (vjp_scale(x, grad_y), 1, vjp_floor_scale(x, grad_y))}
@@ -126,4 +103,5 @@ def elementwise_spec(
         invalid=lambda: rejected_kwargs(name, foreign_kwargs),
         kinks=kinks,
         max_magnitude=max_magnitude,
+        writes_in_place=_inplace_flag if inplace else LayerSpec.writes_in_place,
     )

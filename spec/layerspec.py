@@ -10,22 +10,22 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.init_laws import InitLaw
+from spec.inputs import Inputs
+from spec.modes import MODE_FREE, Mode
 
 Array = np.ndarray
 Shape = tuple[int, ...]
 HyperParams = Mapping[str, Any]
-Params = Mapping[str, Array]
-Buffers = Mapping[str, Array]
 
-# (output, new buffers) = forward(x, params, buffers, hp, training, randomness)
-ForwardRef = Callable[[Array, Params, Buffers, HyperParams, bool, Any], tuple[Array, dict]]
-# {"input": ..., "<param>": ...} = vjp(x, params, buffers, hp, training, randomness, grad_y)
-VjpRef = Callable[[Array, Params, Buffers, HyperParams, bool, Any, Array], dict]
+# (output, new buffers) = forward(inputs)
+ForwardRef = Callable[[Inputs], tuple[Array, dict]]
+# {"input": ..., "<param>": ...} = vjp(inputs), inputs.grad_y set
+VjpRef = Callable[[Inputs], dict]
 # Per output element: (error scale, reduction length K), optionally followed by a floor
 # scale (how many floors a flushed forward value can grow into); see spec/tolerances.py.
 ErrorScale = tuple[Array, Array | int] | tuple[Array, Array | int, Array | float]
-ForwardScale = Callable[[Array, Params, Buffers, HyperParams, bool, Any], ErrorScale]
-VjpScale = Callable[[Array, Params, Buffers, HyperParams, bool, Any, Array], dict[str, ErrorScale]]
+ForwardScale = Callable[[Inputs], ErrorScale]
+VjpScale = Callable[[Inputs], dict[str, ErrorScale]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,22 @@ class InvalidCase:
     input_shape: Shape | None  # None: the constructor itself must raise
     exception: type[BaseException]
     why: str
+
+
+def _no_shapes(hp: HyperParams) -> dict:
+    return {}
+
+
+def _no_laws(hp: HyperParams) -> dict:
+    return {}
+
+
+def _never(hp: HyperParams) -> bool:
+    return False
+
+
+def _no_randomness(x: Array, y: Array, hp: HyperParams, training: bool) -> None:
+    return None
 
 
 @dataclass(frozen=True, repr=False)
@@ -52,29 +68,44 @@ class LayerSpec:
     forward_error: ForwardScale
     vjp_error: VjpScale
     invalid: Callable[[], st.SearchStrategy[InvalidCase]]
-    buffer_shapes: Callable[[HyperParams], dict[str, Shape]] = lambda hp: {}
-    # Default initialisation law of each parameter, as a function of hp.
-    init: Callable[[HyperParams], dict[str, InitLaw]] = lambda hp: {}
-    # "none": train and eval compute the same; "dropout": random mask in train;
-    # "batch_stats": batch statistics and buffer updates in train.
-    mode: str = "none"
+    buffer_shapes: Callable[[HyperParams], dict[str, Shape]] = _no_shapes
+    # Default initialisation law of each parameter, as a function of hp ({}: none).
+    init: Callable[[HyperParams], dict[str, InitLaw]] = _no_laws
+    # How train and eval differ (spec/modes.py): by default they do not.
+    mode: Mode = MODE_FREE
     # Buffers' starting values (e.g. a positive running_var); default: torch's own.
     buffer_values: Callable[[HyperParams], st.SearchStrategy[dict]] | None = None
     # Stochastic layers: the realised randomness, read off a probe. The harness runs a
     # copy of the module on an all-ones input under the same RNG state as the real
     # call, so (probe_x, probe_y, hp, training) -> anything the reference accepts.
     # (Reading it off the real output would leave it undetermined where x == 0.)
-    recover_randomness: Callable[[Array, Array, HyperParams, bool], Any] = (
-        lambda x, y, hp, training: None
-    )
+    recover_randomness: Callable[[Array, Array, HyperParams, bool], Any] = _no_randomness
     # Points where the map is not differentiable; gradcheck inputs keep away from them.
     kinks: tuple[float, ...] = ()
     twice_differentiable: bool = True
     # Largest |x| the input strategy draws (exp-based maps are pushed further).
     max_magnitude: float = 1e2
-    # Inputs whose reductions hold a single element are legitimate but degenerate
-    # (e.g. BatchNorm in training); a spec filters what torch rejects instead.
-    notes: dict[str, str] = field(default_factory=dict)
+    # Whether the layer, so configured, writes its result into its input (inplace=True).
+    writes_in_place: Callable[[HyperParams], bool] = _never
+    # Constructor arguments deliberately not drawn, each with the reason.
+    out_of_scope: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Reject a malformed spec when it is built, naming the bad field."""
+        if not self.name or not self.name.isidentifier():
+            raise ValueError(f"LayerSpec.name must be a torch.nn class name, got {self.name!r}")
+        for name in ("hyperparams", "input_shape", "forward", "vjp", "out_shape", "invalid"):
+            if not callable(getattr(self, name)):
+                raise TypeError(f"LayerSpec {self.name}: {name} must be callable")
+        if not isinstance(self.mode, Mode):
+            raise TypeError(f"LayerSpec {self.name}: mode must be a spec.modes.Mode")
+        if not self.max_magnitude > 0:
+            raise ValueError(f"LayerSpec {self.name}: max_magnitude {self.max_magnitude} <= 0")
+
+    @property
+    def has_parameters(self) -> bool:
+        """Whether the layer declares parameter init laws (layers without parameters do not)."""
+        return self.init is not _no_laws
 
     def __repr__(self) -> str:
         # Hypothesis prints the failing test's arguments: the name says it all.

@@ -27,6 +27,7 @@ from reference.dropout import dropout_forward, dropout_vjp
 from reference.flatten import flatten_forward, flatten_vjp
 from reference.linear import linear_forward, linear_vjp
 from reference.parameter_laws import Shapes, conv2d_param_shapes, linear_param_shapes, param_count
+from spec.inputs import Inputs
 
 Array = np.ndarray
 # (scale, K) per element, read by spec/tolerances.py; None: the op is exact (bitwise).
@@ -51,39 +52,36 @@ DYNAMIC_DEPTHS = (2, 5)  # layer_sizes has 2..5 entries: 1..4 Linear layers
 class Op:
     """One reference op: forward, VJP, parameter law and the error scales of both.
 
-    ctx carries what is not a hyperparameter: {"training": bool, "mask": keep mask or None}.
+    Each reads one Inputs (spec/inputs.py); a keep mask travels as its `randomness`.
     """
 
-    forward: Callable[[Array, dict, dict, dict], Array]
-    vjp: Callable[[Array, dict, dict, dict, Array], dict[str, Array]]
-    forward_error: Callable[[Array, dict, dict, dict], ErrorScale]
-    vjp_error: Callable[[Array, dict, dict, dict, Array], dict[str, ErrorScale]]
+    forward: Callable[[Inputs], Array]
+    vjp: Callable[[Inputs], dict[str, Array]]
+    forward_error: Callable[[Inputs], ErrorScale]
+    vjp_error: Callable[[Inputs], dict[str, ErrorScale]]
     params: Callable[[dict], Shapes] = lambda hp: {}
     random: bool = False  # a keep mask must be recovered from torch's values in training
-
-
-def _abs_params(params: dict) -> dict:
-    return {name: np.abs(value) for name, value in params.items()}
 
 
 # -- Linear: y = x @ W.T + b; errors of a K-term dot product (spec/tolerances.py)
 
 
-def _linear(x: Array, params: dict, hp: dict, ctx: dict):
-    return linear_forward(x, params["weight"], params.get("bias"))
+def _linear(inputs: Inputs):
+    return linear_forward(inputs.x, inputs.params["weight"], inputs.params.get("bias"))
 
 
-def _linear_vjp(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    return linear_vjp(x, params["weight"], params.get("bias"), grad_y)
+def _linear_vjp(inputs: Inputs):
+    return linear_vjp(inputs.x, inputs.params["weight"], inputs.params.get("bias"), inputs.g)
 
 
-def _linear_error(x: Array, params: dict, hp: dict, ctx: dict):
-    return _linear(np.abs(x), _abs_params(params), hp, ctx), hp["in_features"]
+def _linear_error(inputs: Inputs):
+    return _linear(inputs.absolute()), inputs.hp["in_features"]
 
 
-def _linear_vjp_error(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    absolute = _linear_vjp(np.abs(x), _abs_params(params), hp, ctx, np.abs(grad_y))
-    rows = max(1, x.size // hp["in_features"])
+def _linear_vjp_error(inputs: Inputs):
+    hp = inputs.hp
+    absolute = _linear_vjp(inputs.absolute())
+    rows = max(1, inputs.x.size // hp["in_features"])
     lengths = {"input": hp["out_features"], "weight": rows, "bias": rows}
     return {name: (value, lengths[name]) for name, value in absolute.items()}
 
@@ -99,25 +97,29 @@ def _conv_geometry(hp: dict):
     return hp.get("stride", 1), hp.get("padding", 0), 1, 1, "zeros"
 
 
-def _conv(x: Array, params: dict, hp: dict, ctx: dict):
-    return conv2d_forward(x, params["weight"], params.get("bias"), *_conv_geometry(hp))
+def _conv(inputs: Inputs):
+    weight, bias = inputs.params["weight"], inputs.params.get("bias")
+    return conv2d_forward(inputs.x, weight, bias, *_conv_geometry(inputs.hp))
 
 
-def _conv_vjp(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    return conv2d_vjp(x, params["weight"], params.get("bias"), *_conv_geometry(hp), grad_y)
+def _conv_vjp(inputs: Inputs):
+    weight, bias = inputs.params["weight"], inputs.params.get("bias")
+    return conv2d_vjp(inputs.x, weight, bias, *_conv_geometry(inputs.hp), inputs.g)
 
 
 def _taps(hp: dict):
     return hp["kernel_size"] ** 2
 
 
-def _conv_error(x: Array, params: dict, hp: dict, ctx: dict):
-    return _conv(np.abs(x), _abs_params(params), hp, ctx), hp["in_channels"] * _taps(hp)
+def _conv_error(inputs: Inputs):
+    hp = inputs.hp
+    return _conv(inputs.absolute()), hp["in_channels"] * _taps(hp)
 
 
-def _conv_vjp_error(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    absolute = _conv_vjp(np.abs(x), _abs_params(params), hp, ctx, np.abs(grad_y))
-    positions = grad_y.size // hp["out_channels"]
+def _conv_vjp_error(inputs: Inputs):
+    hp = inputs.hp
+    absolute = _conv_vjp(inputs.absolute())
+    positions = inputs.g.size // hp["out_channels"]
     lengths = {
         "input": hp["out_channels"] * _taps(hp),
         "weight": positions,
@@ -137,104 +139,104 @@ def _pool_args(hp: dict):
     return hp["kernel_size"], hp.get("stride"), 0, False, True, None
 
 
-def _pool(x: Array, params: dict, hp: dict, ctx: dict):
-    return avg_pool2d_forward(x, *_pool_args(hp))
+def _pool(inputs: Inputs):
+    return avg_pool2d_forward(inputs.x, *_pool_args(inputs.hp))
 
 
-def _pool_vjp(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    return avg_pool2d_vjp(x, *_pool_args(hp), grad_y)
+def _pool_vjp(inputs: Inputs):
+    return avg_pool2d_vjp(inputs.x, *_pool_args(inputs.hp), inputs.g)
 
 
-def _pool_error(x: Array, params: dict, hp: dict, ctx: dict):
-    return _pool(np.abs(x), params, hp, ctx), _taps(hp)
+def _pool_error(inputs: Inputs):
+    return _pool(inputs.absolute()), _taps(inputs.hp)
 
 
-def _pool_vjp_error(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
+def _pool_vjp_error(inputs: Inputs):
     # An input element collects at most k*k window shares (fewer when s >= k).
-    return {"input": (_pool_vjp(x, params, hp, ctx, np.abs(grad_y))["input"], _taps(hp))}
+    return {"input": (_pool_vjp(inputs.absolute())["input"], _taps(inputs.hp))}
 
 
 # -- ReLU: a select, exact both ways
 
 
-def _relu(x: Array, params: dict, hp: dict, ctx: dict):
-    return relu_forward(x)
+def _relu(inputs: Inputs):
+    return relu_forward(inputs.x)
 
 
-def _relu_vjp(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    return relu_vjp(x, grad_y)
+def _relu_vjp(inputs: Inputs):
+    return relu_vjp(inputs.x, inputs.g)
 
 
-def _exact(*args):
+def _exact(inputs: Inputs):
     return None
 
 
-def _exact_vjp(*args):
+def _exact_vjp(inputs: Inputs):
     return {"input": None}
 
 
 # -- tanh: a few ulps of the output forward; backward uses torch's own rounded output
 
 
-def _tanh(x: Array, params: dict, hp: dict, ctx: dict):
-    return tanh_forward(x)
+def _tanh(inputs: Inputs):
+    return tanh_forward(inputs.x)
 
 
-def _tanh_vjp(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
+def _tanh_vjp(inputs: Inputs):
     # torch's tanh_backward is grad * (1 - y^2) with y its rounded output; the
     # mathematical value is the same function of the exact y.
-    y = tanh_forward(x)
-    return {"input": np.asarray(grad_y, dtype=np.float64) * (1.0 - y * y)}
+    y = tanh_forward(inputs.x)
+    return {"input": np.asarray(inputs.g, dtype=np.float64) * (1.0 - y * y)}
 
 
-def _tanh_error(x: Array, params: dict, hp: dict, ctx: dict):
-    return np.abs(tanh_forward(x)), 1
+def _tanh_error(inputs: Inputs):
+    return np.abs(tanh_forward(inputs.x)), 1
 
 
-def _tanh_vjp_error(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
+def _tanh_vjp_error(inputs: Inputs):
     # y carries a few ulps of |y|, so 1 - y^2 carries a few ulps of 2 y^2 (it cancels
     # for large |x|): the error scales with |grad| * (1 - y^2 + 2 y^2).
-    y = tanh_forward(x)
-    return {"input": (np.abs(grad_y) * (1.0 + y * y), 1)}
+    y = tanh_forward(inputs.x)
+    return {"input": (np.abs(inputs.g) * (1.0 + y * y), 1)}
 
 
 # -- Dropout: the identity in eval; x * mask / (1 - p) in training
 
 
-def _dropout(x: Array, params: dict, hp: dict, ctx: dict):
-    if not ctx["training"]:
-        return np.asarray(x, dtype=np.float64).copy()
-    return dropout_forward(x, ctx["mask"], hp["p"])
+def _dropout(inputs: Inputs):
+    if not inputs.training:
+        return np.asarray(inputs.x, dtype=np.float64).copy()
+    return dropout_forward(inputs.x, inputs.randomness, inputs.hp["p"])
 
 
-def _dropout_vjp(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    if not ctx["training"]:
-        return {"input": np.asarray(grad_y, dtype=np.float64).copy()}
-    return dropout_vjp(ctx["mask"], hp["p"], grad_y)
+def _dropout_vjp(inputs: Inputs):
+    if not inputs.training:
+        return {"input": np.asarray(inputs.g, dtype=np.float64).copy()}
+    return dropout_vjp(inputs.randomness, inputs.hp["p"], inputs.g)
 
 
-def _dropout_error(x: Array, params: dict, hp: dict, ctx: dict):
-    if not ctx["training"] or hp["p"] in (0.0, 1.0):
+def _dropout_error(inputs: Inputs):
+    if not inputs.training or inputs.hp["p"] in (0.0, 1.0):
         return None
     # Two roundings: the scale 1/(1-p) in the dtype, then the product.
-    return np.abs(_dropout(x, params, hp, ctx)), 2
+    return np.abs(_dropout(inputs)), 2
 
 
-def _dropout_vjp_error(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    if not ctx["training"] or hp["p"] in (0.0, 1.0):
+def _dropout_vjp_error(inputs: Inputs):
+    if not inputs.training or inputs.hp["p"] in (0.0, 1.0):
         return {"input": None}
-    return {"input": (np.abs(_dropout_vjp(x, params, hp, ctx, grad_y)["input"]), 2)}
+    return {"input": (np.abs(_dropout_vjp(inputs)["input"]), 2)}
 
 
 # -- Flatten / x.view(x.size(0), -1): a relabelling, exact
 
 
-def _flatten(x: Array, params: dict, hp: dict, ctx: dict):
-    return flatten_forward(x, 1, -1)
+def _flatten(inputs: Inputs):
+    return flatten_forward(inputs.x, 1, -1)
 
 
-def _flatten_vjp(x: Array, params: dict, hp: dict, ctx: dict, grad_y: Array):
-    return flatten_vjp(x, 1, -1, grad_y)
+def _flatten_vjp(inputs: Inputs):
+    return flatten_vjp(inputs.x, 1, -1, inputs.g)
 
 
 OPS: dict[str, Op] = {

@@ -279,6 +279,52 @@ def check_normal(samples: np.ndarray, mean: float, std: float, what: str = "samp
 
 
 # ---------------------------------------------------------------------------------------
+# Keep rates (dropout): a two-sided binomial test of the kept count.
+# ---------------------------------------------------------------------------------------
+
+
+def keep_interval(n: int, q: float, alpha: float = ALPHA) -> tuple[int, int]:
+    """[lo, hi] holding the kept count of n Bernoulli(q) trials with probability >= 1 - alpha.
+
+    lo is the smallest k with P(K <= k) >= alpha/2, so P(K < lo) < alpha/2; hi the
+    smallest k with P(K > k) <= alpha/2. The false alarm is at most alpha, exactly.
+    """
+    return int(stats.binom.ppf(alpha / 2, n, q)), int(stats.binom.isf(alpha / 2, n, q))
+
+
+def keep_test_power(n: int, q: float, q_true: float, alpha: float = ALPHA) -> float:
+    """P(the kept count falls outside keep_interval(n, q)) when each is kept w.p. q_true."""
+    lo, hi = keep_interval(n, q, alpha)
+    return float(stats.binom.cdf(lo - 1, n, q_true) + stats.binom.sf(hi, n, q_true))
+
+
+@cache
+def keep_samples_needed(q: float, relative_error: float = RELATIVE_ERROR) -> int:
+    """Smallest n whose test has POWER against a keep probability relative_error off q
+    either way (q * 1.1 only where it is a probability).
+
+    Normal approximation: n ~ ((z_{ALPHA/2} sqrt(q(1-q)) + z_{POWER} sqrt(q'(1-q'))) / (0.1 q))^2,
+    so n grows like 1/q: about 6,400 at q = 0.5 and 59,000 at q = 0.1.
+    """
+    alternatives = [q * (1 - relative_error)]
+    if q * (1 + relative_error) <= 1:
+        alternatives.append(q * (1 + relative_error))
+    return _smallest_n(
+        lambda n: min(keep_test_power(n, q, a) for a in alternatives) >= POWER, start=64
+    )
+
+
+def check_keep_rate(kept: int, n: int, q: float, what: str = "kept count") -> None:
+    """Assert `kept` of n elements is a plausible Binomial(n, q) count (false alarm ALPHA)."""
+    lo, hi = keep_interval(n, q)
+    assert lo <= kept <= hi, (
+        f"{what}: kept {kept} of {n} elements ({kept / n:.4f}); a keep probability of "
+        f"{q:.4f} keeps {lo}..{hi} with probability 1 - {ALPHA:g} "
+        f"(power {POWER} against {RELATIVE_ERROR:.0%} off)"
+    )
+
+
+# ---------------------------------------------------------------------------------------
 # Constants, and one entry point per law.
 # ---------------------------------------------------------------------------------------
 

@@ -29,11 +29,6 @@ def int_or_pair(low: int, high: int) -> st.SearchStrategy[int | tuple[int, int]]
     )
 
 
-def pair(value: int | tuple[int, int]) -> tuple[int, int]:
-    """Normalise an int-or-pair argument to a pair."""
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
-
-
 def tensor_shapes(min_dims: int = 1, max_dims: int = 4, high: int = 6) -> st.SearchStrategy[tuple]:
     """Any small tensor shape of min_dims..max_dims dims (no size-0 dims)."""
     return st.lists(st.integers(1, high), min_size=min_dims, max_size=max_dims).map(tuple)

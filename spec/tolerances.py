@@ -11,9 +11,8 @@ magnitude). K is the reduction length behind the element: rounding errors of a
 K-term sum grow like sqrt(K) for the blocked/pairwise sums torch uses. The floor is
 the dtype's smallest normal: torch may flush subnormal results to zero.
 
-c was measured, not guessed: `bench/tolerance_margins.py` prints, per dtype, the
-largest observed |error| / (eps * sqrt(K) * scale) over the conformance strategies;
-c is that ratio rounded up with a 4x margin (see the README table).
+c is one small constant per dtype; `bench/tolerance_sharpness.py` measures, per layer,
+quantity and dtype, how much of the bound torch's real error uses (see the README).
 """
 
 from __future__ import annotations

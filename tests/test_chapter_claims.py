@@ -1,4 +1,4 @@
-"""Property 12, chapter claims: every concrete statement of the chapter, checked on `nn`.
+"""chapter claims: every concrete statement of the chapter, checked on `nn`.
 
 The claims are data (spec/chapter_claims.py). Each test checks the claims assigned to
 it one by one, records every claim with its own outcome for the report, and fails at
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import numpy as np
@@ -20,13 +21,14 @@ from reference.conv2d import conv2d_forward
 from reference.init_laws import kaiming_normal_std, xavier_uniform_bound
 from reference.linear import linear_forward
 from spec.chapter_claims import CONV_TOTAL, LINEAR_TOTAL, claim_named, claims_checked_by
+from spec.inputs import Inputs
 from spec.models import CHAPTER_DYNAMIC_NET, CHAPTER_MY_NETWORK, LENET5_INPUT
 from spec.registry import layer_named
-from spec.statistics import check_normal
+from spec.statistics import check_normal, keep_interval, keep_samples_needed
 from spec.values import REGIMES, fill
-from tests.harness import to_numpy, to_torch, tolerance_bound
+from tests.assertions import tolerance_bound
 from tests.models import chapter_initialize_weights, dynamic_net, lenet5, my_network
-from tests.test_modes import keep_interval, keep_samples_needed
+from tests.tensors import seed_torch, to_numpy, to_torch
 
 SEED = 0  # the fixed seed of every input below (torch.randn in the chapter)
 DTYPE = "float32"  # the chapter's default dtype
@@ -36,7 +38,7 @@ BATCH = 64  # the chapter's batch size
 class Claims:
     """Checks one test's claims, records each with its outcome, and fails at the end."""
 
-    def __init__(self, test_name: str, record: dict) -> None:
+    def __init__(self, test_name: str, record: Callable[..., None]) -> None:
         self.expected = {claim.id for claim in claims_checked_by(test_name)}
         self.record = record
         self.failures: list[str] = []
@@ -52,9 +54,7 @@ class Claims:
             outcome = "failed"
             self.failures.append(f"{claim.id} ({claim.claim}): {type(error).__name__}: {error}")
         self.checked.add(claim.id)
-        self.record.setdefault("claims", []).append(
-            {"id": claim.id, "claim": claim.claim, "outcome": outcome}
-        )
+        self.record(claim.id, claim.claim, outcome)
 
     def finish(self) -> None:
         missing = self.expected - self.checked
@@ -80,8 +80,8 @@ def _within(actual: np.ndarray, expected: np.ndarray, bound: np.ndarray, what: s
     )
 
 
-def test_linear_claims(nn, device, conformance_record):
-    claims = Claims("test_linear_claims", conformance_record)
+def test_linear_claims(nn, device, chapter_claim_record):
+    claims = Claims("test_linear_claims", chapter_claim_record)
     fc = nn.Linear(in_features=784, out_features=256).to(device)
     x = _randn(BATCH, 784)
     with claims.check("linear.shapes") as claim:
@@ -100,8 +100,8 @@ def test_linear_claims(nn, device, conformance_record):
     claims.finish()
 
 
-def test_conv2d_claims(nn, device, conformance_record):
-    claims = Claims("test_conv2d_claims", conformance_record)
+def test_conv2d_claims(nn, device, chapter_claim_record):
+    claims = Claims("test_conv2d_claims", chapter_claim_record)
     conv = nn.Conv2d(in_channels=3, out_channels=32, kernel_size=5, stride=1, padding=0)
     conv = conv.to(device)
     x = _randn(BATCH, 3, 32, 32)
@@ -130,8 +130,8 @@ def test_conv2d_claims(nn, device, conformance_record):
     claims.finish()
 
 
-def test_my_network_claims(nn, device, conformance_record):
-    claims = Claims("test_my_network_claims", conformance_record)
+def test_my_network_claims(nn, device, chapter_claim_record):
+    claims = Claims("test_my_network_claims", chapter_claim_record)
     model = my_network(nn, CHAPTER_MY_NETWORK)
     with claims.check("module.registers_parameters") as claim:
         names = [name for name, _ in model.named_parameters()]
@@ -161,8 +161,8 @@ def test_my_network_claims(nn, device, conformance_record):
     claims.finish()
 
 
-def test_lenet5_claims(nn, device, conformance_record):
-    claims = Claims("test_lenet5_claims", conformance_record)
+def test_lenet5_claims(nn, device, chapter_claim_record):
+    claims = Claims("test_lenet5_claims", chapter_claim_record)
     model = lenet5(nn, {"num_classes": 10}).to(device)
     with claims.check("lenet5.per_layer_counts") as claim:
         counts = {name: _count(child) for name, child in model.named_children() if _count(child)}
@@ -208,7 +208,7 @@ def test_lenet5_claims(nn, device, conformance_record):
             "c3.bias",
         ]
     with claims.check("lenet5.initialize_weights"):
-        torch.manual_seed(SEED)
+        seed_torch(SEED, device)
         before = {n: to_numpy(p) for n, p in model.named_parameters()}
         assert model.apply(chapter_initialize_weights(nn)) is model
         for name, param in model.named_parameters():
@@ -233,8 +233,8 @@ def test_lenet5_claims(nn, device, conformance_record):
     claims.finish()
 
 
-def test_container_claims(nn, device, conformance_record):
-    claims = Claims("test_container_claims", conformance_record)
+def test_container_claims(nn, device, chapter_claim_record):
+    claims = Claims("test_container_claims", chapter_claim_record)
     layers = lambda: [  # noqa: E731
         nn.Linear(784, 256),
         nn.ReLU(),
@@ -261,8 +261,8 @@ def test_container_claims(nn, device, conformance_record):
     claims.finish()
 
 
-def test_common_layer_claims(nn, device, conformance_record):
-    claims = Claims("test_common_layer_claims", conformance_record)
+def test_common_layer_claims(nn, device, chapter_claim_record):
+    claims = Claims("test_common_layer_claims", chapter_claim_record)
     everything = tuple(REGIMES)
     with claims.check("relu.formula"):
         x = to_numpy(to_torch(fill((BATCH, 100), SEED, everything, 1e2), DTYPE, device))
@@ -273,9 +273,9 @@ def test_common_layer_claims(nn, device, conformance_record):
         spec = layer_named("Sigmoid")
         x = to_numpy(to_torch(fill((BATCH, 100), SEED, everything, 1e3), DTYPE, device))
         y = to_numpy(nn.Sigmoid()(to_torch(x, DTYPE, device)))
-        args = (x, {}, {}, {}, False, None)
-        bound = tolerance_bound(DTYPE, spec.forward_error(*args))
-        _within(y, spec.forward(*args)[0], bound, "1 / (1 + exp(-x))")
+        inputs = Inputs(x, {})
+        bound = tolerance_bound(DTYPE, spec.forward_error(inputs))
+        _within(y, spec.forward(inputs)[0], bound, "1 / (1 + exp(-x))")
     with claims.check("softmax.rows_sum_to_one") as claim:
         x = to_numpy(to_torch(fill((BATCH, 10), SEED, everything, 1e2), DTYPE, device))
         y = to_numpy(nn.Softmax(dim=1)(to_torch(x, DTYPE, device)))
@@ -292,8 +292,9 @@ def test_common_layer_claims(nn, device, conformance_record):
         spec = layer_named("BatchNorm2d")
         hp = {"momentum": 0.1, "eps": 1e-5, "track_running_stats": True}
         buffers = {"running_mean": np.zeros(64), "running_var": np.ones(64)}
-        args = (x, {}, {**buffers, "num_batches_tracked": 0}, hp, True, None)
-        _within(y, spec.forward(*args)[0], tolerance_bound(DTYPE, spec.forward_error(*args)), "bn")
+        inputs = Inputs(x, hp, buffers={**buffers, "num_batches_tracked": 0}, training=True)
+        bound = tolerance_bound(DTYPE, spec.forward_error(inputs))
+        _within(y, spec.forward(inputs)[0], bound, "bn")
         shifted = x.copy()
         shifted[:, 0] = shifted[:, 0] * 3 + 1
         y_shifted = to_numpy(bn(to_torch(shifted, DTYPE, device)))
@@ -308,9 +309,9 @@ def test_common_layer_claims(nn, device, conformance_record):
     claims.finish()
 
 
-def test_dropout_claims(nn, device, conformance_record):
-    claims = Claims("test_dropout_claims", conformance_record)
-    torch.manual_seed(SEED)
+def test_dropout_claims(nn, device, chapter_claim_record):
+    claims = Claims("test_dropout_claims", chapter_claim_record)
+    seed_torch(SEED, device)
     with claims.check("dropout.p_half") as claim:
         q = 1 - claim.value
         n = keep_samples_needed(q)

@@ -1,4 +1,4 @@
-"""Property 8, devices: modules move whole, factory kwargs place them, devices agree.
+"""devices: modules move whole, factory kwargs place them, devices agree.
 
 - `.to(device)` returns the module, moves every parameter and buffer, and keeps each
   Parameter object (optimizers hold references to them);
@@ -10,20 +10,16 @@
 """
 
 import torch
-from hypothesis import given, note, strategies as st
+from hypothesis import given, strategies as st
 
-from spec.known_failures import known_failure_for
 from spec.values import arrays
-from tests.harness import (
-    as_received,
-    assert_gradients_match,
-    build,
-    build_case,
-    draw_case,
-    draw_hyperparams,
-    to_torch,
-    torch_dtype,
-)
+from tests.cases import build, build_case, draw_case, draw_hyperparams, layer_class
+from tests.checks import check_gradients
+from tests.known_failures import Check, Where, carve_out
+from tests.tensors import as_received, to_torch, torch_dtype
+
+# grad_output values reach this magnitude, as in the gradients property.
+GRAD_MAGNITUDE = 10.0
 
 
 def device_type(device: str) -> str:
@@ -38,11 +34,10 @@ def assert_on(module: torch.nn.Module, device: str, dtype: torch.dtype | None) -
 
 
 @given(data=st.data())
-def test_devices(layer, device, dtype, nn, conformance_record, data):
-    conformance_record["examples"] += 1
-    hp, shape = draw_hyperparams(data, layer)
+def test_devices(layer, device, dtype, nn, data):
+    hp, shape = draw_hyperparams(data, layer, nn)
 
-    module = getattr(nn, layer.name)(**hp)
+    module = layer_class(nn, layer.name)(**hp)
     parameters_before = dict(module.named_parameters())
     moved = module.to(device=device, dtype=torch_dtype(dtype))
     assert moved is module, ".to() must return the module itself"
@@ -52,15 +47,12 @@ def test_devices(layer, device, dtype, nn, conformance_record, data):
 
     # torch's convention: a module that creates tensors takes device=/dtype= kwargs.
     if layer.param_shapes(hp) or layer.buffer_shapes(hp):
-        built_there = getattr(nn, layer.name)(**hp, device=device, dtype=torch_dtype(dtype))
+        built_there = layer_class(nn, layer.name)(**hp, device=device, dtype=torch_dtype(dtype))
         assert_on(built_there, device, torch_dtype(dtype))
 
     if device_type(device) == "cpu":
         on_meta = build(nn, layer, hp, "meta", dtype)
-        known = known_failure_for(layer.name, dtype, hp, "meta device", on_meta.training)
-        if known is not None:
-            note(f"meta-device check skipped: known torch failure {known.id}")
-            return
+        carve_out(Check.META_DEVICE, Where(layer.name, dtype, "meta", hp, on_meta.training))
         y = on_meta(torch.empty(shape, device="meta", dtype=torch_dtype(dtype)))
         assert tuple(y.shape) == layer.out_shape(hp, shape), (
             f"{layer.name}(**{hp}) on meta: {tuple(y.shape)} != law {layer.out_shape(hp, shape)}"
@@ -68,12 +60,11 @@ def test_devices(layer, device, dtype, nn, conformance_record, data):
         return
 
     # An accelerator: the same drawn case on CPU and here, both against the reference.
-    case = draw_case(data, layer, dtype, device, training=None)
+    case = draw_case(data, layer, dtype, device, nn)
     out_shape = layer.out_shape(case.hp, case.input_shape)
-    grad_y = as_received(data.draw(arrays(out_shape, 10.0, "grad_y"), label="grad_y"), dtype)
+    grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
     for where in ("cpu", device):
         case.device = where
         x = to_torch(case.x, dtype, where, requires_grad=True)
         module = build_case(nn, case)
-        grad = to_torch(grad_y, dtype, where)
-        assert_gradients_match(case, module, x, x.clone(), grad_y, grad, conformance_record)
+        check_gradients(case, module, x, x.clone(), grad_y, to_torch(grad_y, dtype, where))

@@ -1,4 +1,4 @@
-"""Property 6, freezing: requires_grad=False parameters get no gradient and never move.
+"""freezing: requires_grad=False parameters get no gradient and never move.
 
 For a drawn subset of a layer's (or a chapter model's) parameters frozen:
 - the trainable count sum(p.numel() for p if p.requires_grad) is the closed form;
@@ -29,17 +29,18 @@ the first step moves it: the final value differs from the first, with certainty.
 import math
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, note, strategies as st
 
-from spec.layerspec import LayerSpec
-from spec.models import LENET5_NUM_CLASSES, MODELS, model_named, named_parameter_shapes
+from spec.models import LENET5_NUM_CLASSES, model_named, named_parameter_shapes
 from spec.registry import LAYERS
-from tests.harness import build, draw_hyperparams, to_torch, torch_dtype
+from tests.cases import build, draw_hyperparams
 from tests.models import build_model
+from tests.tensors import bits, seed_torch, to_torch, torch_dtype
 
 # Layers with parameters: those that declare an init law for them.
-SPECS = tuple(spec for spec in LAYERS if spec.init is not LayerSpec.init)
+SPECS = tuple(spec for spec in LAYERS if spec.has_parameters)
 
 SEEDS = st.integers(0, 2**32 - 1)
 OPTIMIZERS = ("SGD", "Adam", "AdamW")
@@ -55,13 +56,6 @@ ADAMW_EPS = 1.0
 # The chapter: LeNet5 has 61,706 parameters; c1 holds 6*1*5*5 + 6 = 156, c3 16*6*5*5 + 16.
 LENET5_PARAMETERS = 61_706
 LENET5_FROZEN = {"c1": 156, "c3": 2_416}
-
-# Bitwise comparison: a float tensor viewed as the integer type of its width.
-BITS = {8: torch.int64, 4: torch.int32, 2: torch.int16}
-
-
-def bits(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.detach().view(BITS[tensor.element_size()])
 
 
 @st.composite
@@ -191,9 +185,8 @@ def frozen_subset(data, names: list) -> set:
 
 
 @given(data=st.data())
-def test_freezing(layer, device, dtype, nn, conformance_record, data):
-    conformance_record["examples"] += 1
-    hp, shape = draw_hyperparams(data, layer)
+def test_freezing(layer, device, dtype, nn, data):
+    hp, shape = draw_hyperparams(data, layer, nn)
     shapes = layer.param_shapes(hp)
     module = build(nn, layer, hp, device, dtype)
     note(f"{layer.name}(**{hp}), input {shape}")
@@ -202,28 +195,22 @@ def test_freezing(layer, device, dtype, nn, conformance_record, data):
 
 
 @given(data=st.data())
-def test_freezing_models(device, dtype, nn, conformance_record, data):
+def test_freezing_models(model, device, dtype, nn, data):
     """The chapter's networks (MyNetwork, Sequential, ModuleList, DynamicNet, LeNet5)."""
-    model = data.draw(st.sampled_from(MODELS), label="model")
-    conformance_record["property"] = "freezing"
-    conformance_record["layer"] = model.name
-    conformance_record["examples"] += 1
     config = data.draw(model.config(), label="config")
     shapes = named_parameter_shapes(model.stages(config))
     x_shape = data.draw(model.input_shape(config), label="input shape")
-    torch.manual_seed(data.draw(SEEDS, label="torch seed"))  # dropout masks
+    seed_torch(data.draw(SEEDS, label="torch seed"), device)  # dropout masks
     module = build_model(nn, model, config).to(device=device, dtype=torch_dtype(dtype))
     note(f"{model.name}({config}), input {x_shape}")
     frozen = frozen_subset(data, list(shapes))
     check_freezing(module, shapes, frozen, x_shape, data, dtype, device)
 
 
+@pytest.mark.row("LeNet5")
 @given(data=st.data())
-def test_freezing_lenet5_c1_c3(device, dtype, nn, conformance_record, data):
+def test_freezing_lenet5_c1_c3(device, dtype, nn, data):
     """The chapter freezes c1 and c3 of LeNet5: 61,706 - 156 - 2,416 stay trainable."""
-    conformance_record["property"] = "freezing"
-    conformance_record["layer"] = "LeNet5"
-    conformance_record["examples"] += 1
     lenet = model_named("LeNet5")
     config = {"num_classes": LENET5_NUM_CLASSES}
     module = build_model(nn, lenet, config).to(device=device, dtype=torch_dtype(dtype))

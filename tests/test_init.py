@@ -1,4 +1,4 @@
-"""Property 5, init: default initialisation and the nn.init functions follow their laws.
+"""init: default initialisation and the nn.init functions follow their laws.
 
 Every check is spec/statistics.check_law: exact first (a uniform sample inside its
 support up to the dtype's rounding, a constant exactly equal, a normal sample finite),
@@ -22,6 +22,7 @@ a failure replays from the printed Hypothesis seed.
 import math
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, note, strategies as st
 
@@ -37,15 +38,18 @@ from reference.init_laws import (
     xavier_normal_std,
     xavier_uniform_bound,
 )
-from spec.layerspec import LayerSpec
+from report.interface import not_run
+from spec import chapter_init
 from spec.registry import LAYERS
 from spec.statistics import check_law, samples_needed
 from spec.tolerances import tolerance_for
-from tests.harness import build, draw_hyperparams, to_numpy, torch_dtype
+from tests.cases import build, draw_hyperparams, layer_class
 from tests.models import chapter_initialize_weights
+from tests.tensors import seed_torch, to_numpy, torch_dtype
+from tests.trees import CONTAINERS, Tree, build_tree, trees
 
 # Only layers that declare an init law: a layer without parameters has nothing to draw.
-SPECS = tuple(spec for spec in LAYERS if spec.init is not LayerSpec.init)
+SPECS = tuple(spec for spec in LAYERS if spec.has_parameters)
 
 SEEDS = st.integers(0, 2**32 - 1)
 
@@ -67,8 +71,16 @@ def unit_roundoff(dtype: str) -> float:
     return max(tolerance_for(dtype).eps, tolerance_for("float32").eps)
 
 
-def seed_torch(data: st.DataObject) -> None:
-    torch.manual_seed(data.draw(SEEDS, label="torch seed"))
+def seed_from(data: st.DataObject, device: str) -> None:
+    seed_torch(data.draw(SEEDS, label="torch seed"), device)
+
+
+def init_function(nn, name: str):
+    """`nn.init.<name>`, or the cell ends as "not provided" by the implementation."""
+    found = getattr(nn.init, name, None)
+    if found is None:
+        not_run("not-provided", f"{nn.__name__}.init has no {name}")
+    return found
 
 
 @st.composite
@@ -103,21 +115,14 @@ def check_init_fn(init_fn, shape, law: InitLaw, dtype: str, device: str, what: s
     check_law(pooled_draws(init_fn, shape, law, dtype, device), law, unit_roundoff(dtype), what)
 
 
-def in_report(record: dict, row: str) -> None:
-    """File a test whose subject is not a LayerSpec under the init property, in row `row`."""
-    record["property"] = "init"
-    record["layer"] = row
-
-
 # --- (a) default initialisation of every layer's parameters --------------------------------
 
 
 @given(data=st.data())
-def test_init(layer, device, dtype, nn, conformance_record, data):
-    conformance_record["examples"] += 1
-    hp, _ = draw_hyperparams(data, layer)
+def test_init(layer, device, dtype, nn, data):
+    hp, _ = draw_hyperparams(data, layer, nn)
     laws = layer.init(hp)
-    seed_torch(data)
+    seed_from(data, device)
     modules = [build(nn, layer, hp, device, dtype)]
     sizes = {name: p.numel() for name, p in modules[0].named_parameters()}
     assert set(sizes) == set(laws), (
@@ -139,22 +144,23 @@ def test_init(layer, device, dtype, nn, conformance_record, data):
 # --- (b) the nn.init functions on drawn weight shapes ------------------------------------
 
 
+@pytest.mark.row("nn.init.kaiming_*")
 @given(data=st.data())
-def test_init_kaiming(device, dtype, nn, conformance_record, data):
+def test_init_kaiming(device, dtype, nn, data):
     """kaiming_normal_ and kaiming_uniform_, both modes, every nonlinearity torch accepts."""
-    in_report(conformance_record, "nn.init.kaiming_*")
-    conformance_record["examples"] += 1
+    kaiming_normal_ = init_function(nn, "kaiming_normal_")
+    kaiming_uniform_ = init_function(nn, "kaiming_uniform_")
     shape = data.draw(weight_shapes(), label="weight shape")
     # `a` only matters for leaky_relu; every other gain must ignore it.
     a = data.draw(SLOPES, label="a")
-    seed_torch(data)
+    seed_from(data, device)
     for nonlinearity in NONLINEARITIES:
         for mode in FAN_MODES:
             kwargs = {"a": a, "mode": mode, "nonlinearity": nonlinearity}
             std = kaiming_normal_std(shape, **kwargs)
             bound = kaiming_uniform_bound(shape, **kwargs)
             check_init_fn(
-                lambda t, kw=kwargs: nn.init.kaiming_normal_(t, **kw),
+                lambda t, kw=kwargs: kaiming_normal_(t, **kw),
                 shape,
                 normal_law(0.0, std),
                 dtype,
@@ -162,7 +168,7 @@ def test_init_kaiming(device, dtype, nn, conformance_record, data):
                 f"kaiming_normal_(shape {shape}, {kwargs})",
             )
             check_init_fn(
-                lambda t, kw=kwargs: nn.init.kaiming_uniform_(t, **kw),
+                lambda t, kw=kwargs: kaiming_uniform_(t, **kw),
                 shape,
                 uniform_law(-bound, bound),
                 dtype,
@@ -171,18 +177,19 @@ def test_init_kaiming(device, dtype, nn, conformance_record, data):
             )
 
 
+@pytest.mark.row("nn.init.xavier_*")
 @given(data=st.data())
-def test_init_xavier(device, dtype, nn, conformance_record, data):
+def test_init_xavier(device, dtype, nn, data):
     """xavier_uniform_ and xavier_normal_ with a drawn gain (or torch's default 1)."""
-    in_report(conformance_record, "nn.init.xavier_*")
-    conformance_record["examples"] += 1
+    xavier_uniform_ = init_function(nn, "xavier_uniform_")
+    xavier_normal_ = init_function(nn, "xavier_normal_")
     shape = data.draw(weight_shapes(), label="weight shape")
     gain = data.draw(st.none() | GAINS, label="gain")
     kwargs = {} if gain is None else {"gain": gain}
-    seed_torch(data)
+    seed_from(data, device)
     bound = xavier_uniform_bound(shape, **kwargs)
     check_init_fn(
-        lambda t: nn.init.xavier_uniform_(t, **kwargs),
+        lambda t: xavier_uniform_(t, **kwargs),
         shape,
         uniform_law(-bound, bound),
         dtype,
@@ -190,7 +197,7 @@ def test_init_xavier(device, dtype, nn, conformance_record, data):
         f"xavier_uniform_(shape {shape}, {kwargs})",
     )
     check_init_fn(
-        lambda t: nn.init.xavier_normal_(t, **kwargs),
+        lambda t: xavier_normal_(t, **kwargs),
         shape,
         normal_law(0.0, xavier_normal_std(shape, **kwargs)),
         dtype,
@@ -199,84 +206,34 @@ def test_init_xavier(device, dtype, nn, conformance_record, data):
     )
 
 
+@pytest.mark.row("nn.init.zeros_")
 @given(data=st.data())
-def test_init_zeros(device, dtype, nn, conformance_record, data):
+def test_init_zeros(device, dtype, nn, data):
     """zeros_ overwrites every element, NaN and infinities included, with exactly 0."""
-    in_report(conformance_record, "nn.init.zeros_")
-    conformance_record["examples"] += 1
+    zeros_ = init_function(nn, "zeros_")
     shape = data.draw(weight_shapes(), label="shape")
     fill = data.draw(
         st.sampled_from([math.nan, math.inf, -math.inf, 1e-30, -0.5]) | st.floats(-1e3, 1e3),
         label="previous value",
     )
     tensor = torch.full(shape, fill, dtype=torch_dtype(dtype), device=device)
-    assert nn.init.zeros_(tensor) is tensor, "zeros_ returned a new tensor, not its argument"
+    assert zeros_(tensor) is tensor, "zeros_ returned a new tensor, not its argument"
     check_law(to_numpy(tensor), constant_law(0.0), 0.0, f"zeros_(shape {shape}) over {fill}")
 
 
 # --- (c) model.apply reaches every submodule -----------------------------------------------
 
-# Apply-test leaves: Linear (xavier_uniform_, 283 samples) and Conv2d (kaiming_normal_,
-# 6372 samples). Weights keep >= 4 (Linear) and 4*2*3*3 = 72 (Conv2d) elements, so at
-# most ~90 applications reach the sample sizes; fans of 1 are test_init_kaiming's job.
-LINEAR_IN = st.integers(1, 16)
-LINEAR_OUT = st.integers(4, 16)
-CONV_IN = st.integers(2, 4)
-CONV_OUT = st.integers(4, 8)
-CONV_KERNEL = st.integers(3, 4)
-CONTAINERS = ("Sequential", "ModuleList", "Module")
-MAX_LEAVES = 6
+# Containers nest up to TREE_DEPTH deep, each holding 1..TREE_WIDTH children.
+TREE_DEPTH = 3
+TREE_WIDTH = 2
 
 
-def leaves() -> st.SearchStrategy[tuple]:
-    return st.one_of(
-        st.tuples(st.just("Linear"), LINEAR_IN, LINEAR_OUT),
-        st.tuples(st.just("Conv2d"), CONV_IN, CONV_OUT, CONV_KERNEL),
-    )
+def make_leaf(nn):
+    def leaf(description: tuple):
+        name, args = description
+        return layer_class(nn, name)(*args)
 
-
-def trees() -> st.SearchStrategy[tuple]:
-    """A container (Sequential, ModuleList, plain Module) of leaves and more containers."""
-    return st.tuples(
-        st.sampled_from(CONTAINERS),
-        st.lists(
-            st.recursive(
-                leaves(),
-                lambda children: st.tuples(
-                    st.sampled_from(CONTAINERS), st.lists(children, min_size=1, max_size=3)
-                ),
-                max_leaves=MAX_LEAVES,
-            ),
-            min_size=1,
-            max_size=3,
-        ),
-    )
-
-
-def build_tree(nn, tree: tuple):
-    kind, *rest = tree
-    if kind == "Linear":
-        return nn.Linear(*rest)
-    if kind == "Conv2d":
-        in_channels, out_channels, kernel = rest
-        return nn.Conv2d(in_channels, out_channels, kernel)
-    children = [build_tree(nn, child) for child in rest[0]]
-    if kind == "Sequential":
-        return nn.Sequential(*children)
-    if kind == "ModuleList":
-        return nn.ModuleList(children)
-    module = nn.Module()
-    for i, child in enumerate(children):
-        module.add_module(f"block{i}", child)
-    return module
-
-
-def chapter_law(module, nn) -> InitLaw:
-    shape = tuple(module.weight.shape)
-    if isinstance(module, nn.Linear):
-        bound = xavier_uniform_bound(shape)
-        return uniform_law(-bound, bound)
-    return normal_law(0.0, kaiming_normal_std(shape, mode="fan_out", nonlinearity="relu"))
+    return leaf
 
 
 def apply_recording(model, fn) -> tuple:
@@ -290,23 +247,36 @@ def apply_recording(model, fn) -> tuple:
     return model.apply(recording), visited
 
 
+@pytest.mark.row("Module.apply")
 @given(data=st.data())
-def test_init_apply(device, dtype, nn, conformance_record, data):
+def test_init_apply(device, dtype, nn, data):
     """model.apply(initialize_weights) reaches every submodule, however deeply nested."""
-    in_report(conformance_record, "Module.apply")
-    conformance_record["examples"] += 1
-    tree = data.draw(trees(), label="model tree")
-    model = build_tree(nn, tree).to(device=device, dtype=torch_dtype(dtype))
+    root = st.builds(
+        lambda kind, children: Tree(kind, tuple(children)),
+        st.sampled_from(CONTAINERS),
+        st.lists(
+            trees(chapter_init.leaves(), TREE_DEPTH - 1, TREE_WIDTH, 1),
+            min_size=1,
+            max_size=TREE_WIDTH,
+        ),
+    )
+    tree = data.draw(root, label="model tree")
+    model = build_tree(nn, tree, make_leaf(nn)).to(device=device, dtype=torch_dtype(dtype))
     note(f"model: {model}")
-    targets = {name: m for name, m in model.named_modules() if isinstance(m, nn.Linear | nn.Conv2d)}
-    laws = {name: chapter_law(m, nn) for name, m in targets.items()}
+    classes = {name: layer_class(nn, name) for name in chapter_init.WEIGHT_LAWS}
+    targets, laws = {}, {}
+    for path, m in model.named_modules():
+        for name, cls in classes.items():
+            if isinstance(m, cls):
+                targets[path] = m
+                laws[path] = chapter_init.WEIGHT_LAWS[name](tuple(m.weight.shape))
     unit = unit_roundoff(dtype)
     applications = max(
         math.ceil(samples_needed(laws[name], unit) / m.weight.numel())
         for name, m in targets.items()
     )
     initialize_weights = chapter_initialize_weights(nn)
-    seed_torch(data)
+    seed_from(data, device)
     draws = {name: [] for name in targets}
     for _ in range(applications):
         # NaN everywhere first: whatever apply does not reach stays NaN and fails exactly.
@@ -319,11 +289,9 @@ def test_init_apply(device, dtype, nn, conformance_record, data):
             f"apply visited {len(visited)} modules of {len(list(model.modules()))}"
         )
         for name, m in targets.items():
-            # A copy: for a float64 CPU weight to_numpy is a view of the storage that the
-            # next application overwrites.
-            draws[name].append(to_numpy(m.weight).ravel().copy())
+            draws[name].append(to_numpy(m.weight).ravel())
             what = f"{name} ({type(m).__name__}) bias after apply"
-            check_law(to_numpy(m.bias), constant_law(0.0), unit, what)
+            check_law(to_numpy(m.bias), chapter_init.BIAS_LAW, unit, what)
     for name, m in targets.items():
         what = f"{name} ({type(m).__name__}) weight after {applications} applications"
         check_law(np.concatenate(draws[name]), laws[name], unit, what)

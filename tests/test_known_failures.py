@@ -1,119 +1,100 @@
-"""Known torch failures, each a minimal repro under a strict xfail (spec/known_failures.py).
+"""known_failures: each recorded torch bug (tests/known_failures.py) still reproduces.
 
-When torch fixes one, its xfail passes, strict makes the run fail, and the entry (and
-the carve-out it makes in the property tests) is removed.
+Every entry's repro runs as a strict expected failure: while torch is wrong the test is
+reported "xfailed" with the entry's summary; the day torch is fixed the repro passes,
+the test fails ("fixed: remove the entry"), and the carve-out it makes goes with it.
+An entry scoped to other releases, kernel sets or devices is "not applicable" here.
+Repros that crash, or that need a CPU kernel set of their own, run in a child process
+started with that set's variables.
 """
 
-import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
-from spec.known_failures import KNOWN_FAILURES
+from report.interface import Failure, known_failure, not_run
+from tests import kernel_sets
+from tests.assertions import violated
+from tests.known_failures import BY_ID, KNOWN_FAILURES, KnownFailure
 
 # Not a property: a register of torch bugs. Each strict xfail is its own proof (it
 # fails the run the day torch is fixed), so the mutant zoo does not ask for a mutant.
 IS_PROPERTY = False
 
-
-def batch_norm2d_float16_invstd_overflow() -> bool:
-    bn = torch.nn.BatchNorm2d(1, eps=2.2e-10).half()
-    y = bn(torch.full((2, 1, 1, 1), 0.5, dtype=torch.float16))
-    return bool(torch.equal(y, torch.zeros_like(y)))
+ROOT = Path(__file__).resolve().parents[1]
+# A repro that loops until it crashes takes seconds; a hung child is a failure too.
+CHILD_TIMEOUT_S = 300
 
 
-def layer_norm_float16_rstd_overflow() -> bool:
-    ln = torch.nn.LayerNorm(1, eps=1e-10, elementwise_affine=False).half()
-    x = torch.tensor([0.125], dtype=torch.float16, requires_grad=True)
-    ln(x).backward(torch.tensor([0.125], dtype=torch.float16))
-    return not math.isnan(x.grad.item()) and x.grad.item() == 0.0
-
-
-def batch_norm2d_rejected_input_counts_a_batch() -> bool:
-    bn = torch.nn.BatchNorm2d(1)
-    with pytest.raises(RuntimeError):
-        bn(torch.ones(2, 2, 2, 2))
-    return int(bn.num_batches_tracked) == 0
-
-
-def batch_norm2d_meta_cumulative_average() -> bool:
-    bn = torch.nn.BatchNorm2d(1, momentum=None, device="meta")
-    return tuple(bn(torch.empty(1, 1, 1, 2, device="meta")).shape) == (1, 1, 1, 2)
-
-
-def conv2d_negative_padding_crops() -> bool:
-    conv = torch.nn.Conv2d(1, 1, 1, padding=-1, padding_mode="reflect")
-    try:
-        conv(torch.ones(1, 1, 4, 4))
-    except RuntimeError:
-        return True
-    return False
-
-
-CONV2D_1X1_CRASH = """
-import torch
-torch.set_num_threads(1)
-for _ in range(300):
-    w = torch.randn(2, 2, 1, 1).contiguous(memory_format=torch.channels_last).requires_grad_()
-    x = torch.randn(2, 2, 9, 3).contiguous(memory_format=torch.channels_last).requires_grad_()
-    b = torch.randn(2, requires_grad=True)
-    torch.nn.functional.conv2d(x, w, b, stride=3).backward(torch.randn(2, 2, 3, 1))
-"""
-
-
-def _cpu_has_avx2() -> bool:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            return " avx2" in cpuinfo.read()
-    except OSError:
-        return False
-
-
-def conv2d_channels_last_1x1_strided_backward_crash() -> bool:
-    # The faulty kernel is oneDNN's AVX2 one. oneDNN takes its best ISA by default, so the
-    # child caps it at AVX2 (ONEDNN_MAX_CPU_ISA, read when torch loads): the same kernel
-    # then runs on every CPU that has AVX2, AVX-512 ones included.
-    if not _cpu_has_avx2():
-        pytest.skip("not applicable on this CPU: the crash is in oneDNN's AVX2 kernel")
-    # A crash cannot be caught in-process: the repro runs in a child interpreter.
+def _in_child(known: KnownFailure, kernel_set: str | None) -> str | None:
+    """Run the repro in a fresh interpreter; what went wrong, or None if it passed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if kernel_set is not None:
+        env.update(kernel_sets.KERNEL_SETS[kernel_set].environment())
+    code = f"from tests.known_failures import BY_ID; BY_ID[{known.id!r}].repro()"
     child = subprocess.run(
-        [sys.executable, "-c", CONV2D_1X1_CRASH],
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
         capture_output=True,
-        timeout=120,
-        env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"},
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
     )
-    return child.returncode == 0
+    if child.returncode == 0:
+        return None
+    if child.returncode < 0:
+        return f"the process died with signal {-child.returncode}"
+    last = (child.stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+    if "AssertionError" not in last:
+        raise violated(f"{known.id}: the repro could not run: {last}")
+    return last
 
 
-CHECKS = {
-    "conv2d-channels-last-1x1-strided-backward-crash": (
-        conv2d_channels_last_1x1_strided_backward_crash
-    ),
-    "conv2d-negative-padding-crops": conv2d_negative_padding_crops,
-    "batch_norm2d-meta-cumulative-average": batch_norm2d_meta_cumulative_average,
-    "batch_norm2d-rejected-input-counts-a-batch": batch_norm2d_rejected_input_counts_a_batch,
-    "batch_norm2d-float16-invstd-overflow": batch_norm2d_float16_invstd_overflow,
-    "layer_norm-float16-rstd-overflow": layer_norm_float16_rstd_overflow,
-}
+def _in_process(known: KnownFailure) -> str | None:
+    try:
+        known.repro()
+    except AssertionError as error:
+        return f"AssertionError: {error}"
+    return None
 
 
 @pytest.mark.parametrize(
-    "known",
-    [
-        pytest.param(
-            k, id=k.id, marks=pytest.mark.xfail(strict=True, reason=f"{k.summary} ({k.upstream})")
-        )
-        for k in KNOWN_FAILURES
-    ],
+    "known", [pytest.param(k, id=k.id, marks=pytest.mark.row(k.layer)) for k in KNOWN_FAILURES]
 )
-def test_known_failures(known, conformance_record):
-    conformance_record["layer"] = known.layer
-    conformance_record["property"] = "known failures"
-    assert CHECKS[known.id](), f"{known.summary}\nrepro:\n{known.repro}\nexpected: {known.expected}"
+def test_known_failures(known):
+    if not known.in_release(torch.__version__):
+        not_run("not-applicable", f"{known.id} applies to torch {known.releases}")
+    if known.kernel_sets is None:
+        sets = [None]
+    else:
+        sets = [name for name in known.kernel_sets if name in kernel_sets.supported()]
+        if not sets:
+            not_run(
+                "not-applicable",
+                f"{known.id} is in kernel sets {', '.join(known.kernel_sets)}; "
+                f"this CPU runs {', '.join(kernel_sets.supported())}",
+            )
+    for kernel_set in sets:
+        isolated = known.isolate or kernel_set is not None
+        seen = _in_child(known, kernel_set) if isolated else _in_process(known)
+        if seen is None:
+            where = f" under kernel set {kernel_set}" if kernel_set else ""
+            raise violated(
+                f"{known.id} no longer reproduces{where} on torch {torch.__version__}: "
+                "torch is fixed, remove the entry (and its carve-out) from "
+                f"tests/known_failures.py. Repro:\n{known.source()}"
+            )
+    details = Failure(
+        message=f"{known.summary}; breaks: {known.breaks.value}; seen: {seen}",
+        example=f"upstream: {known.upstream}",
+        repro=known.source(),
+    )
+    known_failure(f"{known.summary} ({known.upstream})", details)
 
 
-def test_every_known_failure_has_a_check():
-    assert set(CHECKS) == {k.id for k in KNOWN_FAILURES}
+def test_every_known_failure_is_defined_once():
+    assert len(BY_ID) == len(KNOWN_FAILURES), "two known failures share an id"

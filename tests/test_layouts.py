@@ -1,4 +1,4 @@
-"""Property 9, layouts: channels_last and non-contiguous tensors give the contiguous answers.
+"""layouts: channels_last and non-contiguous tensors give the contiguous answers.
 
 Every layout variant of the input (and of grad_output) is checked against the same
 reference with the same tolerance as the contiguous case, so a kernel that reads
@@ -6,21 +6,18 @@ strides wrongly fails here even when the contiguous path is right.
 """
 
 import torch
-from hypothesis import given, note, reject, strategies as st
+from hypothesis import given, note, strategies as st
 
-from spec.known_failures import known_failure_for
 from spec.values import arrays
-from tests.harness import (
-    as_received,
-    assert_gradients_match,
-    build_case,
-    draw_case,
-    to_torch,
-)
+from tests.cases import build_case, draw_case
+from tests.checks import check_gradients
+from tests.tensors import as_received, to_torch
 
 # Tensors are made non-contiguous by striding a non-last dimension: every other
 # element of a tensor twice as long, so the data pointer walks with stride 2.
 STRIDE = 2
+# grad_output values reach this magnitude, as in the gradients property.
+GRAD_MAGNITUDE = 10.0
 
 
 def strided_copy(values: torch.Tensor, dim: int) -> torch.Tensor:
@@ -32,10 +29,6 @@ def strided_copy(values: torch.Tensor, dim: int) -> torch.Tensor:
     # copy_ into the view is recorded by autograd, so gradients reach `values`.
     view.copy_(values)
     return view
-
-
-def channels_last(values: torch.Tensor) -> torch.Tensor:
-    return values.contiguous(memory_format=torch.channels_last)
 
 
 def strided_dims(shape: tuple) -> st.SearchStrategy[int]:
@@ -52,15 +45,19 @@ def layouts_for(ndim: int) -> list[str]:
     return names
 
 
+def arrange(values: torch.Tensor, layout: str, dim: int) -> torch.Tensor:
+    if layout == "strided":
+        return strided_copy(values, dim)
+    if layout == "channels_last":
+        return values.contiguous(memory_format=torch.channels_last)
+    return values
+
+
 @given(data=st.data())
-def test_layouts(layer, device, dtype, nn, conformance_record, data):
-    conformance_record["examples"] += 1
-    case = draw_case(data, layer, dtype, device)
-    ndim = len(case.input_shape)
-    layout = data.draw(st.sampled_from(layouts_for(ndim)), label="input layout")
-    if layout == "channels_last" and known_failure_for(layer.name, dtype, case.hp, "channels_last"):
-        # A recorded torch crash (spec/known_failures.py): running it would end the process.
-        reject()
+def test_layouts(layer, device, dtype, nn, data):
+    case = draw_case(data, layer, dtype, device, nn)
+    layout = data.draw(st.sampled_from(layouts_for(len(case.input_shape))), label="input layout")
+    case.extra["layout"] = layout
     out_shape = layer.out_shape(case.hp, case.input_shape)
     grad_layout = data.draw(st.sampled_from(layouts_for(len(out_shape))), label="grad layout")
     # Strided views stride a non-last dimension: the last one stays unit-stride, the
@@ -76,14 +73,6 @@ def test_layouts(layer, device, dtype, nn, conformance_record, data):
     x = to_torch(case.x, dtype, device, requires_grad=True)
     # Derived from the leaf through `* 1` so in-place layers may write into it.
     x_in = arrange(x * 1, layout, dim)
-    grad_y = as_received(data.draw(arrays(out_shape, 10.0, "grad_y"), label="grad_y"), dtype)
+    grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
     grad_in = arrange(to_torch(grad_y, dtype, device), grad_layout, grad_dim)
-    assert_gradients_match(case, module, x, x_in, grad_y, grad_in, conformance_record)
-
-
-def arrange(values: torch.Tensor, layout: str, dim: int) -> torch.Tensor:
-    if layout == "strided":
-        return strided_copy(values, dim)
-    if layout == "channels_last":
-        return channels_last(values)
-    return values
+    check_gradients(case, module, x, x_in, grad_y, grad_in)

@@ -1,4 +1,4 @@
-"""Property 11, models: the chapter's containers and networks hold the layers, parameters
+"""models: the chapter's containers and networks hold the layers, parameters
 and names the law says, and compute the composition of the reference ops.
 
 Tolerance of a composed model: compared op by op, not end to end. Hooks record the value
@@ -14,39 +14,31 @@ nothing between: bitwise the previous child's output), from the model input to i
 from types import SimpleNamespace
 
 import numpy as np
-import torch
 from hypothesis import given, note, strategies as st
 
+from spec.inputs import Inputs
 from spec.models import (
-    MODELS,
     OPS,
     model_param_count,
     named_parameter_shapes,
     stage_param_count,
 )
 from spec.values import arrays
-from tests.harness import (
-    Case,
-    as_received,
-    assert_matches_reference,
-    to_numpy,
-    to_torch,
-    tolerance_bound,
-)
+from tests.assertions import assert_matches_reference, tolerance_bound
+from tests.cases import Case
 from tests.models import CLASSES, FUNCTION_CLASSES, build_model
+from tests.tensors import as_received, to_numpy, to_torch, torch_dtype
 
-SPECS = MODELS
 # grad_y values reach |10|, as in the gradient property.
 GRAD_MAGNITUDE = 10.0
 
 
 @given(data=st.data())
-def test_models(layer, device, dtype, nn, conformance_record, data):
-    conformance_record["examples"] += 1
-    model_spec = layer
+def test_models(model, device, dtype, nn, data):
+    model_spec = model
     config = data.draw(model_spec.config(), label="config")
     stages = model_spec.stages(config)
-    model = build_model(nn, model_spec, config).to(device=device, dtype=_torch_dtype(dtype))
+    model = build_model(nn, model_spec, config).to(device=device, dtype=torch_dtype(dtype))
     training = data.draw(st.booleans(), label="training")
     assert model.train(training) is model
     note(f"{model_spec.name}({config}) training={training}")
@@ -62,7 +54,7 @@ def test_models(layer, device, dtype, nn, conformance_record, data):
         dtype=dtype,
         device=device,
         training=training,
-        record=conformance_record,
+        impl=nn.__name__,
     )
     _forward_and_gradients_follow_the_reference(model, stages, trace, context)
 
@@ -203,6 +195,7 @@ def _case(stage, x, params, context):
         None,
         context.dtype,
         context.device,
+        context.impl,
     )
 
 
@@ -222,7 +215,6 @@ def _check(actual, expected, bound, what, case, context, grad_y=None):
         bound,
         what=f"{context.model}: {what}",
         case=case,
-        record=context.record,
         grad_y=grad_y,
     )
 
@@ -246,10 +238,11 @@ def _check_run(run, start, end, start_name, end_name, context):
     """The functions forward() applies between two children (often none) map start to end."""
     where = f"from {start_name} to {end_name}"
     value = to_numpy(start[0])
-    inputs, bound, ctx = [], None, {"training": context.training, "mask": None}
+    inputs, bound = [], None
     for stage in run:
         op = OPS[stage.op]
-        error = op.forward_error(value, {}, stage.hp, ctx)
+        call = Inputs(value, stage.hp, training=context.training)
+        error = op.forward_error(call)
         inputs.append(value)
         if error is not None:
             # A run holds at most one inexact function; the rest relabel (view), so the
@@ -257,8 +250,8 @@ def _check_run(run, start, end, start_name, end_name, context):
             assert bound is None, f"{where}: two inexact functions in one run"
             bound = tolerance_bound(context.dtype, error)
         elif bound is not None:
-            bound = op.forward(bound, {}, stage.hp, ctx)
-        value = op.forward(value, {}, stage.hp, ctx)
+            bound = op.forward(call.replace(x=bound))
+        value = op.forward(call)
     case = _case(run[0] if run else None, inputs[0] if run else value, {}, context)
     actual = to_numpy(end[0])
     _check(actual, value, _exact_if_none(bound, actual), f"value {where}", case, context)
@@ -268,12 +261,13 @@ def _check_run(run, start, end, start_name, end_name, context):
     bound = None
     for stage, x in zip(reversed(run), reversed(inputs), strict=True):
         op = OPS[stage.op]
-        error = op.vjp_error(x, {}, stage.hp, ctx, grad)["input"]
+        call = Inputs(x, stage.hp, training=context.training, grad_y=grad)
+        error = op.vjp_error(call)["input"]
         if error is not None:
             bound = tolerance_bound(context.dtype, error)
         elif bound is not None:
-            bound = op.vjp(x, {}, stage.hp, ctx, bound)["input"]
-        grad = op.vjp(x, {}, stage.hp, ctx, grad)["input"]
+            bound = op.vjp(call.with_grad(bound))["input"]
+        grad = op.vjp(call)["input"]
     actual = to_numpy(start[1])
     _check(actual, grad, _exact_if_none(bound, actual), f"gradient {where}", case, context)
 
@@ -282,26 +276,23 @@ def _check_child(model, stage, entry, context):
     op, module = OPS[stage.op], model.get_submodule(stage.child)
     x, y = to_numpy(entry["x"]), to_numpy(entry["y"])
     params = {name: to_numpy(p) for name, p in module.named_parameters()}
-    ctx = {"training": context.training, "mask": None}
+    call = Inputs(x, stage.hp, params, training=context.training)
     if op.random and context.training:
         # Where x == 0 the output cannot tell kept from dropped; the gradient can.
-        ctx["mask"] = (y != 0) | (x == 0)
+        call = call.replace(randomness=(y != 0) | (x == 0))
     case = _case(stage, x, params, context)
-    expected = op.forward(x, params, stage.hp, ctx)
-    bound = _bound(context.dtype, op.forward_error(x, params, stage.hp, ctx), y)
+    expected = op.forward(call)
+    bound = _bound(context.dtype, op.forward_error(call), y)
     _check(y, expected, bound, f"{stage.child} output", case, context)
 
     grad_y, grad_x = to_numpy(entry["gy"]), to_numpy(entry["gx"])
     if op.random and context.training:
-        ctx["mask"] = np.where(x != 0, y != 0, grad_x != 0)
-    expected = op.vjp(x, params, stage.hp, ctx, grad_y)
-    scales = op.vjp_error(x, params, stage.hp, ctx, grad_y)
+        call = call.replace(randomness=np.where(x != 0, y != 0, grad_x != 0))
+    call = call.with_grad(grad_y)
+    expected = op.vjp(call)
+    scales = op.vjp_error(call)
     actual = {"input": grad_x} | {name: to_numpy(p.grad) for name, p in module.named_parameters()}
     assert set(actual) == set(expected), f"{stage.child}: gradients {sorted(actual)}"
     for name, reference in expected.items():
         bound = _bound(context.dtype, scales[name], reference)
         _check(actual[name], reference, bound, f"{stage.child} d/d{name}", case, context, grad_y)
-
-
-def _torch_dtype(name):
-    return getattr(torch, name)

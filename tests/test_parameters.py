@@ -1,16 +1,15 @@
-"""Property 3, parameters: names, shapes and counts of parameters and buffers follow the law."""
+"""parameters: names, shapes and counts of parameters and buffers follow the law."""
 
 import math
 
 from hypothesis import given, strategies as st
 
-from tests.harness import build, draw_hyperparams
+from tests.cases import build, draw_hyperparams
 
 
 @given(data=st.data())
-def test_parameters(layer, device, dtype, nn, conformance_record, data):
-    conformance_record["examples"] += 1
-    hp, _ = draw_hyperparams(data, layer)
+def test_parameters(layer, device, dtype, nn, data):
+    hp, _ = draw_hyperparams(data, layer, nn)
     module = build(nn, layer, hp, device, dtype)
     expected = layer.param_shapes(hp)
     actual = {name: tuple(p.shape) for name, p in module.named_parameters()}
@@ -25,8 +24,5 @@ def test_parameters(layer, device, dtype, nn, conformance_record, data):
     assert buffers == layer.buffer_shapes(hp), (
         f"{layer.name}(**{hp}) buffers {buffers}, law {layer.buffer_shapes(hp)}"
     )
-    assert all(p.device.type == module_device_type(device) for p in module.parameters())
-
-
-def module_device_type(device: str) -> str:
-    return device.partition(":")[0]
+    device_type = device.partition(":")[0]
+    assert all(p.device.type == device_type for p in module.parameters())

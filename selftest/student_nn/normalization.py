@@ -7,11 +7,17 @@ from torch.nn import Module, Parameter
 
 
 def _normalise(x: torch.Tensor, dims: tuple[int, ...], eps: float) -> tuple:
-    """(x - mean) / sqrt(var + eps) over `dims`, with the biased variance; also mean, var."""
-    mean = x.mean(dim=dims, keepdim=True)
-    centred = x - mean
+    """(x - mean) / sqrt(var + eps) over `dims`, with the biased variance; also mean, var.
+
+    Half types compute in float32 and round once at the end: in float16 the derivative
+    of rsqrt at a small var + eps (-rsqrt^3 / 2) overflows, and 0 * inf is NaN.
+    """
+    wide = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    mean = wide.mean(dim=dims, keepdim=True)
+    centred = wide - mean
     var = (centred * centred).mean(dim=dims, keepdim=True)
-    return centred * torch.rsqrt(var + eps), mean, var
+    y = centred * torch.rsqrt(var + eps)
+    return y.to(x.dtype), mean.to(x.dtype), var.to(x.dtype)
 
 
 class BatchNorm2d(Module):

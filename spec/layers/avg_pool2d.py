@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.avg_pool2d import avg_pool2d_forward, avg_pool2d_out_shape, avg_pool2d_vjp
+from reference.geometry import pair
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair, pair
+from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair
 
 MAX_KERNEL = 4
 # Above MAX_KERNEL, so a stride larger than the kernel (windows that skip input) is drawn.
@@ -89,12 +90,12 @@ def _geometry(hp: dict) -> tuple:
     )
 
 
-def forward(x, params, buffers, hp, training, randomness):
-    return avg_pool2d_forward(x, *_geometry(hp)), {}
+def forward(inputs):
+    return avg_pool2d_forward(inputs.x, *_geometry(inputs.hp)), {}
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
-    return avg_pool2d_vjp(x, *_geometry(hp), grad_y)
+def vjp(inputs):
+    return avg_pool2d_vjp(inputs.x, *_geometry(inputs.hp), inputs.g)
 
 
 def _window(hp: dict) -> int:
@@ -109,17 +110,17 @@ def _overlap(hp: dict) -> int:
     return math.prod(-(-k // s) for k, s in zip(kernel, stride, strict=True))
 
 
-def forward_error(x, params, buffers, hp, training, randomness):
+def forward_error(inputs):
     # Linear in x: a window's sum of K terms errs by at most the sum of |x| (times
     # eps sqrt(K)), and the division by the divisor adds one relative rounding. abs()
     # because a negative divisor_override flips every output's sign.
-    return np.abs(avg_pool2d_forward(np.abs(x), *_geometry(hp))), _window(hp)
+    return np.abs(forward(inputs.absolute())[0]), _window(inputs.hp)
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+def vjp_error(inputs):
     # The input gradient sums grad_y / divisor over the windows that cover the element.
-    absolute = avg_pool2d_vjp(np.abs(x), *_geometry(hp), np.abs(grad_y))
-    return {"input": (np.abs(absolute["input"]), _overlap(hp))}
+    absolute = vjp(inputs.absolute())
+    return {"input": (np.abs(absolute["input"]), _overlap(inputs.hp))}
 
 
 def out_shape(hp: dict, shape: tuple) -> tuple:

@@ -9,6 +9,7 @@ from reference.batch_norm import batch_norm2d_forward, batch_norm2d_vjp
 from reference.parameter_laws import batch_norm2d_buffer_shapes, batch_norm2d_param_shapes
 from spec.default_init import affine_norm_laws
 from spec.layerspec import InvalidCase, LayerSpec
+from spec.modes import BufferLaw, Mode
 from spec.normalization_error import (
     batch_statistics,
     bias_grad_scale,
@@ -90,10 +91,11 @@ def _uses_batch_stats(hp: dict, training: bool) -> bool:
     return training or not hp["track_running_stats"]
 
 
-def forward(x, params, buffers, hp, training, randomness):
+def forward(inputs):
+    params, buffers, hp = inputs.params, inputs.buffers, inputs.hp
     tracked = buffers.get("num_batches_tracked")
     y, new_buffers = batch_norm2d_forward(
-        x,
+        inputs.x,
         params.get("weight"),
         params.get("bias"),
         buffers.get("running_mean"),
@@ -101,7 +103,7 @@ def forward(x, params, buffers, hp, training, randomness):
         None if tracked is None else int(tracked),
         momentum=hp["momentum"],
         eps=hp["eps"],
-        training=training,
+        training=inputs.training,
         track_running_stats=hp["track_running_stats"],
     )
     if "num_batches_tracked" in new_buffers:
@@ -112,16 +114,17 @@ def forward(x, params, buffers, hp, training, randomness):
     return y, new_buffers
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
+def vjp(inputs):
+    params, buffers, hp = inputs.params, inputs.buffers, inputs.hp
     return batch_norm2d_vjp(
-        x,
+        inputs.x,
         params.get("weight"),
         params.get("bias"),
         buffers.get("running_mean"),
         buffers.get("running_var"),
         eps=hp["eps"],
-        use_batch_stats=_uses_batch_stats(hp, training),
-        grad_y=grad_y,
+        use_batch_stats=_uses_batch_stats(hp, inputs.training),
+        grad_y=inputs.g,
     )
 
 
@@ -129,13 +132,14 @@ def _per_channel(values: np.ndarray | None) -> np.ndarray | None:
     return None if values is None else np.asarray(values)[None, :, None, None]
 
 
-def _normalised(x, buffers, hp, training):
-    if _uses_batch_stats(hp, training):
-        return batch_statistics(x, REDUCED, hp["eps"])
+def _normalised(inputs):
+    hp = inputs.hp
+    if _uses_batch_stats(hp, inputs.training):
+        return batch_statistics(inputs.x, REDUCED, hp["eps"])
     return fixed_statistics(
-        x,
-        _per_channel(buffers["running_mean"]),
-        _per_channel(buffers["running_var"]),
+        inputs.x,
+        _per_channel(inputs.buffers["running_mean"]),
+        _per_channel(inputs.buffers["running_var"]),
         hp["eps"],
     )
 
@@ -145,18 +149,20 @@ def _count(x: np.ndarray) -> int:
     return x.shape[0] * x.shape[2] * x.shape[3]
 
 
-def forward_error(x, params, buffers, hp, training, randomness):
-    n = _normalised(x, buffers, hp, training)
+def forward_error(inputs):
+    params, x = inputs.params, inputs.x
+    n = _normalised(inputs)
     scale = output_scale(n, _per_channel(params.get("weight")), _per_channel(params.get("bias")))
     # Running statistics are used as given: nothing is reduced, K = 1.
-    return scale, _count(x) if _uses_batch_stats(hp, training) else 1
+    return scale, _count(x) if _uses_batch_stats(inputs.hp, inputs.training) else 1
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
-    n = _normalised(x, buffers, hp, training)
+def vjp_error(inputs):
+    params, x, grad_y = inputs.params, inputs.x, inputs.g
+    n = _normalised(inputs)
     weight = _per_channel(params.get("weight"))
     grad_x_hat = grad_y if weight is None else grad_y * weight
-    batch = _uses_batch_stats(hp, training)
+    batch = _uses_batch_stats(inputs.hp, inputs.training)
     errors = {
         "input": (
             input_grad_scale(n, grad_x_hat, REDUCED if batch else None),
@@ -168,6 +174,45 @@ def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
     if "bias" in params:
         errors["bias"] = (bias_grad_scale(grad_y, REDUCED), _count(x))
     return errors
+
+
+def running_stat_error(inputs):
+    """Error scales of the updated running statistics, given torch's previous ones.
+
+    new = (1 - m) * old + m * stat. The batch mean of K = N*H*W values errs by
+    eps * sqrt(K) * mean|x| (a K-term sum); the unbiased variance by eps * sqrt(K) *
+    mean(|x - mu| * (|x - mu| + mean|x|)) * K/(K-1): the squares round relative to
+    (x - mu)^2, and a mean lagging by up to mean|x| (Welford's running mean, or the
+    rounded mean of a two-pass form) shifts each deviation by that much. The update
+    rounds relative to (1 - m)|old| + m|stat|, and m itself is rounded to the dtype:
+    its error eps * m multiplies |old| + |stat| (this dominates for m near 1 and a
+    large old value, where 1 - m is small). K is the reduction length.
+    """
+    x, buffers, hp = inputs.x, inputs.buffers, inputs.hp
+    count = _count(x)
+    tracked = int(buffers["num_batches_tracked"])
+    m = 1.0 / (tracked + 1) if hp["momentum"] is None else hp["momentum"]
+    mean_abs = np.abs(x).mean(axis=REDUCED)
+    deviation = np.abs(x - x.mean(axis=REDUCED, keepdims=True))
+    var_scale = (deviation * (deviation + mean_abs[None, :, None, None])).mean(axis=REDUCED)
+    var_scale = var_scale * count / (count - 1)
+
+    def mixed(old, stat):
+        old = np.abs(old)
+        return (1 - m) * old + m * stat + m * (old + stat)
+
+    return {
+        "running_mean": (mixed(buffers["running_mean"], mean_abs), count),
+        "running_var": (mixed(buffers["running_var"], var_scale), count),
+    }
+
+
+# Training normalises by the batch and updates the running statistics; eval uses them.
+# Without running statistics both modes normalise by the batch and update nothing.
+MODE = Mode(
+    same_in_train_and_eval=lambda hp: not hp["track_running_stats"],
+    buffers=BufferLaw(error=running_stat_error),
+)
 
 
 def out_shape(hp: dict, shape: tuple) -> tuple:
@@ -236,7 +281,7 @@ SPEC = LayerSpec(
     invalid=invalid,
     buffer_shapes=buffer_shapes,
     init=init,
-    mode="batch_stats",
+    mode=MODE,
     buffer_values=buffer_values,
     twice_differentiable=True,
 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import strategies as st
 
 from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, conv2d_vjp
+from reference.geometry import pair
 from reference.parameter_laws import conv2d_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, int_or_pair, pair
+from spec.strategies import MAX_BATCH, int_or_pair
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 MAX_KERNEL = 4
@@ -73,12 +73,14 @@ def _geometry(hp: dict) -> tuple:
     return hp["stride"], hp["padding"], hp["dilation"], hp["groups"], hp["padding_mode"]
 
 
-def forward(x, params, buffers, hp, training, randomness):
-    return conv2d_forward(x, params["weight"], params.get("bias"), *_geometry(hp)), {}
+def forward(inputs):
+    weight, bias = inputs.params["weight"], inputs.params.get("bias")
+    return conv2d_forward(inputs.x, weight, bias, *_geometry(inputs.hp)), {}
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
-    return conv2d_vjp(x, params["weight"], params.get("bias"), *_geometry(hp), grad_y)
+def vjp(inputs):
+    weight, bias = inputs.params["weight"], inputs.params.get("bias")
+    return conv2d_vjp(inputs.x, weight, bias, *_geometry(inputs.hp), inputs.g)
 
 
 def _taps(hp: dict) -> int:
@@ -86,25 +88,16 @@ def _taps(hp: dict) -> int:
     return k_h * k_w
 
 
-def forward_error(x, params, buffers, hp, training, randomness):
-    bias = params.get("bias")
-    scale = conv2d_forward(
-        np.abs(x), np.abs(params["weight"]), None if bias is None else np.abs(bias), *_geometry(hp)
-    )
-    return scale, hp["in_channels"] // hp["groups"] * _taps(hp)
+def forward_error(inputs):
+    hp = inputs.hp
+    return forward(inputs.absolute())[0], hp["in_channels"] // hp["groups"] * _taps(hp)
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
-    bias = params.get("bias")
-    absolute = conv2d_vjp(
-        np.abs(x),
-        np.abs(params["weight"]),
-        None if bias is None else np.abs(bias),
-        *_geometry(hp),
-        np.abs(grad_y),
-    )
+def vjp_error(inputs):
+    hp = inputs.hp
+    absolute = vjp(inputs.absolute())
     # Every output position contributes to a weight/bias gradient element.
-    positions = grad_y.size // hp["out_channels"]
+    positions = inputs.g.size // hp["out_channels"]
     # An input element collects from each filter of its group and each tap; padding
     # modes that copy (reflect, replicate, circular) fold several taps onto one element.
     fold = 4 if hp["padding_mode"] != "zeros" else 1
@@ -112,7 +105,7 @@ def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
         "input": (absolute["input"], hp["out_channels"] // hp["groups"] * _taps(hp) * fold),
         "weight": (absolute["weight"], positions),
     }
-    if "bias" in params:
+    if "bias" in inputs.params:
         errors["bias"] = (absolute["bias"], positions)
     return errors
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reference.dropout import dropout_forward, dropout_keep_mask_from_output, dropout_vjp
 from spec.elementwise import any_shape, inplace_hyperparams, no_params, same_shape
 from spec.layerspec import InvalidCase, LayerSpec
+from spec.modes import KeepLaw, Mode
 
 # Kept elements are scaled by 1 / (1 - p). Drawn p < 1 keep that scale at most this
 # big: float16 inputs reach |x| = 4 and gradients |g| = 10, and 10 * 1e3 stays far below
@@ -17,6 +18,8 @@ from spec.layerspec import InvalidCase, LayerSpec
 MAX_KEEP_SCALE = 1e3
 MAX_P_BELOW_ONE = 1.0 - 1.0 / MAX_KEEP_SCALE
 SMALLEST_POSITIVE = float(np.nextafter(0.0, 1.0))
+# torch.nn.Dropout's default p.
+DEFAULT_P = 0.5
 
 
 def hyperparams() -> st.SearchStrategy[dict]:
@@ -24,15 +27,24 @@ def hyperparams() -> st.SearchStrategy[dict]:
         st.sampled_from([0.0, 0.5, 1.0]),
         st.floats(0.0, MAX_P_BELOW_ONE, allow_subnormal=True),
     )
-    # p is always spelled out: the modes property reads hp["p"] (so torch's default
-    # p = 0.5 is covered only as a drawn value).
-    return st.tuples(st.fixed_dictionaries({"p": p}), inplace_hyperparams()).map(
-        lambda parts: parts[0] | parts[1]
-    )
+    # p left out takes torch's default, DEFAULT_P: the default is tested too.
+    spelled = st.one_of(st.just({}), st.fixed_dictionaries({"p": p}))
+    return st.tuples(spelled, inplace_hyperparams()).map(lambda parts: parts[0] | parts[1])
 
 
 def _p(hp: dict) -> float:
-    return hp["p"]
+    return hp.get("p", DEFAULT_P)
+
+
+# Training keeps each element with probability 1 - p and scales it by 1 / (1 - p);
+# with p == 0 torch returns the input untouched, exactly as eval does.
+MODE = Mode(
+    same_in_train_and_eval=lambda hp: _p(hp) == 0,
+    keep=KeepLaw(
+        probability=lambda hp: 1.0 - _p(hp),
+        with_probability=lambda hp, q: {**hp, "p": 1.0 - q},
+    ),
+)
 
 
 def recover_randomness(x, y, hp, training):
@@ -41,29 +53,32 @@ def recover_randomness(x, y, hp, training):
     return dropout_keep_mask_from_output(x, y) if training else None
 
 
-def forward(x, params, buffers, hp, training, randomness):
-    if not training:
-        return x.copy(), {}
-    return dropout_forward(x, randomness, _p(hp)), {}
+def forward(inputs):
+    if not inputs.training:
+        return inputs.x.copy(), {}
+    return dropout_forward(inputs.x, inputs.randomness, _p(inputs.hp)), {}
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
-    if not training:
-        return {"input": grad_y.copy()}
-    return dropout_vjp(randomness, _p(hp), grad_y)
+def vjp(inputs):
+    if not inputs.training:
+        return {"input": inputs.g.copy()}
+    return dropout_vjp(inputs.randomness, _p(inputs.hp), inputs.g)
 
 
-def forward_error(x, params, buffers, hp, training, randomness):
+def forward_error(inputs):
     # torch multiplies x by 1 / (1 - p) rounded to the dtype (1 - p, its reciprocal and
-    # the product one rounding each): at most 3 eps relative to y; eval is exact.
-    y, _ = forward(x, params, buffers, hp, training, randomness)
-    return np.abs(y), 1
+    # the product one rounding each): at most 3 eps relative to y. Eval (and p == 0)
+    # returns x itself: exact, the floor alone.
+    y, _ = forward(inputs)
+    exact = not inputs.training or _p(inputs.hp) == 0
+    return (np.zeros_like(y) if exact else np.abs(y)), 1
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+def vjp_error(inputs):
     # The backward multiplies grad_y by the same rounded scale: 3 eps relative, as forward.
-    grad = vjp(x, params, buffers, hp, training, randomness, grad_y)["input"]
-    return {"input": (np.abs(grad), 1)}
+    grad = vjp(inputs)["input"]
+    exact = not inputs.training or _p(inputs.hp) == 0
+    return {"input": (np.zeros_like(grad) if exact else np.abs(grad), 1)}
 
 
 @st.composite
@@ -92,6 +107,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
-    mode="dropout",
+    mode=MODE,
+    writes_in_place=lambda hp: bool(hp.get("inplace", False)),
     recover_randomness=recover_randomness,
 )

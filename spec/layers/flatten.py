@@ -53,21 +53,21 @@ def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
     return st.sampled_from(ranks).flatmap(lambda rank: tensor_shapes(rank, rank))
 
 
-def forward(x, params, buffers, hp, training, randomness):
-    return flatten_forward(x, *_dims(hp)), {}
+def forward(inputs):
+    return flatten_forward(inputs.x, *_dims(inputs.hp)), {}
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
-    return flatten_vjp(x, *_dims(hp), grad_y)
+def vjp(inputs):
+    return flatten_vjp(inputs.x, *_dims(inputs.hp), inputs.g)
 
 
 # A relabelling of elements: output and gradient are exact, the bound is the floor.
-def forward_error(x, params, buffers, hp, training, randomness):
-    return np.zeros(out_shape(hp, x.shape)), 1
+def forward_error(inputs):
+    return np.zeros(out_shape(inputs.hp, inputs.x.shape)), 1
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
-    return {"input": (exact(x), 1)}
+def vjp_error(inputs):
+    return {"input": (exact(inputs.x), 1)}
 
 
 def out_shape(hp: dict, shape: tuple) -> tuple:

@@ -58,17 +58,14 @@ def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
     return leading.map(lambda lead: (*lead, *_dims(hp)))
 
 
-def forward(x, params, buffers, hp, training, randomness):
-    y = layer_norm_forward(
-        x, hp["normalized_shape"], params.get("weight"), params.get("bias"), hp["eps"]
-    )
-    return y, {}
+def forward(inputs):
+    hp, weight, bias = inputs.hp, inputs.params.get("weight"), inputs.params.get("bias")
+    return layer_norm_forward(inputs.x, hp["normalized_shape"], weight, bias, hp["eps"]), {}
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
-    return layer_norm_vjp(
-        x, hp["normalized_shape"], params.get("weight"), params.get("bias"), hp["eps"], grad_y
-    )
+def vjp(inputs):
+    hp, weight, bias = inputs.hp, inputs.params.get("weight"), inputs.params.get("bias")
+    return layer_norm_vjp(inputs.x, hp["normalized_shape"], weight, bias, hp["eps"], inputs.g)
 
 
 def _axes(x: np.ndarray, hp: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -77,13 +74,15 @@ def _axes(x: np.ndarray, hp: dict) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(range(lead, x.ndim)), tuple(range(lead))
 
 
-def forward_error(x, params, buffers, hp, training, randomness):
+def forward_error(inputs):
+    x, hp, params = inputs.x, inputs.hp, inputs.params
     normalized, _ = _axes(x, hp)
     n = batch_statistics(x, normalized, hp["eps"])
     return output_scale(n, params.get("weight"), params.get("bias")), math.prod(_dims(hp))
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+def vjp_error(inputs):
+    x, hp, params, grad_y = inputs.x, inputs.hp, inputs.params, inputs.g
     normalized, leading = _axes(x, hp)
     n = batch_statistics(x, normalized, hp["eps"])
     weight = params.get("weight")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import strategies as st
 
 from reference.linear import linear_forward, linear_vjp
@@ -22,33 +21,27 @@ def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
     return leading_shapes().map(lambda lead: (*lead, hp["in_features"]))
 
 
-def forward(x, params, buffers, hp, training, randomness):
-    return linear_forward(x, params["weight"], params.get("bias")), {}
+def forward(inputs):
+    return linear_forward(inputs.x, inputs.params["weight"], inputs.params.get("bias")), {}
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
-    return linear_vjp(x, params["weight"], params.get("bias"), grad_y)
+def vjp(inputs):
+    return linear_vjp(inputs.x, inputs.params["weight"], inputs.params.get("bias"), inputs.g)
 
 
-def forward_error(x, params, buffers, hp, training, randomness):
-    bias = params.get("bias")
-    scale = linear_forward(
-        np.abs(x), np.abs(params["weight"]), None if bias is None else np.abs(bias)
-    )
-    return scale, hp["in_features"]
+def forward_error(inputs):
+    return forward(inputs.absolute())[0], inputs.hp["in_features"]
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
-    bias = params.get("bias")
-    absolute = linear_vjp(
-        np.abs(x), np.abs(params["weight"]), None if bias is None else np.abs(bias), np.abs(grad_y)
-    )
-    batch = max(1, x.size // hp["in_features"])
+def vjp_error(inputs):
+    hp = inputs.hp
+    absolute = vjp(inputs.absolute())
+    batch = max(1, inputs.x.size // hp["in_features"])
     errors = {
         "input": (absolute["input"], hp["out_features"]),
         "weight": (absolute["weight"], batch),
     }
-    if "bias" in params:
+    if "bias" in inputs.params:
         errors["bias"] = (absolute["bias"], batch)
     return errors
 

@@ -42,12 +42,14 @@ def _axis(hp: dict, x: np.ndarray) -> int:
     return _dim(hp, x.ndim) % x.ndim
 
 
-def forward(x, params, buffers, hp, training, randomness):
-    return softmax_forward(x, _dim(hp, x.ndim)), {}
+def forward(inputs):
+    x = inputs.x
+    return softmax_forward(x, _dim(inputs.hp, x.ndim)), {}
 
 
-def vjp(x, params, buffers, hp, training, randomness, grad_y):
-    return softmax_vjp(x, _dim(hp, x.ndim), grad_y)
+def vjp(inputs):
+    x = inputs.x
+    return softmax_vjp(x, _dim(inputs.hp, x.ndim), inputs.g)
 
 
 def _relative_error_factor(x: np.ndarray, s: np.ndarray, axis: int) -> np.ndarray:
@@ -62,20 +64,22 @@ def _relative_error_factor(x: np.ndarray, s: np.ndarray, axis: int) -> np.ndarra
     return 1.0 + distance + np.sum(s * distance, axis=axis, keepdims=True)
 
 
-def forward_error(x, params, buffers, hp, training, randomness):
-    axis = _axis(hp, x)
+def forward_error(inputs):
+    x = inputs.x
+    axis = _axis(inputs.hp, x)
     s = softmax_forward(x, axis)
     return s * _relative_error_factor(x, s, axis), x.shape[axis]
 
 
-def vjp_error(x, params, buffers, hp, training, randomness, grad_y):
+def vjp_error(inputs):
     # torch computes s_i * (g_i - sum_j g_j s_j) from its rounded output s (error
     # eps * r_j * s_j each): the dot product is off by sum_j |g_j| s_j r_j (plus its
     # sqrt(K) roundings), g_i - dot and the final product by r_i * (|g_i| + |dot|).
-    axis = _axis(hp, x)
+    x = inputs.x
+    axis = _axis(inputs.hp, x)
     s = softmax_forward(x, axis)
     r = _relative_error_factor(x, s, axis)
-    g = np.abs(grad_y)
+    g = np.abs(inputs.g)
     dot = np.sum(g * s, axis=axis, keepdims=True)
     dot_error = np.sum(g * s * r, axis=axis, keepdims=True)
     return {"input": (s * (r * (g + dot) + dot_error), x.shape[axis])}

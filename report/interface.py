@@ -1,0 +1,173 @@
+"""The one interface between the conformance suite and its report.
+
+The suite tells the report four things, through this module and nothing else:
+
+- what the run is: `declare_run(config, **fields)` (devices, dtypes, impl, seed, ...);
+- which cell a test item fills: `declare_cell(item, Cell(...))`, at collection, and
+  optionally why it cannot run at all (`declare_cell(..., not_run=NotRun(...))`);
+- why a cell that started did not run: raise `NotRun` (`not_run(...)`);
+- what a violation looked like: raise `ConformanceError(Failure(...))`.
+
+Chapter claims are listed with the `chapter_claim_record` fixture. The report counts a
+test's examples itself (it wraps each Hypothesis test's inner function) and reads
+nothing else of the suite: no test names, file names, parameter ids or reasons' wording.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, NoReturn
+
+import pytest
+
+# A dimension a test does not vary over (an init function has no dtype parameter...).
+NONE = "-"
+
+# The dimensions of a cell, in the order the report lists them.
+DIMENSIONS = ("layer", "property", "device", "dtype", "path", "isa")
+
+# Outcomes of a cell that did not run, with what each means to a reader of the report.
+NOT_RUN_OUTCOMES = {
+    "not-present": "the device is not on this machine",
+    "not-applicable": "the check does not apply here (this path, CPU or release lacks it)",
+    "not-in-release": "the torch release under test predates this argument or feature",
+    "not-provided": "the implementation under test does not provide this class or function",
+    "unsupported": "torch has no kernel for this dtype on this device",
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a result goes: layer x property x device x dtype x path x CPU kernel set."""
+
+    layer: str
+    property: str
+    device: str = NONE
+    dtype: str = NONE
+    path: str = "eager"
+    isa: str = NONE
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: str(value) for name, value in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The diagnosis of one violation, as the report shows it."""
+
+    message: str
+    example: str = ""
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    index: list[int] | None = None
+    repro: str = ""
+
+
+class ConformanceError(AssertionError):
+    """A property does not hold; `failure` carries the diagnosis for the report."""
+
+    def __init__(self, failure: Failure, text: str | None = None) -> None:
+        super().__init__(text or failure.message)
+        self.failure = failure
+
+
+class NotRun(pytest.skip.Exception):
+    """A cell that did not run, and which of the NOT_RUN_OUTCOMES says why."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        if outcome not in NOT_RUN_OUTCOMES:
+            raise ValueError(
+                f"unknown not-run outcome {outcome!r}: one of {list(NOT_RUN_OUTCOMES)}"
+            )
+        super().__init__(f"{outcome}: {reason}")
+        self.outcome = outcome
+        self.reason = reason
+
+
+class KnownFailure(pytest.xfail.Exception):
+    """An expected failure that still happens: a recorded bug, with its repro for the report."""
+
+    def __init__(self, reason: str, failure: Failure) -> None:
+        super().__init__(reason)
+        self.failure = failure
+
+
+def known_failure(reason: str, failure: Failure) -> NoReturn:
+    """Stop the test as an expected failure: the recorded bug `failure` describes is still there."""
+    raise KnownFailure(reason, failure)
+
+
+def not_run(outcome: str, reason: str) -> NoReturn:
+    """Stop the test: its cell did not run, for `reason` (one of NOT_RUN_OUTCOMES)."""
+    raise NotRun(outcome, reason)
+
+
+@dataclass
+class Declared:
+    """What the suite declared about one test item."""
+
+    cell: Cell | None = None
+    not_run: NotRun | None = None
+    claims: list[dict[str, str]] = field(default_factory=list)
+
+
+DECLARED = pytest.StashKey[Declared]()
+RUN = pytest.StashKey[dict]()
+
+
+def declare_run(config: pytest.Config, **fields: Any) -> None:
+    """The run's settings the report prints (devices, dtypes, impl, profile, seed, ...)."""
+    config.stash[RUN] = {**config.stash.get(RUN, {}), **fields}
+
+
+def declared_run(config: pytest.Config) -> dict[str, Any]:
+    return dict(config.stash.get(RUN, {}))
+
+
+def declare_cell(item: pytest.Item, cell: Cell, not_run: NotRun | None = None) -> None:
+    """The cell `item` fills; `not_run`: it is known at collection that it cannot run."""
+    declared = item.stash.setdefault(DECLARED, Declared())
+    declared.cell = cell
+    declared.not_run = not_run
+
+
+def declared(item: pytest.Item) -> Declared:
+    return item.stash.get(DECLARED, None) or Declared()
+
+
+# The key under which a test report's user_properties carry its cell's payload.
+USER_PROPERTY = "nnconform"
+
+
+def mark_crashed(report: pytest.TestReport, cell: Cell, reason: str, failure: Failure) -> None:
+    """Turn the report xdist writes for a test whose worker died into a "crashed" cell."""
+    data = {"cell": cell.as_dict(), "crashed": reason, "failure": failure_dict(failure)}
+    kept = [(k, v) for k, v in report.user_properties if k != USER_PROPERTY]
+    report.user_properties = [*kept, (USER_PROPERTY, data)]
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: NumPy scalars unwrapped, tuples as lists, non-finite floats as text."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        # JSON has no NaN or infinity, and a NaN output is exactly what a report must show.
+        return value if math.isfinite(value) else str(value)
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    if hasattr(value, "tolist"):
+        return jsonable(value.tolist())
+    return repr(value)
+
+
+def failure_dict(failure: Failure) -> dict[str, Any]:
+    return jsonable(asdict(failure))

@@ -1,0 +1,202 @@
+"""nn.MaxPool2d: every constructor argument over its valid domain but return_indices; no parameters.
+
+The chapter's dimension-tracking example pools with an unspecified `self.pool`: max
+pooling is the usual choice, so it is here beside the chapter's AvgPool2d.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.geometry import pair
+from reference.max_pool2d import max_pool2d_forward, max_pool2d_out_shape, max_pool2d_vjp
+from spec.layerspec import InvalidCase, LayerSpec
+from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair
+
+MAX_KERNEL = 4
+# Above MAX_KERNEL, so a stride larger than the kernel (windows that skip input) is drawn.
+MAX_STRIDE = 5
+MAX_DILATION = 3
+# Input spatial sizes range from the smallest that gives one window up to this much more.
+SPATIAL_SLACK = 6
+
+
+def _max_padding(kernel: int) -> int:
+    """torch's rule: padding at most half the kernel (not the dilated extent), per dim."""
+    return kernel // 2
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn) -> dict:
+    kernel = draw(int_or_pair(1, MAX_KERNEL), label="kernel_size")
+    k_h, k_w = pair(kernel)
+    if isinstance(kernel, int):
+        padding = draw(st.integers(0, _max_padding(kernel)), label="padding")
+    else:
+        padding = draw(
+            st.one_of(
+                st.integers(0, min(_max_padding(k_h), _max_padding(k_w))),
+                st.tuples(st.integers(0, _max_padding(k_h)), st.integers(0, _max_padding(k_w))),
+            ),
+            label="padding",
+        )
+    return {
+        "kernel_size": kernel,
+        "stride": draw(st.one_of(st.none(), int_or_pair(1, MAX_STRIDE)), label="stride"),
+        "padding": padding,
+        "dilation": draw(int_or_pair(1, MAX_DILATION), label="dilation"),
+        "ceil_mode": draw(st.booleans(), label="ceil_mode"),
+    }
+
+
+def _geometry(hp: dict) -> tuple:
+    return hp["kernel_size"], hp["stride"], hp["padding"], hp["dilation"], hp["ceil_mode"]
+
+
+def _smallest_size(kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """The smallest input size along a dim for which torch makes at least one window.
+
+    Floor mode needs the dilated window inside the padded input: size + 2p >= d(k-1) + 1.
+    Ceil mode also keeps a partial window, up to s - 1 short; it starts at -p, left of
+    the right padding, so torch's drop rule keeps it.
+    """
+    slack = stride - 1 if ceil_mode else 0
+    return max(1, dilation * (kernel - 1) + 1 - 2 * pad - slack)
+
+
+@st.composite
+def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+    kernel, padding, dilation = pair(hp["kernel_size"]), pair(hp["padding"]), pair(hp["dilation"])
+    stride = kernel if hp["stride"] is None else pair(hp["stride"])
+    low_h, low_w = (
+        _smallest_size(k, s, p, d, hp["ceil_mode"])
+        for k, s, p, d in zip(kernel, stride, padding, dilation, strict=True)
+    )
+    h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
+    w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
+    channels = draw(st.integers(1, MAX_CHANNELS), label="C")
+    if draw(st.booleans(), label="unbatched"):
+        return (channels, h, w)
+    return (draw(st.integers(1, MAX_BATCH), label="N"), channels, h, w)
+
+
+def forward(inputs):
+    return max_pool2d_forward(inputs.x, *_geometry(inputs.hp)), {}
+
+
+def vjp(inputs):
+    return max_pool2d_vjp(inputs.x, *_geometry(inputs.hp), inputs.g)
+
+
+def forward_error(inputs):
+    # A maximum is one of its inputs: exact in every dtype, so the bound is the floor.
+    return np.zeros(out_shape(inputs.hp, inputs.x.shape)), 1
+
+
+def _overlap(hp: dict) -> int:
+    """The most windows one input element is the maximum of: ceil(d(k-1)+1 / s) per dim."""
+    kernel, dilation = pair(hp["kernel_size"]), pair(hp["dilation"])
+    stride = kernel if hp["stride"] is None else pair(hp["stride"])
+    extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    return math.prod(-(-e // s) for e, s in zip(extent, stride, strict=True))
+
+
+def vjp_error(inputs):
+    # An element collects the gradients of the windows it is the maximum of: a sum, whose
+    # rounding is bounded by the same routing of |grad_y| (x itself, not |x|: the routing
+    # follows the maxima of x).
+    absolute = vjp(inputs.with_grad(np.abs(inputs.g)))
+    return {"input": (absolute["input"], _overlap(inputs.hp))}
+
+
+def out_shape(hp: dict, shape: tuple) -> tuple:
+    return max_pool2d_out_shape(shape, *_geometry(hp))
+
+
+def param_shapes(hp: dict) -> dict:
+    return {}
+
+
+INVALID_KINDS = (
+    "non-positive kernel_size",
+    "non-positive stride",
+    "non-positive dilation",
+    "padding above half the kernel",
+    "negative padding",
+    "window larger than the padded input",
+    "input rank below 3",
+    "input rank above 4",
+)
+
+
+@st.composite
+def invalid(draw: st.DrawFn) -> InvalidCase:
+    hp = draw(hyperparams())
+    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    k_h, k_w = pair(hp["kernel_size"])
+    (d_h, d_w) = pair(hp["dilation"])
+    # Big enough for every valid window of these hyperparameters.
+    fits = (1, 2, d_h * k_h + MAX_STRIDE, d_w * k_w + MAX_STRIDE)
+    if kind == "non-positive kernel_size":
+        bad = draw(st.integers(-2, 0))
+        kernel = draw(st.sampled_from([bad, (bad, 1), (1, bad)]))
+        return InvalidCase({**hp, "kernel_size": kernel, "padding": 0}, fits, RuntimeError, kind)
+    if kind == "non-positive stride":
+        bad = draw(st.integers(-2, 0))
+        stride = draw(st.sampled_from([bad, (bad, 1), (1, bad)]))
+        return InvalidCase({**hp, "stride": stride}, fits, RuntimeError, kind)
+    if kind == "non-positive dilation":
+        bad = draw(st.integers(-2, 0))
+        dilation = draw(st.sampled_from([bad, (bad, 1), (1, bad)]))
+        return InvalidCase({**hp, "dilation": dilation}, fits, RuntimeError, kind)
+    if kind == "padding above half the kernel":
+        dim = draw(st.integers(0, 1), label="dim")
+        bad = _max_padding((k_h, k_w)[dim]) + draw(st.integers(1, 2))
+        padding = (bad, 0) if dim == 0 else (0, bad)
+        return InvalidCase({**hp, "padding": padding}, fits, RuntimeError, kind)
+    if kind == "negative padding":
+        bad = draw(st.integers(-3, -1))
+        padding = draw(st.sampled_from([bad, (bad, 0), (0, bad)]))
+        return InvalidCase({**hp, "padding": padding}, fits, RuntimeError, kind)
+    if kind == "window larger than the padded input":
+        # Floor mode only: ceil mode keeps a partial window over a too-small input.
+        kernel = draw(st.integers(2, MAX_KERNEL), label="kernel")
+        dilation = draw(st.integers(1, MAX_DILATION), label="dilation")
+        padding = draw(st.integers(0, (kernel - 2) // 2), label="padding")
+        extent = dilation * (kernel - 1) + 1
+        short = draw(st.integers(1, extent - 2 * padding - 1), label="short size")
+        hp = {**hp, "kernel_size": kernel, "dilation": dilation, "padding": padding}
+        hp["ceil_mode"] = False
+        spatial = draw(st.sampled_from([(short, extent), (extent, short)]), label="H, W")
+        batch = draw(st.sampled_from([(1, 2), (2,)]), label="N, C or C")
+        return InvalidCase(hp, (*batch, *spatial), RuntimeError, kind)
+    if kind == "input rank below 3":
+        shape = draw(st.sampled_from([fits[2:], fits[3:]]))
+        return InvalidCase(hp, shape, RuntimeError, kind)
+    return InvalidCase(hp, (1, *fits), RuntimeError, kind)
+
+
+SPEC = LayerSpec(
+    name="MaxPool2d",
+    hyperparams=hyperparams,
+    input_shape=input_shape,
+    forward=forward,
+    vjp=vjp,
+    out_shape=out_shape,
+    param_shapes=param_shapes,
+    forward_error=forward_error,
+    vjp_error=vjp_error,
+    invalid=invalid,
+    # Piecewise linear: its second derivative is zero wherever the first exists.
+    twice_differentiable=True,
+    out_of_scope={
+        "return_indices": (
+            "return_indices=True returns (values, indices), a second output the one-output "
+            "model of a LayerSpec does not describe; the indices' law (the first maximum) "
+            "is checked through the gradient, which goes exactly there"
+        ),
+    },
+)

@@ -1,0 +1,98 @@
+"""Every assertion a property makes about values, with one message grammar.
+
+A violation raises report.interface.ConformanceError carrying its diagnosis: the case,
+the worst element with torch's and the reference's values, the largest absolute and
+relative errors and a copy-paste repro. The report reads the diagnosis off the
+exception; a test body never writes report fields.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from report.interface import ConformanceError, Failure
+from spec.tolerances import tolerance_for
+from tests.cases import Case
+from tests.repro import repro_snippet
+
+
+def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
+    """The allowed error per element from the spec's (scale, K[, floor scale])."""
+    return tolerance_for(dtype).bound(*scale_and_k)
+
+
+def assert_matches_reference(
+    actual: np.ndarray,
+    expected: np.ndarray,
+    bound: np.ndarray,
+    *,
+    what: str,
+    case: Case,
+    grad_y: np.ndarray | None = None,
+) -> None:
+    """Every element of `actual` is within `bound` of `expected`; else a full diagnosis."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise ConformanceError(
+            Failure(
+                f"{case.spec.name} {what}: shape {actual.shape} != reference {expected.shape}",
+                example=case.describe(),
+            )
+        )
+    error = np.abs(actual - expected)
+    # NaN where the reference is finite is always a violation; matching non-finite
+    # values (inf from a correct overflow) are equal.
+    same_nonfinite = ~np.isfinite(expected) & (actual == expected)
+    error = np.where(same_nonfinite, 0.0, np.where(np.isnan(error), np.inf, error))
+    allowed = np.broadcast_to(bound, error.shape)
+    violation = error > allowed
+    if not violation.any():
+        return
+    index = np.unravel_index(
+        int(np.argmax(np.where(violation, error / np.maximum(allowed, 1e-300), -1))),
+        error.shape,
+    )
+    relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    failure = Failure(
+        message=f"{case.spec.name} {what} differs from the reference",
+        example=case.describe(),
+        max_abs_error=float(error.max()),
+        max_rel_error=float(relative.max()),
+        index=[int(i) for i in index],
+        repro=repro_snippet(case, what, index, float(expected[index]), grad_y),
+    )
+    text = (
+        f"{failure.message}: {case.describe()}\n"
+        f"  worst element {tuple(failure.index)}: torch {actual[index]!r}, "
+        f"reference {expected[index]!r}, "
+        f"|error| {error[index]:.3e} > allowed {allowed[index]:.3e}\n"
+        f"  max |error| {failure.max_abs_error:.3e}, "
+        f"max relative error {failure.max_rel_error:.3e}, "
+        f"{int(violation.sum())} of {violation.size} elements outside tolerance"
+    )
+    error_to_raise = ConformanceError(failure, text)
+    error_to_raise.add_note("repro (torch and numpy only):\n" + failure.repro)
+    raise error_to_raise
+
+
+def assert_bitwise(actual: np.ndarray, expected: np.ndarray, what: str, case: Case) -> None:
+    """`actual` equals `expected` exactly, NaN where NaN (a law without rounding)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
+    if same.all():
+        return
+    raise ConformanceError(
+        Failure(
+            f"{case.spec.name} {what} is not bitwise equal",
+            example=case.describe(),
+            max_abs_error=float(np.nanmax(np.abs(actual - expected))),
+        ),
+        f"{what} differs for {case.describe()}: {int((~same).sum())} of {same.size} elements,"
+        f" e.g. {actual[~same][:3]} vs {expected[~same][:3]}",
+    )
+
+
+def violated(message: str, case: Case | None = None) -> ConformanceError:
+    """A violation of a law that is not a value comparison (a count, a name, a flag)."""
+    return ConformanceError(Failure(message, example=case.describe() if case else ""))

@@ -1,0 +1,204 @@
+"""Drawn cases and the modules under test: what every property test starts from.
+
+A Case is one drawn configuration (hyperparameters, input shape and values, parameter
+and buffer values, mode), all rounded to the dtype torch receives. `build` constructs
+the module from the implementation under test; `build_case` loads the case's values.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+from hypothesis import note, reject, strategies as st
+
+from report.interface import not_run
+from spec.inputs import Inputs
+from spec.layerspec import LayerSpec
+from spec.values import arrays
+from tests import flight_recorder
+from tests.known_failures import Check, Where, carve_out
+from tests.repro import configuration_snippet, crash_snippet
+from tests.tensors import as_received, module_buffers, to_numpy, torch_dtype
+
+# float16 overflows at 65504: drawn magnitudes shrink so a correct layer stays finite.
+MAX_MAGNITUDE_BY_DTYPE = {"float16": 4.0}
+
+# How torch words a missing kernel for a dtype ("... not implemented for 'Half'").
+UNSUPPORTED_DTYPE = "not implemented for"
+
+
+@dataclass
+class Case:
+    """One drawn configuration: hyperparameters, values, mode; all as torch receives them."""
+
+    spec: LayerSpec
+    hp: dict
+    input_shape: tuple
+    training: bool
+    x: np.ndarray
+    params: dict[str, np.ndarray]
+    buffers: dict[str, np.ndarray] | None
+    dtype: str
+    device: str
+    impl: str  # the module name of the implementation under test, for repro snippets
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line naming the configuration, for failure messages."""
+        return (
+            f"{self.spec.name}(**{self.hp}) input_shape={self.input_shape} "
+            f"training={self.training} device={self.device} dtype={self.dtype}"
+        )
+
+    def where(self, layout: str = "contiguous") -> Where:
+        """The case as known failures scope themselves by it."""
+        return Where(
+            self.spec.name, self.dtype, self.device, self.hp, self.training, layout, x=self.x
+        )
+
+
+def layer_class(nn: ModuleType, name: str) -> type:
+    """`nn.<name>`, or the cell ends as "not provided" by the implementation under test."""
+    found = getattr(nn, name, None)
+    if found is None:
+        if nn is torch.nn:
+            not_run("not-in-release", f"torch {torch.__version__} has no torch.nn.{name}")
+        not_run("not-provided", f"{nn.__name__} has no {name}")
+    return found
+
+
+@functools.cache
+def _accepted_arguments(cls: type) -> frozenset[str] | None:
+    """The keyword arguments `cls` takes; None when it takes any (**kwargs)."""
+    parameters = inspect.signature(cls).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters)
+
+
+def in_release(nn: ModuleType, spec: LayerSpec, hp: dict) -> None:
+    """Reject a drawn configuration that uses an argument this torch release lacks.
+
+    Found by probing the constructor's signature, not from a table of versions: a newer
+    argument (BatchNorm2d's bias) is absent from an older release's signature.
+    """
+    accepted = _accepted_arguments(layer_class(nn, spec.name))
+    missing = sorted(set(hp) - accepted) if accepted is not None else []
+    if missing:
+        note(f"not in this release: {spec.name} takes no {', '.join(missing)}")
+        reject()
+
+
+def draw_hyperparams(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> tuple[dict, tuple]:
+    """Valid constructor kwargs and an input shape for them (in this release's signature)."""
+    hp = data.draw(spec.hyperparams(), label="hyperparams")
+    in_release(nn, spec, hp)
+    shape = tuple(data.draw(spec.input_shape(hp), label="input_shape"))
+    flight_recorder.record(
+        f"{spec.name}(**{hp}) input_shape={shape}",
+        configuration_snippet(nn.__name__, spec.name, hp, shape, "float32", "cpu"),
+    )
+    return hp, shape
+
+
+def draw_case(
+    data: st.DataObject,
+    spec: LayerSpec,
+    dtype: str,
+    device: str,
+    nn: ModuleType,
+    training: bool | None = None,
+    check: Check = Check.VALUES,
+) -> Case:
+    """A full case: config, input and parameter values rounded to `dtype`, mode.
+
+    Cases a known failure covers for `check` are left out (tests/known_failures.py).
+    """
+    hp, shape = draw_hyperparams(data, spec, nn)
+    if training is None:
+        training = data.draw(st.booleans(), label="training")
+    top = min(spec.max_magnitude, MAX_MAGNITUDE_BY_DTYPE.get(dtype, np.inf))
+    x = as_received(data.draw(arrays(shape, top, "x"), label="x"), dtype)
+    params = {
+        name: as_received(data.draw(arrays(p_shape, top, name), label=name), dtype)
+        for name, p_shape in spec.param_shapes(hp).items()
+    }
+    buffers = None
+    if spec.buffer_values is not None:
+        drawn = data.draw(spec.buffer_values(hp), label="buffers")
+        buffers = {
+            name: value if value.dtype.kind == "i" else as_received(value, dtype)
+            for name, value in drawn.items()
+        }
+    case = Case(spec, hp, shape, training, x, params, buffers, dtype, device, nn.__name__)
+    carve_out(check, case.where())
+    note(case.describe())
+    flight_recorder.record(case.describe(), crash_snippet(case))
+    return case
+
+
+def build(nn: ModuleType, spec: LayerSpec, hp: dict, device: str, dtype: str) -> torch.nn.Module:
+    """The module under test, constructed from `hp` and moved to device and dtype."""
+    module = layer_class(nn, spec.name)(**hp)
+    return module.to(device=device, dtype=torch_dtype(dtype))
+
+
+def build_case(nn: ModuleType, case: Case) -> torch.nn.Module:
+    """The module for `case`, with the case's parameter and buffer values loaded."""
+    module = build(nn, case.spec, case.hp, case.device, case.dtype)
+    with torch.no_grad():
+        for name, value in case.params.items():
+            module.get_parameter(name).copy_(torch.from_numpy(value))
+        for name, value in (case.buffers or {}).items():
+            module.get_buffer(name).copy_(torch.from_numpy(value))
+    module.train(case.training)
+    return module
+
+
+def call_valid(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """module(x) for an input the spec says is valid: rejecting it is a violation."""
+    try:
+        return module(x)
+    except Exception as error:
+        if UNSUPPORTED_DTYPE in str(error):
+            # The backend has no kernel for this dtype: not a wrong answer.
+            not_run("unsupported", f"{type(module).__name__} on {x.device} for {x.dtype}: {error}")
+        raise AssertionError(
+            f"{type(module).__name__} rejected a valid input of shape {tuple(x.shape)}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def run_with_probe(
+    module: torch.nn.Module, x: torch.Tensor
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """module(x), plus a probe: a copy of the module on ones under the same RNG state.
+
+    A stochastic layer draws the same random numbers for any input of the same shape,
+    so the probe shows its realised randomness (a dropout mask) even where x is zero.
+    The copy keeps buffers (BatchNorm running statistics) of the real module untouched.
+    """
+    devices = [x.device] if x.device.type == "cuda" else []
+    probe_x = torch.ones_like(x)
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
+        probe_y = call_valid(copy.deepcopy(module), probe_x.clone())
+    return call_valid(module, x), to_numpy(probe_x), to_numpy(probe_y)
+
+
+def inputs_for(case: Case, module: torch.nn.Module, randomness: Any = None) -> Inputs:
+    """The reference's view of a call of `module` on the case: the buffers it holds now."""
+    return Inputs(
+        x=case.x,
+        hp=case.hp,
+        params=case.params,
+        buffers=module_buffers(module),
+        training=case.training,
+        randomness=randomness,
+    )

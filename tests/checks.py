@@ -1,0 +1,83 @@
+"""The comparisons with the reference that several properties share, written once.
+
+`check_forward` runs the module and compares its output with the reference computed
+from the buffers the module held when called; `check_gradients` runs it the same way,
+backpropagates a drawn output gradient and compares every gradient too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tests import flight_recorder
+from tests.assertions import assert_matches_reference, tolerance_bound, violated
+from tests.cases import Case, inputs_for, run_with_probe
+from tests.known_failures import Check, carve_out
+from tests.repro import crash_snippet
+from tests.tensors import to_numpy
+
+
+def check_forward(case: Case, module: torch.nn.Module, x_in: torch.Tensor) -> torch.Tensor:
+    """module(x_in) equals the reference within the tolerance table; returns torch's output."""
+    layer = case.spec
+    before = inputs_for(case, module)
+    y, probe_x, probe_y = run_with_probe(module, x_in)
+    if layer.writes_in_place(case.hp) and y.data_ptr() != x_in.data_ptr():
+        # inplace=True promises the result is written into the input tensor itself.
+        raise violated(f"{case.describe()}: writes in place, yet returned a new tensor", case)
+    inputs = before.replace(
+        randomness=layer.recover_randomness(probe_x, probe_y, case.hp, case.training)
+    )
+    assert_matches_reference(
+        to_numpy(y),
+        layer.forward(inputs)[0],
+        tolerance_bound(case.dtype, layer.forward_error(inputs)),
+        what="output",
+        case=case,
+    )
+    case.extra["inputs"] = inputs
+    return y
+
+
+def check_gradients(
+    case: Case,
+    module: torch.nn.Module,
+    x_leaf: torch.Tensor,
+    x_in: torch.Tensor,
+    grad_y: np.ndarray,
+    grad_y_tensor: torch.Tensor,
+) -> None:
+    """Backpropagate grad_y through module(x_in); output and gradients equal the reference.
+
+    x_in is computed from the leaf x_leaf (a clone, a strided view, another memory
+    format) so in-place layers can run and layouts can vary; the input gradient is
+    read off the leaf.
+    """
+    layer = case.spec
+    # A recorded crash in a backward: running it would end the process.
+    carve_out(Check.SURVIVES, case.where(case.extra.get("layout", "contiguous")))
+    flight_recorder.record(case.describe(), crash_snippet(case))
+    y = check_forward(case, module, x_in)
+    y.backward(grad_y_tensor)
+    inputs = case.extra["inputs"].with_grad(grad_y)
+    expected = layer.vjp(inputs)
+    scales = layer.vjp_error(inputs)
+    actual = {"input": x_leaf.grad} | {name: p.grad for name, p in module.named_parameters()}
+    if set(expected) != set(actual):
+        raise violated(
+            f"{case.describe()}: autograd produced gradients for {sorted(actual)}, "
+            f"the reference for {sorted(expected)}",
+            case,
+        )
+    for name, reference in expected.items():
+        if actual[name] is None:
+            raise violated(f"{case.describe()}: no gradient reached {name}", case)
+        assert_matches_reference(
+            to_numpy(actual[name]),
+            reference,
+            tolerance_bound(case.dtype, scales[name]),
+            what=name,
+            case=case,
+            grad_y=grad_y,
+        )

@@ -1,0 +1,99 @@
+"""A flight recorder: the example each worker is running, on disk, so a crash can name it.
+
+A segfault inside torch ends the process at once: no exception, no Hypothesis report.
+Before each example runs, the harness writes what it is about to run (the test, its
+cell, the drawn configuration and a self-contained repro script) to a small file, one
+per worker process, with a plain write() that survives the process dying. When xdist
+reports a crashed worker, the controller (conftest.py) reads that worker's file, replays
+the repro in a child process to confirm the crash, and reports the cell as "crashed"
+with its example and repro: the run goes on with a fresh worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# The directory of the recorder's files, set by the controller before workers start.
+DIRECTORY_VARIABLE = "NNCONFORM_FLIGHT_DIR"
+# A crash repro loops until it crashes; a hung child is reported, not waited for.
+REPLAY_TIMEOUT_S = 120
+
+_current: dict[str, Any] = {}
+
+
+def open_recorder() -> Path:
+    """The directory for this run's recordings (created once, by the controller)."""
+    given = os.environ.get(DIRECTORY_VARIABLE)
+    if given:
+        return Path(given)
+    directory = Path(tempfile.mkdtemp(prefix="nnconform-flight-"))
+    os.environ[DIRECTORY_VARIABLE] = str(directory)
+    return directory
+
+
+def _path(worker: str) -> Path | None:
+    directory = os.environ.get(DIRECTORY_VARIABLE)
+    return Path(directory) / f"{worker}.json" if directory else None
+
+
+def start_test(nodeid: str, cell: dict[str, str] | None, environment: dict[str, str]) -> None:
+    """The test this process starts: every example it records belongs to it."""
+    _current.clear()
+    _current.update(nodeid=nodeid, cell=cell, environment=environment)
+    record("(before the first example)", "")
+
+
+def record(example: str, repro: str) -> None:
+    """What the process is about to run: overwritten by every example."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    path = _path(worker) if worker else None
+    if path is None or not _current:
+        return
+    data = json.dumps({**_current, "example": example, "repro": repro}).encode()
+    # One write(2) of the whole record, no Python buffering: it is on disk (in the page
+    # cache) the moment this returns, whatever happens to the process next.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(descriptor, data)
+    finally:
+        os.close(descriptor)
+
+
+def last_recorded(worker: str) -> dict[str, Any] | None:
+    """What `worker` recorded last, if anything."""
+    path = _path(worker)
+    if path is None or not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def replay(repro: str, environment: dict[str, str], cwd: Path) -> str:
+    """Run a repro in a child process; how it ended, in words."""
+    env = {**os.environ, **environment}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", repro],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=REPLAY_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the replay hung for {REPLAY_TIMEOUT_S} s"
+    if child.returncode < 0:
+        return f"the replay crashed too (signal {-child.returncode}): the example alone crashes"
+    if child.returncode != 0:
+        last = (child.stderr.strip().splitlines() or [""])[-1]
+        return f"the replay exited with status {child.returncode}: {last}"
+    return "the replay ran to the end: the crash needs what ran before it in the worker"

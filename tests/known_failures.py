@@ -1,0 +1,361 @@
+"""Known failures of released torch: each defined once, shrunk to a minimal repro, checked by hand.
+
+An entry says which check it breaks (a `Check`), the configurations it covers, and
+where it applies (dtypes, devices, CPU kernel sets, torch releases, execution paths).
+Its repro is code: a function that fails while torch is wrong. The strict xfail in
+tests/test_known_failures.py runs it (in a child process where the entry asks for one)
+and the report prints its source. A property test carves out the configurations an
+entry covers with one call, `carve_out(check, where)`; nothing else hides a case.
+When torch fixes a bug, its repro passes, the run fails, and the entry is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import inspect
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from hypothesis import note, reject
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from reference.max_pool2d import has_empty_window
+from tests import kernel_sets
+
+ALL_DTYPES = ("float32", "float64", "float16", "bfloat16")
+# 1/sqrt(var + eps) overflows float16 (max 65504) once var + eps < 65504**-2.
+FLOAT16_INVSTD_LIMIT = 65504.0**-2
+
+
+class Check(enum.Enum):
+    """What a property asserts, as far as a known failure can break it."""
+
+    VALUES = "values agree with the reference"
+    RAISES = "an invalid configuration raises"
+    UNCHANGED_STATE = "a rejected call leaves the module unchanged"
+    META_DEVICE = "the meta device computes the output shape"
+    SURVIVES = "the process survives the call"
+
+
+@dataclass(frozen=True)
+class Where:
+    """A drawn configuration, as far as known failures scope themselves by it."""
+
+    layer: str
+    dtype: str
+    device: str
+    hp: Mapping[str, Any]
+    training: bool | None = None
+    layout: str = "contiguous"
+    path: str = "eager"
+    x: np.ndarray | None = None  # the input values, for failures that depend on them
+
+
+def _all(where: Where) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    """One reproduced disagreement between torch and the mathematics."""
+
+    id: str
+    layer: str
+    breaks: Check
+    summary: str
+    upstream: str  # the upstream issue, or "not filed" with the search that found none
+    repro: Callable[[], None]  # raises (or crashes) while torch is wrong
+    covers: Callable[[Where], bool] = _all
+    dtypes: tuple[str, ...] = ALL_DTYPES
+    devices: tuple[str, ...] = ("cpu",)
+    # CPU kernel sets (tests/kernel_sets.py) whose kernels fail; None: every set.
+    kernel_sets: tuple[str, ...] | None = None
+    # The torch releases it applies to, as a version specifier ("" : every release).
+    releases: str = ""
+    paths: tuple[str, ...] = ("eager",)
+    # Run the repro in a child process: it crashes, or needs a kernel set of its own.
+    isolate: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def source(self) -> str:
+        """The repro as the report prints it: the function body, runnable with torch alone."""
+        lines = inspect.getsource(self.repro).splitlines()
+        body = textwrap.dedent("\n".join(lines[1:]))
+        return "import torch\n\n" + body.strip() + "\n"
+
+    def in_release(self, version: str) -> bool:
+        release = Version(Version(version).base_version)
+        return not self.releases or release in SpecifierSet(self.releases)
+
+    def applies(self, where: Where) -> bool:
+        """Whether this entry covers `where` in this process (release, kernel set, path)."""
+        device_type = where.device.partition(":")[0]
+        return (
+            where.layer == self.layer
+            and where.dtype in self.dtypes
+            and device_type in self.devices
+            and where.path in self.paths
+            and self.in_release(torch.__version__)
+            and (self.kernel_sets is None or kernel_sets.current() in self.kernel_sets)
+            and self.covers(where)
+        )
+
+
+# ---- the repros: each fails (AssertionError, or a crash) while torch is wrong -----------
+
+
+def batch_norm2d_float16_invstd_overflow() -> None:
+    bn = torch.nn.BatchNorm2d(1, eps=2.2e-10).half()
+    y = bn(torch.full((2, 1, 1, 1), 0.5, dtype=torch.float16))
+    # x equals the batch mean: the normalised output is exactly 0.
+    assert torch.equal(y, torch.zeros_like(y)), y
+
+
+def layer_norm_float16_rstd_overflow() -> None:
+    ln = torch.nn.LayerNorm(1, eps=1e-10, elementwise_affine=False).half()
+    x = torch.tensor([0.125], dtype=torch.float16, requires_grad=True)
+    ln(x).backward(torch.tensor([0.125], dtype=torch.float16))
+    # The output is constantly 0 in x: the gradient is exactly 0.
+    assert x.grad.item() == 0.0, x.grad
+
+
+def batch_norm2d_rejected_input_counts_a_batch() -> None:
+    bn = torch.nn.BatchNorm2d(1)
+    with contextlib.suppress(RuntimeError):  # two channels for a one-channel layer
+        bn(torch.ones(2, 2, 2, 2))
+    # A call that raises must leave the module unchanged.
+    assert int(bn.num_batches_tracked) == 0, bn.num_batches_tracked
+
+
+def batch_norm2d_meta_cumulative_average() -> None:
+    bn = torch.nn.BatchNorm2d(1, momentum=None, device="meta")
+    # The output shape is fully determined; torch raises reading a meta value instead.
+    try:
+        shape = bn(torch.empty(1, 1, 1, 2, device="meta")).shape
+    except RuntimeError as error:
+        raise AssertionError(f"raised {error}") from error
+    assert shape == (1, 1, 1, 2), shape
+
+
+def conv2d_negative_padding_crops() -> None:
+    conv = torch.nn.Conv2d(1, 1, 1, padding=-1, padding_mode="reflect")
+    try:
+        shape = conv(torch.ones(1, 1, 4, 4)).shape
+    except RuntimeError:
+        return  # rejected, as padding_mode='zeros' rejects it
+    raise AssertionError(f"negative padding accepted: output {tuple(shape)} (cropped input)")
+
+
+def conv2d_channels_last_1x1_strided_backward_crash() -> None:
+    torch.set_num_threads(1)
+    for _ in range(300):
+        w = torch.randn(2, 2, 1, 1).contiguous(memory_format=torch.channels_last)
+        x = torch.randn(2, 2, 9, 3).contiguous(memory_format=torch.channels_last)
+        w.requires_grad_()
+        x.requires_grad_()
+        b = torch.randn(2, requires_grad=True)
+        torch.nn.functional.conv2d(x, w, b, stride=3).backward(torch.randn(2, 2, 3, 1))
+
+
+def max_pool2d_empty_window_backward() -> None:
+    # Kernel 2, dilation 2, padding 1 on 1x1 planes: the one window's taps (-1 and 1) are
+    # both outside, so its output is -inf, constant in x, and every gradient is 0.
+    x = torch.randn(4, 1, 1, 1, requires_grad=True)
+    y = torch.nn.MaxPool2d(2, stride=1, padding=1, dilation=2)(x)
+    y.backward(torch.ones_like(y))
+    # torch records the window's first tap past the input and writes there: into the next
+    # planes (a wrong gradient) or past the tensor (heap corruption, often a crash).
+    assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten()
+
+
+# ---- what each covers -------------------------------------------------------------------
+
+
+def _tiny_eps(where: Where) -> bool:
+    return where.hp.get("eps", 1e-5) < FLOAT16_INVSTD_LIMIT
+
+
+def _cumulative_average_in_training(where: Where) -> bool:
+    hp = where.hp
+    return (
+        bool(where.training)
+        and hp.get("momentum", 0.1) is None
+        and hp.get("track_running_stats", True)
+    )
+
+
+def _negative_padding_copying_mode(where: Where) -> bool:
+    padding = where.hp.get("padding", 0)
+    amounts = [padding] if isinstance(padding, int) else list(padding)
+    negative = not isinstance(padding, str) and min(amounts) < 0
+    return negative and where.hp.get("padding_mode", "zeros") != "zeros"
+
+
+def _channels_last_strided_1x1_without_conv_padding(where: Where) -> bool:
+    hp = where.hp
+    kernel, stride = hp.get("kernel_size"), hp.get("stride", 1)
+    one_by_one = kernel in (1, (1, 1))
+    strided = stride not in (1, (1, 1))
+    # Copying padding modes pad with F.pad first: the convolution itself gets padding 0.
+    no_conv_padding = hp.get("padding_mode", "zeros") != "zeros" or hp.get("padding", 0) in (
+        0,
+        (0, 0),
+        "valid",
+    )
+    return where.layout == "channels_last" and one_by_one and strided and no_conv_padding
+
+
+def _empty_pooling_window(where: Where) -> bool:
+    hp = where.hp
+    return where.x is not None and has_empty_window(
+        where.x.shape,
+        hp["kernel_size"],
+        hp.get("stride"),
+        hp.get("padding", 0),
+        hp.get("dilation", 1),
+        hp.get("ceil_mode", False),
+    )
+
+
+def _counts_batches(where: Where) -> bool:
+    return bool(where.training) and where.hp.get("track_running_stats", True)
+
+
+KNOWN_FAILURES: tuple[KnownFailure, ...] = (
+    KnownFailure(
+        id="batch_norm2d-float16-invstd-overflow",
+        layer="BatchNorm2d",
+        breaks=Check.VALUES,
+        dtypes=("float16",),
+        covers=_tiny_eps,
+        repro=batch_norm2d_float16_invstd_overflow,
+        summary=(
+            "CPU float16 BatchNorm2d in training returns NaN for a constant channel when "
+            "eps < 65504**-2: the inverse std is stored in float16 and overflows to inf, "
+            "and 0 * inf = NaN, where the output is exactly 0"
+        ),
+        upstream="related: https://github.com/pytorch/pytorch/issues/66707",
+    ),
+    KnownFailure(
+        id="layer_norm-float16-rstd-overflow",
+        layer="LayerNorm",
+        breaks=Check.VALUES,
+        dtypes=("float16",),
+        covers=_tiny_eps,
+        repro=layer_norm_float16_rstd_overflow,
+        summary=(
+            "CPU float16 LayerNorm backward returns NaN when var + eps < 65504**-2 (e.g. a "
+            "constant row or a single normalized element): the saved 1/std is float16 and "
+            "overflows, where the true gradient is finite (0 for a single element)"
+        ),
+        upstream="related: https://github.com/pytorch/pytorch/issues/41527",
+    ),
+    KnownFailure(
+        id="batch_norm2d-rejected-input-counts-a-batch",
+        layer="BatchNorm2d",
+        breaks=Check.UNCHANGED_STATE,
+        covers=_counts_batches,
+        repro=batch_norm2d_rejected_input_counts_a_batch,
+        summary=(
+            "BatchNorm2d in training increments num_batches_tracked before it validates the "
+            "input, so a rejected input (channel mismatch, one value per channel) still "
+            "counts a batch; with momentum=None that skews every later cumulative average"
+        ),
+        upstream="not filed (no upstream issue found)",
+        devices=("cpu", "cuda", "meta"),
+    ),
+    KnownFailure(
+        id="batch_norm2d-meta-cumulative-average",
+        layer="BatchNorm2d",
+        breaks=Check.META_DEVICE,
+        covers=_cumulative_average_in_training,
+        repro=batch_norm2d_meta_cumulative_average,
+        summary=(
+            "BatchNorm2d(momentum=None) in training cannot run on the meta device: forward "
+            "computes the cumulative-average factor as 1 / float(num_batches_tracked), "
+            "which reads a value a meta tensor does not have (RuntimeError), where the "
+            "output shape is fully determined"
+        ),
+        upstream="not filed (no upstream issue found)",
+        devices=("cpu", "cuda", "meta"),
+    ),
+    KnownFailure(
+        id="conv2d-negative-padding-crops",
+        layer="Conv2d",
+        breaks=Check.RAISES,
+        covers=_negative_padding_copying_mode,
+        repro=conv2d_negative_padding_crops,
+        summary=(
+            "Conv2d rejects negative padding only with padding_mode='zeros'; with reflect, "
+            "replicate or circular it hands the negative amounts to F.pad, which crops the "
+            "input, and the convolution silently runs on a smaller image"
+        ),
+        upstream="not filed (no upstream issue found)",
+        devices=("cpu", "cuda", "meta"),
+    ),
+    KnownFailure(
+        id="conv2d-channels-last-1x1-strided-backward-crash",
+        layer="Conv2d",
+        breaks=Check.SURVIVES,
+        dtypes=("float32",),
+        kernel_sets=("avx2",),
+        isolate=True,
+        covers=_channels_last_strided_1x1_without_conv_padding,
+        repro=conv2d_channels_last_1x1_strided_backward_crash,
+        summary=(
+            "CPU Conv2d backward with a channels_last input, a 1x1 kernel, stride > 1 and "
+            "fewer than 8 input channels crashes the process (segfault or abort) with one "
+            "intra-op thread: oneDNN's AVX2 1x1 backward-weights kernel writes past its "
+            "workspace (with more threads it is reported to hang or give wrong weight "
+            "gradients). It reproduces on AVX-512 CPUs with oneDNN capped at AVX2"
+        ),
+        upstream="https://github.com/uxlfoundation/oneDNN/issues/6035",
+    ),
+    KnownFailure(
+        id="max_pool2d-empty-window-backward",
+        layer="MaxPool2d",
+        breaks=Check.SURVIVES,
+        isolate=True,
+        covers=_empty_pooling_window,
+        repro=max_pool2d_empty_window_backward,
+        summary=(
+            "MaxPool2d accepts a dilation and padding for which a window holds no input "
+            "element (forward: -inf); its backward then writes that window's gradient at "
+            "the first tap past the input, out of the plane: a wrong gradient in the next "
+            "planes or heap corruption ('double free or corruption', SIGABRT). Found by "
+            "the gradients property: a crashed worker"
+        ),
+        upstream=(
+            "related: https://github.com/pytorch/pytorch/issues/114216 (open: the -inf "
+            "forward of the same configurations; the maintainers would reject them)"
+        ),
+    ),
+)
+
+BY_ID: dict[str, KnownFailure] = {known.id: known for known in KNOWN_FAILURES}
+
+
+def known_failure(check: Check, where: Where) -> KnownFailure | None:
+    """The known failure that breaks `check` for `where` in this process, if any."""
+    for known in KNOWN_FAILURES:
+        if known.breaks is check and known.applies(where):
+            return known
+    return None
+
+
+def carve_out(check: Check, where: Where) -> None:
+    """Leave out a drawn case a known failure covers: the one way a property skips a case.
+
+    The case is rejected (Hypothesis draws another), so the rest of the domain stays under
+    test; the bug itself stays visible through its strict xfail and the report.
+    """
+    known = known_failure(check, where)
+    if known is not None:
+        note(f"left out: known torch failure {known.id} ({check.value})")
+        reject()
