@@ -6,7 +6,8 @@ The suite tells the report four things, through this module and nothing else:
 - which cell a test item fills: `declare_cell(item, Cell(...))`, at collection, and
   optionally why it cannot run at all (`declare_cell(..., not_run=NotRun(...))`);
 - why a cell that started did not run: raise `NotRun` (`not_run(...)`);
-- what a violation looked like: raise `ConformanceError(Failure(...))`.
+- what a violation looked like: raise `ConformanceError(Failure(...))`;
+- which hyperparameter classes an example covered: `cover("padding_mode=reflect", ...)`.
 
 Chapter claims are listed with the `chapter_claim_record` fixture. The report counts a
 test's examples itself (it wraps each Hypothesis test's inner function) and reads
@@ -110,9 +111,19 @@ class Declared:
     cell: Cell | None = None
     not_run: NotRun | None = None
     claims: list[dict[str, str]] = field(default_factory=list)
+    # The hyperparameter classes its examples covered ("padding_mode=reflect", ...).
+    coverage: set[str] = field(default_factory=set)
 
 
 DECLARED = pytest.StashKey[Declared]()
+# The item whose test body is running in this process (set by the report plugin).
+_running: list[Declared] = []
+
+
+def cover(*classes: str) -> None:
+    """The running test's example covers these classes (the report lists them per cell)."""
+    if _running:
+        _running[-1].coverage.update(classes)
 RUN = pytest.StashKey[dict]()
 
 

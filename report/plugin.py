@@ -89,10 +89,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     _counting.append(item)
+    interface._running.append(item.stash.setdefault(interface.DECLARED, interface.Declared()))
     try:
         return (yield)
     finally:
         _counting.pop()
+        interface._running.pop()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -207,6 +209,8 @@ class ConformanceReport:
         }
         if reason:
             result["reason"] = reason
+        if payload.get("coverage"):
+            result["coverage"] = list(payload["coverage"])
         if outcome in outcomes.BAD or (outcome != "passed" and payload.get("failure")):
             result["failure"] = record.failure(payload.get("failure"), item.reports.get(phase))
         if item.worker:

@@ -61,6 +61,8 @@ def payload(
         data["failure"] = interface.failure_dict(raised.failure)
     if declared.claims:
         data["claims"] = list(declared.claims)
+    if declared.coverage and call.when == "call":
+        data["coverage"] = sorted(declared.coverage)
     return data
 
 
