@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from report import matrix, outcomes, text
+from report import coverage, matrix, outcomes, text
 
 COLOUR = {
     "passed": "#2e7d32",
@@ -46,11 +46,19 @@ pre { background: #263238; color: #eceff1; padding: .6em; overflow-x: auto;
       white-space: pre-wrap; }
 code { background: #eceff1; padding: 0 3px; }
 .legend span.sub { margin-right: .3em; }
+.cov { font-size: 11px; color: #546e7a; white-space: nowrap; margin-top: 2px; }
+.denominator { color: #37474f; }
+.diff li { margin: .15em 0; }
+.diff .sub { margin: 0 .15em; }
+.diff .absent { background: #fff; color: #546e7a; border: 1px dashed #90a4ae; }
+.diff code { font-size: 12px; }
+.diff .gloss { color: #546e7a; font-style: italic; margin: 0; }
 .verdict-bad { color: #c62828; } .verdict-good { color: #2e7d32; }
 """
 
 
-def _style(outcome: str) -> str:
+def style(outcome: str) -> str:
+    """The inline colours of a status box: its outcome's colour, readable ink."""
     colour = COLOUR[outcome]
     ink = "#37474f" if outcome in outcomes.NOT_RUN else "#fff"
     return f"background:{colour};color:{ink}"
@@ -67,12 +75,29 @@ def _failure_body(result: dict[str, Any]) -> str:
         parts.append(f"<p>{escape(errors)}</p>")
     if failure.get("repro"):
         parts.append(f"<p><b>Repro</b></p><pre>{escape(failure['repro'])}</pre>")
+    if result.get("replay"):
+        parts.append(f"<p><b>Replay this cell</b></p><pre>{escape(result['replay'])}</pre>")
     if failure.get("traceback"):
         parts.append(
             "<details><summary>pytest output</summary>"
             f"<pre>{escape(failure['traceback'])}</pre></details>"
         )
     return "".join(parts)
+
+
+def _coverage_title(sub: matrix.SubCell) -> str:
+    classes = ", ".join(sorted(sub.classes)) or "none recorded"
+    return f"{sub.examples:,} examples; classes: {classes}"
+
+
+def _coverage(m: matrix.Matrix, layer: str, prop: str, recorded: bool) -> str:
+    """The line under a cell's boxes: its examples and hyperparameter classes."""
+    subs = m.row(layer, prop)
+    examples = sum(s.examples for s in subs)
+    classes = frozenset().union(*(s.classes for s in subs))
+    shown = coverage.cell_text(examples, len(classes) if recorded else None)
+    title = ", ".join(sorted(classes)) or "no hyperparameter classes recorded"
+    return f'<div class="cov" title="{escape(title)}">{escape(shown)}</div>'
 
 
 def _title(result: dict[str, Any]) -> str:
@@ -90,23 +115,23 @@ def _sub(m: matrix.Matrix, sub: matrix.SubCell | None, pair: matrix.Pair) -> str
         )
     outcome = sub.outcome
     symbol = escape(outcomes.SYMBOL[outcome])
-    title = escape(" | ".join(_title(r) for r in sub.results))
-    style = _style(outcome)
+    title = escape(" | ".join(_title(r) for r in sub.results) + "; " + _coverage_title(sub))
+    colours = style(outcome)
     bad = [r for r in sub.results if r["outcome"] in outcomes.BAD]
     if not bad:
-        return f'<span class="sub" style="{style}" title="{title}">{symbol}</span>'
+        return f'<span class="sub" style="{colours}" title="{title}">{symbol}</span>'
     bodies = "".join(
         f'<p><a href="#{m.anchors[matrix.failure_key(r)]}">{escape(_title(r))}</a></p>'
         + _failure_body(r)
         for r in bad
     )
     return (
-        f'<details class="inline"><summary class="sub" style="{style}" title="{title}">'
+        f'<details class="inline"><summary class="sub" style="{colours}" title="{title}">'
         f"{symbol}</summary>{bodies}</details>"
     )
 
 
-def _matrix(m: matrix.Matrix) -> str:
+def _matrix(m: matrix.Matrix, recorded: bool) -> str:
     head = ["<th>layer</th>"]
     for prop in m.properties:
         pairs = m.pairs[prop]
@@ -123,14 +148,15 @@ def _matrix(m: matrix.Matrix) -> str:
                 cells.append("<td></td>")
                 continue
             subs = "".join(_sub(m, m.sub(layer, prop, p), p) for p in m.pairs[prop])
-            cells.append(f'<td><div class="cell">{subs}</div></td>')
+            cov = _coverage(m, layer, prop, recorded)
+            cells.append(f'<td><div class="cell">{subs}</div>{cov}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _legend() -> str:
     items = [
-        f'<span class="sub" style="{_style(o)}">{escape(outcomes.SYMBOL[o])}</span>'
+        f'<span class="sub" style="{style(o)}">{escape(outcomes.SYMBOL[o])}</span>'
         f"{escape(outcomes.MEANING[o])}"
         for o in reversed(outcomes.SEVERITY)
     ]
@@ -158,8 +184,10 @@ def _environment(document: dict[str, Any]) -> str:
     return _table(header, rows)
 
 
-def render(document: dict[str, Any]) -> str:
+def render(document: dict[str, Any], diff: str = "") -> str:
+    """The page; `diff`: the comparison against a baseline, as an HTML section."""
     m = matrix.build(document)
+    recorded = coverage.has_coverage(document["results"])
     summary = document["summary"]
     bad = sum(summary["by_outcome"][o] for o in outcomes.BAD)
     verdict = (
@@ -180,7 +208,11 @@ def render(document: dict[str, Any]) -> str:
         "<h1>nnconform conformance report</h1>",
         f'<p class="headline">{headline}</p>',
         f"<p>{verdict} — {escape(text.totals(document))}</p>",
+        f'<p class="denominator"><b>Coverage</b> '
+        f"{escape(coverage.denominator(document).line())}</p>",
     ]
+    if diff:
+        out.append(diff)
     if m.failures:
         out.append(f"<h2>Failures ({len(m.failures)})</h2>")
         for result in m.failures:
@@ -196,8 +228,9 @@ def render(document: dict[str, Any]) -> str:
             "<p>Rows are layers, columns properties; each cell has one box per device/dtype "
             "(order under the column name). Hover a box for its outcome and reason; click a "
             "failing box for its example and repro. After a merge a box shows the worst "
-            "outcome of its shards.</p>",
-            _matrix(m),
+            "outcome of its shards. Under the boxes: "
+            f"{escape(coverage.LEGEND)}.</p>",
+            _matrix(m, recorded),
             _legend(),
         ]
     else:

@@ -6,7 +6,8 @@ The suite tells the report four things, through this module and nothing else:
 - which cell a test item fills: `declare_cell(item, Cell(...))`, at collection, and
   optionally why it cannot run at all (`declare_cell(..., not_run=NotRun(...))`);
 - why a cell that started did not run: raise `NotRun` (`not_run(...)`);
-- what a violation looked like: raise `ConformanceError(Failure(...))`;
+- what a violation looked like: raise `ConformanceError(Failure(...))`, or
+  `known_failure_fixed(Failure(...))` when the violation is that a recorded bug is gone;
 - which hyperparameter classes an example covered: `cover("padding_mode=reflect", ...)`.
 
 Chapter claims are listed with the `chapter_claim_record` fixture. The report counts a
@@ -73,6 +74,16 @@ class ConformanceError(AssertionError):
         self.failure = failure
 
 
+class KnownFailureFixedError(ConformanceError):
+    """A recorded bug no longer reproduces: its strict expected failure fails the cell, and
+    a comparison against a baseline counts the cell as a fix, not a regression."""
+
+
+def known_failure_fixed(failure: Failure) -> NoReturn:
+    """Fail the test: the recorded bug it checks is gone (remove the entry)."""
+    raise KnownFailureFixedError(failure)
+
+
 class NotRun(pytest.skip.Exception):
     """A cell that did not run, and which of the NOT_RUN_OUTCOMES says why."""
 
@@ -124,6 +135,8 @@ def cover(*classes: str) -> None:
     """The running test's example covers these classes (the report lists them per cell)."""
     if _running:
         _running[-1].coverage.update(classes)
+
+
 RUN = pytest.StashKey[dict]()
 
 

@@ -10,16 +10,18 @@ from typing import Any
 
 from report import outcomes
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 JSON_NAME = "conformance.json"
 MD_NAME = "conformance.md"
 HTML_NAME = "conformance.html"
+DIFF_NAME = "conformance-diff.md"
 
 
 def result_order(result: dict[str, Any]) -> tuple:
     """A fixed order, so a serial run and an xdist run write the same file."""
-    return tuple(result[k] for k in ("layer", "property", "device", "dtype", "nodeid", "shard"))
+    keys = ("layer", "property", "device", "dtype", "path", "isa", "nodeid", "shard")
+    return tuple(result.get(k, "") for k in keys)
 
 
 def claim_order(claim: dict[str, Any]) -> tuple:
@@ -99,14 +101,26 @@ def _write_text(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-def write(document: dict[str, Any], directory: str | os.PathLike) -> dict[str, Path]:
-    """Write conformance.json, .md and .html into directory; return their paths."""
-    from report import html, markdown
+def write(
+    document: dict[str, Any], directory: str | os.PathLike, diff: Any = None
+) -> dict[str, Path]:
+    """Write conformance.json, .md and .html into directory; return their paths.
+
+    `diff` (a report.diff.Diff against a baseline): its section goes into both pages, and
+    the whole comparison into conformance-diff.md beside them.
+    """
+    from report import diff_pages, html, markdown
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / JSON_NAME, "md": out / MD_NAME, "html": out / HTML_NAME}
+    section_md = section_html = ""
+    if diff is not None:
+        paths["diff"] = out / DIFF_NAME
+        section_md = diff_pages.render_markdown(diff, "##", "Against the baseline")
+        section_html = diff_pages.render_html_section(diff)
+        _write_text(paths["diff"], diff_pages.render_markdown(diff) + "\n")
     _write_text(paths["json"], json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    _write_text(paths["md"], markdown.render(document))
-    _write_text(paths["html"], html.render(document))
+    _write_text(paths["md"], markdown.render(document, section_md))
+    _write_text(paths["html"], html.render(document, section_html))
     return paths

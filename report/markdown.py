@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from report import matrix, outcomes, text
+from report import coverage, matrix, outcomes, text
 
 # A GitHub job summary holds 1 MiB; past this many failures the JSON has the rest.
 MAX_FAILURES_SHOWN = 50
@@ -52,10 +52,19 @@ def _failure(result: dict[str, Any], shards: dict[str, dict[str, Any]], merged: 
         lines += ["", escape(errors)]
     if failure.get("repro"):
         lines += ["", "**Repro**", "", block(failure["repro"], "python")]
+    if result.get("replay"):
+        lines += ["", "**Replay this cell**", "", block(result["replay"], "sh")]
     return [*lines, ""]
 
 
-def _matrix(m: matrix.Matrix) -> list[str]:
+def _coverage(m: matrix.Matrix, layer: str, prop: str, recorded: bool) -> str:
+    subs = m.row(layer, prop)
+    classes = frozenset().union(*(s.classes for s in subs))
+    shown = coverage.cell_text(sum(s.examples for s in subs), len(classes) if recorded else None)
+    return f"<br><sub>{escape(shown)}</sub>"
+
+
+def _matrix(m: matrix.Matrix, recorded: bool) -> list[str]:
     headers = []
     for prop in m.properties:
         pairs = m.pairs[prop]
@@ -72,7 +81,10 @@ def _matrix(m: matrix.Matrix) -> list[str]:
             for pair in m.pairs[prop]:
                 sub = m.sub(layer, prop, pair)
                 symbols.append(outcomes.SYMBOL[sub.outcome] if sub else outcomes.NOT_RUN_SYMBOL)
-            row.append(" ".join(symbols) if (layer, prop) in m.cells else " ")
+            if (layer, prop) in m.cells:
+                row.append(" ".join(symbols) + _coverage(m, layer, prop, recorded))
+            else:
+                row.append(" ")
         lines.append(f"| {escape(layer)} | " + " | ".join(row) + " |")
     return lines
 
@@ -96,8 +108,10 @@ def _environment(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(document: dict[str, Any]) -> str:
+def render(document: dict[str, Any], diff: str = "") -> str:
+    """The page; `diff`: the comparison against a baseline, as Markdown."""
     m = matrix.build(document)
+    recorded = coverage.has_coverage(document["results"])
     summary = document["summary"]
     merged = document["kind"] == "merged"
     shards = {s["run_id"]: s for s in document["shards"]}
@@ -109,6 +123,9 @@ def render(document: dict[str, Any]) -> str:
     out = ["# nnconform conformance report", ""]
     out.append(" · ".join(f"**{label}** {escape(v)}" for label, v in text.headline(document)))
     out += ["", f"**{verdict}** — {escape(text.totals(document))}", ""]
+    out += [f"**Coverage** {escape(coverage.denominator(document).line())}", ""]
+    if diff:
+        out += [diff, ""]
 
     if m.failures:
         out += [f"## Failures ({len(m.failures)})", ""]
@@ -122,9 +139,10 @@ def render(document: dict[str, Any]) -> str:
     if m.layers:
         out += [
             "Rows are layers, columns properties; a cell has one symbol per device/dtype, "
-            "in the order under the column name. After a merge a cell shows its worst outcome.",
+            "in the order under the column name. After a merge a cell shows its worst outcome. "
+            f"Under the symbols: {coverage.LEGEND}.",
             "",
-            *_matrix(m),
+            *_matrix(m, recorded),
             "",
             _legend(),
             "",

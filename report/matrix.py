@@ -48,6 +48,11 @@ class SubCell:
     def examples(self) -> int:
         return sum(r.get("examples", 0) for r in self.results)
 
+    @property
+    def classes(self) -> frozenset[str]:
+        """The hyperparameter classes its examples covered, over every shard."""
+        return frozenset(c for r in self.results for c in r.get("coverage") or ())
+
 
 @dataclass
 class Matrix:
@@ -61,6 +66,11 @@ class Matrix:
 
     def sub(self, layer: str, prop: str, pair: Pair) -> SubCell | None:
         return self.cells.get((layer, prop), {}).get(pair)
+
+    def row(self, layer: str, prop: str) -> list[SubCell]:
+        """The sub-cells of one matrix cell, in the column's order."""
+        found = self.cells.get((layer, prop), {})
+        return [found[p] for p in self.pairs[prop] if p in found]
 
     def label(self, pair: Pair) -> str:
         """A sub-cell's name: the values of the dimensions that vary in this report."""

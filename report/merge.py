@@ -1,10 +1,12 @@
 """Merging shard reports (a CPU job, a GPU job, ...) into one report.
 
 The rule: a shard is a run, known by its run_id. Each shard is kept once, however many
-times it is given (directly or inside an earlier merged report). Every result and claim
-is kept once per (shard, nodeid[, claim id]); results for the same layer/property/device/
-dtype from different shards are all kept, and the matrix cell shows the worst outcome.
-Environments stay per shard; the top-level environment and run hold what the shards share.
+times it is given (directly or inside an earlier merged report). Every result is kept
+once per (shard, nodeid, CPU kernel set) and every claim once per (shard, nodeid, claim
+id); results for the same cell from different shards are all kept, and the matrix cell
+shows the worst outcome. Environments stay per shard; the top-level environment and run
+hold what the shards share, and the dimensions' values (devices, dtypes, paths, CPU
+kernel sets) are the unions.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 from typing import Any
 
 from report import json_report
+from report.interface import NONE
 
 # run_id of a merged report: a name derived from the shards it holds, so merging the same
 # shards again, in any order or grouping, gives the same id.
@@ -50,6 +53,9 @@ def _run(shards: list[dict[str, Any]]) -> dict[str, Any]:
         **extra,
         "devices": _union([r["devices"] for r in runs]),
         "dtypes": _union([r["dtypes"] for r in runs]),
+        # A CPU job per kernel set, or an eager and a compile job: each shard adds its own.
+        "paths": _union([r.get("paths") or [] for r in runs]),
+        "isas": _union([r.get("isas") or [] for r in runs]),
         "impl": _shared([r["impl"] for r in runs]),
         "profile": _shared([r["profile"] for r in runs]),
         "seed": _shared([r["seed"] for r in runs]),
@@ -64,13 +70,15 @@ def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
     if not documents:
         raise ValueError("nothing to merge")
     shards: dict[str, dict[str, Any]] = {}
-    results: dict[tuple[str, str], dict[str, Any]] = {}
+    results: dict[tuple[str, str, str], dict[str, Any]] = {}
     claims: dict[tuple[str, str, str], dict[str, Any]] = {}
     for document in documents:
         for shard in document["shards"]:
             shards.setdefault(shard["run_id"], shard)
         for result in document["results"]:
-            results.setdefault((result["shard"], result["nodeid"]), result)
+            # One run tests a node once per CPU kernel set (--cpu-isa avx2,avx512).
+            key = (result["shard"], result["nodeid"], result.get("isa", NONE))
+            results.setdefault(key, result)
         for claim in document.get("claims") or []:
             claims.setdefault((claim["shard"], claim["nodeid"], claim["id"]), claim)
     kept = list(shards.values())

@@ -18,7 +18,16 @@ from typing import Any
 
 import pytest
 
-from report import environment, interface, json_report, outcomes, record
+from report import (
+    diff as diffing,
+    diff_pages,
+    environment,
+    interface,
+    json_report,
+    outcomes,
+    record,
+    replay,
+)
 
 DEFAULT_REPORT_DIR = "reports"
 
@@ -31,6 +40,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="directory for conformance.json/.md/.html (default: %(default)s)",
     )
     group.addoption("--no-report", action="store_true", help="write no conformance report")
+    group.addoption(
+        "--baseline",
+        default=None,
+        metavar="BASE.json",
+        help="compare the run with this report: the comparison goes into the report and "
+        "conformance-diff.md, and the exit status gates on regressions alone (failures the "
+        "baseline already had do not fail the run)",
+    )
+    group.addoption(
+        "--baseline-ignore-dimension",
+        action="append",
+        default=[],
+        metavar="DIM",
+        help="leave a dimension (device, dtype, path, isa) out of the comparison's cell key, "
+        "e.g. isa when the baseline ran another CPU kernel set",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -156,6 +181,19 @@ def _claims(entry: dict[str, Any], outcome: str, nodeid: str, shard: str, layer:
     return found
 
 
+def _baseline(config: pytest.Config) -> dict[str, Any] | None:
+    """The --baseline report, read before any test runs: a bad path stops the run at once."""
+    path = config.getoption("baseline")
+    if not path or config.getoption("no_report"):
+        return None
+    import jsonschema
+
+    try:
+        return json_report.load(Path(config.invocation_params.dir, path))
+    except (OSError, ValueError, jsonschema.ValidationError) as exc:
+        raise pytest.UsageError(f"--baseline {path}: {exc}".splitlines()[0]) from None
+
+
 class ConformanceReport:
     """Collects test reports on the controller and writes the report at session end."""
 
@@ -169,6 +207,9 @@ class ConformanceReport:
         self.paths: dict[str, Path] | None = None
         self.document: dict[str, Any] | None = None
         self.problem: str | None = None
+        self.baseline = _baseline(config)
+        self.diff: diffing.Diff | None = None
+        self.gate: str | None = None  # what the baseline did to the exit status
 
     def pytest_sessionstart(self) -> None:
         # Before any test can flip a TF32 switch: the state the run was configured with.
@@ -213,6 +254,10 @@ class ConformanceReport:
             result["coverage"] = list(payload["coverage"])
         if outcome in outcomes.BAD or (outcome != "passed" and payload.get("failure")):
             result["failure"] = record.failure(payload.get("failure"), item.reports.get(phase))
+        if outcome == "failed" and (
+            payload.get("known_failure_fixed") or record.strict_xpass(item.reports.get(phase))
+        ):
+            result["known_failure_fixed"] = True
         if item.worker:
             result["worker"] = item.worker
         return result, outcome, claims
@@ -251,6 +296,9 @@ class ConformanceReport:
                 results.append(result)
         workers = len({item.worker for item in self.items.values() if item.worker})
         run = self._run(results, workers)
+        for result in results:
+            if result["outcome"] in outcomes.BAD:
+                result["replay"] = replay.command(result, run)
         shard = {
             "run_id": self.run_id,
             "environment": self.environment,
@@ -284,8 +332,47 @@ class ConformanceReport:
             json_report.validate(document)
         except Exception as exc:  # the report is still worth writing; say what is off
             self.problem = f"report does not follow report/schema.json: {exc}".splitlines()[0]
+        if self.baseline is not None:
+            ignore = [
+                d.strip()
+                for given in self.config.getoption("baseline_ignore_dimension")
+                for d in given.split(",")
+                if d.strip()
+            ]
+            self.diff = diffing.compare(self.baseline, document, ignore=ignore)
+            document["baseline"] = diff_pages.baseline_summary(
+                self.diff, str(self.config.getoption("baseline"))
+            )
+            self._gate(session, document, self.diff)
         self.document = document
-        self.paths = json_report.write(document, self._directory())
+        self.paths = json_report.write(document, self._directory(), self.diff)
+
+    def _gate(self, session: pytest.Session, document: dict[str, Any], diff: diffing.Diff) -> None:
+        """Against a baseline the run fails on regressions, not on failures it already had."""
+        if diff.regressions:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            self.gate = f"{len(diff.regressions)} regressions: the run fails"
+            return
+        if session.exitstatus != pytest.ExitCode.TESTS_FAILED:
+            return
+        other = document["summary"]["other_tests"]
+        if any(other[o] for o in outcomes.BAD):
+            self.gate = "tests outside the matrix failed: the run fails"
+            return
+        excused = {c.key for c in diff.still_failing}
+        failing = [
+            tuple(r.get(d, interface.NONE) for d in diff.dimensions)
+            for r in document["results"]
+            if r["outcome"] in outcomes.BAD
+        ]
+        if all(key in excused for key in failing):
+            session.exitstatus = pytest.ExitCode.OK
+            self.gate = (
+                f"no regressions; the {len(failing)} failing cells failed in the baseline "
+                "too: exit status 0"
+            )
+        else:
+            self.gate = "failing cells the baseline does not excuse (fixed known failures): failed"
 
     def _shown(self, path: Path) -> str:
         try:
@@ -303,6 +390,13 @@ class ConformanceReport:
         if self.paths is None or self.document is None:
             return
         write(f"nnconform report: {self._shown(self.paths['html'])} (json, md beside it)")
+        if self.diff is not None:
+            write(
+                f"nnconform baseline: {self._shown(self.paths['diff'])}: "
+                f"{diff_pages.verdict(self.diff)}; {diff_pages.counts_line(self.diff)}"
+            )
+            if self.gate:
+                write(f"  {self.gate}")
         summary = self.document["summary"]
         for prop, tally in summary["by_property"].items():
             write(f"  {prop}: {outcomes.rollup(tally)}")

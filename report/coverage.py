@@ -1,0 +1,155 @@
+"""How much a report covers: the denominator line at its top, and each cell's examples and
+hyperparameter classes.
+
+A pass says little without its denominator: 200 passing cells out of 200 possible is a
+release, 200 out of 2,000 is a smoke test. The possible cells are every layer and property
+the report saw, times the devices, dtypes, paths and CPU kernel sets the run asked for. A
+property counts only the dimensions it varies over (init has no dtype parameter, so it
+counts one dtype), and the CPU kernel set only splits the CPU (and device-free) cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from report import outcomes
+from report.interface import NONE
+
+# (result field, run field) of the dimensions inside a layer x property cell.
+DIMENSIONS = (("device", "devices"), ("dtype", "dtypes"), ("path", "paths"), ("isa", "isas"))
+# Devices whose cells the CPU kernel set splits (conftest.py gives other devices isa '-').
+CPU_SIDE = frozenset({"cpu", NONE})
+
+
+def ran(outcome: str) -> bool:
+    """The cell's test body ran to a verdict (a skip or a not-run outcome did not)."""
+    return outcome not in outcomes.NOT_RUN and outcome != "skipped"
+
+
+def key(result: dict[str, Any]) -> tuple[str, ...]:
+    """A cell across shards: layer, property, device, dtype, path, CPU kernel set."""
+    return (
+        result["layer"],
+        result["property"],
+        *(result.get(dim, NONE) for dim, _ in DIMENSIONS),
+    )
+
+
+def has_coverage(results: Iterable[dict[str, Any]]) -> bool:
+    """Whether the suite recorded hyperparameter classes at all (interface.cover)."""
+    return any("coverage" in r for r in results)
+
+
+def cell_text(examples: int, classes: int | None) -> str:
+    """`30 ex · 4 cl`; the classes left out when the run recorded none."""
+    shown = f"{examples:,} ex"
+    return shown if classes is None else f"{shown} · {classes:,} cl"
+
+
+LEGEND = "ex: Hypothesis examples run; cl: hyperparameter classes those examples covered"
+
+
+@dataclass(frozen=True)
+class Denominator:
+    """The cells a report could hold, and how many ran or did not."""
+
+    layers: int
+    properties: int
+    sizes: dict[str, int]  # per run field (devices, dtypes, paths, isas): values asked for
+    possible: int
+    ran: int
+    not_run: dict[str, int]  # outcome -> distinct cells that did not run, for that reason
+    examples: int
+    classes: int | None  # distinct (layer, property, class); None: none recorded
+
+    @property
+    def untested(self) -> int:
+        """Possible cells no result speaks of (a layer a property has no test for)."""
+        return max(0, self.possible - self.ran - sum(self.not_run.values()))
+
+    def line(self) -> str:
+        def many(n: int, word: str, plural: str | None = None) -> str:
+            return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+        dimensions = ", ".join(
+            [
+                many(self.sizes["devices"], "device"),
+                many(self.sizes["dtypes"], "dtype"),
+                many(self.sizes["paths"], "path"),
+                many(self.sizes["isas"], "CPU kernel set"),
+            ]
+        )
+        shape = (
+            f"{many(self.layers, 'layer')} × {many(self.properties, 'property', 'properties')}"
+            f" × {dimensions}, where a property varies over them"
+        )
+        skipped = sum(self.not_run.values())
+        reasons = ", ".join(f"{n:,} {o}" for o, n in self.not_run.items() if n)
+        parts = [
+            f"{self.ran:,} of {self.possible:,} possible cells ran ({shape})",
+            f"{skipped:,} did not run" + (f" ({reasons})" if reasons else ""),
+            f"{self.untested:,} have no test",
+        ]
+        totals = f"{self.examples:,} examples"
+        if self.classes is not None:
+            totals += f", {self.classes:,} hyperparameter classes"
+        return "; ".join(parts) + f". {totals}."
+
+
+def _varies(results: list[dict[str, Any]]) -> dict[str, dict[str, bool]]:
+    """Per property: which dimensions it takes values in (not only '-')."""
+    found: dict[str, dict[str, bool]] = {}
+    for result in results:
+        seen = found.setdefault(result["property"], dict.fromkeys(dict(DIMENSIONS), False))
+        for dim, _ in DIMENSIONS:
+            seen[dim] = seen[dim] or result.get(dim, NONE) != NONE
+    return found
+
+
+def _values(run: dict[str, Any], results: list[dict[str, Any]], dim: str, field: str) -> list:
+    """What the run asked for in one dimension (what its results show, if it did not say)."""
+    asked = [str(v) for v in run.get(field) or []]
+    return asked or sorted({r.get(dim, NONE) for r in results} - {NONE}) or [NONE]
+
+
+def _sub_cells(varies: dict[str, bool], values: dict[str, list[str]]) -> int:
+    """How many device x dtype x path x kernel set combinations one property spans."""
+
+    def size(dim: str) -> int:
+        return len(values[dim]) if varies[dim] else 1
+
+    devices = values["device"] if varies["device"] else [NONE]
+    isas = size("isa")
+    return sum(size("dtype") * size("path") * (isas if d in CPU_SIDE else 1) for d in devices)
+
+
+def denominator(document: dict[str, Any]) -> Denominator:
+    results = document["results"]
+    run = document["run"]
+    values = {dim: _values(run, results, dim, field) for dim, field in DIMENSIONS}
+    layers = {r["layer"] for r in results}
+    per_property = {p: _sub_cells(v, values) for p, v in _varies(results).items()}
+
+    seen: dict[tuple[str, ...], list[str]] = {}
+    for result in results:
+        seen.setdefault(key(result), []).append(result["outcome"])
+    # A cell ran if any shard ran it; otherwise it counts under its gravest reason.
+    did_run = sum(1 for found in seen.values() if any(ran(o) for o in found))
+    not_run = {o: 0 for o in reversed(outcomes.SEVERITY) if not ran(o)}
+    for found in seen.values():
+        if not any(ran(o) for o in found):
+            not_run[outcomes.worst(found)] += 1
+    recorded = has_coverage(results)
+    classes = {(r["layer"], r["property"], c) for r in results for c in r.get("coverage") or ()}
+    return Denominator(
+        layers=len(layers),
+        properties=len(per_property),
+        sizes={field: len(values[dim]) for dim, field in DIMENSIONS},
+        possible=len(layers) * sum(per_property.values()),
+        ran=did_run,
+        not_run=not_run,
+        examples=sum(r.get("examples", 0) for r in results),
+        classes=len(classes) if recorded else None,
+    )
