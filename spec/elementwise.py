@@ -70,6 +70,7 @@ def elementwise_spec(
     kinks: tuple[float, ...] = (),
     max_magnitude: float = 1e2,
     vjp_floor_scale: MapVjpScale | None = None,
+    exact: tuple = (),
 ) -> LayerSpec:
     """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode."""
 
@@ -104,4 +105,5 @@ def elementwise_spec(
         kinks=kinks,
         max_magnitude=max_magnitude,
         writes_in_place=_inplace_flag if inplace else LayerSpec.writes_in_place,
+        exact=exact,
     )

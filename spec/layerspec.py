@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.init_laws import InitLaw
+from spec.exact import ExactCase, Symmetry
 from spec.inputs import Inputs
 from spec.modes import MODE_FREE, Mode
 
@@ -87,6 +88,8 @@ class LayerSpec:
     max_magnitude: float = 1e2
     # Whether the layer, so configured, writes its result into its input (inplace=True).
     writes_in_place: Callable[[HyperParams], bool] = _never
+    # Inputs whose answer every correct algorithm gives exactly (spec/exact.py).
+    exact: tuple[ExactCase | Symmetry, ...] = ()
     # Constructor arguments deliberately not drawn, each with the reason.
     out_of_scope: Mapping[str, str] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from reference.avg_pool2d import avg_pool2d_forward, avg_pool2d_out_shape, avg_pool2d_vjp
 from reference.geometry import pair
+from spec.exact import ExactCase, integer_inputs, powers_of_two
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair
 
@@ -189,6 +190,27 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     return InvalidCase(hp, (1, *fits), RuntimeError, kind)
 
 
+def _power_of_two_divisor(spec):
+    """Any configuration, its divisor forced to +-2^k: a window sum over it is dyadic."""
+    divisors = st.tuples(powers_of_two(0, 4), st.sampled_from([1, -1])).map(lambda d: d[0] * d[1])
+    return st.tuples(spec.hyperparams(), divisors).map(
+        lambda pair_: {**pair_[0], "divisor_override": pair_[1]}
+    )
+
+
+EXACT = (
+    ExactCase(
+        "small integers, power-of-two divisor",
+        why=(
+            "a window sum of small integers is an exact integer in any order; divided by "
+            "+-2^k it is exact too (a power-of-two division only moves the exponent); the "
+            "input gradient sums multiples of 1/2^k, exact while the count of quanta fits"
+        ),
+        inputs=integer_inputs(quantum=lambda hp: 1 / abs(hp["divisor_override"])),
+        hyperparams=_power_of_two_divisor,
+    ),
+)
+
 SPEC = LayerSpec(
     name="AvgPool2d",
     hyperparams=hyperparams,
@@ -202,4 +224,5 @@ SPEC = LayerSpec(
     invalid=invalid,
     # The map is linear: its second derivative is zero, which gradgradcheck confirms.
     twice_differentiable=True,
+    exact=EXACT,
 )

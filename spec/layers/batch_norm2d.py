@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from reference.batch_norm import batch_norm2d_forward, batch_norm2d_vjp
 from reference.parameter_laws import batch_norm2d_buffer_shapes, batch_norm2d_param_shapes
 from spec.default_init import affine_norm_laws
+from spec.exact import ExactCase, constant_groups
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.modes import BufferLaw, Mode
 from spec.normalization_error import (
@@ -268,6 +269,44 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     return InvalidCase(hp, (2, c, 2, 2), ValueError, kind)
 
 
+def _channel_axes(hp: dict, shape: tuple) -> tuple[int, ...]:
+    return REDUCED
+
+
+def _momentum_zero_or_one(spec):
+    """Running statistics kept, with momentum 0 or 1 (None counts as 1 for a first batch)."""
+    momentum = st.sampled_from([0.0, 1.0])
+    return st.tuples(spec.hyperparams(), momentum).map(
+        lambda parts: {**parts[0], "momentum": parts[1], "track_running_stats": True}
+    )
+
+
+EXACT = (
+    ExactCase(
+        "constant channels",
+        why=(
+            "a channel of 2^k copies of a small integer c: mean exactly c (an exact sum "
+            "times an exact 1/2^k), biased and unbiased variance exactly 0, so the "
+            "normalised value is exactly 0, the output exactly "
+            "the bias (0 without one), the weight gradient exactly 0 and, with grad_y "
+            "constant in the channel, the input gradient exactly 0"
+        ),
+        inputs=constant_groups(_channel_axes, training=True),
+    ),
+    ExactCase(
+        "momentum 0 or 1",
+        why=(
+            "new = (1 - m) * old + m * stat: with m = 0 the running statistics stay "
+            "exactly as they were, whatever the batch; with m = 1 they become the batch "
+            "statistics, exactly c and 0 for constant channels"
+        ),
+        inputs=constant_groups(_channel_axes, training=True),
+        hyperparams=_momentum_zero_or_one,
+        exact=("output", "input", "parameters", "buffers"),
+    ),
+)
+
+
 SPEC = LayerSpec(
     name="BatchNorm2d",
     hyperparams=hyperparams,
@@ -284,4 +323,5 @@ SPEC = LayerSpec(
     mode=MODE,
     buffer_values=buffer_values,
     twice_differentiable=True,
+    exact=EXACT,
 )

@@ -8,6 +8,7 @@ from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, c
 from reference.geometry import pair
 from reference.parameter_laws import conv2d_param_shapes
 from spec.default_init import fan_in_uniform_laws
+from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, int_or_pair
 
@@ -195,6 +196,28 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     )
 
 
+EXACT = (
+    ExactCase(
+        "small integers",
+        why=(
+            "the convolution and its gradients are sums of products of small integers "
+            "(padding copies them or adds zeros); with every partial sum inside the "
+            "dtype's exact integer range, any algorithm that sums the products themselves "
+            "(direct, im2col + GEMM: every CPU kernel of torch) gives the exact integer. "
+            "Winograd and FFT convolutions transform the operands and round, so the claim "
+            "is made for the CPU, where torch uses neither"
+        ),
+        inputs=integer_inputs(),
+        devices=("cpu",),
+    ),
+    ExactCase(
+        "zero input",
+        why="x = 0: every tap multiplies 0, so y is the bias exactly and dW is 0",
+        inputs=zero_input(),
+        exact=("output", "weight"),
+    ),
+)
+
 SPEC = LayerSpec(
     name="Conv2d",
     hyperparams=hyperparams,
@@ -207,4 +230,5 @@ SPEC = LayerSpec(
     vjp_error=vjp_error,
     invalid=invalid,
     init=init,
+    exact=EXACT,
 )

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from reference.dropout import dropout_forward, dropout_keep_mask_from_output, dropout_vjp
 from spec.elementwise import any_shape, inplace_hyperparams, no_params, same_shape
+from spec.exact import ExactCase, integer_inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.modes import KeepLaw, Mode
 
@@ -96,6 +97,26 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     return InvalidCase({"p": p, **inplace}, None, ValueError, f"p = {p} outside [0, 1]")
 
 
+def _scale_a_power_of_two(spec):
+    """p = 1 - 2^-k (k = 0..3): the keep scale 1 / (1 - p) = 2^k is exact in every dtype."""
+    return st.tuples(inplace_hyperparams(), st.integers(0, 3)).map(
+        lambda parts: {**parts[0], "p": 1.0 - 2.0 ** -parts[1]}
+    )
+
+
+EXACT = (
+    ExactCase(
+        "power-of-two keep scale",
+        why=(
+            "with 1 / (1 - p) = 2^k, a kept element x * 2^k only moves x's exponent and a "
+            "dropped one is exactly 0; p = 0 and eval return x itself"
+        ),
+        inputs=integer_inputs(),
+        hyperparams=_scale_a_power_of_two,
+    ),
+)
+
+
 SPEC = LayerSpec(
     name="Dropout",
     hyperparams=hyperparams,
@@ -109,5 +130,6 @@ SPEC = LayerSpec(
     invalid=invalid,
     mode=MODE,
     writes_in_place=lambda hp: bool(hp.get("inplace", False)),
+    exact=EXACT,
     recover_randomness=recover_randomness,
 )

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from reference.flatten import flatten_forward, flatten_out_shape, flatten_vjp
 from spec.elementwise import MAX_RANK, MIN_RANK, exact, no_params
+from spec.exact import ExactCase, integer_inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import tensor_shapes
 
@@ -96,6 +97,14 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     return InvalidCase(hp, draw(tensor_shapes(rank, rank)), IndexError, f"{which} {kind}")
 
 
+EXACT = (
+    ExactCase(
+        "any values",
+        why="flattening relabels elements: output and gradient are copies, exactly",
+        inputs=integer_inputs(),
+    ),
+)
+
 SPEC = LayerSpec(
     name="Flatten",
     hyperparams=hyperparams,
@@ -107,4 +116,5 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    exact=EXACT,
 )

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reference.layer_norm import layer_norm_forward, layer_norm_vjp
 from reference.parameter_laws import layer_norm_param_shapes
 from spec.default_init import affine_norm_laws
+from spec.exact import ExactCase, constant_groups, largest_power_of_two
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.normalization_error import (
     batch_statistics,
@@ -145,6 +146,39 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     return InvalidCase(hp, (2, *dims), RuntimeError, kind)
 
 
+def _normalized_axes(hp: dict, shape: tuple) -> tuple[int, ...]:
+    return tuple(range(len(shape) - len(_dims(hp)), len(shape)))
+
+
+def _power_of_two_rows(spec):
+    """normalized_shape with every dim a power of two: rows of 2^k elements."""
+
+    def rounded(hp: dict) -> dict:
+        dims = [largest_power_of_two(d) for d in _dims(hp)]
+        shape = hp["normalized_shape"]
+        spelled = dims[0] if isinstance(shape, int) else type(shape)(dims)
+        return {**hp, "normalized_shape": spelled}
+
+    return spec.hyperparams().map(rounded)
+
+
+EXACT = (
+    ExactCase(
+        "constant rows",
+        why=(
+            "a row of 2^k copies of a small integer c: its sum is exact and dividing by "
+            "2^k (or multiplying by 1/2^k) is exact, so the mean is exactly c and x - mean "
+            "exactly 0 (Welford's updates add exact zeros too), the variance exactly 0; "
+            "the output is exactly the bias (0 without one), the weight gradient "
+            "sum(g * x_hat) exactly 0, and with grad_y and the weight constant in the row "
+            "the input gradient exactly 0. A single normalized element is a constant row"
+        ),
+        inputs=constant_groups(_normalized_axes),
+        hyperparams=_power_of_two_rows,
+    ),
+)
+
+
 SPEC = LayerSpec(
     name="LayerNorm",
     hyperparams=hyperparams,
@@ -158,4 +192,5 @@ SPEC = LayerSpec(
     invalid=invalid,
     init=init,
     twice_differentiable=True,
+    exact=EXACT,
 )

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from reference.linear import linear_forward, linear_vjp
 from reference.parameter_laws import linear_param_shapes
 from spec.default_init import fan_in_uniform_laws
+from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import leading_shapes, sizes
 
@@ -73,6 +74,24 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     return InvalidCase(good, (), RuntimeError, "0-d input")
 
 
+EXACT = (
+    ExactCase(
+        "small integers",
+        why=(
+            "y = x @ W.T + b and its gradients are sums of products of small integers; "
+            "with every partial sum inside the dtype's exact integer range, any "
+            "summation order (blocked, pairwise, fused) gives the exact integer"
+        ),
+        inputs=integer_inputs(),
+    ),
+    ExactCase(
+        "zero input",
+        why="x = 0: every product x * w is 0, so y is the bias exactly and dW = g^T x is 0",
+        inputs=zero_input(),
+        exact=("output", "weight"),
+    ),
+)
+
 SPEC = LayerSpec(
     name="Linear",
     hyperparams=hyperparams,
@@ -85,4 +104,5 @@ SPEC = LayerSpec(
     vjp_error=vjp_error,
     invalid=invalid,
     init=init,
+    exact=EXACT,
 )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from reference.geometry import pair
 from reference.max_pool2d import max_pool2d_forward, max_pool2d_out_shape, max_pool2d_vjp
+from spec.exact import ExactCase, integer_inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair
 
@@ -179,6 +180,17 @@ def invalid(draw: st.DrawFn) -> InvalidCase:
     return InvalidCase(hp, (1, *fits), RuntimeError, kind)
 
 
+EXACT = (
+    ExactCase(
+        "small integers",
+        why=(
+            "a maximum is one of its inputs, and each input gradient is a sum of small "
+            "integers (the windows it is the first maximum of) inside the exact range"
+        ),
+        inputs=integer_inputs(),
+    ),
+)
+
 SPEC = LayerSpec(
     name="MaxPool2d",
     hyperparams=hyperparams,
@@ -199,4 +211,5 @@ SPEC = LayerSpec(
             "is checked through the gradient, which goes exactly there"
         ),
     },
+    exact=EXACT,
 )

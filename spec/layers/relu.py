@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reference.activations import relu_forward, relu_vjp
 from spec.elementwise import elementwise_spec, exact
+from spec.exact import ExactCase, integer_inputs
 
 SPEC = elementwise_spec(
     "ReLU",
@@ -15,4 +16,11 @@ SPEC = elementwise_spec(
     foreign_kwargs=({"negative_slope": 0.01}, {"inplace": False, "threshold": 0.0}),
     inplace=True,
     kinks=(0.0,),
+    exact=(
+        ExactCase(
+            "any values",
+            why="max(x, 0) selects x or 0, and the gradient selects g or 0: no arithmetic",
+            inputs=integer_inputs(),
+        ),
+    ),
 )

@@ -6,6 +6,7 @@ import numpy as np
 
 from reference.activations import sigmoid_forward, sigmoid_vjp
 from spec.elementwise import elementwise_spec
+from spec.exact import ExactCase, filled
 
 
 def forward_scale(x: np.ndarray) -> np.ndarray:
@@ -37,4 +38,15 @@ SPEC = elementwise_spec(
     foreign_kwargs=({"inplace": True}, {"dim": 0}),
     max_magnitude=1e3,
     vjp_floor_scale=vjp_floor_scale,
+    exact=(
+        ExactCase(
+            "zeros",
+            why=(
+                "sigmoid(0) = 1 / (1 + exp(0)) = 1/2 and its derivative s(1 - s) = 1/4: "
+                "exp(0) is exactly 1 in any libm, the rest are exact halvings, and g/4 "
+                "of a small integer g is exact"
+            ),
+            inputs=filled(0.0),
+        ),
+    ),
 )

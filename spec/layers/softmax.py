@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from reference.activations import softmax_forward, softmax_implicit_dim, softmax_vjp
 from spec.elementwise import MAX_RANK, MIN_RANK, no_params, same_shape
+from spec.exact import ExactCase
+from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_FEATURES, sizes, tensor_shapes
 
@@ -85,6 +87,41 @@ def vjp_error(inputs):
     return {"input": (s * (r * (g + dot) + dot_error), x.shape[axis])}
 
 
+# Powers of two up to this size along the softmax dim, for the equal-logits case.
+MAX_LOG2_SIZE = 4
+
+
+def _equal_logits(spec, hp, dtype):
+    """Logits equal along dim (any value per slice), K = 2^j of them; small-integer grad_y."""
+
+    @st.composite
+    def build(draw):
+        shape = list(draw(spec.input_shape(hp), label="input_shape"))
+        axis = _dim(hp, len(shape)) % len(shape)
+        shape[axis] = 2 ** draw(st.integers(0, MAX_LOG2_SIZE), label="log2 K")
+        one = list(shape)
+        one[axis] = 1
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        x = np.broadcast_to(rng.uniform(-spec.max_magnitude, spec.max_magnitude, one), shape)
+        grad_y = rng.integers(-2, 3, shape).astype(np.float64)
+        return Inputs(x.copy(), hp, training=False, grad_y=grad_y)
+
+    return build()
+
+
+EXACT = (
+    ExactCase(
+        "equal logits",
+        why=(
+            "K equal logits: exp(x - max) = exp(0) = 1 exactly for each, the sum is K, and "
+            "1/K is exact for K a power of two; the gradient s * (g - sum(g * s)) is "
+            "(g - mean(g)) / K, a dyadic fraction of small integers, exact too"
+        ),
+        inputs=_equal_logits,
+    ),
+)
+
+
 @st.composite
 def invalid(draw: st.DrawFn) -> InvalidCase:
     rank = draw(st.integers(MIN_RANK, MAX_RANK), label="rank")
@@ -106,4 +143,5 @@ SPEC = LayerSpec(
     vjp_error=vjp_error,
     invalid=invalid,
     max_magnitude=1e3,
+    exact=EXACT,
 )

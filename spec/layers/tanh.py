@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import strategies as st
 
 from reference.activations import tanh_forward, tanh_vjp
 from spec.elementwise import elementwise_spec
+from spec.exact import ExactCase, Symmetry, filled
+from spec.inputs import Inputs
+from spec.values import arrays
+
+
+def _any_values(spec, hp, dtype):
+    """x over the whole drawn domain, grad_y too: for the odd symmetry."""
+
+    @st.composite
+    def build(draw):
+        shape = tuple(draw(spec.input_shape(hp), label="input_shape"))
+        x = draw(arrays(shape, spec.max_magnitude, "x"), label="x")
+        grad_y = draw(arrays(shape, 10.0, "grad_y"), label="grad_y")
+        return Inputs(x, hp, training=False, grad_y=grad_y)
+
+    return build()
 
 
 def forward_scale(x: np.ndarray) -> np.ndarray:
@@ -29,4 +46,23 @@ SPEC = elementwise_spec(
     vjp_scale=vjp_scale,
     foreign_kwargs=({"inplace": True}, {"dim": 0}),
     max_magnitude=1e3,
+    exact=(
+        ExactCase(
+            "zeros",
+            why="tanh(0) = 0 and its derivative 1 - tanh(0)^2 = 1: g passes unchanged",
+            inputs=filled(0.0),
+        ),
+        Symmetry(
+            "odd",
+            why=(
+                "tanh is odd: every sound implementation computes tanh(-x) as -tanh(x) "
+                "(the sign is separate in floating point), and its derivative 1 - t^2 "
+                "is even, so the input gradient at -x equals the one at x bit for bit"
+            ),
+            inputs=_any_values,
+            transform_x=np.negative,
+            transform_y=np.negative,
+            transform_grad=lambda grad: grad,
+        ),
+    ),
 )

@@ -1,0 +1,61 @@
+"""The exact cases are sound: every one states why, and its inputs give references that are
+exactly values of each dtype (so a bit-for-bit comparison with torch is fair)."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from spec.exact import ExactCase, Symmetry, representable, round_to
+from spec.registry import LAYERS
+
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+# Not `layer`/`dtype`: conftest parametrizes those names over the whole matrix.
+CASES = [
+    pytest.param(spec, claim, id=f"{spec.name}-{claim.name}")
+    for spec in LAYERS
+    for claim in spec.exact
+]
+EXACT_CASES = [case for case in CASES if isinstance(case.values[1], ExactCase)]
+
+
+def test_every_layer_declares_an_exact_case():
+    assert all(spec.exact for spec in LAYERS), [s.name for s in LAYERS if not s.exact]
+
+
+@pytest.mark.parametrize(("spec", "claim"), CASES)
+def test_each_case_says_why(spec, claim):
+    assert isinstance(claim, ExactCase | Symmetry)
+    assert len(claim.why.split()) >= 8, f"{spec.name} {claim.name}: the reason is too short"
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize(("spec", "claim"), EXACT_CASES)
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_exact_references_are_values_of_the_dtype(spec, claim, dtype_name, data):
+    hp = data.draw(claim.hyperparams(spec) if claim.hyperparams else spec.hyperparams())
+    drawn = data.draw(claim.inputs(spec, hp, dtype_name))
+    # As the property does: values rounded to the dtype torch receives; a keep mask for
+    # a stochastic layer in training (torch's own, there).
+    mask = data.draw(st.integers(0, 2**32 - 1).map(np.random.default_rng))
+    inputs = drawn.replace(
+        x=round_to(drawn.x, dtype_name),
+        params={k: round_to(v, dtype_name) for k, v in drawn.params.items()},
+        buffers={
+            k: v if v.dtype.kind == "i" else round_to(v, dtype_name)
+            for k, v in drawn.buffers.items()
+        },
+        grad_y=round_to(drawn.g, dtype_name),
+        randomness=mask.random(drawn.x.shape) < 0.5 if drawn.training else None,
+    )
+    y, buffers = spec.forward(inputs)
+    grads = spec.vjp(inputs)
+    exact = set(claim.exact)
+    if "output" in exact:
+        assert representable(y, dtype_name), f"output {y} is not exact in {dtype_name}"
+    for name, value in grads.items():
+        if name in exact or ("parameters" in exact and name != "input"):
+            assert representable(value, dtype_name), f"{name} gradient inexact in {dtype_name}"
+    if "buffers" in exact:
+        for name, value in buffers.items():
+            assert value.dtype.kind == "i" or representable(value, dtype_name), name

@@ -1,0 +1,281 @@
+"""Exact cases: inputs whose answer every correct algorithm reproduces bit for bit.
+
+A tolerance is a worst-case bound over every floating-point algorithm a layer could
+use; a bug smaller than the bound hides in it. Some inputs leave no room at all: every
+partial sum of a linear op on small integers is an integer a float holds exactly, so any
+summation order gives the same, exact, answer; a constant row has mean exactly its value
+and variance exactly 0, so its normalised value is exactly 0; equal logits give softmax
+exactly 1/K for K a power of two. On such inputs the exact-cases property demands the
+reference's answer with no tolerance, on every dtype, float16 and bfloat16 included.
+
+Each layer declares its cases (`LayerSpec.exact`), each with the reason it is exact.
+An `ExactCase` draws the inputs (x, parameters, buffers, mode, grad_y) and names the
+quantities that must be exact; a `Symmetry` relates two of torch's own results (tanh is
+odd: tanh(-x) is -tanh(x) bit for bit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from spec.inputs import Inputs
+from spec.values import arrays
+
+if TYPE_CHECKING:
+    from spec.layerspec import LayerSpec
+
+HyperParams = Mapping[str, Any]
+
+# Significand bits (the implicit one included): every integer of magnitude up to 2**bits
+# is exact in the format, and so is every sum of such integers that stays in that range.
+SIGNIFICAND_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
+
+# Small integers: the entries of x, parameters and grad_y in the integer cases.
+MAX_INTEGER = 2
+# Fractions of nonzero entries tried, densest first: sparser draws keep the sums of a large
+# reduction (a weight gradient summed over every output position) inside the exact range.
+DENSITIES = (1.0, 0.5, 0.25, 0.1)
+
+
+def exact_range(dtype: str) -> float:
+    """The largest magnitude up to which every integer is exact in `dtype`."""
+    return float(2 ** SIGNIFICAND_BITS[dtype])
+
+
+def round_to(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Values rounded to `dtype`'s significand (to nearest, ties to even).
+
+    The magnitudes used here stay far inside every format's normal range, where the
+    significand is the only rounding; infinities stay as they are.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    mantissa, exponent = np.frexp(np.where(finite, values, 0.0))
+    bits = SIGNIFICAND_BITS[dtype]
+    rounded = np.ldexp(np.round(np.ldexp(mantissa, bits)), exponent - bits)
+    return np.where(finite, rounded, values)
+
+
+def representable(values: np.ndarray, dtype: str) -> bool:
+    """Whether every value (float64) is exactly a `dtype` value: no NaN, no rounding."""
+    values = np.asarray(values, dtype=np.float64)
+    return not np.isnan(values).any() and bool((round_to(values, dtype) == values).all())
+
+
+@dataclass(frozen=True)
+class ExactCase:
+    """Inputs on which the named quantities have exactly the reference's value."""
+
+    name: str
+    why: str
+    # (spec, hp, dtype) -> strategy of Inputs (grad_y set) meeting the case's conditions.
+    inputs: Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]
+    # Hyperparameters for which the case holds (a strategy, from the spec's own if None).
+    hyperparams: Callable[[LayerSpec], st.SearchStrategy[dict]] | None = None
+    # Quantities that must be exact: "output", "input", parameter names, "buffers".
+    exact: tuple[str, ...] = ("output", "input", "parameters")
+    # Device types whose kernels the claim covers (None: all). A claim that relies on the
+    # algorithm summing products as they are (no Winograd or FFT transform) names them.
+    devices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """torch's result at a transformed input is a transform of its result at x, exactly."""
+
+    name: str
+    why: str
+    inputs: Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]
+    transform_x: Callable[[np.ndarray], np.ndarray]
+    transform_y: Callable[[np.ndarray], np.ndarray]
+    # How the input gradient at the transformed x relates to the one at x (same grad_y).
+    transform_grad: Callable[[np.ndarray], np.ndarray] | None = None
+    hyperparams: Callable[[LayerSpec], st.SearchStrategy[dict]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _integer_array(rng: np.random.Generator, shape: tuple, density: float) -> np.ndarray:
+    values = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape).astype(np.float64)
+    return values * (rng.random(shape) < density)
+
+
+def _largest(scales: Any) -> float:
+    """The largest error scale among a spec's (scale, K[, floor]) tuples, or dict of them."""
+    if isinstance(scales, dict):
+        return max((_largest(s) for s in scales.values()), default=0.0)
+    scale = np.asarray(scales[0], dtype=np.float64)
+    return float(scale.max()) if scale.size else 0.0
+
+
+def integer_inputs(
+    quantum: Callable[[HyperParams], float] = lambda hp: 1.0,
+    training: bool | None = None,
+) -> Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]:
+    """Small-integer x, parameters and grad_y whose every partial sum is exact in the dtype.
+
+    For an op linear in each argument the spec's error scale is the op on absolute values:
+    the largest |partial sum| any summation order can reach. Results are multiples of
+    `quantum(hp)` (1, or 1/d for a power-of-two divisor d), so they are exact when the
+    scale, counted in quanta, stays within the dtype's exact range. Sparser values are
+    tried until it does.
+    """
+
+    def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:
+        @st.composite
+        def build(draw_: st.DrawFn) -> Inputs:
+            shape = tuple(draw_(spec.input_shape(hp), label="input_shape"))
+            mode = draw_(st.booleans(), label="training") if training is None else training
+            rng = np.random.default_rng(draw_(st.integers(0, 2**32 - 1), label="values seed"))
+            buffers = {}
+            if spec.buffer_values is not None:
+                buffers = draw_(spec.buffer_values(hp), label="buffers")
+            limit = exact_range(dtype) * quantum(hp)
+            for density in DENSITIES:
+                x = _integer_array(rng, shape, density)
+                params = {
+                    name: _integer_array(rng, p_shape, density)
+                    for name, p_shape in spec.param_shapes(hp).items()
+                }
+                grad_y = _integer_array(rng, spec.out_shape(hp, shape), density)
+                inputs = Inputs(x, hp, params, buffers, mode, grad_y=grad_y)
+                if max(_largest(spec.forward_error(inputs)), _largest(spec.vjp_error(inputs))) <= (
+                    limit
+                ):
+                    return inputs
+            # Even the sparsest draw can overflow a huge reduction: all zeros cannot.
+            zeros = {name: np.zeros(s) for name, s in spec.param_shapes(hp).items()}
+            return Inputs(np.zeros(shape), hp, zeros, buffers, mode, grad_y=np.zeros(grad_y.shape))
+
+        return build()
+
+    return draw
+
+
+def largest_power_of_two(n: int) -> int:
+    """The largest power of two <= n (n >= 1)."""
+    return 1 << (int(n).bit_length() - 1)
+
+
+def powers_of_two(low: int, high: int) -> st.SearchStrategy[int]:
+    """2**k for k in [low, high]."""
+    return st.integers(low, high).map(lambda k: 2**k)
+
+
+# Constants of a constant row: integers, so the row's sum and its square sum are exact.
+MAX_CONSTANT = 8
+
+
+def constant_groups(
+    reduced_axes: Callable[[HyperParams, tuple], tuple[int, ...]],
+    training: bool | None = None,
+) -> Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]:
+    """x (and grad_y) constant over the axes a normalisation reduces, parameters constant
+    over those axes too, and 2^k values in each group: mean exactly the constant, variance
+    exactly 0, x - mean exactly 0.
+
+    A group of 2^k values because a mean may be computed as the sum times a rounded 1/n,
+    which is exact only for n a power of two (3 * fl(1/3) is not 1). Then the normalised
+    value is 0, the output exactly the bias (0 without one), the weight gradient
+    sum(g * x_hat) exactly 0, the bias gradient an exact integer sum, and with
+    grad_y * weight constant in the group the input gradient
+    rstd * (h - mean(h) - x_hat * mean(h * x_hat)) exactly 0.
+    """
+
+    def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:
+        @st.composite
+        def build(draw_: st.DrawFn) -> Inputs:
+            shape = tuple(draw_(spec.input_shape(hp), label="input_shape"))
+            mode = draw_(st.booleans(), label="training") if training is None else training
+            rng = np.random.default_rng(draw_(st.integers(0, 2**32 - 1), label="values seed"))
+            axes = reduced_axes(hp, shape)
+            # Each reduced size down to a power of two (hyperparameters that fix a reduced
+            # size, LayerNorm's normalized_shape, are drawn as powers of two already).
+            shape = tuple(largest_power_of_two(n) if i in axes else n for i, n in enumerate(shape))
+            group_shape = tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+            def grouped(high: int) -> np.ndarray:
+                values = rng.integers(-high, high + 1, group_shape).astype(np.float64)
+                return np.broadcast_to(values, shape).copy()
+
+            params = {}
+            for name, p_shape in spec.param_shapes(hp).items():
+                # One value per parameter (LayerNorm's elementwise weight included): the
+                # products h = grad_y * weight stay constant within every group.
+                params[name] = np.full(p_shape, float(rng.integers(-MAX_INTEGER, MAX_INTEGER + 1)))
+            buffers = {}
+            if spec.buffer_values is not None:
+                buffers = draw_(spec.buffer_values(hp), label="buffers")
+            return Inputs(
+                grouped(MAX_CONSTANT), hp, params, buffers, mode, grad_y=grouped(MAX_INTEGER)
+            )
+
+        return build()
+
+    return draw
+
+
+def zero_input(training: bool | None = None) -> Callable:
+    """x exactly 0, parameters and grad_y anything finite: every product with x is 0."""
+
+    def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:
+        @st.composite
+        def build(draw_: st.DrawFn) -> Inputs:
+            shape = tuple(draw_(spec.input_shape(hp), label="input_shape"))
+            mode = draw_(st.booleans(), label="training") if training is None else training
+            rng = np.random.default_rng(draw_(st.integers(0, 2**32 - 1), label="values seed"))
+            params = {
+                name: rng.standard_normal(p_shape)
+                for name, p_shape in spec.param_shapes(hp).items()
+            }
+            grad_y = rng.standard_normal(spec.out_shape(hp, shape))
+            return Inputs(np.zeros(shape), hp, params, {}, mode, grad_y=grad_y)
+
+        return build()
+
+    return draw
+
+
+def filled(value: float, training: bool | None = None) -> Callable:
+    """x filled with one value (0 for sigmoid and tanh), small-integer grad_y."""
+
+    def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:
+        @st.composite
+        def build(draw_: st.DrawFn) -> Inputs:
+            shape = tuple(draw_(spec.input_shape(hp), label="input_shape"))
+            mode = draw_(st.booleans(), label="training") if training is None else training
+            rng = np.random.default_rng(draw_(st.integers(0, 2**32 - 1), label="values seed"))
+            grad_y = _integer_array(rng, spec.out_shape(hp, shape), 1.0)
+            return Inputs(np.full(shape, value), hp, {}, {}, mode, grad_y=grad_y)
+
+        return build()
+
+    return draw
+
+
+def any_values(training: bool | None = None) -> Callable:
+    """x, parameters and grad_y over the whole drawn domain (for claims about buffers)."""
+
+    def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:
+        @st.composite
+        def build(draw_: st.DrawFn) -> Inputs:
+            shape = tuple(draw_(spec.input_shape(hp), label="input_shape"))
+            mode = draw_(st.booleans(), label="training") if training is None else training
+            x = draw_(arrays(shape, spec.max_magnitude, "x"), label="x")
+            params = {
+                name: draw_(arrays(p_shape, spec.max_magnitude, name), label=name)
+                for name, p_shape in spec.param_shapes(hp).items()
+            }
+            buffers = {}
+            if spec.buffer_values is not None:
+                buffers = draw_(spec.buffer_values(hp), label="buffers")
+            grad_y = draw_(arrays(spec.out_shape(hp, shape), 10.0, "grad_y"), label="grad_y")
+            return Inputs(x, hp, params, buffers, mode, grad_y=grad_y)
+
+        return build()
+
+    return draw
