@@ -47,7 +47,9 @@ def command(result: dict[str, Any], run: dict[str, Any]) -> str:
         words += [ISA_OPTION, isa]
     if run.get("example_db"):
         # The failing example may have come from the shared database, not from the seed.
-        words += [EXAMPLE_DB_OPTION, str(run["example_db"])]
+        # One word: a separate folder argument could be taken for a test path by pytest
+        # before conftest.py declares the option.
+        words.append(f"{EXAMPLE_DB_OPTION}={run['example_db']}")
     # A replay must not overwrite the run's own report.
     words.append("--no-report")
     return shlex.join(words)
