@@ -15,9 +15,13 @@ from typing import Any
 from report.interface import NONE
 
 DEFAULT_IMPL = "torch.nn"
-# Option that narrows each dimension of a cell, and the run field that lists its values.
-OPTIONS = (("device", "--device", "devices"), ("dtype", "--dtype", "dtypes"))
-ISA_OPTION = "--cpu-isa"
+# The cell's device and dtype are always named: the test id holds them, so the replay's
+# run must offer them (a run's default lists may differ on the replaying machine).
+ALWAYS = (("device", "--device"), ("dtype", "--dtype"))
+# Named when the run chose them (or ran several, or not the default): the path runs the
+# test through torch.compile or export, the kernel set caps torch's CPU kernels, and both
+# are set per process; native and eager need no option.
+CHOSEN = (("path", "--path", "paths", "eager"), ("isa", "--cpu-isa", "isas", None))
 EXAMPLE_DB_OPTION = "--example-db"
 
 
@@ -31,24 +35,24 @@ def command(result: dict[str, Any], run: dict[str, Any]) -> str:
     words = ["pytest", result["nodeid"]]
     if run.get("profile"):
         words.append(f"--hypothesis-profile={run['profile']}")
-    if run.get("seed") is not None:
+    if run.get("seed") is not None and not run.get("example_db"):
         words.append(f"--hypothesis-seed={run['seed']}")
     impl = run.get("impl")
     if impl and impl not in (DEFAULT_IMPL, "(not declared)"):
         words += ["--impl", str(impl)]
-    for dim, option, _ in OPTIONS:
+    for dim, option in ALWAYS:
         value = result.get(dim, NONE)
         if value != NONE:
             words += [option, value]
-    isa = result.get("isa", NONE)
-    # The kernel set is a property of the process: name it when the run chose one, so the
-    # replay caps torch's CPU kernels the same way (native needs no option).
-    if isa != NONE and (_asked(run, ISA_OPTION) or len(run.get("isas") or []) > 1):
-        words += [ISA_OPTION, isa]
+    for dim, option, field, default in CHOSEN:
+        value = result.get(dim, NONE)
+        chosen = _asked(run, option) or len(run.get(field) or []) > 1
+        if value != NONE and (chosen or (default is not None and value != default)):
+            words += [option, value]
     if run.get("example_db"):
-        # The failing example may have come from the shared database, not from the seed.
-        # One word: a separate folder argument could be taken for a test path by pytest
-        # before conftest.py declares the option.
+        # The failing example comes from the shared database (the run was not seeded:
+        # Hypothesis consults no database under a fixed seed). One word: a separate folder
+        # argument could be taken for a test path before conftest.py declares the option.
         words.append(f"{EXAMPLE_DB_OPTION}={run['example_db']}")
     # A replay must not overwrite the run's own report.
     words.append("--no-report")
