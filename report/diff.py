@@ -16,7 +16,8 @@ What changed falls in one kind per cell, in the order a release manager reads th
   failure, a failing cell that no longer runs);
 - added, removed: the key is in one report only;
 - coverage: a cell that ran in one report and not in the other, and among cells that ran
-  in both, one whose examples fell by more than half or whose classes changed.
+  in both without failing (a failing test's examples include its shrinking), one whose
+  examples fell by more than half or whose classes changed.
 
 Only regressions gate: `exit_code` is 1 when there is one.
 """
@@ -177,9 +178,13 @@ def _cells(
 def _side(document: dict[str, Any], cells: dict[tuple[str, ...], CellState]) -> Side:
     env, run = document["environment"], document["run"]
     devices = ", ".join(run.get("devices") or []) or "no devices"
+
+    def listed(field: str) -> str:
+        return ", ".join(run.get(field) or []) or "-"
+
     label = (
-        f"torch {env.get('torch') or 'differs per shard'} · {devices} · "
-        f"{', '.join(run.get('dtypes') or []) or 'no dtypes'} · impl {run.get('impl')} · "
+        f"torch {env.get('torch') or 'differs per shard'} · {devices} · {listed('dtypes')} · "
+        f"paths {listed('paths')} · CPU kernel sets {listed('isas')} · impl {run.get('impl')} · "
         f"profile {run.get('profile')} · seed {run.get('seed')}"
     )
     recorded = coverage.has_coverage(document["results"])
@@ -209,7 +214,7 @@ def _outcome_change(base: CellState, new: CellState) -> tuple[str, str]:
     if now in outcomes.BAD:
         return "still_failing", ""
     if was in outcomes.BAD:
-        return "other_changes", "no longer fails, does not pass either"
+        return "other_changes", "now a known failure" if now == "xfailed" else ""
     if base.ran and not new.ran:
         reason = new.results[0].get("reason")
         return "no_longer_run", f"{now}: {reason}" if reason else now
@@ -285,7 +290,10 @@ def compare(
         kind, note = _outcome_change(was, is_)
         if kind:
             getattr(diff, kind).append(Change(key, was, is_, note))
-        if was.ran and is_.ran:
+        # A failing test's examples include its shrinking: only verdicts that stayed away
+        # from failure compare their coverage.
+        steady = was.outcome not in outcomes.BAD and is_.outcome not in outcomes.BAD
+        if was.ran and is_.ran and steady:
             for kind, note in _coverage_change(was, is_):
                 getattr(diff, kind).append(Change(key, was, is_, note))
     only_base, only_new = len(old.keys() - now.keys()), len(now.keys() - old.keys())
