@@ -114,3 +114,21 @@ def test_cpu_shard_is_the_plain_fake_run(shards):
         for r in load(cpu)["results"]
     }
     assert cells == CPU_EXPECTED
+
+
+def test_one_run_over_two_kernel_sets_keeps_both_and_shards_unite_their_dimensions(shards):
+    cpu, gpu = (load(p) for p in shards)
+    # One run with --cpu-isa avx2,avx512 tests every node once per kernel set.
+    first = cpu["results"][0]
+    twin = {**first, "isa": "avx512", "outcome": "skipped", "reason": "not this set"}
+    cpu["results"].append(twin)
+    cpu["run"]["isas"] = cpu["shards"][0]["run"]["isas"] = ["avx2", "avx512"]
+    gpu["run"]["paths"] = gpu["shards"][0]["run"]["paths"] = ["eager", "compile:inductor"]
+    merged = merge.merge([cpu, gpu])
+    kept = [r for r in merged["results"] if r["nodeid"] == first["nodeid"]]
+    assert sorted(r["isa"] for r in kept if r["shard"] == first["shard"]) == sorted(
+        [first["isa"], "avx512"]
+    )
+    assert merged["run"]["isas"] == ["avx2", "avx512"]
+    assert merged["run"]["paths"][-1] == "compile:inductor"
+    json_report.validate(merged)
