@@ -136,7 +136,7 @@ def _emoji_fonts() -> list[str]:
 
 
 def _screenshot(browser: str, page: Path, conf: Path, out: Path) -> np.ndarray:
-    reason = "Pillow reads the screenshot: pip install pillow (the 'screenshot' extra)"
+    reason = "Pillow reads the screenshot: pip install pillow (a dependency)"
     image = pytest.importorskip("PIL.Image", reason=reason)
     profile = out.with_suffix(".profile")
     subprocess.run(
