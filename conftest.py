@@ -2,8 +2,8 @@
 
 Each conformance test item fills one cell of the report: layer x property x device x
 dtype x path x CPU kernel set. The property is the test file's (tests/test_<property>.py),
-the layer is the `layer` (or `model`) parameter or a `row` marker, the device and dtype
-are the parameters of those names, and the kernel set is the process's. This file
+the layer is the `layer` (or `model`) parameter or a `row` marker, the device, dtype and
+execution path are the parameters of those names, and the kernel set is the process's. This file
 declares every cell to the report through report/interface.py, and nothing else does.
 """
 
@@ -24,10 +24,12 @@ from spec.models import MODELS
 from spec.registry import LAYERS
 from spec.tolerances import TOLERANCES
 from tests import flight_recorder, kernel_sets
+from tests.paths import Need, by_name as path_named, describe as describe_needs, resolve_paths
 
 # --- Hypothesis profiles ---------------------------------------------------------------
 # Example counts are per test (one test = one cell of the matrix).
-PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300}
+# `compile` is for the paths that compile or export each example (seconds apiece).
+PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300, "compile": 3}
 _COMMON = {
     # No deadlines: timing varies with load and must never fail a run.
     "deadline": None,
@@ -49,6 +51,14 @@ settings.register_profile("dev", max_examples=PROFILE_EXAMPLES["dev"], **_COMMON
 settings.register_profile("ci", max_examples=PROFILE_EXAMPLES["ci"], database=None, **_COMMON)
 settings.register_profile(
     "thorough", max_examples=PROFILE_EXAMPLES["thorough"], database=None, **_COMMON
+)
+# No shrinking on the compiling paths: every shrink step compiles anew (seconds), and a
+# failure's first example, with its repro, is reported in minutes instead of hours.
+settings.register_profile(
+    "compile",
+    max_examples=PROFILE_EXAMPLES["compile"],
+    database=None,
+    **(_COMMON | {"phases": [p for p in _COMMON["phases"] if p is not Phase.shrink]}),
 )
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -80,6 +90,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_IMPL,
         help="module exposing the torch.nn layer classes and an `init` namespace "
         f"(default {DEFAULT_IMPL})",
+    )
+    group.addoption(
+        "--path",
+        dest="nnconform_path",
+        default="eager",
+        help="comma-separated execution paths: eager (the default), compile:inductor, "
+        "compile:aot_eager, export:strict, export:nonstrict, onnxruntime; a family name "
+        "(compile, export) for all its paths, or 'all'",
     )
     group.addoption(
         "--cpu-isa",
@@ -143,6 +161,21 @@ def _dtypes(config: pytest.Config) -> list[str]:
         if dtype not in DTYPES:
             raise OptionError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)} or all")
     return asked
+
+
+def _paths(config: pytest.Config) -> list[str]:
+    asked = _listed(config, "nnconform_path")
+    try:
+        names = resolve_paths(asked)
+    except ValueError as error:
+        raise OptionError(f"--path: {error}") from None
+    if asked != ["all"]:
+        # Named on purpose: a path that cannot run here is a setup error, said at once.
+        for name in names:
+            missing = path_named(name).missing()
+            if missing:
+                raise OptionError(f"--path {name}: {missing}")
+    return names
 
 
 def _kernel_sets(config: pytest.Config) -> list[str]:
@@ -213,7 +246,7 @@ def pytest_configure(config: pytest.Config) -> None:
         devices=_devices(config),
         dtypes=_dtypes(config),
         isas=_kernel_sets(config),
-        paths=["eager"],
+        paths=_paths(config),
         impl=impl_name,
         profile=profile,
         seed=seed,
@@ -253,7 +286,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     run = interface.declared_run(config)
     return [
         f"nnconform: impl={run['impl']} torch={run['torch']} devices={','.join(run['devices'])} "
-        f"dtypes={','.join(run['dtypes'])} cpu kernel sets={','.join(run['isas'])}",
+        f"dtypes={','.join(run['dtypes'])} paths={','.join(run['paths'])} "
+        f"cpu kernel sets={','.join(run['isas'])}",
         f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
         f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']}); TF32 off",
     ]
@@ -270,6 +304,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("device", run["devices"])
     if "dtype" in metafunc.fixturenames:
         metafunc.parametrize("dtype", run["dtypes"])
+    if "path" in metafunc.fixturenames and not _parametrized_by_test(metafunc, "path"):
+        # Indirect: the `path` fixture makes the path the active one for the test.
+        metafunc.parametrize("path", run["paths"], indirect=True)
+
+
+def _parametrized_by_test(metafunc: pytest.Metafunc, name: str) -> bool:
+    """Whether the test's own parametrize marks already give `name` (known failures do)."""
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        listed = names.split(",") if isinstance(names, str) else list(names)
+        if name in (n.strip() for n in listed):
+            return True
+    return False
+
+
+@pytest.fixture
+def path(request: pytest.FixtureRequest) -> object:
+    """The execution path under test (tests/paths/), active for the test's duration."""
+    # Imported here, not at the top: routing loads torch, and a CPU kernel set must be
+    # chosen before torch loads (tests.paths itself loads no torch; its plugins do).
+    from tests.paths.routing import active
+
+    with active(path_named(request.param)) as chosen:
+        yield chosen
 
 
 def _absent(device: str) -> interface.NotRun | None:
@@ -292,6 +350,7 @@ def _cell(item: pytest.Item) -> interface.Cell | None:
         return None
     params = getattr(getattr(item, "callspec", None), "params", {})
     subject = params.get("layer") or params.get("model")
+    path = params.get("path", "eager")
     marker = item.get_closest_marker("row")
     row = subject.name if subject is not None else (marker.args[0] if marker else None)
     if row is None:
@@ -303,14 +362,43 @@ def _cell(item: pytest.Item) -> interface.Cell | None:
         property=stem.removeprefix("test_"),
         device=device,
         dtype=params.get("dtype", interface.NONE),
+        path=getattr(path, "name", path),
         isa=isa,
     )
+
+
+# What a property needs from a path when its file does not say: every need, so a new
+# property runs on the paths that leave modules alone until it declares less.
+EVERY_NEED = frozenset(Need)
+
+
+def _off_path(item: pytest.Item, params: dict) -> interface.NotRun | None:
+    """Why the item's execution path cannot run its cell, or None."""
+    name = params.get("path")
+    if not isinstance(name, str):
+        return None
+    chosen = path_named(name)
+    missing = chosen.missing()
+    if missing:
+        return interface.NotRun("not-applicable", f"{name}: {missing}")
+    if "device" in params and chosen.lacks_device(params["device"]):
+        return interface.NotRun("not-applicable", chosen.lacks_device(params["device"]))
+    if "dtype" in params and chosen.lacks_dtype(params["dtype"]):
+        return interface.NotRun("unsupported", chosen.lacks_dtype(params["dtype"]))
+    needs = getattr(getattr(item, "module", None), "NEEDS", EVERY_NEED)
+    lacking = frozenset(needs) - chosen.provides
+    if lacking:
+        return interface.NotRun(
+            "not-applicable", f"{name} does not provide {describe_needs(lacking)}"
+        )
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         absent = _absent(params["device"]) if "device" in params else None
+        absent = absent or _off_path(item, params)
         cell = _cell(item)
         if cell is not None:
             interface.declare_cell(item, cell, absent)

@@ -6,7 +6,9 @@ stay generic.
   report/interface.py alone (selftest/test_reference_purity.py adds: reference/ imports
   NumPy and the standard library only, spec/ never loads torch).
 - No property file names a layer, reads a layer's hyperparameter, or writes a report
-  field: a property that needs one of those is missing a spec field.
+  field: a property that needs one of those is missing a spec field. Nor does it name an
+  execution path or import a path plugin: it declares what it NEEDS of a path
+  (tests/paths/), and every property test takes the `path` fixture.
 - Every property test draws through one Hypothesis argument, `data` (the zoo runner
   relies on it).
 """
@@ -23,6 +25,7 @@ from report import json_report
 from selftest.test_reference_purity import imported_roots
 from selftest.zoo_runner import DRAWN, property_module, property_names, property_tests
 from spec.registry import LAYERS
+from tests.paths import Need, all_paths, plugin_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,9 +101,20 @@ def _report_fields() -> set[str]:
     return set(schema["result"]["properties"]) | set(schema["failure"]["properties"])
 
 
+def _path_names() -> set[str]:
+    """Every execution path and path family by name ("compile:inductor", "compile")."""
+    paths = all_paths().values()
+    return {p.name for p in paths} | {p.family for p in paths}
+
+
+# The plugin modules, which a property must not import (it says what it NEEDS instead).
+PATH_PLUGINS = {f"tests.paths.{name}" for name in plugin_names()}
+
+
 def _violations(source: str) -> list[str]:
-    """Layer names, hyperparameter reads and report fields a property file spells out."""
-    layers, fields = _layer_names(), _report_fields()
+    """Layer names, hyperparameter reads, report fields and execution paths a property
+    file spells out."""
+    layers, fields, paths = _layer_names(), _report_fields(), _path_names()
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -108,6 +122,10 @@ def _violations(source: str) -> list[str]:
                 found.append(f"line {node.lineno}: names layer {node.value!r}")
             if node.value in fields:
                 found.append(f"line {node.lineno}: spells report field {node.value!r}")
+            if node.value in paths:
+                found.append(f"line {node.lineno}: names execution path {node.value!r}")
+        if isinstance(node, ast.ImportFrom) and node.module in PATH_PLUGINS:
+            found.append(f"line {node.lineno}: imports path plugin {node.module}")
         if isinstance(node, ast.Attribute) and node.attr in layers:
             found.append(f"line {node.lineno}: names layer .{node.attr}")
         # hp["p"], case.hp["momentum"], hp.get("eps"): a layer's hyperparameter by name.
@@ -141,6 +159,23 @@ def test_the_generic_scan_can_fail():
     bad = 'x = hp["momentum"] + case.hp.get("p")\nm = nn.Linear(2, 3)\nr = {"examples": 1}\n'
     found = _violations(bad)
     assert len(found) == 4, found
+    on_a_path = 'if p == "compile:inductor" or p.family == "onnxruntime":\n    pass\n'
+    on_a_path += "from tests.paths.compile import Compiled\n"
+    assert len(_violations(on_a_path)) == 3, _violations(on_a_path)
+
+
+@pytest.mark.parametrize("prop", property_names())
+def test_property_files_declare_what_they_need_of_a_path(prop):
+    module = property_module(prop)
+    needs = getattr(module, "NEEDS", None)
+    assert isinstance(needs, frozenset), f"tests/test_{prop}.py declares no NEEDS frozenset"
+    assert all(isinstance(need, Need) for need in needs), f"tests/test_{prop}.py: {needs}"
+    for test in property_tests(prop):
+        inner = getattr(getattr(test, "hypothesis", None), "inner_test", test)
+        takes = inspect.signature(inner).parameters
+        if not takes:
+            continue  # a test of the file itself (every claim has a test): no cell
+        assert "path" in takes, f"{test.__name__} takes no `path` fixture: its cells lack a path"
 
 
 @pytest.mark.parametrize("prop", sorted(set(property_names()) | {"known_failures"}))

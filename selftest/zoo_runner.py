@@ -1,8 +1,12 @@
 """Run a property's tests in-process against any implementation, deterministically.
 
 The property tests are Hypothesis tests taking pytest fixtures (layer or model, device,
-dtype, nn) and one Hypothesis argument, `data` (a convention selftest/test_architecture.py
-enforces). Here they are called as plain functions: the fixtures are supplied by keyword,
+dtype, path, nn) and one Hypothesis argument, `data` (a convention
+selftest/test_architecture.py enforces). The execution path (tests/paths/) is made the
+active one around the run, as the `path` fixture does; tests whose NEEDS the path lacks
+are left out, as conftest.py reports them "not applicable".
+
+Here they are called as plain functions: the fixtures are supplied by keyword,
 and the inner test (public: `test.hypothesis.inner_test`) is wrapped afresh with fixed
 settings and a fixed seed, so the suite's own profile and per-run seed never change the
 outcome and the original test objects are left untouched.
@@ -24,6 +28,8 @@ from hypothesis.errors import Flaky
 
 from spec.models import MODELS
 from spec.registry import LAYERS
+from tests.paths import ExecutionPath, Need, by_name
+from tests.paths.routing import active
 from tests.tensors import seed_torch
 
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
@@ -41,6 +47,15 @@ TORCH_SEED = 0
 # settings: Hypothesis' choice of examples depends on max_examples, not only the seed.
 def ci_examples() -> int:
     return settings.get_profile("ci").max_examples
+
+
+# The paths that compile or export each example run the `compile` profile's count.
+EAGER = "eager"
+
+
+def path_examples(path: str) -> int:
+    """The examples a CI run gives each property on `path`."""
+    return ci_examples() if path == EAGER else settings.get_profile("compile").max_examples
 
 
 ZOO_SETTINGS = settings(
@@ -148,11 +163,21 @@ def _deterministic(test: Callable, examples: int) -> Callable:
     return seed(HYPOTHESIS_SEED)(chosen(fresh))
 
 
-def fixture_values(test: Callable, spec_name: str | None, nn: ModuleType, dtype: str) -> dict:
+def applies_on(test: Callable, path: ExecutionPath) -> bool:
+    """Whether `path` provides everything the test's property file NEEDS."""
+    # A file that declares nothing needs everything, as conftest.py reads it.
+    needs = getattr(importlib.import_module(test.__module__), "NEEDS", frozenset(Need))
+    return needs <= path.provides
+
+
+def fixture_values(
+    test: Callable, spec_name: str | None, nn: ModuleType, dtype: str, path: str = EAGER
+) -> dict:
     """How each fixture `test` takes is supplied; None when it needs a spec it lacks."""
     values: dict[str, object] = {
         "device": DEVICE,
         "dtype": dtype,
+        "path": by_name(path),
         "nn": nn,
         "chapter_claim_record": lambda *args, **kwargs: None,
     }
@@ -172,18 +197,35 @@ def run_property(
     dtype: str,
     examples: int,
     first_failure_only: bool = False,
+    path: str = EAGER,
 ) -> list:
-    """Run the tests `selector` names for the spec `spec_name` on `nn`; the exceptions raised.
+    """Run the tests `selector` names for the spec `spec_name` on `nn` on execution path
+    `path`; the exceptions raised.
 
     `first_failure_only`: stop at the first test that fails (one failure proves a mutant
     caught; the rest of the file would only cost time).
     """
+    with active(by_name(path)):
+        return _run_tests(selector, spec_name, nn, dtype, examples, first_failure_only, path)
+
+
+def _run_tests(
+    selector: str,
+    spec_name: str | None,
+    nn: ModuleType,
+    dtype: str,
+    examples: int,
+    first_failure_only: bool,
+    path: str,
+) -> list:
     raised = []
     for test in property_tests(selector):
         fixtures = fixtures_of(test)
-        supplied = fixture_values(test, spec_name, nn, dtype)
+        supplied = fixture_values(test, spec_name, nn, dtype, path)
         if supplied is None:
             continue  # parametrized over specs this mutant is not (test_freezing_models)
+        if not applies_on(test, by_name(path)):
+            continue  # not applicable on this path
         unknown = [name for name in fixtures if name not in supplied]
         if unknown:
             raise LookupError(

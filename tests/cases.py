@@ -2,7 +2,8 @@
 
 A Case is one drawn configuration (hyperparameters, input shape and values, parameter
 and buffer values, mode), all rounded to the dtype torch receives. `build` constructs
-the module from the implementation under test; `build_case` loads the case's values.
+the module from the implementation under test and routes its calls through the execution
+path under test (tests/paths/); `build_case` loads the case's values.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from spec.layerspec import LayerSpec
 from spec.values import arrays
 from tests import flight_recorder
 from tests.known_failures import Check, Where, carve_out
+from tests.paths import Need
+from tests.paths.routing import current as current_path, route
 from tests.repro import configuration_snippet, crash_snippet
 from tests.tensors import as_received, module_buffers, to_numpy, torch_dtype
 
@@ -58,9 +61,16 @@ class Case:
         )
 
     def where(self, layout: str = "contiguous") -> Where:
-        """The case as known failures scope themselves by it."""
+        """The case as known failures scope themselves by it (on the path under test)."""
         return Where(
-            self.spec.name, self.dtype, self.device, self.hp, self.training, layout, x=self.x
+            self.spec.name,
+            self.dtype,
+            self.device,
+            self.hp,
+            self.training,
+            layout,
+            path=current_path().name,
+            x=self.x,
         )
 
 
@@ -145,13 +155,21 @@ def draw_case(
 
 
 def build(nn: ModuleType, spec: LayerSpec, hp: dict, device: str, dtype: str) -> torch.nn.Module:
-    """The module under test, constructed from `hp` and moved to device and dtype."""
+    """The module under test, constructed from `hp`, moved to device and dtype, and called
+    through the execution path under test."""
     module = layer_class(nn, spec.name)(**hp)
-    return module.to(device=device, dtype=torch_dtype(dtype))
+    return route(module.to(device=device, dtype=torch_dtype(dtype)))
 
 
 def build_case(nn: ModuleType, case: Case) -> torch.nn.Module:
-    """The module for `case`, with the case's parameter and buffer values loaded."""
+    """The module for `case`, with the case's parameter and buffer values loaded.
+
+    On a path without train mode (an inference runtime) the case runs in eval: the
+    harness applies only what the path provides, and the reference follows the case.
+    """
+    if case.training and Need.TRAIN_MODE not in current_path().provides:
+        case.training = False
+        note(f"training=False: {current_path().name} runs eval only")
     module = build(nn, case.spec, case.hp, case.device, case.dtype)
     with torch.no_grad():
         for name, value in case.params.items():
@@ -171,8 +189,8 @@ def call_valid(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
             # The backend has no kernel for this dtype: not a wrong answer.
             not_run("unsupported", f"{type(module).__name__} on {x.device} for {x.dtype}: {error}")
         raise AssertionError(
-            f"{type(module).__name__} rejected a valid input of shape {tuple(x.shape)}: "
-            f"{type(error).__name__}: {error}"
+            f"{type(module).__name__} rejected a valid input of shape {tuple(x.shape)} "
+            f"on path {current_path().name}: {type(error).__name__}: {error}"
         ) from error
 
 

@@ -25,8 +25,11 @@ from hypothesis import note, reject
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from reference.avg_pool2d import avg_pool2d_out_shape
+from reference.geometry import pair
 from reference.max_pool2d import has_empty_window
 from tests import kernel_sets
+from tests.paths.routing import current as current_path
 
 ALL_DTYPES = ("float32", "float64", "float16", "bfloat16")
 # 1/sqrt(var + eps) overflows float16 (max 65504) once var + eps < 65504**-2.
@@ -37,6 +40,7 @@ class Check(enum.Enum):
     """What a property asserts, as far as a known failure can break it."""
 
     VALUES = "values agree with the reference"
+    GRADIENTS = "gradients agree with the reference"
     RAISES = "an invalid configuration raises"
     UNCHANGED_STATE = "a rejected call leaves the module unchanged"
     META_DEVICE = "the meta device computes the output shape"
@@ -53,7 +57,8 @@ class Where:
     hp: Mapping[str, Any]
     training: bool | None = None
     layout: str = "contiguous"
-    path: str = "eager"
+    # The execution path under test unless said otherwise (tests/paths/).
+    path: str = field(default_factory=lambda: current_path().name)
     x: np.ndarray | None = None  # the input values, for failures that depend on them
 
 
@@ -70,7 +75,9 @@ class KnownFailure:
     breaks: Check
     summary: str
     upstream: str  # the upstream issue, or "not filed" with the search that found none
-    repro: Callable[[], None]  # raises (or crashes) while torch is wrong
+    # Raises (or crashes) while torch is wrong. An entry on several execution paths may
+    # take the path's name ("compile:inductor") and reproduce on that path alone.
+    repro: Callable[..., None]
     covers: Callable[[Where], bool] = _all
     dtypes: tuple[str, ...] = ALL_DTYPES
     devices: tuple[str, ...] = ("cpu",)
@@ -83,11 +90,25 @@ class KnownFailure:
     isolate: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def source(self) -> str:
+    @property
+    def takes_path(self) -> bool:
+        return bool(inspect.signature(self.repro).parameters)
+
+    def run(self, path: str) -> None:
+        """Run the repro (for `path`, when it reproduces path by path)."""
+        if self.takes_path:
+            self.repro(path)
+        else:
+            self.repro()
+
+    def source(self, path: str | None = None) -> str:
         """The repro as the report prints it: the function body, runnable with torch alone."""
         lines = inspect.getsource(self.repro).splitlines()
-        body = textwrap.dedent("\n".join(lines[1:]))
-        return "import torch\n\n" + body.strip() + "\n"
+        body = textwrap.dedent("\n".join(lines[1:])).strip()
+        if self.takes_path:
+            name = next(iter(inspect.signature(self.repro).parameters))
+            body = f"{name} = {(path or self.paths[0])!r}\n" + body
+        return "import torch\n\n" + body + "\n"
 
     def in_release(self, version: str) -> bool:
         release = Version(Version(version).base_version)
@@ -174,6 +195,52 @@ def max_pool2d_empty_window_backward() -> None:
     assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten()
 
 
+# ---- repros on the execution paths (tests/paths/): code that compiles or exports -------
+
+
+def avg_pool2d_inductor_ceil_overhang_backward() -> None:
+    pool = torch.nn.AvgPool2d(kernel_size=(1, 3), stride=(1, 2), ceil_mode=True)
+    x = torch.tensor([[[[1.0, 2.0, 3.0, 4.0]]]], requires_grad=True)
+    torch.compile(pool, backend="inductor", fullgraph=True)(x).sum().backward()
+    # Windows [1, 2, 3] and, cut off by ceil mode at the input's end, [3, 4]: divided by
+    # 3 and by 2 (count_include_pad counts padding, not the overhang past it).
+    expected = torch.tensor([[[[1 / 3, 1 / 3, 1 / 3 + 1 / 2, 1 / 2]]]])
+    assert torch.allclose(x.grad, expected), x.grad
+
+
+def conv2d_replicate_inductor_backward() -> None:
+    conv = torch.nn.Conv2d(2, 2, 3, padding=1, padding_mode="replicate")
+    x = torch.randn(1, 2, 3, 3, requires_grad=True)
+    try:
+        torch.compile(conv, backend="inductor", fullgraph=True)(x).sum().backward()
+    except AssertionError as error:  # inductor's stride assertion, in the backward
+        raise AssertionError(f"backward raised: {str(error)[:200]}") from error
+
+
+def batch_norm2d_cumulative_average_traced(path: str) -> None:
+    bn = torch.nn.BatchNorm2d(1, momentum=None)  # training, cumulative moving average
+    x = torch.randn(2, 1, 2, 2)
+    family, _, how = path.partition(":")
+    try:
+        if family == "compile":
+            torch.compile(bn, backend=how, fullgraph=True)(x)
+        else:
+            torch.export.export(bn, (x,), strict=how == "strict")
+    except Exception as error:  # data-dependent 1 / float(num_batches_tracked)
+        raise AssertionError(f"{path}: {str(error).splitlines()[0]}") from error
+
+
+def avg_pool2d_onnx_divisor_override() -> None:
+    import onnxruntime
+
+    pool = torch.nn.AvgPool2d(2, divisor_override=1).eval()  # window sums
+    x = torch.ones(1, 1, 2, 2)
+    program = torch.onnx.export(pool, (x,), dynamo=True, verbose=False)
+    session = onnxruntime.InferenceSession(program.model_proto.SerializeToString())
+    (y,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    assert y.item() == 4.0, f"onnxruntime: {y.item()}, the window sum is 4.0"
+
+
 # ---- what each covers -------------------------------------------------------------------
 
 
@@ -221,6 +288,30 @@ def _empty_pooling_window(where: Where) -> bool:
         hp.get("dilation", 1),
         hp.get("ceil_mode", False),
     )
+
+
+def _ceil_window_past_padding(where: Where) -> bool:
+    """AvgPool2d counting padding, whose last ceil-mode window runs past the padded input."""
+    hp = where.hp
+    if not hp.get("ceil_mode") or not hp.get("count_include_pad", True) or where.x is None:
+        return False
+    if hp.get("divisor_override") is not None:
+        return False
+    kernel, pads = pair(hp["kernel_size"]), pair(hp.get("padding", 0))
+    strides = kernel if hp.get("stride") is None else pair(hp["stride"])
+    shape = avg_pool2d_out_shape(where.x.shape, kernel, strides, pads, True)
+    dims = zip(where.x.shape[-2:], shape[-2:], kernel, strides, pads, strict=True)
+    return any((out - 1) * s + k > size + 2 * p for size, out, k, s, p in dims)
+
+
+def _replicate_batched_channels(where: Where) -> bool:
+    x = where.x
+    batched = x is not None and x.ndim == 4
+    return batched and where.hp.get("padding_mode") == "replicate" and where.hp["in_channels"] > 1
+
+
+def _divisor_override(where: Where) -> bool:
+    return where.hp.get("divisor_override") is not None
 
 
 def _counts_batches(where: Where) -> bool:
@@ -335,6 +426,72 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
             "related: https://github.com/pytorch/pytorch/issues/114216 (open: the -inf "
             "forward of the same configurations; the maintainers would reject them)"
         ),
+    ),
+    KnownFailure(
+        id="avg_pool2d-inductor-ceil-overhang-backward",
+        layer="AvgPool2d",
+        breaks=Check.GRADIENTS,
+        paths=("compile:inductor",),
+        covers=_ceil_window_past_padding,
+        repro=avg_pool2d_inductor_ceil_overhang_backward,
+        summary=(
+            "torch.compile (inductor) AvgPool2d backward with ceil_mode=True and "
+            "count_include_pad=True divides the gradient of a last window that runs past "
+            "the padded input by the full kernel size, where the forward (and eager) divide "
+            "by the window clipped to the padded input: a wrong input gradient"
+        ),
+        upstream="https://github.com/pytorch/pytorch/issues/198119 (open)",
+    ),
+    KnownFailure(
+        id="conv2d-replicate-inductor-backward",
+        layer="Conv2d",
+        breaks=Check.GRADIENTS,
+        paths=("compile:inductor",),
+        covers=_replicate_batched_channels,
+        repro=conv2d_replicate_inductor_backward,
+        summary=(
+            "torch.compile (inductor) Conv2d with padding_mode='replicate', a batched input "
+            "with more than one channel that requires grad: the backward raises "
+            "AssertionError 'expected size 2==2, stride 1==9' from "
+            "replication_pad2d_backward: layout optimisation saves the padded input "
+            "channels_last, and the kernel's meta function returns it contiguous"
+        ),
+        upstream=(
+            "not filed (no exact upstream issue found); related: "
+            "https://github.com/pytorch/pytorch/issues/179442, "
+            "https://github.com/pytorch/pytorch/issues/179837 (pad stride mismatches in "
+            "the forward), https://github.com/pytorch/pytorch/issues/171622"
+        ),
+    ),
+    KnownFailure(
+        id="batch_norm2d-cumulative-average-traced",
+        layer="BatchNorm2d",
+        breaks=Check.VALUES,
+        paths=("compile:inductor", "compile:aot_eager", "export:strict", "export:nonstrict"),
+        covers=_cumulative_average_in_training,
+        repro=batch_norm2d_cumulative_average_traced,
+        summary=(
+            "BatchNorm2d(momentum=None) in training cannot be traced whole: forward computes "
+            "the cumulative-average factor as 1.0 / float(num_batches_tracked), a Python "
+            "float of a tensor, so torch.compile(fullgraph=True) and torch.export raise "
+            "'Could not guard on data-dependent expression' (without fullgraph, dynamo "
+            "breaks the graph there and runs that part eagerly)"
+        ),
+        upstream="https://github.com/pytorch/pytorch/issues/194504 (open)",
+    ),
+    KnownFailure(
+        id="avg_pool2d-onnx-divisor-override-ignored",
+        layer="AvgPool2d",
+        breaks=Check.VALUES,
+        paths=("onnxruntime",),
+        covers=_divisor_override,
+        repro=avg_pool2d_onnx_divisor_override,
+        summary=(
+            "torch.onnx.export (dynamo exporter) drops AvgPool2d's divisor_override: the "
+            "ONNX AveragePool it emits divides by the window size, with no warning, so "
+            "onnxruntime returns window means where torch returns sums over the override"
+        ),
+        upstream="not filed (no upstream issue found)",
     ),
 )
 

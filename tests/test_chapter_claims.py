@@ -28,7 +28,11 @@ from spec.statistics import check_normal, keep_interval, keep_samples_needed
 from spec.values import REGIMES, fill
 from tests.assertions import tolerance_bound
 from tests.models import chapter_initialize_weights, dynamic_net, lenet5, my_network
+from tests.paths import Need
 from tests.tensors import seed_torch, to_numpy, to_torch
+
+# The chapter's claims are about its modules as written, built outside the harness.
+NEEDS = frozenset({Need.UNCHANGED_MODULE})
 
 SEED = 0  # the fixed seed of every input below (torch.randn in the chapter)
 DTYPE = "float32"  # the chapter's default dtype
@@ -80,7 +84,7 @@ def _within(actual: np.ndarray, expected: np.ndarray, bound: np.ndarray, what: s
     )
 
 
-def test_linear_claims(nn, device, chapter_claim_record):
+def test_linear_claims(nn, device, path, chapter_claim_record):
     claims = Claims("test_linear_claims", chapter_claim_record)
     fc = nn.Linear(in_features=784, out_features=256).to(device)
     x = _randn(BATCH, 784)
@@ -100,7 +104,7 @@ def test_linear_claims(nn, device, chapter_claim_record):
     claims.finish()
 
 
-def test_conv2d_claims(nn, device, chapter_claim_record):
+def test_conv2d_claims(nn, device, path, chapter_claim_record):
     claims = Claims("test_conv2d_claims", chapter_claim_record)
     conv = nn.Conv2d(in_channels=3, out_channels=32, kernel_size=5, stride=1, padding=0)
     conv = conv.to(device)
@@ -130,7 +134,7 @@ def test_conv2d_claims(nn, device, chapter_claim_record):
     claims.finish()
 
 
-def test_my_network_claims(nn, device, chapter_claim_record):
+def test_my_network_claims(nn, device, path, chapter_claim_record):
     claims = Claims("test_my_network_claims", chapter_claim_record)
     model = my_network(nn, CHAPTER_MY_NETWORK)
     with claims.check("module.registers_parameters") as claim:
@@ -161,7 +165,7 @@ def test_my_network_claims(nn, device, chapter_claim_record):
     claims.finish()
 
 
-def test_lenet5_claims(nn, device, chapter_claim_record):
+def test_lenet5_claims(nn, device, path, chapter_claim_record):
     claims = Claims("test_lenet5_claims", chapter_claim_record)
     model = lenet5(nn, {"num_classes": 10}).to(device)
     with claims.check("lenet5.per_layer_counts") as claim:
@@ -233,7 +237,7 @@ def test_lenet5_claims(nn, device, chapter_claim_record):
     claims.finish()
 
 
-def test_container_claims(nn, device, chapter_claim_record):
+def test_container_claims(nn, device, path, chapter_claim_record):
     claims = Claims("test_container_claims", chapter_claim_record)
     layers = lambda: [  # noqa: E731
         nn.Linear(784, 256),
@@ -261,7 +265,7 @@ def test_container_claims(nn, device, chapter_claim_record):
     claims.finish()
 
 
-def test_common_layer_claims(nn, device, chapter_claim_record):
+def test_common_layer_claims(nn, device, path, chapter_claim_record):
     claims = Claims("test_common_layer_claims", chapter_claim_record)
     everything = tuple(REGIMES)
     with claims.check("relu.formula"):
@@ -309,7 +313,7 @@ def test_common_layer_claims(nn, device, chapter_claim_record):
     claims.finish()
 
 
-def test_dropout_claims(nn, device, chapter_claim_record):
+def test_dropout_claims(nn, device, path, chapter_claim_record):
     claims = Claims("test_dropout_claims", chapter_claim_record)
     seed_torch(SEED, device)
     with claims.check("dropout.p_half") as claim:

@@ -16,7 +16,11 @@ from spec.values import arrays
 from tests.cases import build, build_case, draw_case, draw_hyperparams, layer_class
 from tests.checks import check_gradients
 from tests.known_failures import Check, Where, carve_out
+from tests.paths import Need
 from tests.tensors import as_received, to_torch, torch_dtype
+
+# .to() and factory kwargs act on the module object; no path changes them.
+NEEDS = frozenset({Need.UNCHANGED_MODULE})
 
 # grad_output values reach this magnitude, as in the gradients property.
 GRAD_MAGNITUDE = 10.0
@@ -34,7 +38,7 @@ def assert_on(module: torch.nn.Module, device: str, dtype: torch.dtype | None) -
 
 
 @given(data=st.data())
-def test_devices(layer, device, dtype, nn, data):
+def test_devices(layer, device, dtype, path, nn, data):
     hp, shape = draw_hyperparams(data, layer, nn)
 
     module = layer_class(nn, layer.name)(**hp)

@@ -12,7 +12,14 @@ from hypothesis import given, note, strategies as st
 from tests.assertions import violated
 from tests.cases import build
 from tests.known_failures import Check, Where, carve_out
+from tests.paths import Need
 from tests.tensors import to_torch
+
+# Draws invalid configurations, not the spec's classes: no corner pass.
+CORNERS = False
+
+# It judges exception types: a tracer that wraps the layer's exceptions cannot be judged.
+NEEDS = frozenset({Need.EXCEPTIONS})
 
 
 def snapshot(module: torch.nn.Module) -> dict:
@@ -40,7 +47,7 @@ def assert_raises(expected: type[BaseException], call: Callable[[], object], wha
 
 
 @given(data=st.data())
-def test_errors(layer, device, nn, data):
+def test_errors(layer, device, path, nn, data):
     case = data.draw(layer.invalid(), label="invalid case")
     what = f"{layer.name}(**{case.hp}) input_shape={case.input_shape} ({case.why})"
     note(f"{what}: expect {case.exception.__name__}")

@@ -6,8 +6,11 @@ from tests.cases import build_case, draw_case
 from tests.checks import check_forward
 from tests.tensors import to_torch
 
+# A forward call is all it needs (in place is checked where a path provides it).
+NEEDS: frozenset = frozenset()
+
 
 @given(data=st.data())
-def test_forward(layer, device, dtype, nn, data):
+def test_forward(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
     check_forward(case, build_case(nn, case), to_torch(case.x, dtype, device))

@@ -37,7 +37,11 @@ from spec.models import LENET5_NUM_CLASSES, model_named, named_parameter_shapes
 from spec.registry import LAYERS
 from tests.cases import build, draw_hyperparams
 from tests.models import build_model
+from tests.paths import Need
 from tests.tensors import bits, seed_torch, to_torch, torch_dtype
+
+# The chapter's models are built outside the harness, so they run as built.
+NEEDS = frozenset({Need.UNCHANGED_MODULE})
 
 # Layers with parameters: those that declare an init law for them.
 SPECS = tuple(spec for spec in LAYERS if spec.has_parameters)
@@ -185,7 +189,7 @@ def frozen_subset(data, names: list) -> set:
 
 
 @given(data=st.data())
-def test_freezing(layer, device, dtype, nn, data):
+def test_freezing(layer, device, dtype, path, nn, data):
     hp, shape = draw_hyperparams(data, layer, nn)
     shapes = layer.param_shapes(hp)
     module = build(nn, layer, hp, device, dtype)
@@ -195,7 +199,7 @@ def test_freezing(layer, device, dtype, nn, data):
 
 
 @given(data=st.data())
-def test_freezing_models(model, device, dtype, nn, data):
+def test_freezing_models(model, device, dtype, path, nn, data):
     """The chapter's networks (MyNetwork, Sequential, ModuleList, DynamicNet, LeNet5)."""
     config = data.draw(model.config(), label="config")
     shapes = named_parameter_shapes(model.stages(config))
@@ -209,7 +213,7 @@ def test_freezing_models(model, device, dtype, nn, data):
 
 @pytest.mark.row("LeNet5")
 @given(data=st.data())
-def test_freezing_lenet5_c1_c3(device, dtype, nn, data):
+def test_freezing_lenet5_c1_c3(device, dtype, path, nn, data):
     """The chapter freezes c1 and c3 of LeNet5: 61,706 - 156 - 2,416 stay trainable."""
     lenet = model_named("LeNet5")
     config = {"num_classes": LENET5_NUM_CLASSES}

@@ -15,7 +15,11 @@ from spec.values import normal_arrays
 from tests.cases import build, draw_hyperparams
 from tests.directional import check_directional, check_second_order
 from tests.known_failures import Check, Where, carve_out
+from tests.paths import Need
 from tests.tensors import seed_torch
+
+# functional_call swaps the parameters; gradgradcheck differentiates twice.
+NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS, Need.SECOND_ORDER})
 
 # Finite differences step over a kink (relu at 0) would see a jump; inputs keep
 # at least this far from every kink the spec declares.
@@ -33,7 +37,7 @@ def away_from_kinks(x: np.ndarray, kinks: tuple[float, ...]) -> np.ndarray:
 
 
 @given(data=st.data())
-def test_gradcheck(layer, device, nn, data):
+def test_gradcheck(layer, device, path, nn, data):
     hp, shape = draw_hyperparams(data, layer, nn)
     module = build(nn, layer, hp, device, "float64")
     module.train(data.draw(st.booleans(), label="training"))

@@ -5,14 +5,17 @@ from hypothesis import given, strategies as st
 from spec.values import arrays
 from tests.cases import build_case, draw_case
 from tests.checks import check_gradients
+from tests.paths import Need
 from tests.tensors import as_received, to_torch
+
+NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
 
 # grad_output values reach this magnitude: enough to scale every gradient visibly.
 GRAD_MAGNITUDE = 10.0
 
 
 @given(data=st.data())
-def test_gradients(layer, device, dtype, nn, data):
+def test_gradients(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
     out_shape = layer.out_shape(case.hp, case.input_shape)
     grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)

@@ -45,8 +45,12 @@ from spec.statistics import check_law, samples_needed
 from spec.tolerances import tolerance_for
 from tests.cases import build, draw_hyperparams, layer_class
 from tests.models import chapter_initialize_weights
+from tests.paths import Need
 from tests.tensors import seed_torch, to_numpy, torch_dtype
 from tests.trees import CONTAINERS, Tree, build_tree, trees
+
+# Initialisation is the module object's: no path changes it.
+NEEDS = frozenset({Need.UNCHANGED_MODULE})
 
 # Only layers that declare an init law: a layer without parameters has nothing to draw.
 SPECS = tuple(spec for spec in LAYERS if spec.has_parameters)
@@ -119,7 +123,7 @@ def check_init_fn(init_fn, shape, law: InitLaw, dtype: str, device: str, what: s
 
 
 @given(data=st.data())
-def test_init(layer, device, dtype, nn, data):
+def test_init(layer, device, dtype, path, nn, data):
     hp, _ = draw_hyperparams(data, layer, nn)
     laws = layer.init(hp)
     seed_from(data, device)
@@ -146,7 +150,7 @@ def test_init(layer, device, dtype, nn, data):
 
 @pytest.mark.row("nn.init.kaiming_*")
 @given(data=st.data())
-def test_init_kaiming(device, dtype, nn, data):
+def test_init_kaiming(device, dtype, path, nn, data):
     """kaiming_normal_ and kaiming_uniform_, both modes, every nonlinearity torch accepts."""
     kaiming_normal_ = init_function(nn, "kaiming_normal_")
     kaiming_uniform_ = init_function(nn, "kaiming_uniform_")
@@ -179,7 +183,7 @@ def test_init_kaiming(device, dtype, nn, data):
 
 @pytest.mark.row("nn.init.xavier_*")
 @given(data=st.data())
-def test_init_xavier(device, dtype, nn, data):
+def test_init_xavier(device, dtype, path, nn, data):
     """xavier_uniform_ and xavier_normal_ with a drawn gain (or torch's default 1)."""
     xavier_uniform_ = init_function(nn, "xavier_uniform_")
     xavier_normal_ = init_function(nn, "xavier_normal_")
@@ -208,7 +212,7 @@ def test_init_xavier(device, dtype, nn, data):
 
 @pytest.mark.row("nn.init.zeros_")
 @given(data=st.data())
-def test_init_zeros(device, dtype, nn, data):
+def test_init_zeros(device, dtype, path, nn, data):
     """zeros_ overwrites every element, NaN and infinities included, with exactly 0."""
     zeros_ = init_function(nn, "zeros_")
     shape = data.draw(weight_shapes(), label="shape")
@@ -249,7 +253,7 @@ def apply_recording(model, fn) -> tuple:
 
 @pytest.mark.row("Module.apply")
 @given(data=st.data())
-def test_init_apply(device, dtype, nn, data):
+def test_init_apply(device, dtype, path, nn, data):
     """model.apply(initialize_weights) reaches every submodule, however deeply nested."""
     root = st.builds(
         lambda kind, children: Tree(kind, tuple(children)),

@@ -3,7 +3,9 @@
 Every entry's repro runs as a strict expected failure: while torch is wrong the test is
 reported "xfailed" with the entry's summary; the day torch is fixed the repro passes,
 the test fails ("fixed: remove the entry"), and the carve-out it makes goes with it.
-An entry scoped to other releases, kernel sets or devices is "not applicable" here.
+An entry scoped to other releases, kernel sets or devices is "not applicable" here. An
+entry runs once per execution path it lists, as that path's cell, when the run tests
+that path (--path); a path's repro is code on that path (it compiles, or exports).
 Repros that crash, or that need a CPU kernel set of their own, run in a child process
 started with that set's variables.
 """
@@ -16,26 +18,29 @@ from pathlib import Path
 import pytest
 import torch
 
-from report.interface import Failure, known_failure, not_run
+from report.interface import Failure, declared_run, known_failure, not_run
 from tests import kernel_sets
 from tests.assertions import violated
 from tests.known_failures import BY_ID, KNOWN_FAILURES, KnownFailure
+from tests.paths import by_name
 
 # Not a property: a register of torch bugs. Each strict xfail is its own proof (it
 # fails the run the day torch is fixed), so the mutant zoo does not ask for a mutant.
 IS_PROPERTY = False
+# The repros call torch themselves, on their own path: nothing is needed of the run's.
+NEEDS: frozenset = frozenset()
 
 ROOT = Path(__file__).resolve().parents[1]
 # A repro that loops until it crashes takes seconds; a hung child is a failure too.
 CHILD_TIMEOUT_S = 300
 
 
-def _in_child(known: KnownFailure, kernel_set: str | None) -> str | None:
+def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
     """Run the repro in a fresh interpreter; what went wrong, or None if it passed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if kernel_set is not None:
         env.update(kernel_sets.KERNEL_SETS[kernel_set].environment())
-    code = f"from tests.known_failures import BY_ID; BY_ID[{known.id!r}].repro()"
+    code = f"from tests.known_failures import BY_ID; BY_ID[{known.id!r}].run({path!r})"
     child = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -54,18 +59,29 @@ def _in_child(known: KnownFailure, kernel_set: str | None) -> str | None:
     return last
 
 
-def _in_process(known: KnownFailure) -> str | None:
+def _in_process(known: KnownFailure, path: str) -> str | None:
     try:
-        known.repro()
+        known.run(path)
     except AssertionError as error:
         return f"AssertionError: {error}"
     return None
 
 
+def _param(known: KnownFailure, path: str) -> object:
+    # One id per entry on eager (as before paths existed), entry-path elsewhere.
+    name = known.id if path == "eager" else f"{known.id}-{path}"
+    return pytest.param(known, path, id=name, marks=pytest.mark.row(known.layer))
+
+
 @pytest.mark.parametrize(
-    "known", [pytest.param(k, id=k.id, marks=pytest.mark.row(k.layer)) for k in KNOWN_FAILURES]
+    ("known", "path"), [_param(k, path) for k in KNOWN_FAILURES for path in k.paths]
 )
-def test_known_failures(known):
+def test_known_failures(known, path, pytestconfig):
+    tested = declared_run(pytestconfig).get("paths") or ["eager"]
+    if path not in tested:
+        not_run("not-applicable", f"{known.id} is on path {path}; this run tests {tested}")
+    if by_name(path).missing():
+        not_run("not-applicable", f"{path}: {by_name(path).missing()}")
     if not known.in_release(torch.__version__):
         not_run("not-applicable", f"{known.id} applies to torch {known.releases}")
     if known.kernel_sets is None:
@@ -80,18 +96,18 @@ def test_known_failures(known):
             )
     for kernel_set in sets:
         isolated = known.isolate or kernel_set is not None
-        seen = _in_child(known, kernel_set) if isolated else _in_process(known)
+        seen = _in_child(known, kernel_set, path) if isolated else _in_process(known, path)
         if seen is None:
             where = f" under kernel set {kernel_set}" if kernel_set else ""
             raise violated(
                 f"{known.id} no longer reproduces{where} on torch {torch.__version__}: "
                 "torch is fixed, remove the entry (and its carve-out) from "
-                f"tests/known_failures.py. Repro:\n{known.source()}"
+                f"tests/known_failures.py. Repro:\n{known.source(path)}"
             )
     details = Failure(
         message=f"{known.summary}; breaks: {known.breaks.value}; seen: {seen}",
         example=f"upstream: {known.upstream}",
-        repro=known.source(),
+        repro=known.source(path),
     )
     known_failure(f"{known.summary} ({known.upstream})", details)
 

@@ -11,7 +11,10 @@ from hypothesis import given, note, strategies as st
 from spec.values import arrays
 from tests.cases import build_case, draw_case
 from tests.checks import check_gradients
+from tests.paths import Need
 from tests.tensors import as_received, to_torch
+
+NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
 
 # Tensors are made non-contiguous by striding a non-last dimension: every other
 # element of a tensor twice as long, so the data pointer walks with stride 2.
@@ -54,7 +57,7 @@ def arrange(values: torch.Tensor, layout: str, dim: int) -> torch.Tensor:
 
 
 @given(data=st.data())
-def test_layouts(layer, device, dtype, nn, data):
+def test_layouts(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
     layout = data.draw(st.sampled_from(layouts_for(len(case.input_shape))), label="input layout")
     case.extra["layout"] = layout

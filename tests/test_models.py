@@ -27,14 +27,18 @@ from spec.values import arrays
 from tests.assertions import assert_matches_reference, tolerance_bound
 from tests.cases import Case
 from tests.models import CLASSES, FUNCTION_CLASSES, build_model
+from tests.paths import Need
 from tests.tensors import as_received, to_numpy, to_torch, torch_dtype
+
+# Models are built outside the harness (tests/models.py) and read through hooks.
+NEEDS = frozenset({Need.UNCHANGED_MODULE})
 
 # grad_y values reach |10|, as in the gradient property.
 GRAD_MAGNITUDE = 10.0
 
 
 @given(data=st.data())
-def test_models(model, device, dtype, nn, data):
+def test_models(model, device, dtype, path, nn, data):
     model_spec = model
     config = data.draw(model_spec.config(), label="config")
     stages = model_spec.stages(config)

@@ -34,8 +34,12 @@ from tests.cases import (
     run_with_probe,
 )
 from tests.known_failures import Check, carve_out
+from tests.paths import Need
 from tests.tensors import as_received, module_buffers, seed_torch, to_numpy, to_torch, torch_dtype
 from tests.trees import CONTAINERS, Tree, build_tree, trees
+
+# Train and eval are what it compares; buffers are read back from the module.
+NEEDS = frozenset({Need.TRAIN_MODE})
 
 SEEDS = st.integers(0, 2**63 - 1)
 
@@ -56,7 +60,7 @@ def _any_layer(draw: st.DrawFn, nn) -> tuple:
 
 
 @given(data=st.data())
-def test_modes_reach_every_submodule(layer, device, dtype, nn, data):
+def test_modes_reach_every_submodule(layer, device, dtype, path, nn, data):
     hp, _ = draw_hyperparams(data, layer, nn)
     siblings = st.lists(trees(_any_layer(nn), MAX_DEPTH - 1, MAX_WIDTH), max_size=MAX_WIDTH)
     before = data.draw(siblings, label="before")
@@ -90,7 +94,7 @@ def test_modes_reach_every_submodule(layer, device, dtype, nn, data):
 
 
 @given(data=st.data())
-def test_modes_no_grad_and_inference_mode_agree(layer, device, dtype, nn, data):
+def test_modes_no_grad_and_inference_mode_agree(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
     base = build_case(nn, case)
     seed = data.draw(SEEDS, label="torch seed")
@@ -122,7 +126,7 @@ def _output(module: torch.nn.Module, case: Case, training: bool, seed: int) -> n
 
 
 @given(data=st.data())
-def test_modes(layer, device, dtype, nn, data):
+def test_modes(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn, training=True)
     seed = data.draw(SEEDS, label="torch seed")
     mode = layer.mode

@@ -5,9 +5,12 @@ from hypothesis import given, strategies as st
 from tests.cases import build_case, call_valid, draw_case
 from tests.tensors import to_torch
 
+# A forward call is all it needs: it runs on every path.
+NEEDS: frozenset = frozenset()
+
 
 @given(data=st.data())
-def test_shape(layer, device, dtype, nn, data):
+def test_shape(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
     y = call_valid(build_case(nn, case), to_torch(case.x, dtype, device))
     law = layer.out_shape(case.hp, case.input_shape)

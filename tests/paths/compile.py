@@ -1,0 +1,94 @@
+"""compile:<backend>: torch.compile(fullgraph=True), with proof that every call ran compiled.
+
+Dynamo falls back to eager without a word when a frame breaks the graph or recompiles
+past its limit. Neither may pass here: fullgraph=True turns a graph break into an
+error (a finding, reported as the layer rejecting a valid input), and every call counts
+the compiled graphs it executed (the backend's compiled function is wrapped): a call
+that ran none ran eager, and fails. Caches are dropped before each new module, so an
+example compiles from its own module; inductor's on-disk caches keep repeats cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+import torch._dynamo
+
+from tests.paths import ExecutionPath, Need
+
+# aot_eager runs AOTAutograd's forward and backward graphs on eager kernels, inductor
+# generates its own: a failure on inductor alone is inductor's codegen or lowering.
+BACKENDS = ("inductor", "aot_eager")
+# Recompiles one code object may take: a module called in both modes, with several input
+# shapes and layouts, in one example needs a handful; the counted calls prove none was
+# sent to eager, and hitting the limit raises instead of falling back.
+RECOMPILE_LIMIT = 64
+# Static shapes: examples differ in hyperparameters, not only sizes, so dynamic shapes
+# shared no compiled graph between them (measured) and only add symbolic guards.
+DYNAMIC = False
+
+
+@dataclass(frozen=True)
+class Compiled(ExecutionPath):
+    backend: str = "inductor"
+
+    @contextlib.contextmanager
+    def settings(self) -> Iterator[None]:
+        with torch._dynamo.config.patch(
+            recompile_limit=RECOMPILE_LIMIT, fail_on_recompile_limit_hit=True
+        ):
+            torch.compiler.reset()
+            try:
+                yield
+            finally:
+                torch.compiler.reset()
+
+    def fresh_example(self) -> None:
+        torch.compiler.reset()
+
+    def runner(self, base: type) -> Callable[..., object]:
+        return CompiledCall(self.name, self.backend, base)
+
+
+class CompiledCall:
+    """`base.forward` compiled for a module's calls; each call proves it ran compiled."""
+
+    def __init__(self, path: str, backend: str, base: type) -> None:
+        self.path = path
+        self.graphs_run = 0
+        # torch._dynamo.lookup_backend (in torch._dynamo.__all__) resolves a backend's name
+        # to the compiler torch.compile would use, so the count wraps exactly that one.
+        compiler = torch._dynamo.lookup_backend(backend)
+
+        def counting(graph: torch.fx.GraphModule, example_inputs: list) -> Callable:
+            compiled = compiler(graph, example_inputs)
+
+            def run(*args: object) -> object:
+                self.graphs_run += 1
+                return compiled(*args)
+
+            return run
+
+        def call(module: torch.nn.Module, *args: object) -> object:
+            return base.forward(module, *args)
+
+        self.compiled = torch.compile(call, backend=counting, fullgraph=True, dynamic=DYNAMIC)
+
+    def __call__(self, module: torch.nn.Module, *args: object) -> object:
+        before = self.graphs_run
+        output = self.compiled(module, *args)
+        ran = self.graphs_run - before
+        if ran != 1:
+            raise AssertionError(
+                f"{self.path}: the call ran {ran} compiled graphs, not 1: it was not (only) "
+                "compiled code (eager fallback?)"
+            )
+        return output
+
+
+_PROVIDES = frozenset({Need.AUTOGRAD, Need.PARAMETERS, Need.TRAIN_MODE, Need.IN_PLACE})
+
+PATHS = tuple(Compiled(f"compile:{backend}", _PROVIDES, backend=backend) for backend in BACKENDS)

@@ -1,0 +1,87 @@
+"""The path under test now, and routing a built module's calls through it.
+
+The `path` fixture (conftest.py) makes its path the active one for the test; the harness
+(`tests.cases.build`) routes every module it builds. Routing swaps the module's class
+for a subclass whose `forward` calls the path's runner: everything else (parameters,
+buffers, train(), .to(), deepcopy, the class name in messages) stays the module's own,
+so property code runs unchanged on any path. A deepcopy gets a runner of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import weakref
+from collections.abc import Callable, Iterator
+
+import torch
+
+from tests.paths import ExecutionPath, by_name
+
+EAGER = "eager"
+_ACTIVE: list[ExecutionPath] = []
+# One runner per routed module, made at its first call; weak, so examples do not pile up.
+_RUNNERS: weakref.WeakKeyDictionary[torch.nn.Module, Callable] = weakref.WeakKeyDictionary()
+
+
+def current() -> ExecutionPath:
+    """The path under test in this process (eager outside any test)."""
+    return _ACTIVE[-1] if _ACTIVE else by_name(EAGER)
+
+
+@contextlib.contextmanager
+def active(path: ExecutionPath) -> Iterator[ExecutionPath]:
+    """Make `path` the one under test, with its process-wide settings, until the block ends."""
+    with path.settings():
+        _ACTIVE.append(path)
+        try:
+            yield path
+        finally:
+            _ACTIVE.pop()
+
+
+def route(module: torch.nn.Module) -> torch.nn.Module:
+    """`module`, its calls now going through the active path's runner (eager: untouched)."""
+    path = current()
+    if not path.transforms or isinstance(module, _Routed):
+        return module
+    path.fresh_example()
+    module.__class__ = _routed_class(type(module), path)
+    return module
+
+
+class _Routed:
+    """Marks a routed class; its `forward` is the path's."""
+
+    _path: ExecutionPath
+    _base: type
+
+
+@functools.cache
+def _routed_class(base: type, path: ExecutionPath) -> type:
+    def forward(self: torch.nn.Module, *args: object) -> object:
+        runner = _RUNNERS.get(self)
+        if runner is None:
+            runner = _RUNNERS[self] = path.runner(base)
+        return runner(self, *args)
+
+    namespace = {
+        "forward": forward,
+        "_path": path,
+        "_base": base,
+        "__module__": base.__module__,
+        "__qualname__": base.__qualname__,
+        "__doc__": base.__doc__,
+    }
+    return type(base.__name__, (base, _Routed), namespace)
+
+
+@contextlib.contextmanager
+def as_built(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """The module with its own class back for the block (a tracer must see its forward)."""
+    routed = type(module)
+    module.__class__ = getattr(routed, "_base", routed)
+    try:
+        yield module
+    finally:
+        module.__class__ = routed
