@@ -30,11 +30,18 @@ from spec.statistics import (
     check_normal,
     check_uniform,
     endpoint_margin,
+    keep_interval,
+    keep_samples_needed,
+    keep_test_power,
+    ks_critical,
+    ks_power_lower_bound,
     mean_rejects,
     mean_samples_needed,
     mean_test_power,
     normal_samples_needed,
+    same_moments_distance,
     samples_needed,
+    shape_samples_needed,
     std_rejects,
     std_samples_needed,
     std_test_power,
@@ -135,12 +142,66 @@ def test_mean_samples_needed_is_the_smallest_and_near_the_closed_form():
     z = two_sided_z() + stats.norm.isf(1 - POWER)
     assert abs(n - (z / RELATIVE_ERROR) ** 2) < 2
     assert mean_test_power(n, 0.0) == pytest.approx(ALPHA, rel=1e-9)
-    assert normal_samples_needed() == max(n, std_samples_needed())
+    assert normal_samples_needed() == max(n, std_samples_needed(), shape_samples_needed())
+
+
+def test_the_shape_test_tells_a_normal_law_from_its_same_moments_uniform():
+    # The distance between N(0, 1) and U(-sqrt 3, sqrt 3), both of mean 0 and std 1.
+    assert same_moments_distance() == pytest.approx(0.0572, abs=1e-4)
+    n = shape_samples_needed()
+    assert ks_power_lower_bound(n, same_moments_distance()) >= POWER
+    assert ks_power_lower_bound(n - 1, same_moments_distance()) < POWER
+    rng = np.random.default_rng(7)
+    impostors = rng.uniform(-np.sqrt(3), np.sqrt(3), (20, n))
+    for sample in impostors:
+        with pytest.raises(AssertionError, match="wrong shape"):
+            check_normal(sample, 0.0, 1.0)
+
+
+def test_the_shape_test_keeps_its_false_alarm():
+    # The critical value is the exact (1 - ALPHA) quantile of the KS statistic: at a
+    # looser alpha, where it can be simulated, the false alarm is as stated.
+    rng = np.random.default_rng(11)
+    n, alpha, trials = 500, 0.05, 2000
+    critical = ks_critical(n, alpha)
+    samples = np.sort(rng.standard_normal((trials, n)), axis=1)
+    fitted = stats.norm.cdf(samples)
+    distance = np.maximum(
+        (np.arange(1, n + 1) / n - fitted).max(axis=1), (fitted - np.arange(n) / n).max(axis=1)
+    )
+    rate = float((distance > critical).mean())
+    z = stats.norm.isf(META_ALPHA / 2)
+    assert abs(rate - alpha) < z * np.sqrt(alpha * (1 - alpha) / trials)
+
+
+def test_keep_test_promises():
+    # The binomial keep-rate test keeps its false alarm and power at both ends of its range.
+    for q in (0.99, 0.5, 0.1):
+        n = keep_samples_needed(q)
+        lo, hi = keep_interval(n, q)
+        false_alarm = stats.binom.cdf(lo - 1, n, q) + stats.binom.sf(hi, n, q)
+        assert false_alarm <= ALPHA
+        assert keep_test_power(n, q, q * (1 - RELATIVE_ERROR)) >= POWER
+    assert keep_samples_needed(0.5) == pytest.approx(6_400, rel=0.1)
+    assert keep_samples_needed(0.1) < 70_000
+
+
+def test_rounding_never_fails_the_shape_test_of_a_correct_law():
+    # bfloat16 rounding of a correct normal sample stays within the slack added for it.
+    rng = np.random.default_rng(3)
+    bf16 = 2.0**-8
+    n = normal_samples_needed(roundoff=bf16)
+    for _ in range(5):
+        sample = rng.standard_normal(n)
+        mantissa, exponent = np.frexp(sample)
+        rounded = np.ldexp(np.round(np.ldexp(mantissa, 8)), exponent - 8)
+        check_normal(rounded, 0.0, 1.0, roundoff=bf16)
 
 
 def test_samples_needed_per_law():
     assert samples_needed(constant_law(0.0)) == 1
     assert samples_needed(normal_law(0.0, 0.3)) == normal_samples_needed()
+    assert samples_needed(normal_law(0.0, 0.3), 2.0**-8) == normal_samples_needed(roundoff=2.0**-8)
     assert samples_needed(uniform_law(-0.5, 0.5)) == uniform_samples_needed()
     bf16 = 2.0**-8
     assert samples_needed(uniform_law(-0.5, 0.5), bf16) == uniform_samples_needed(rounding=2 * bf16)

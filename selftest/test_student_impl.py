@@ -103,7 +103,13 @@ def test_student_nn_passes_the_whole_suite(tmp_path):
     missing = {layer for layer, _ in cells(results, "not-provided")}
     student = importlib.import_module(STUDENT)
     assert missing == {s.name for s in LAYERS if not hasattr(student, s.name)}, missing
-    xfailed = {r["property"] for r in results if r["outcome"] == "xfailed"}
+    # Known torch failures: their own register, and cells whose every drawn case lies in
+    # one (carve-outs apply to any implementation: a subclass may call torch's kernels).
+    xfailed = {
+        r["property"]
+        for r in results
+        if r["outcome"] == "xfailed" and "inside known torch failure" not in r.get("reason", "")
+    }
     assert xfailed <= TORCH_ONLY_PROPERTIES, f"xfailed: {xfailed}"
     ran = cells(results, "passed")
     assert len(ran) > 100, f"only {len(ran)} cells passed"
@@ -115,9 +121,11 @@ def test_broken_fails_only_where_its_bugs_are(tmp_path):
     bugged = sorted({layer for layer, _ in broken_cells()})
     results = run_suite(tmp_path, BROKEN, "dev", "tests", "-k", " or ".join(bugged))
     failed = cells(results, "failed", "error")
-    # layouts and modes compare values with the reference too (strided inputs; train and
-    # eval): they may see a bug.
-    allowed = broken_cells() | {(layer, prop) for layer in bugged for prop in ("layouts", "modes")}
+    # layouts, modes and exact compare values with the reference too (strided inputs;
+    # train and eval; exact inputs): they may see a bug.
+    allowed = broken_cells() | {
+        (layer, prop) for layer in bugged for prop in ("layouts", "modes", "exact")
+    }
     assert failed <= allowed, f"failures outside the bugs: {sorted(failed - allowed)}"
     # Known torch failures run on torch itself as strict xfails, whatever --impl says.
     own = [r for r in results if r["property"] not in TORCH_ONLY_PROPERTIES]

@@ -26,8 +26,10 @@ import torch
 from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
 from hypothesis.errors import Flaky
 
+from spec.layerspec import LayerSpec
 from spec.models import MODELS
 from spec.registry import LAYERS
+from tests import corners
 from tests.paths import ExecutionPath, Need, by_name
 from tests.paths.routing import active
 from tests.tensors import seed_torch
@@ -234,11 +236,23 @@ def _run_tests(
             )
         try:
             _deterministic(test, examples)(**{name: supplied[name] for name in fixtures})
+            _corner_pass(test, {name: supplied[name] for name in fixtures})
         except (Exception, pytest.fail.Exception, pytest.skip.Exception) as error:
             raised.append(error)
             if first_failure_only:
                 break
     return raised
+
+
+def _corner_pass(test: Callable, arguments: dict) -> None:
+    """The corner pass a CI run makes after each property's examples (tests/corners.py)."""
+    spec = arguments.get("layer")
+    wanted = getattr(property_module(test.__module__.rpartition(".test_")[2]), "CORNERS", True)
+    if not isinstance(spec, LayerSpec) or not hasattr(test, "hypothesis") or not wanted:
+        return
+    inner = _seeded_torch(test.hypothesis.inner_test)
+    for _ in corners.run(inner, arguments, spec, HYPOTHESIS_SEED, ZOO_SETTINGS):
+        pass
 
 
 def leaves(error: BaseException) -> Iterator[BaseException]:

@@ -37,9 +37,25 @@ def no_params(hp: dict) -> dict:
     return {}
 
 
-def inplace_hyperparams() -> st.SearchStrategy[dict]:
-    """{} (torch's default inplace=False) or an explicit inplace flag."""
+INPLACE_CLASSES = ("in place", "out of place")
+
+
+def inplace_hyperparams(corner: dict | None = None) -> st.SearchStrategy[dict]:
+    """{} (torch's default inplace=False) or an explicit inplace flag; a corner picks one."""
+    wanted = (corner or {}).get("inplace")
+    if wanted == "in place":
+        return st.just({"inplace": True})
+    if wanted == "out of place":
+        return st.sampled_from([{}, {"inplace": False}])
     return st.one_of(st.just({}), st.fixed_dictionaries({"inplace": st.booleans()}))
+
+
+def inplace_class(hp: dict) -> dict:
+    return {"inplace": "in place" if hp.get("inplace") else "out of place"}
+
+
+def _no_hyperparams(corner: dict | None = None) -> st.SearchStrategy[dict]:
+    return st.just({})
 
 
 def _inplace_flag(hp: dict) -> bool:
@@ -93,7 +109,7 @@ def elementwise_spec(
 
     return LayerSpec(
         name=name,
-        hyperparams=inplace_hyperparams if inplace else lambda: st.just({}),
+        hyperparams=inplace_hyperparams if inplace else _no_hyperparams,
         input_shape=any_shape,
         forward=forward_ref,
         vjp=vjp_ref,
@@ -106,4 +122,6 @@ def elementwise_spec(
         max_magnitude=max_magnitude,
         writes_in_place=_inplace_flag if inplace else LayerSpec.writes_in_place,
         exact=exact,
+        classes={"inplace": INPLACE_CLASSES} if inplace else {},
+        classify=(lambda hp, shape: inplace_class(hp)) if inplace else LayerSpec.classify,
     )

@@ -181,9 +181,9 @@ def constant_groups(
     A group of 2^k values because a mean may be computed as the sum times a rounded 1/n,
     which is exact only for n a power of two (3 * fl(1/3) is not 1). Then the normalised
     value is 0, the output exactly the bias (0 without one), the weight gradient
-    sum(g * x_hat) exactly 0, the bias gradient an exact integer sum, and with
-    grad_y * weight constant in the group the input gradient
-    rstd * (h - mean(h) - x_hat * mean(h * x_hat)) exactly 0.
+    sum(g * x_hat) exactly 0 (every term is), the bias gradient an exact integer sum.
+    The input gradient rstd * (h - mean(h) - ...) is 0 too, but not exactly for every
+    algorithm: one that scales h by rstd before averaging sums inexact values.
     """
 
     def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:

@@ -47,6 +47,10 @@ def _no_laws(hp: HyperParams) -> dict:
     return {}
 
 
+def _no_classes(hp: HyperParams, shape: Shape) -> dict[str, str]:
+    return {}
+
+
 def _never(hp: HyperParams) -> bool:
     return False
 
@@ -60,7 +64,8 @@ class LayerSpec:
     """Everything the property tests need to know about one layer, as data."""
 
     name: str  # the torch.nn class name, looked up on the implementation under test
-    hyperparams: Callable[[], st.SearchStrategy[dict]]
+    # Valid constructor kwargs; given a corner {dimension: class}, within those classes.
+    hyperparams: Callable[..., st.SearchStrategy[dict]]
     input_shape: Callable[[HyperParams], st.SearchStrategy[Shape]]
     forward: ForwardRef
     vjp: VjpRef
@@ -88,6 +93,13 @@ class LayerSpec:
     max_magnitude: float = 1e2
     # Whether the layer, so configured, writes its result into its input (inplace=True).
     writes_in_place: Callable[[HyperParams], bool] = _never
+    # The categorical classes of the hyperparameters ({dimension: classes}) every run must
+    # reach in every property, and the classes a configuration falls in.
+    classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    classify: Callable[[HyperParams, Shape], dict[str, str]] = _no_classes
+    # The dimensions of `classes` the input shape decides (a pooling window that overhangs
+    # the input): input_shape then takes the corner as its second argument.
+    shape_classes: tuple[str, ...] = ()
     # Inputs whose answer every correct algorithm gives exactly (spec/exact.py).
     exact: tuple[ExactCase | Symmetry, ...] = ()
     # Constructor arguments deliberately not drawn, each with the reason.

@@ -148,6 +148,11 @@ def check_uniform(
         f"{reach:.4g} of both ends of U({low!r}, {high!r}): the support is narrower "
         f"than the law (false alarm {ALPHA:g})"
     )
+    # The shape in between: a uniform law's same-moments impostor (a normal) already
+    # leaves the support at this n; the shape test catches laws that pile up inside it.
+    # Rounding moves each sample by roundoff * |x| <= roundoff * max(|low|, |high|).
+    rounding = roundoff * max(abs(low), abs(high)) / (high - low)
+    check_shape(samples, lambda x: np.clip((x - low) / (high - low), 0.0, 1.0), rounding, what)
 
 
 # ---------------------------------------------------------------------------------------
@@ -251,13 +256,19 @@ def mean_rejects(samples: np.ndarray, mean: float, std: float, alpha: float = AL
     return np.abs(z) > two_sided_z(alpha)
 
 
-def normal_samples_needed(relative_error: float = RELATIVE_ERROR) -> int:
-    """n for both normal tests at once: the mean test's (~6400) is the larger."""
-    return max(std_samples_needed(relative_error), mean_samples_needed(relative_error))
+def normal_samples_needed(relative_error: float = RELATIVE_ERROR, roundoff: float = 0.0) -> int:
+    """n for the three normal tests at once: the shape test's (~6,700) is the largest."""
+    return max(
+        std_samples_needed(relative_error),
+        mean_samples_needed(relative_error),
+        shape_samples_needed(roundoff),
+    )
 
 
-def check_normal(samples: np.ndarray, mean: float, std: float, what: str = "samples") -> None:
-    """Assert the samples follow N(mean, std^2): finite, then the std and the mean test."""
+def check_normal(
+    samples: np.ndarray, mean: float, std: float, what: str = "samples", roundoff: float = 0.0
+) -> None:
+    """Assert the samples follow N(mean, std^2): finite, then the std, mean and shape tests."""
     samples = np.ravel(np.asarray(samples, dtype=np.float64))
     n = samples.size
     assert np.isfinite(samples).all(), f"{what}: non-finite samples from N({mean}, {std}^2)"
@@ -275,6 +286,94 @@ def check_normal(samples: np.ndarray, mean: float, std: float, what: str = "samp
     assert abs(z) <= two_sided_z(), (
         f"{what}: sample mean {samples.mean():.6g} vs law mean {mean!r} (std {std:.6g}, "
         f"n={n}): z = {z:.2f} beyond +-{two_sided_z():.3f} (false alarm {ALPHA:g})"
+    )
+    check_shape(
+        samples,
+        lambda x: stats.norm.cdf(x, loc=mean, scale=std),
+        normal_rounding_slack(roundoff),
+        what,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Shape: the Kolmogorov-Smirnov test against the law's whole distribution function.
+# ---------------------------------------------------------------------------------------
+#
+# Moments cannot tell a normal law from a uniform one with the same mean and std: the
+# shape test compares the whole empirical distribution function with the law's. Its
+# statistic D = sup |F_n - F| has the exact null law scipy calls kstwo for a fully
+# specified F (the law's parameters are stated, not estimated), so rejecting above
+# kstwo.isf(ALPHA, n) keeps the false alarm at ALPHA. Rounding to the dtype moves each
+# sample by at most roundoff * |x|, which moves F by at most
+# roundoff * sup_x |x| f(x): that much is added to the critical value.
+
+
+def _uniform_cdf_of_unit_normal_moments(x: np.ndarray) -> np.ndarray:
+    half_width = math.sqrt(3.0)  # U(-sqrt 3, sqrt 3) has mean 0 and std 1
+    return np.clip((x + half_width) / (2 * half_width), 0.0, 1.0)
+
+
+@cache
+def same_moments_distance() -> float:
+    """sup |Phi - F_U| for U the uniform law with the normal's mean and std (about 0.0572).
+
+    Symmetric in the two laws: the distance a shape test must resolve whichever of the
+    pair is the law and whichever the impostor.
+    """
+    grid = np.linspace(-4.0, 4.0, 800_001)
+    return float(np.max(np.abs(stats.norm.cdf(grid) - _uniform_cdf_of_unit_normal_moments(grid))))
+
+
+def ks_critical(n: int, alpha: float = ALPHA) -> float:
+    """The D above which the shape test rejects: P(D > it) = alpha for the true law."""
+    return float(stats.kstwo.isf(alpha, n))
+
+
+def ks_power_lower_bound(
+    n: int, distance: float, slack: float = 0.0, alpha: float = ALPHA
+) -> float:
+    """A lower bound on P(reject) when the true law is `distance` away (in sup norm).
+
+    D >= distance - sup|F_n - G| for the true law G, and the Dvoretzky-Kiefer-Wolfowitz
+    inequality (Massart's constant) bounds P(sup|F_n - G| > t) <= 2 exp(-2 n t^2). With
+    t = distance - critical - slack, the test rejects with probability >= 1 - 2 exp(-2nt^2).
+    """
+    t = distance - ks_critical(n, alpha) - slack
+    return float(1.0 - 2.0 * math.exp(-2.0 * n * t * t)) if t > 0 else 0.0
+
+
+def normal_rounding_slack(roundoff: float) -> float:
+    """How far rounding moves a normal law's F: roundoff * sup |t| phi(t), sqrt(2 pi e) below."""
+    return roundoff / math.sqrt(2.0 * math.pi * math.e)
+
+
+@cache
+def shape_samples_needed(roundoff: float = 0.0) -> int:
+    """Smallest n whose shape test has POWER against the same-moments impostor (~6,700)."""
+    slack = normal_rounding_slack(roundoff)
+    return _smallest_n(
+        lambda n: ks_power_lower_bound(n, same_moments_distance(), slack) >= POWER, start=64
+    )
+
+
+def check_shape(
+    samples: np.ndarray,
+    cdf: Callable[[np.ndarray], np.ndarray],
+    slack: float,
+    what: str = "samples",
+) -> None:
+    """Assert the samples' distribution function stays within the KS bound of `cdf`."""
+    samples = np.sort(np.ravel(np.asarray(samples, dtype=np.float64)))
+    n = samples.size
+    fitted = cdf(samples)
+    above = np.arange(1, n + 1) / n - fitted
+    below = fitted - np.arange(n) / n
+    distance = float(max(above.max(), below.max()))
+    limit = ks_critical(n) + slack
+    assert distance <= limit, (
+        f"{what}: the samples' distribution is {distance:.4f} (sup norm) from the law's, "
+        f"beyond the Kolmogorov-Smirnov bound {limit:.4f} at n={n} (false alarm {ALPHA:g}): "
+        "the law has the wrong shape"
     )
 
 
@@ -344,7 +443,7 @@ def samples_needed(law: InitLaw, roundoff: float = 0.0) -> int:
     if law.kind == "constant":
         return 1
     if law.kind == "normal":
-        return normal_samples_needed()
+        return normal_samples_needed(roundoff=roundoff)
     h = (law.high - law.low) / 2
     rounding = uniform_slack(law.low, law.high, roundoff) / h if h > 0 else 0.0
     return uniform_samples_needed(rounding=rounding)
@@ -355,6 +454,6 @@ def check_law(samples: np.ndarray, law: InitLaw, roundoff: float, what: str = "s
     if law.kind == "constant":
         check_constant(samples, law.value, what)
     elif law.kind == "normal":
-        check_normal(samples, law.mean, law.std, what)
+        check_normal(samples, law.mean, law.std, what, roundoff)
     else:
         check_uniform(samples, law.low, law.high, roundoff, what)

@@ -32,3 +32,21 @@ def int_or_pair(low: int, high: int) -> st.SearchStrategy[int | tuple[int, int]]
 def tensor_shapes(min_dims: int = 1, max_dims: int = 4, high: int = 6) -> st.SearchStrategy[tuple]:
     """Any small tensor shape of min_dims..max_dims dims (no size-0 dims)."""
     return st.lists(st.integers(1, high), min_size=min_dims, max_size=max_dims).map(tuple)
+
+
+def from_class(
+    draw: st.DrawFn,
+    corner: dict,
+    dimension: str,
+    options: dict[str, st.SearchStrategy],
+) -> tuple[str, object]:
+    """(class, value): from the class `corner` fixes for `dimension`, else any class.
+
+    A corner is a dict {dimension: class}: the corner pass (tests/corners.py) draws one
+    example per class of every dimension, so each class reaches every property each run.
+    """
+    if dimension in corner:
+        chosen = corner[dimension]
+    else:
+        chosen = draw(st.sampled_from(list(options)), label=dimension)
+    return chosen, draw(options[chosen], label=f"{dimension}: {chosen}")

@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from hypothesis import note, reject, strategies as st
 
-from report.interface import not_run
+from report.interface import cover, not_run
 from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
 from spec.values import arrays
-from tests import flight_recorder
+from tests import corners, flight_recorder
 from tests.known_failures import Check, Where, carve_out
 from tests.paths import Need
 from tests.paths.routing import current as current_path, route
@@ -108,9 +108,12 @@ def in_release(nn: ModuleType, spec: LayerSpec, hp: dict) -> None:
 
 def draw_hyperparams(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> tuple[dict, tuple]:
     """Valid constructor kwargs and an input shape for them (in this release's signature)."""
-    hp = data.draw(spec.hyperparams(), label="hyperparams")
+    corner = corners.forced.get()
+    hp = data.draw(spec.hyperparams(corner) if corner else spec.hyperparams(), label="hyperparams")
     in_release(nn, spec, hp)
-    shape = tuple(data.draw(spec.input_shape(hp), label="input_shape"))
+    shapes = spec.input_shape(hp, corner) if corner and spec.shape_classes else spec.input_shape(hp)
+    shape = tuple(data.draw(shapes, label="input_shape"))
+    cover(*corners.covered(spec, hp, shape))
     flight_recorder.record(
         f"{spec.name}(**{hp}) input_shape={shape}",
         configuration_snippet(nn.__name__, spec.name, hp, shape, "float32", "cpu"),
@@ -133,7 +136,14 @@ def draw_case(
     """
     hp, shape = draw_hyperparams(data, spec, nn)
     if training is None:
-        training = data.draw(st.booleans(), label="training")
+        # The mode is drawn here, so it is a class this draw covers (a caller that fixes
+        # the mode covers what it runs itself).
+        corner = corners.forced.get()
+        if corner:
+            training = corner["mode"] == "train"
+        else:
+            training = data.draw(st.booleans(), label="training")
+        cover(f"mode={'train' if training else 'eval'}")
     top = min(spec.max_magnitude, MAX_MAGNITUDE_BY_DTYPE.get(dtype, np.inf))
     x = as_received(data.draw(arrays(shape, top, "x"), label="x"), dtype)
     params = {

@@ -1,6 +1,8 @@
 """freezing: requires_grad=False parameters get no gradient and never move.
 
-For a drawn subset of a layer's (or a chapter model's) parameters frozen:
+For a drawn subset of a layer's (or a chapter model's) parameters frozen through a drawn
+public API (the chapter's `p.requires_grad = False` loop, `p.requires_grad_(False)`, or
+`requires_grad_(False)` on the module or any submodule, which must recurse):
 - the trainable count sum(p.numel() for p if p.requires_grad) is the closed form;
 - after forward/backward every frozen .grad is None, every trainable one is a gradient;
 - through STEPS optimizer steps (SGD with momentum and weight decay, Adam, AdamW) the
@@ -138,8 +140,6 @@ def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtyp
     named = dict(module.named_parameters())
     assert list(named) == list(shapes), f"{where}: parameters {list(named)}, law {list(shapes)}"
     set_values(module, data.draw(SEEDS, label="parameter values seed"))
-    for name in frozen:
-        module.get_parameter(name).requires_grad_(False)
 
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     expected = sum(math.prod(shape) for name, shape in shapes.items() if name not in frozen)
@@ -171,9 +171,15 @@ def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtyp
                 f"in {STEPS} steps of {recipe}"
             )
 
-    # Unfrozen: gradients reach everything again, and one step moves everything.
-    for p in named.values():
-        p.requires_grad_(True)
+    # Unfrozen (through a drawn public API): gradients reach everything again, and one
+    # step moves everything.
+    unfreeze = data.draw(st.sampled_from(UNFREEZING_APIS), label="unfreezing API")
+    note(f"unfrozen through {unfreeze}")
+    if unfreeze == "Module.requires_grad_(True)":
+        module.requires_grad_(True)
+    else:
+        for p in named.values():
+            p.requires_grad_(True)
     before = {name: p.detach().clone() for name, p in named.items()}
     unfrozen = {"name": "SGD", "lr": recipe["lr"], "weight_decay": recipe["weight_decay"]}
     train(module, named, set(), unfrozen, 1, x, r, f"{where}, unfrozen")
@@ -182,10 +188,33 @@ def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtyp
         assert still == 0, f"{where}: unfrozen, {still} elements of {name} did not move"
 
 
-def frozen_subset(data, names: list) -> set:
-    if not names:
-        return set()
-    return data.draw(st.sets(st.sampled_from(names)), label="frozen")
+# Every public way a user freezes parameters: the chapter's loop setting the attribute,
+# the parameter's method, and a module's (or a submodule's) requires_grad_, recursive.
+FREEZING_APIS = ("p.requires_grad = False", "p.requires_grad_(False)", "Module.requires_grad_")
+UNFREEZING_APIS = ("p.requires_grad_(True)", "Module.requires_grad_(True)")
+
+
+def freeze_drawn(module, data) -> set:
+    """Freeze a drawn part of `module` through a drawn public API; the frozen names."""
+    api = data.draw(st.sampled_from(FREEZING_APIS), label="freezing API")
+    names = [name for name, _ in module.named_parameters()]
+    if api == "Module.requires_grad_":
+        # A submodule (the module itself included): everything under it freezes.
+        paths = [path for path, m in module.named_modules() if any(True for _ in m.parameters())]
+        path = data.draw(st.sampled_from(paths), label="frozen submodule") if paths else ""
+        returned = module.get_submodule(path).requires_grad_(False)
+        assert returned is module.get_submodule(path), "requires_grad_ must return the module"
+        note(f"frozen through {api} on {path or 'the module itself'}")
+        return {n for n in names if not path or n.startswith(path + ".")}
+    frozen = data.draw(st.sets(st.sampled_from(names)), label="frozen") if names else set()
+    note(f"frozen {sorted(frozen)} through {api}")
+    for name in frozen:
+        parameter = module.get_parameter(name)
+        if api == "p.requires_grad = False":
+            parameter.requires_grad = False
+        else:
+            parameter.requires_grad_(False)
+    return frozen
 
 
 @given(data=st.data())
@@ -194,7 +223,7 @@ def test_freezing(layer, device, dtype, path, nn, data):
     shapes = layer.param_shapes(hp)
     module = build(nn, layer, hp, device, dtype)
     note(f"{layer.name}(**{hp}), input {shape}")
-    frozen = frozen_subset(data, list(shapes))
+    frozen = freeze_drawn(module, data)
     check_freezing(module, shapes, frozen, shape, data, dtype, device)
 
 
@@ -207,7 +236,7 @@ def test_freezing_models(model, device, dtype, path, nn, data):
     seed_torch(data.draw(SEEDS, label="torch seed"), device)  # dropout masks
     module = build_model(nn, model, config).to(device=device, dtype=torch_dtype(dtype))
     note(f"{model.name}({config}), input {x_shape}")
-    frozen = frozen_subset(data, list(shapes))
+    frozen = freeze_drawn(module, data)
     check_freezing(module, shapes, frozen, x_shape, data, dtype, device)
 
 

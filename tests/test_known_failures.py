@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from report.interface import Failure, declared_run, known_failure, not_run
+from report.interface import Failure, declared_run, known_failure, known_failure_fixed, not_run
 from tests import kernel_sets
 from tests.assertions import violated
 from tests.known_failures import BY_ID, KNOWN_FAILURES, KnownFailure
@@ -53,10 +53,17 @@ def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | N
         return None
     if child.returncode < 0:
         return f"the process died with signal {-child.returncode}"
-    last = (child.stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
-    if "AssertionError" not in last:
+    lines = child.stderr.strip().splitlines()
+    # The exception line of the traceback (its message may span lines after it).
+    raised = next((line for line in lines if line.startswith("AssertionError")), None)
+    if raised is None:
+        last = lines[-1] if lines else f"exit status {child.returncode}"
         raise violated(f"{known.id}: the repro could not run: {last}")
-    return last
+    return raised
+
+
+def _checks(known: KnownFailure) -> str:
+    return ", ".join(sorted(check.value for check in known.checks))
 
 
 def _in_process(known: KnownFailure, path: str) -> str | None:
@@ -99,13 +106,19 @@ def test_known_failures(known, path, pytestconfig):
         seen = _in_child(known, kernel_set, path) if isolated else _in_process(known, path)
         if seen is None:
             where = f" under kernel set {kernel_set}" if kernel_set else ""
-            raise violated(
-                f"{known.id} no longer reproduces{where} on torch {torch.__version__}: "
-                "torch is fixed, remove the entry (and its carve-out) from "
-                f"tests/known_failures.py. Repro:\n{known.source(path)}"
+            known_failure_fixed(
+                Failure(
+                    message=(
+                        f"{known.id} no longer reproduces{where} on torch "
+                        f"{torch.__version__}: torch is fixed, remove the entry (and its "
+                        "carve-out) from tests/known_failures.py"
+                    ),
+                    example=f"upstream: {known.upstream}",
+                    repro=known.source(path),
+                )
             )
     details = Failure(
-        message=f"{known.summary}; breaks: {known.breaks.value}; seen: {seen}",
+        message=f"{known.summary}; breaks: {_checks(known)}; seen: {seen}",
         example=f"upstream: {known.upstream}",
         repro=known.source(path),
     )

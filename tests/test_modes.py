@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from hypothesis import given, note, strategies as st
 
+from report.interface import cover
 from spec.registry import LAYERS
 from spec.statistics import check_keep_rate, keep_samples_needed
 from spec.values import arrays
@@ -33,6 +34,7 @@ from tests.cases import (
     inputs_for,
     run_with_probe,
 )
+from tests.corners import MODE_CLASSES
 from tests.known_failures import Check, carve_out
 from tests.paths import Need
 from tests.tensors import as_received, module_buffers, seed_torch, to_numpy, to_torch, torch_dtype
@@ -136,6 +138,7 @@ def test_modes(layer, device, dtype, path, nn, data):
         y_train = _output(copy.deepcopy(base), case, True, seed)
         y_eval = _output(copy.deepcopy(base), case, False, seed)
         assert_bitwise(y_eval, y_train, "eval output vs train output", case)
+    cover(*(f"mode={mode}" for mode in MODE_CLASSES))
     for training in (True, False):
         module = copy.deepcopy(base).train(training)
         case.training = training

@@ -27,8 +27,53 @@ def _max_padding(kernel: int) -> int:
     return kernel // 2
 
 
+# ceil_mode x count_include_pad x divisor_override: each combination divides differently.
+# Floor- and ceil-mode classes alternate, so the corner pass (which pairs class i of every
+# dimension) meets each ceil-mode class with an overhanging last window, and each
+# floor-mode class with whole windows, the only kind floor mode has.
+DIVISION_CLASSES = tuple(
+    f"ceil_mode={ceil}, count_include_pad={include}, divisor_override={divisor}"
+    for include in (False, True)
+    for divisor in ("None", "set")
+    for ceil in (False, True)
+)
+# In ceil mode the last window may overhang the padded input: its divisor is the clipped
+# window's, a corner of its own.
+WINDOW_CLASSES = ("all windows whole", "a window overhangs")
+CLASSES = {"division": DIVISION_CLASSES, "last window": WINDOW_CLASSES}
+
+
+def _division_class(hp: dict) -> str:
+    divisor = "None" if hp["divisor_override"] is None else "set"
+    return (
+        f"ceil_mode={hp['ceil_mode']}, count_include_pad={hp['count_include_pad']}, "
+        f"divisor_override={divisor}"
+    )
+
+
+def _overhangs(hp: dict, shape: tuple) -> bool:
+    """Whether a ceil-mode window runs past the padded input along H or W."""
+    kernel, padding = pair(hp["kernel_size"]), pair(hp["padding"])
+    stride = kernel if hp["stride"] is None else pair(hp["stride"])
+    out = avg_pool2d_out_shape(shape, *_geometry(hp)[:3], hp["ceil_mode"])[-2:]
+    return any(
+        (o - 1) * s - p + k > size + p
+        for o, s, p, k, size in zip(out, stride, padding, kernel, shape[-2:], strict=True)
+    )
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    overhang = WINDOW_CLASSES[1] if _overhangs(hp, shape) else WINDOW_CLASSES[0]
+    return {"division": _division_class(hp), "last window": overhang}
+
+
 @st.composite
-def hyperparams(draw: st.DrawFn) -> dict:
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    corner = corner or {}
+    division = corner.get("division") or draw(st.sampled_from(DIVISION_CLASSES), label="division")
+    if corner.get("last window") == WINDOW_CLASSES[1] and "ceil_mode=False" in division:
+        # Only ceil mode keeps an overhanging window.
+        division = division.replace("ceil_mode=False", "ceil_mode=True")
     kernel = draw(int_or_pair(1, MAX_KERNEL), label="kernel_size")
     k_h, k_w = pair(kernel)
     if isinstance(kernel, int):
@@ -42,13 +87,21 @@ def hyperparams(draw: st.DrawFn) -> dict:
             label="padding",
         )
     nonzero = st.integers(-MAX_DIVISOR, MAX_DIVISOR).filter(lambda d: d != 0)
+    stride = draw(st.one_of(st.none(), int_or_pair(1, MAX_STRIDE)), label="stride")
+    if corner.get("last window") == WINDOW_CLASSES[1] and (
+        stride is None or pair(stride) == (1, 1)
+    ):
+        # A window overhangs only where the stride skips past the end: stride >= 2.
+        stride = draw(int_or_pair(2, MAX_STRIDE), label="stride for an overhang")
     return {
         "kernel_size": kernel,
-        "stride": draw(st.one_of(st.none(), int_or_pair(1, MAX_STRIDE)), label="stride"),
+        "stride": stride,
         "padding": padding,
-        "ceil_mode": draw(st.booleans(), label="ceil_mode"),
-        "count_include_pad": draw(st.booleans(), label="count_include_pad"),
-        "divisor_override": draw(st.one_of(st.none(), nonzero), label="divisor_override"),
+        "ceil_mode": "ceil_mode=True" in division,
+        "count_include_pad": "count_include_pad=True" in division,
+        "divisor_override": (
+            None if division.endswith("None") else draw(nonzero, label="divisor_override")
+        ),
     }
 
 
@@ -64,7 +117,7 @@ def _smallest_size(kernel: int, stride: int, padding: int, ceil_mode: bool) -> i
 
 
 @st.composite
-def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     kernel, padding = pair(hp["kernel_size"]), pair(hp["padding"])
     stride = kernel if hp["stride"] is None else pair(hp["stride"])
     low_h, low_w = (
@@ -74,6 +127,17 @@ def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
     # Shrinks to the smallest input; in floor mode, the kernel equal to the padded input.
     h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
     w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
+    wanted = (corner or {}).get("last window")
+    if wanted is not None:
+        # The corner asks for (or against) an overhanging last window: pick H (then W) so.
+        sizes = [
+            (hh, ww)
+            for hh in range(low_h, low_h + SPATIAL_SLACK + 1)
+            for ww in range(low_w, low_w + SPATIAL_SLACK + 1)
+            if (_overhangs(hp, (1, 1, hh, ww)) == (wanted == WINDOW_CLASSES[1]))
+        ]
+        if sizes:
+            h, w = draw(st.sampled_from(sizes), label="H, W for the corner")
     channels = draw(st.integers(1, MAX_CHANNELS), label="C")
     if draw(st.booleans(), label="unbatched"):
         return (channels, h, w)
@@ -224,5 +288,8 @@ SPEC = LayerSpec(
     invalid=invalid,
     # The map is linear: its second derivative is zero, which gradgradcheck confirms.
     twice_differentiable=True,
+    classes=CLASSES,
+    classify=classify,
+    shape_classes=("last window",),
     exact=EXACT,
 )

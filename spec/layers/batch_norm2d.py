@@ -19,7 +19,7 @@ from spec.normalization_error import (
     output_scale,
     weight_grad_scale,
 )
-from spec.strategies import MAX_BATCH, MAX_CHANNELS
+from spec.strategies import MAX_BATCH, MAX_CHANNELS, from_class
 from spec.values import arrays, fill
 
 MAX_SPATIAL = 8
@@ -36,16 +36,41 @@ POSITIVE_REGIMES = ("normal", "log_uniform", "large", "tiny", "offset")
 BUFFER_TOP = 1e2
 
 
+MOMENTUM_CLASSES = {
+    "0": st.just(0.0),
+    "1": st.just(1.0),
+    "None (cumulative average)": st.none(),
+    "between": st.floats(0.0, 1.0, exclude_min=True, exclude_max=True),
+}
+STATE_CLASSES = (
+    "affine, running stats",
+    "affine, no running stats",
+    "no affine, running stats",
+    "no affine, no running stats",
+)
+CLASSES = {"momentum": tuple(MOMENTUM_CLASSES), "state": STATE_CLASSES}
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    momentum = hp["momentum"]
+    named = {None: "None (cumulative average)", 0.0: "0", 1.0: "1"}
+    affine = "affine" if hp["affine"] else "no affine"
+    stats = "running stats" if hp["track_running_stats"] else "no running stats"
+    return {"momentum": named.get(momentum, "between"), "state": f"{affine}, {stats}"}
+
+
 @st.composite
-def hyperparams(draw: st.DrawFn) -> dict:
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    corner = corner or {}
     eps = st.one_of(st.sampled_from(NAMED_EPS), st.floats(1e-10, 1.0))
-    momentum = st.one_of(st.sampled_from([None, 0.0, 1.0]), st.floats(0.0, 1.0))
+    _, momentum = from_class(draw, corner, "momentum", MOMENTUM_CLASSES)
+    state = corner.get("state") or draw(st.sampled_from(STATE_CLASSES), label="state")
     return {
         "num_features": draw(st.integers(1, MAX_CHANNELS), label="num_features"),
         "eps": draw(eps, label="eps"),
-        "momentum": draw(momentum, label="momentum"),
-        "affine": draw(st.booleans(), label="affine"),
-        "track_running_stats": draw(st.booleans(), label="track_running_stats"),
+        "momentum": momentum,
+        "affine": not state.startswith("no affine"),
+        "track_running_stats": not state.endswith("no running stats"),
         # Keyword-only since torch 2.x: affine=True, bias=False keeps the scale alone.
         "bias": draw(st.booleans(), label="bias"),
     }
@@ -288,10 +313,11 @@ EXACT = (
             "a channel of 2^k copies of a small integer c: mean exactly c (an exact sum "
             "times an exact 1/2^k), biased and unbiased variance exactly 0, so the "
             "normalised value is exactly 0, the output exactly "
-            "the bias (0 without one), the weight gradient exactly 0 and, with grad_y "
-            "constant in the channel, the input gradient exactly 0"
+            "the bias (0 without one), the weight gradient exactly 0 term by term and the "
+            "bias gradient an exact integer sum"
         ),
         inputs=constant_groups(_channel_axes, training=True),
+        exact=("output", "parameters"),
     ),
     ExactCase(
         "momentum 0 or 1",
@@ -302,7 +328,7 @@ EXACT = (
         ),
         inputs=constant_groups(_channel_axes, training=True),
         hyperparams=_momentum_zero_or_one,
-        exact=("output", "input", "parameters", "buffers"),
+        exact=("output", "parameters", "buffers"),
     ),
 )
 
@@ -324,4 +350,6 @@ SPEC = LayerSpec(
     buffer_values=buffer_values,
     twice_differentiable=True,
     exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
 )

@@ -10,7 +10,7 @@ from reference.parameter_laws import conv2d_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, int_or_pair
+from spec.strategies import MAX_BATCH, from_class, int_or_pair
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 MAX_KERNEL = 4
@@ -23,26 +23,105 @@ MAX_CHANNELS_PER_GROUP = 3
 SPATIAL_SLACK = 6
 
 
+# How padding is spelled, and for 'same' which kind of window it has to centre: an even
+# kernel (torch pads one more on the bottom/right) and a dilated one are their own cases.
+PADDING_CLASSES = (
+    "int",
+    "pair",
+    "valid",
+    "same, odd kernel",
+    "same, even kernel",
+    "same, dilated",
+)
+
+
+def _odd(high: int) -> st.SearchStrategy[int]:
+    return st.integers(0, (high - 1) // 2).map(lambda k: 2 * k + 1)
+
+
+def _even(high: int) -> st.SearchStrategy[int]:
+    return st.integers(1, high // 2).map(lambda k: 2 * k)
+
+
 @st.composite
-def hyperparams(draw: st.DrawFn) -> dict:
-    groups = draw(st.integers(1, MAX_GROUPS), label="groups")
-    stride = draw(int_or_pair(1, MAX_STRIDE), label="stride")
-    strided = pair(stride) != (1, 1)
-    paddings = [int_or_pair(0, MAX_PADDING), st.just("valid")]
+def _window(draw: st.DrawFn, padding_class: str) -> tuple:
+    """(kernel_size, dilation, stride, padding) for a padding class."""
+    kernel = int_or_pair(1, MAX_KERNEL)
+    dilation = int_or_pair(1, MAX_DILATION)
+    stride = int_or_pair(1, MAX_STRIDE)
+    if padding_class == "int":
+        return draw(kernel), draw(dilation), draw(stride), draw(st.integers(0, MAX_PADDING))
+    if padding_class == "pair":
+        padding = st.tuples(st.integers(0, MAX_PADDING), st.integers(0, MAX_PADDING))
+        return draw(kernel), draw(dilation), draw(stride), draw(padding)
+    if padding_class == "valid":
+        return draw(kernel), draw(dilation), draw(stride), "valid"
     # torch rejects padding='same' for strided convolutions (an error case below).
-    padding = draw(
-        st.one_of(paddings if strided else [*paddings, st.just("same")]), label="padding"
+    if padding_class == "same, odd kernel":
+        odd = st.one_of(_odd(MAX_KERNEL), st.tuples(_odd(MAX_KERNEL), _odd(MAX_KERNEL)))
+        return draw(odd), 1, 1, "same"
+    if padding_class == "same, even kernel":
+        even = st.one_of(
+            _even(MAX_KERNEL), st.tuples(_even(MAX_KERNEL), st.integers(1, MAX_KERNEL))
+        )
+        return draw(even), 1, 1, "same"
+    dilated = st.one_of(
+        st.integers(2, MAX_DILATION), st.tuples(st.integers(2, MAX_DILATION), st.integers(1, 3))
     )
+    return draw(kernel), draw(dilated), 1, "same"
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    """The classes a configuration falls in, for coverage."""
+    padding = hp["padding"]
+    if padding == "same":
+        if pair(hp["dilation"]) != (1, 1):
+            padding_class = "same, dilated"
+        elif any(k % 2 == 0 for k in pair(hp["kernel_size"])):
+            padding_class = "same, even kernel"
+        else:
+            padding_class = "same, odd kernel"
+    else:
+        padding_class = (
+            "valid" if padding == "valid" else "int" if isinstance(padding, int) else "pair"
+        )
     return {
-        "in_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP)),
-        "out_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP)),
-        "kernel_size": draw(int_or_pair(1, MAX_KERNEL), label="kernel_size"),
+        "padding": padding_class,
+        "padding_mode": hp["padding_mode"],
+        "bias": "bias" if hp["bias"] else "no bias",
+        "groups": "1" if hp["groups"] == 1 else "grouped",
+    }
+
+
+CLASSES = {
+    "padding": PADDING_CLASSES,
+    "padding_mode": PADDING_MODES,
+    "bias": ("bias", "no bias"),
+    "groups": ("1", "grouped"),
+}
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    corner = corner or {}
+    _, groups = from_class(
+        draw, corner, "groups", {"1": st.just(1), "grouped": st.integers(2, MAX_GROUPS)}
+    )
+    _, (kernel, dilation, stride, padding) = from_class(
+        draw, corner, "padding", {c: _window(c) for c in PADDING_CLASSES}
+    )
+    _, bias = from_class(draw, corner, "bias", {"bias": st.just(True), "no bias": st.just(False)})
+    _, mode = from_class(draw, corner, "padding_mode", {m: st.just(m) for m in PADDING_MODES})
+    return {
+        "in_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP), label="in/group"),
+        "out_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP), label="out/group"),
+        "kernel_size": kernel,
         "stride": stride,
         "padding": padding,
-        "dilation": draw(int_or_pair(1, MAX_DILATION), label="dilation"),
+        "dilation": dilation,
         "groups": groups,
-        "bias": draw(st.booleans()),
-        "padding_mode": draw(st.sampled_from(PADDING_MODES)),
+        "bias": bias,
+        "padding_mode": mode,
     }
 
 
@@ -231,4 +310,6 @@ SPEC = LayerSpec(
     invalid=invalid,
     init=init,
     exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
 )

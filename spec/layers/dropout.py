@@ -8,10 +8,18 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.dropout import dropout_forward, dropout_keep_mask_from_output, dropout_vjp
-from spec.elementwise import any_shape, inplace_hyperparams, no_params, same_shape
+from spec.elementwise import (
+    INPLACE_CLASSES,
+    any_shape,
+    inplace_class,
+    inplace_hyperparams,
+    no_params,
+    same_shape,
+)
 from spec.exact import ExactCase, integer_inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.modes import KeepLaw, Mode
+from spec.strategies import from_class
 
 # Kept elements are scaled by 1 / (1 - p). Drawn p < 1 keep that scale at most this
 # big: float16 inputs reach |x| = 4 and gradients |g| = 10, and 10 * 1e3 stays far below
@@ -23,14 +31,29 @@ SMALLEST_POSITIVE = float(np.nextafter(0.0, 1.0))
 DEFAULT_P = 0.5
 
 
-def hyperparams() -> st.SearchStrategy[dict]:
-    p = st.one_of(
-        st.sampled_from([0.0, 0.5, 1.0]),
-        st.floats(0.0, MAX_P_BELOW_ONE, allow_subnormal=True),
-    )
+P_CLASSES = {
+    "0": st.just({"p": 0.0}),
+    "1": st.just({"p": 1.0}),
     # p left out takes torch's default, DEFAULT_P: the default is tested too.
-    spelled = st.one_of(st.just({}), st.fixed_dictionaries({"p": p}))
-    return st.tuples(spelled, inplace_hyperparams()).map(lambda parts: parts[0] | parts[1])
+    "between": st.one_of(
+        st.just({}),
+        st.fixed_dictionaries(
+            {"p": st.floats(0.0, MAX_P_BELOW_ONE, allow_subnormal=True, exclude_min=True)}
+        ),
+    ),
+}
+CLASSES = {"p": tuple(P_CLASSES), "inplace": INPLACE_CLASSES}
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    p = _p(hp)
+    return {"p": "0" if p == 0 else "1" if p == 1 else "between"} | inplace_class(hp)
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    corner = corner or {}
+    return from_class(draw, corner, "p", P_CLASSES)[1] | draw(inplace_hyperparams(corner))
 
 
 def _p(hp: dict) -> float:
@@ -131,5 +154,7 @@ SPEC = LayerSpec(
     mode=MODE,
     writes_in_place=lambda hp: bool(hp.get("inplace", False)),
     exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
     recover_randomness=recover_randomness,
 )

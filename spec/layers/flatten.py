@@ -33,7 +33,7 @@ def _spelled(draw: st.DrawFn, dim: int, dims: int, name: str) -> int:
 
 
 @st.composite
-def hyperparams(draw: st.DrawFn) -> dict:
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     # A rank for which a valid pair exists; the input then takes any rank the pair fits.
     dims = max(1, draw(st.integers(MIN_RANK, MAX_RANK), label="rank the dims fit"))
     start = draw(st.integers(0, dims - 1), label="start_dim")

@@ -34,8 +34,24 @@ def _dims(hp: dict) -> tuple[int, ...]:
     return (shape,) if isinstance(shape, int) else tuple(shape)
 
 
+AFFINE_CLASSES = (
+    "elementwise_affine, bias",
+    "elementwise_affine, no bias",
+    "no elementwise_affine, bias",
+    "no elementwise_affine, no bias",
+)
+CLASSES = {"affine": AFFINE_CLASSES}
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    affine = "" if hp["elementwise_affine"] else "no "
+    bias = "" if hp["bias"] else "no "
+    return {"affine": f"{affine}elementwise_affine, {bias}bias"}
+
+
 @st.composite
-def hyperparams(draw: st.DrawFn) -> dict:
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    affine = (corner or {}).get("affine") or draw(st.sampled_from(AFFINE_CLASSES), label="affine")
     dims = draw(
         st.lists(st.integers(1, MAX_NORMALIZED_SIZE), min_size=1, max_size=MAX_NORMALIZED_DIMS),
         label="normalized dims",
@@ -49,8 +65,8 @@ def hyperparams(draw: st.DrawFn) -> dict:
     return {
         "normalized_shape": normalized_shape,
         "eps": draw(eps, label="eps"),
-        "elementwise_affine": draw(st.booleans(), label="elementwise_affine"),
-        "bias": draw(st.booleans(), label="bias"),
+        "elementwise_affine": not affine.startswith("no "),
+        "bias": not affine.endswith("no bias"),
     }
 
 
@@ -170,11 +186,13 @@ EXACT = (
             "2^k (or multiplying by 1/2^k) is exact, so the mean is exactly c and x - mean "
             "exactly 0 (Welford's updates add exact zeros too), the variance exactly 0; "
             "the output is exactly the bias (0 without one), the weight gradient "
-            "sum(g * x_hat) exactly 0, and with grad_y and the weight constant in the row "
-            "the input gradient exactly 0. A single normalized element is a constant row"
+            "sum(g * x_hat) exactly 0 term by term, the bias gradient an exact integer sum. "
+            "A single normalized element is a constant row. (The input gradient is 0 too, "
+            "but an algorithm that scales by rstd before averaging rounds on the way)"
         ),
         inputs=constant_groups(_normalized_axes),
         hyperparams=_power_of_two_rows,
+        exact=("output", "parameters"),
     ),
 )
 
@@ -193,4 +211,6 @@ SPEC = LayerSpec(
     init=init,
     twice_differentiable=True,
     exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
 )

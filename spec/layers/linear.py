@@ -9,13 +9,25 @@ from reference.parameter_laws import linear_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import leading_shapes, sizes
+from spec.strategies import from_class, leading_shapes, sizes
+
+CLASSES = {"bias": ("bias", "no bias")}
 
 
-def hyperparams() -> st.SearchStrategy[dict]:
-    return st.fixed_dictionaries(
-        {"in_features": sizes(), "out_features": sizes(), "bias": st.booleans()}
+def classify(hp: dict, shape: tuple) -> dict:
+    return {"bias": "bias" if hp["bias"] else "no bias"}
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    _, bias = from_class(
+        draw, corner or {}, "bias", {"bias": st.just(True), "no bias": st.just(False)}
     )
+    return {
+        "in_features": draw(sizes(), label="in_features"),
+        "out_features": draw(sizes(), label="out_features"),
+        "bias": bias,
+    }
 
 
 def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
@@ -105,4 +117,6 @@ SPEC = LayerSpec(
     invalid=invalid,
     init=init,
     exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
 )

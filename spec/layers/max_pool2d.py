@@ -15,7 +15,7 @@ from reference.geometry import pair
 from reference.max_pool2d import max_pool2d_forward, max_pool2d_out_shape, max_pool2d_vjp
 from spec.exact import ExactCase, integer_inputs
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair
+from spec.strategies import MAX_BATCH, MAX_CHANNELS, from_class, int_or_pair
 
 MAX_KERNEL = 4
 # Above MAX_KERNEL, so a stride larger than the kernel (windows that skip input) is drawn.
@@ -30,9 +30,35 @@ def _max_padding(kernel: int) -> int:
     return kernel // 2
 
 
+CLASSES = {
+    "ceil_mode": ("floor", "ceil"),
+    "dilation": ("1", "dilated"),
+    "padding": ("none", "padded"),
+}
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    return {
+        "ceil_mode": "ceil" if hp["ceil_mode"] else "floor",
+        "dilation": "1" if pair(hp["dilation"]) == (1, 1) else "dilated",
+        "padding": "none" if pair(hp["padding"]) == (0, 0) else "padded",
+    }
+
+
 @st.composite
-def hyperparams(draw: st.DrawFn) -> dict:
-    kernel = draw(int_or_pair(1, MAX_KERNEL), label="kernel_size")
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    corner = corner or {}
+    if corner.get("padding") == "padded":
+        # Padding needs a kernel of at least 2 along a dim (at most half the kernel).
+        kernel = draw(
+            st.one_of(
+                st.integers(2, MAX_KERNEL),
+                st.tuples(st.integers(2, MAX_KERNEL), st.integers(1, MAX_KERNEL)),
+            ),
+            label="kernel_size",
+        )
+    else:
+        kernel = draw(int_or_pair(1, MAX_KERNEL), label="kernel_size")
     k_h, k_w = pair(kernel)
     if isinstance(kernel, int):
         padding = draw(st.integers(0, _max_padding(kernel)), label="padding")
@@ -44,12 +70,31 @@ def hyperparams(draw: st.DrawFn) -> dict:
             ),
             label="padding",
         )
+    if corner.get("padding") == "none":
+        padding = 0
+    elif corner.get("padding") == "padded" and pair(padding) == (0, 0):
+        padding = (max(1, k_h // 2), 0) if k_h >= 2 else (0, max(1, k_w // 2))
+    _, dilation = from_class(
+        draw,
+        corner,
+        "dilation",
+        {
+            "1": st.just(1),
+            "dilated": st.one_of(
+                st.integers(2, MAX_DILATION),
+                st.tuples(st.integers(2, MAX_DILATION), st.integers(1, MAX_DILATION)),
+            ),
+        },
+    )
+    _, ceil_mode = from_class(
+        draw, corner, "ceil_mode", {"floor": st.just(False), "ceil": st.just(True)}
+    )
     return {
         "kernel_size": kernel,
         "stride": draw(st.one_of(st.none(), int_or_pair(1, MAX_STRIDE)), label="stride"),
         "padding": padding,
-        "dilation": draw(int_or_pair(1, MAX_DILATION), label="dilation"),
-        "ceil_mode": draw(st.booleans(), label="ceil_mode"),
+        "dilation": dilation,
+        "ceil_mode": ceil_mode,
     }
 
 
@@ -204,6 +249,8 @@ SPEC = LayerSpec(
     invalid=invalid,
     # Piecewise linear: its second derivative is zero wherever the first exists.
     twice_differentiable=True,
+    classes=CLASSES,
+    classify=classify,
     out_of_scope={
         "return_indices": (
             "return_indices=True returns (values, indices), a second output the one-output "

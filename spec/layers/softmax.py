@@ -10,13 +10,34 @@ from spec.elementwise import MAX_RANK, MIN_RANK, no_params, same_shape
 from spec.exact import ExactCase
 from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_FEATURES, sizes, tensor_shapes
+from spec.strategies import MAX_FEATURES, from_class, sizes, tensor_shapes
+
+# {} and dim=None both take torch's implicit dim (with a deprecation warning): dim 0 for
+# ranks 0, 1 and 3, dim 1 otherwise, so for ranks 3 and 4 it is not the last dim; the
+# input's rank decides which implicit class a configuration is in.
+IMPLICIT_LAST, IMPLICIT_NOT_LAST = "implicit, the last dim", "implicit, not the last dim"
+DIM_CLASSES = {
+    IMPLICIT_LAST: st.sampled_from([{}, {"dim": None}]),
+    IMPLICIT_NOT_LAST: st.sampled_from([{}, {"dim": None}]),
+    "negative": st.integers(-MAX_RANK, -1).map(lambda dim: {"dim": dim}),
+    "non-negative": st.integers(0, MAX_RANK - 1).map(lambda dim: {"dim": dim}),
+}
+CLASSES = {"dim": tuple(DIM_CLASSES)}
+# Ranks whose implicit dim is (not) the last one.
+RANKS_BY_CLASS = {IMPLICIT_LAST: (1, 2), IMPLICIT_NOT_LAST: (3, 4)}
 
 
-def hyperparams() -> st.SearchStrategy[dict]:
-    # {} and dim=None both take torch's implicit dim (with a deprecation warning).
-    dims = st.one_of(st.none(), st.integers(-MAX_RANK, MAX_RANK - 1))
-    return st.one_of(st.just({}), st.fixed_dictionaries({"dim": dims}))
+def classify(hp: dict, shape: tuple) -> dict:
+    dim = hp.get("dim")
+    if dim is None:
+        last = softmax_implicit_dim(len(shape)) % max(1, len(shape)) == len(shape) - 1
+        return {"dim": IMPLICIT_LAST if last or len(shape) == 0 else IMPLICIT_NOT_LAST}
+    return {"dim": "negative" if dim < 0 else "non-negative"}
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    return from_class(draw, corner or {}, "dim", DIM_CLASSES)[1]
 
 
 def _dim(hp: dict, ndim: int) -> int:
@@ -32,8 +53,13 @@ def _lowest_rank(dim: int | None) -> int:
 
 
 @st.composite
-def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
-    shape = list(draw(tensor_shapes(_lowest_rank(hp.get("dim")), MAX_RANK), label="shape"))
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
+    ranks = RANKS_BY_CLASS.get((corner or {}).get("dim"))
+    if hp.get("dim") is None and ranks is not None:
+        rank = draw(st.sampled_from(ranks), label="rank for the corner")
+        shape = list(draw(tensor_shapes(rank, rank), label="shape"))
+    else:
+        shape = list(draw(tensor_shapes(_lowest_rank(hp.get("dim")), MAX_RANK), label="shape"))
     # The reduction axis may be longer than the others: it is where rounding accumulates.
     axis = _dim(hp, len(shape)) % len(shape)
     shape[axis] = draw(sizes(1, MAX_FEATURES), label="size along dim")
@@ -144,4 +170,7 @@ SPEC = LayerSpec(
     invalid=invalid,
     max_magnitude=1e3,
     exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
+    shape_classes=("dim",),
 )

@@ -67,7 +67,7 @@ class ExecutionPath:
         """Why this path cannot run in this environment, or None."""
         absent = [name for name in self.requires if importlib.util.find_spec(name) is None]
         if absent:
-            return f"{', '.join(absent)} not installed (pip install 'nnconform[paths]')"
+            return f"{', '.join(absent)} not installed (pip install 'nnconform[onnx]')"
         return None
 
     def lacks_device(self, device: str) -> str | None:

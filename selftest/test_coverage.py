@@ -1,0 +1,66 @@
+"""Every class of every hyperparameter reaches every property in every run, at `dev` too.
+
+The corner pass (tests/corners.py) makes it so; this proves it from a run's own record:
+the suite runs on torch.nn at the dev profile (10 examples per cell) and every cell of
+every property that draws a layer's configurations lists all of that layer's classes
+in its coverage, the mode's included where the property draws it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spec.registry import layer_named
+from tests.corners import classes_of
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = "20261201"
+# Properties that draw configurations of their own, not the spec's classes.
+OWN_DRAWS = {"errors", "exact", "known_failures"}
+
+
+@pytest.fixture(scope="module")
+def dev_run(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    out = tmp_path_factory.mktemp("coverage")
+    command = [
+        sys.executable, "-m", "pytest", "tests", "-p", "no:cacheprovider", "-q",
+        "--hypothesis-profile=dev", f"--hypothesis-seed={SEED}", "--device", "cpu",
+        "--dtype", "float32", "--report-dir", str(out), "-n", "2",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    report = out / "conformance.json"
+    assert report.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(report.read_text())["results"]
+
+
+def test_every_class_reaches_every_property_at_dev(dev_run):
+    missing = []
+    for result in dev_run:
+        if result["property"] in OWN_DRAWS or result["outcome"] != "passed":
+            continue
+        try:
+            spec = layer_named(result["layer"])
+        except KeyError:
+            continue  # a model or an init function: no layer classes
+        covered = set(result.get("coverage") or ())
+        seen_dims = {label.split("=", 1)[0] for label in covered}
+        for dim, values in classes_of(spec).items():
+            # The mode counts where the property draws it; hyperparameters always.
+            if dim == "mode" and dim not in seen_dims:
+                continue
+            lacking = [v for v in values if f"{dim}={v}" not in covered]
+            if lacking:
+                missing.append(f"{result['layer']}/{result['property']}: {dim} {lacking}")
+    assert not missing, "classes never reached:\n" + "\n".join(missing)
+
+
+def test_the_record_shows_coverage(dev_run):
+    with_coverage = [r for r in dev_run if r.get("coverage")]
+    assert len(with_coverage) > 50, "the report lists no coverage"

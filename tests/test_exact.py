@@ -1,0 +1,105 @@
+"""exact: on inputs whose answer every correct algorithm gives exactly, torch gives exactly that.
+
+Each layer's exact cases (spec/exact.py, declared in its spec with the reason they are
+exact) are drawn in turn: small-integer inputs of linear ops, constant rows of
+normalisations, equal logits, zeros; the quantities a case names must equal the
+reference bit for bit, in every dtype. A symmetry compares two of torch's own results.
+"""
+
+import numpy as np
+import torch
+from hypothesis import given, note, strategies as st
+
+from report.interface import cover, not_run
+from spec.exact import Symmetry
+from tests.assertions import assert_bitwise
+from tests.cases import Case, build_case, in_release
+from tests.checks import check_gradients
+from tests.known_failures import Check, carve_out
+from tests.paths import Need
+from tests.tensors import as_received, module_buffers, to_numpy, to_torch
+
+# Draws each exact case's own configurations: no corner pass.
+CORNERS = False
+# Backpropagates and reads the parameters' gradients.
+NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
+
+
+def _rounded(values: dict, dtype: str) -> dict:
+    return {k: v if v.dtype.kind == "i" else as_received(v, dtype) for k, v in values.items()}
+
+
+def _case(layer, hp, inputs, dtype, device, nn) -> Case:
+    return Case(
+        spec=layer,
+        hp=dict(hp),
+        input_shape=tuple(inputs.x.shape),
+        training=inputs.training,
+        x=as_received(inputs.x, dtype),
+        params=_rounded(dict(inputs.params), dtype),
+        buffers=_rounded(dict(inputs.buffers), dtype) if inputs.buffers else None,
+        dtype=dtype,
+        device=device,
+        impl=nn.__name__,
+    )
+
+
+@given(data=st.data())
+def test_exact(layer, device, dtype, path, nn, data):
+    if not layer.exact:
+        not_run("not-applicable", f"{layer.name} declares no exact case")
+    device_type = device.partition(":")[0]
+    claims = [
+        c for c in layer.exact if getattr(c, "devices", None) in (None,) or device_type in c.devices
+    ]
+    if not claims:
+        not_run("not-applicable", f"{layer.name}'s exact cases do not cover {device_type}")
+    claim = data.draw(st.sampled_from(claims), label="exact case")
+    hp = data.draw(
+        claim.hyperparams(layer) if claim.hyperparams else layer.hyperparams(), label="hp"
+    )
+    in_release(nn, layer, hp)
+    inputs = data.draw(claim.inputs(layer, hp, dtype), label="inputs")
+    case = _case(layer, hp, inputs, dtype, device, nn)
+    carve_out(Check.VALUES, case.where())
+    carve_out(Check.EXACT, case.where())
+    note(f"{claim.name}: {case.describe()}")
+    cover(f"exact={claim.name}")
+    grad_y = as_received(inputs.g, dtype)
+    if isinstance(claim, Symmetry):
+        _symmetric(claim, case, nn, grad_y)
+        return
+    module = build_case(nn, case)
+    x = to_torch(case.x, dtype, device, requires_grad=True)
+    exact = frozenset(claim.exact)
+    check_gradients(case, module, x, x.clone(), grad_y, to_torch(grad_y, dtype, device), exact)
+    if "buffers" in exact:
+        expected = layer.forward(case.extra["inputs"])[1]
+        for name, value in module_buffers(module).items():
+            assert_bitwise(value, expected[name], f"{name} after the call", case)
+
+
+def _run(nn, case: Case, x: np.ndarray, grad_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    module = build_case(nn, case)
+    x_leaf = to_torch(x, case.dtype, case.device, requires_grad=True)
+    y = module(x_leaf.clone())
+    y.backward(to_torch(grad_y, case.dtype, case.device))
+    return to_numpy(y), to_numpy(x_leaf.grad)
+
+
+def _symmetric(claim: Symmetry, case: Case, nn, grad_y: np.ndarray) -> None:
+    y, grad = _run(nn, case, case.x, grad_y)
+    mirrored_x = claim.transform_x(case.x)
+    y_m, grad_m = _run(nn, case, mirrored_x, grad_y)
+    # Bitwise, signed zeros included: -0.0 and 0.0 are different answers here.
+    _same_bits(y_m, claim.transform_y(y), f"output at the mirrored input ({claim.name})", case)
+    if claim.transform_grad is not None:
+        # Values, not bits: a zero gradient's sign says nothing about the derivative.
+        what = f"input gradient at the mirrored input ({claim.name})"
+        assert_bitwise(grad_m, claim.transform_grad(grad), what, case)
+
+
+def _same_bits(actual: np.ndarray, expected: np.ndarray, what: str, case: Case) -> None:
+    as_bits = torch.from_numpy(np.ascontiguousarray(actual)).view(torch.int64).numpy()
+    expected_bits = torch.from_numpy(np.ascontiguousarray(expected)).view(torch.int64).numpy()
+    assert_bitwise(as_bits, expected_bits, what, case)
