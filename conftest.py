@@ -25,13 +25,14 @@ from spec.layerspec import LayerSpec
 from spec.models import MODELS
 from spec.registry import LAYERS
 from spec.tolerances import TOLERANCES
-from tests import corners, flight_recorder, kernel_sets, known_failures
+from tests import cases, corners, flight_recorder, kernel_sets, known_failures
 from tests.paths import Need, by_name as path_named, describe as describe_needs, resolve_paths
 
 # --- Hypothesis profiles ---------------------------------------------------------------
 # Example counts are per test (one test = one cell of the matrix).
-# `compile` is for the paths that compile or export each example (seconds apiece).
-PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300, "compile": 3}
+# `compile` is for the paths that compile or export each example (seconds apiece);
+# `smoke` is CI's look at every layer on those paths: one example, no corner pass.
+PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300, "compile": 3, "smoke": 1}
 _COMMON = {
     # No deadlines: timing varies with load and must never fail a run.
     "deadline": None,
@@ -56,12 +57,11 @@ settings.register_profile(
 )
 # No shrinking on the compiling paths: every shrink step compiles anew (seconds), and a
 # failure's first example, with its repro, is reported in minutes instead of hours.
-settings.register_profile(
-    "compile",
-    max_examples=PROFILE_EXAMPLES["compile"],
-    database=None,
-    **(_COMMON | {"phases": [p for p in _COMMON["phases"] if p is not Phase.shrink]}),
-)
+_NO_SHRINK = _COMMON | {"phases": [p for p in _COMMON["phases"] if p is not Phase.shrink]}
+for _name in ("compile", "smoke"):
+    settings.register_profile(
+        _name, max_examples=PROFILE_EXAMPLES[_name], database=None, **_NO_SHRINK
+    )
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 DEFAULT_IMPL = "torch.nn"
@@ -413,13 +413,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> object:
     """The corner pass after a property's Hypothesis run; a cell whose every drawn case a
-    known failure covers ends as that known failure."""
+    known failure covers ends as that known failure, one whose every case needs an argument
+    the torch release lacks as "not-in-release"."""
     known_failures.carved.clear()
+    cases.missing_in_release.clear()
     try:
         result = yield
         _corner_pass(item)
         return result
     except (FailedHealthCheck, Unsatisfiable) as error:
+        if not known_failures.carved and cases.missing_in_release:
+            missing = ", ".join(sorted(cases.missing_in_release))
+            interface.not_run(
+                "not-in-release",
+                f"every case drawn here needs {missing}, which this torch release lacks",
+            )
         if not known_failures.carved:
             raise
         ids = ", ".join(sorted(known_failures.carved))
@@ -428,16 +436,19 @@ def pytest_runtest_call(item: pytest.Item) -> object:
 
 
 def _corner_pass(item: pytest.Item) -> None:
-    """Every class of every hyperparameter, once each (tests/corners.py)."""
+    """Every class of every hyperparameter (or every invalid kind), once each."""
     spec = getattr(getattr(item, "callspec", None), "params", {}).get("layer")
     test = getattr(item, "obj", None)
-    wanted = getattr(getattr(item, "module", None), "CORNERS", True)
-    if not isinstance(spec, LayerSpec) or not hasattr(test, "hypothesis") or not wanted:
+    kind = getattr(getattr(item, "module", None), "CORNERS", "classes")
+    if not isinstance(spec, LayerSpec) or not hasattr(test, "hypothesis") or not kind:
         return
     run = interface.declared_run(item.config)
+    if run.get("profile") == "smoke":
+        return  # one example per cell is what a smoke run asks for; corners are for full runs
     arguments = {name: item.funcargs[name] for name in item.funcargs if name != "data"}
     inner = test.hypothesis.inner_test
-    for unreached in corners.run(inner, arguments, spec, int(run["seed"] or 0)):
+    corner_list = corners.CORNER_KINDS[kind](spec)
+    for unreached in corners.run(inner, arguments, corner_list, int(run["seed"] or 0)):
         item.add_report_section("call", "corners", f"not reachable here: {unreached}")
 
 

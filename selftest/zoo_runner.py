@@ -247,11 +247,12 @@ def _run_tests(
 def _corner_pass(test: Callable, arguments: dict) -> None:
     """The corner pass a CI run makes after each property's examples (tests/corners.py)."""
     spec = arguments.get("layer")
-    wanted = getattr(property_module(test.__module__.rpartition(".test_")[2]), "CORNERS", True)
-    if not isinstance(spec, LayerSpec) or not hasattr(test, "hypothesis") or not wanted:
+    kind = getattr(property_module(test.__module__.rpartition(".test_")[2]), "CORNERS", "classes")
+    if not isinstance(spec, LayerSpec) or not hasattr(test, "hypothesis") or not kind:
         return
     inner = _seeded_torch(test.hypothesis.inner_test)
-    for _ in corners.run(inner, arguments, spec, HYPOTHESIS_SEED, ZOO_SETTINGS):
+    corner_list = corners.CORNER_KINDS[kind](spec)
+    for _ in corners.run(inner, arguments, corner_list, HYPOTHESIS_SEED, ZOO_SETTINGS):
         pass
 
 

@@ -117,7 +117,7 @@ def elementwise_spec(
         param_shapes=no_params,
         forward_error=forward_error,
         vjp_error=vjp_error,
-        invalid=lambda: rejected_kwargs(name, foreign_kwargs),
+        invalid=lambda corner=None: rejected_kwargs(name, foreign_kwargs),
         kinks=kinks,
         max_magnitude=max_magnitude,
         writes_in_place=_inplace_flag if inplace else LayerSpec.writes_in_place,

@@ -73,7 +73,8 @@ class LayerSpec:
     param_shapes: Callable[[HyperParams], dict[str, Shape]]
     forward_error: ForwardScale
     vjp_error: VjpScale
-    invalid: Callable[[], st.SearchStrategy[InvalidCase]]
+    # Invalid configurations; given a corner {"invalid kind": kind}, of that kind.
+    invalid: Callable[..., st.SearchStrategy[InvalidCase]]
     buffer_shapes: Callable[[HyperParams], dict[str, Shape]] = _no_shapes
     # Default initialisation law of each parameter, as a function of hp ({}: none).
     init: Callable[[HyperParams], dict[str, InitLaw]] = _no_laws
@@ -100,6 +101,8 @@ class LayerSpec:
     # The dimensions of `classes` the input shape decides (a pooling window that overhangs
     # the input): input_shape then takes the corner as its second argument.
     shape_classes: tuple[str, ...] = ()
+    # The kinds of invalid configuration `invalid` draws, each reached every run.
+    invalid_kinds: tuple[str, ...] = ()
     # Inputs whose answer every correct algorithm gives exactly (spec/exact.py).
     exact: tuple[ExactCase | Symmetry, ...] = ()
     # Constructor arguments deliberately not drawn, each with the reason.

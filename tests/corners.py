@@ -41,6 +41,15 @@ def corners(spec: LayerSpec) -> list[dict[str, str]]:
     return [{dim: values[i % len(values)] for dim, values in classes.items()} for i in range(count)]
 
 
+def invalid_corners(spec: LayerSpec) -> list[dict[str, str]]:
+    """One corner per kind of invalid configuration the spec draws."""
+    return [{"invalid kind": kind} for kind in spec.invalid_kinds]
+
+
+# What a property file's CORNERS names: the corners its tests run after the random ones.
+CORNER_KINDS = {"classes": corners, "invalid kinds": invalid_corners}
+
+
 def covered(spec: LayerSpec, hp: dict, shape: tuple) -> list[str]:
     """The coverage labels ('dimension=class') of a drawn configuration."""
     return [f"{dim}={value}" for dim, value in spec.classify(hp, shape).items()]
@@ -49,12 +58,12 @@ def covered(spec: LayerSpec, hp: dict, shape: tuple) -> list[str]:
 def run(
     inner: Any,
     arguments: dict[str, Any],
-    spec: LayerSpec,
+    corner_list: list[dict[str, str]],
     run_seed: int,
     parent: settings | None = None,
 ) -> Iterator[str]:
-    """Run a Hypothesis test's body `inner` once per corner of `spec`; yield the corners
-    left unreached.
+    """Run a Hypothesis test's body `inner` once per corner; yield the corners left
+    unreached.
 
     `arguments` are the test's fixture values (everything but `data`); `parent` the
     settings the corner runs derive from (the loaded profile by default). A corner whose
@@ -63,7 +72,7 @@ def run(
     """
     names = [name for name in inspect.signature(inner).parameters if name != "data"]
     wanted = {name: arguments[name] for name in names}
-    for index, corner in enumerate(corners(spec)):
+    for index, corner in enumerate(corner_list):
         token = forced.set(corner)
         try:
             once = given(data=st.data())(inner)

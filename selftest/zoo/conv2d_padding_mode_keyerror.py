@@ -5,9 +5,6 @@ from torch.nn import functional
 
 LAYER = "Conv2d"
 CAUGHT_BY = ("errors",)
-# Unknown padding_mode is one of Conv2d's 13 invalid kinds (p = 1/13 per example):
-# 30 examples would miss it with probability (12/13)**30 ~ 0.09; 100 with ~3e-4.
-EXAMPLES = 100
 
 PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}
 PAD_MODES["circular"] = "circular"

@@ -211,9 +211,11 @@ INVALID_KINDS = (
 
 
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     hp = draw(hyperparams())
-    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    kind = (corner or {}).get("invalid kind") or draw(
+        st.sampled_from(INVALID_KINDS), label="invalid kind"
+    )
     k_h, k_w = pair(hp["kernel_size"])
     # Big enough for every valid window of these hyperparameters.
     fits = (1, 2, k_h + MAX_STRIDE, k_w + MAX_STRIDE)
@@ -286,6 +288,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
     # The map is linear: its second derivative is zero, which gradgradcheck confirms.
     twice_differentiable=True,
     classes=CLASSES,

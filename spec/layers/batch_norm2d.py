@@ -65,15 +65,19 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     eps = st.one_of(st.sampled_from(NAMED_EPS), st.floats(1e-10, 1.0))
     _, momentum = from_class(draw, corner, "momentum", MOMENTUM_CLASSES)
     state = corner.get("state") or draw(st.sampled_from(STATE_CLASSES), label="state")
-    return {
+    hp = {
         "num_features": draw(st.integers(1, MAX_CHANNELS), label="num_features"),
         "eps": draw(eps, label="eps"),
         "momentum": momentum,
         "affine": not state.startswith("no affine"),
         "track_running_stats": not state.endswith("no running stats"),
-        # Keyword-only since torch 2.x: affine=True, bias=False keeps the scale alone.
-        "bias": draw(st.booleans(), label="bias"),
     }
+    # Keyword-only since torch 2.x: affine=True, bias=False keeps the scale alone. Older
+    # releases lack the argument (their layers have the default, a bias), so half the
+    # draws leave it out and run there too.
+    if draw(st.booleans(), label="bias given"):
+        hp["bias"] = draw(st.booleans(), label="bias")
+    return hp
 
 
 @st.composite
@@ -246,7 +250,7 @@ def out_shape(hp: dict, shape: tuple) -> tuple:
 
 
 def param_shapes(hp: dict) -> dict:
-    return batch_norm2d_param_shapes(hp["num_features"], hp["affine"], bias=hp["bias"])
+    return batch_norm2d_param_shapes(hp["num_features"], hp["affine"], bias=hp.get("bias", True))
 
 
 def buffer_shapes(hp: dict) -> dict:
@@ -267,9 +271,11 @@ INVALID_KINDS = (
 
 
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     hp = draw(hyperparams())
-    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    kind = (corner or {}).get("invalid kind") or draw(
+        st.sampled_from(INVALID_KINDS), label="invalid kind"
+    )
     c = hp["num_features"]
     if kind == "input channels != num_features":
         # Only a per-channel tensor (weight or running stats) reveals the mismatch:
@@ -344,6 +350,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
     buffer_shapes=buffer_shapes,
     init=init,
     mode=MODE,

@@ -224,9 +224,11 @@ INVALID_KINDS = (
 
 
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     hp = {**draw(hyperparams()), "padding": 0, "stride": 1, "dilation": 1}
-    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    kind = (corner or {}).get("invalid kind") or draw(
+        st.sampled_from(INVALID_KINDS), label="invalid kind"
+    )
     g = hp["groups"] = draw(st.integers(2, MAX_GROUPS))
     per_in, per_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     hp["in_channels"], hp["out_channels"] = g * per_in, g * per_out
@@ -308,6 +310,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
     init=init,
     exact=EXACT,
     classes=CLASSES,

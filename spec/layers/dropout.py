@@ -105,12 +105,17 @@ def vjp_error(inputs):
     return {"input": (np.zeros_like(grad) if exact else np.abs(grad), 1)}
 
 
+INVALID_KINDS = ("p < 0", "p > 1", "p = nan")
+
+
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     # Down to the nearest floats outside [0, 1]: the check must be exact, not approximate.
     below = draw(st.floats(-1.0, -SMALLEST_POSITIVE, allow_subnormal=True), label="p < 0")
     above = draw(st.floats(np.nextafter(1.0, 2.0), 2.0), label="p > 1")
-    p = draw(st.sampled_from([below, above, math.nan]), label="p")
+    choices = dict(zip(INVALID_KINDS, (below, above, math.nan), strict=True))
+    kind = (corner or {}).get("invalid kind") or draw(st.sampled_from(INVALID_KINDS), label="kind")
+    p = choices[kind]
     inplace = draw(inplace_hyperparams(), label="inplace")
     if math.isnan(p):
         # NaN fails no comparison, so the constructor's range check lets it through;
@@ -151,6 +156,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
     mode=MODE,
     writes_in_place=lambda hp: bool(hp.get("inplace", False)),
     exact=EXACT,

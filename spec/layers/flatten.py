@@ -32,8 +32,19 @@ def _spelled(draw: st.DrawFn, dim: int, dims: int, name: str) -> int:
     return dim - dims if draw(st.booleans(), label=f"{name} negative") else dim
 
 
+# Both defaults left out (Flatten() as the chapter writes it), or the dims given.
+SPELLING_CLASSES = ("defaults", "given")
+CLASSES = {"dims": SPELLING_CLASSES}
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    return {"dims": "defaults" if not hp else "given"}
+
+
 @st.composite
 def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    if (corner or {}).get("dims") == "defaults":
+        return {}
     # A rank for which a valid pair exists; the input then takes any rank the pair fits.
     dims = max(1, draw(st.integers(MIN_RANK, MAX_RANK), label="rank the dims fit"))
     start = draw(st.integers(0, dims - 1), label="start_dim")
@@ -46,6 +57,8 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     for name, default in DEFAULTS.items():
         if hp[name] == default and draw(st.booleans(), label=f"omit {name}"):
             del hp[name]
+    if (corner or {}).get("dims") == "given" and not hp:
+        hp = {"start_dim": 1}
     return hp
 
 
@@ -75,9 +88,14 @@ def out_shape(hp: dict, shape: tuple) -> tuple:
     return flatten_out_shape(shape, *_dims(hp))
 
 
+INVALID_KINDS = ("start after end", "dim out of range")
+
+
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
-    kind = draw(st.sampled_from(["start after end", "dim out of range"]), label="invalid kind")
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
+    kind = (corner or {}).get("invalid kind") or draw(
+        st.sampled_from(INVALID_KINDS), label="invalid kind"
+    )
     if kind == "start after end":
         rank = draw(st.integers(max(MIN_RANK, 2), MAX_RANK), label="rank")
         end = draw(st.integers(0, rank - 2), label="end_dim")
@@ -116,5 +134,8 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
+    classes=CLASSES,
+    classify=classify,
     exact=EXACT,
 )

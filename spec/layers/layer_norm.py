@@ -135,9 +135,11 @@ INVALID_KINDS = (
 
 
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     hp = draw(hyperparams())
-    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    kind = (corner or {}).get("invalid kind") or draw(
+        st.sampled_from(INVALID_KINDS), label="invalid kind"
+    )
     dims = _dims(hp)
     if kind == "trailing input shape != normalized_shape":
         at = draw(st.integers(0, len(dims) - 1), label="wrong dim")
@@ -208,6 +210,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
     init=init,
     twice_differentiable=True,
     exact=EXACT,

@@ -71,10 +71,13 @@ def init(hp: dict) -> dict:
     return fan_in_uniform_laws(param_shapes(hp))
 
 
+INVALID_KINDS = ("negative size", "feature mismatch", "scalar input")
+
+
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     good = draw(hyperparams())
-    kind = draw(st.sampled_from(["negative size", "feature mismatch", "scalar input"]))
+    kind = (corner or {}).get("invalid kind") or draw(st.sampled_from(INVALID_KINDS))
     if kind == "negative size":
         key = draw(st.sampled_from(["in_features", "out_features"]))
         return InvalidCase({**good, key: -draw(sizes())}, None, RuntimeError, f"{key} < 0")
@@ -115,6 +118,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
     init=init,
     exact=EXACT,
     classes=CLASSES,

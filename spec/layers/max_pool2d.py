@@ -179,9 +179,11 @@ INVALID_KINDS = (
 
 
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     hp = draw(hyperparams())
-    kind = draw(st.sampled_from(INVALID_KINDS), label="invalid kind")
+    kind = (corner or {}).get("invalid kind") or draw(
+        st.sampled_from(INVALID_KINDS), label="invalid kind"
+    )
     k_h, k_w = pair(hp["kernel_size"])
     (d_h, d_w) = pair(hp["dilation"])
     # Big enough for every valid window of these hyperparameters.
@@ -247,6 +249,7 @@ SPEC = LayerSpec(
     forward_error=forward_error,
     vjp_error=vjp_error,
     invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
     # Piecewise linear: its second derivative is zero wherever the first exists.
     twice_differentiable=True,
     classes=CLASSES,

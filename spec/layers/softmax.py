@@ -149,7 +149,7 @@ EXACT = (
 
 
 @st.composite
-def invalid(draw: st.DrawFn) -> InvalidCase:
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     rank = draw(st.integers(MIN_RANK, MAX_RANK), label="rank")
     beyond = draw(st.integers(0, 2), label="how far out of range")
     dim = draw(st.sampled_from([rank + beyond, -rank - 1 - beyond]), label="dim")
