@@ -14,7 +14,7 @@ from hypothesis import note, reject
 from spec.exact import representable
 from tests import flight_recorder
 from tests.assertions import assert_matches_reference, tolerance_bound, violated
-from tests.cases import Case, inputs_for, run_with_probe
+from tests.cases import Case, inputs_for, kernels_for, run_with_probe
 from tests.known_failures import Check, carve_out
 from tests.paths import Need
 from tests.paths.routing import current as current_path
@@ -83,7 +83,8 @@ def check_gradients(
     carve_out(Check.GRADIENTS, where)
     flight_recorder.record(case.describe(), crash_snippet(case))
     y = check_forward(case, module, x_in, exact)
-    y.backward(grad_y_tensor)
+    with kernels_for(f"{layer.name} backward on {case.device} for {case.dtype}"):
+        y.backward(grad_y_tensor)
     inputs = case.extra["inputs"].with_grad(grad_y)
     expected = layer.vjp(inputs)
     scales = layer.vjp_error(inputs)

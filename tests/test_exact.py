@@ -13,7 +13,7 @@ from hypothesis import given, note, strategies as st
 from report.interface import cover, not_run
 from spec.exact import Symmetry
 from tests.assertions import assert_bitwise
-from tests.cases import Case, build_case, in_release
+from tests.cases import Case, build_case, in_release, kernels_for
 from tests.checks import check_gradients
 from tests.known_failures import Check, carve_out
 from tests.paths import Need
@@ -82,8 +82,9 @@ def test_exact(layer, device, dtype, path, nn, data):
 def _run(nn, case: Case, x: np.ndarray, grad_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     module = build_case(nn, case)
     x_leaf = to_torch(x, case.dtype, case.device, requires_grad=True)
-    y = module(x_leaf.clone())
-    y.backward(to_torch(grad_y, case.dtype, case.device))
+    with kernels_for(f"{case.spec.name} on {case.device} for {case.dtype}"):
+        y = module(x_leaf.clone())
+        y.backward(to_torch(grad_y, case.dtype, case.device))
     return to_numpy(y), to_numpy(x_leaf.grad)
 
 

@@ -37,7 +37,7 @@ from hypothesis import given, note, strategies as st
 
 from spec.models import LENET5_NUM_CLASSES, model_named, named_parameter_shapes
 from spec.registry import LAYERS
-from tests.cases import build, draw_hyperparams
+from tests.cases import build, draw_hyperparams, kernels_for
 from tests.models import build_model
 from tests.paths import Need
 from tests.tensors import bits, seed_torch, to_torch, torch_dtype
@@ -224,7 +224,8 @@ def test_freezing(layer, device, dtype, path, nn, data):
     module = build(nn, layer, hp, device, dtype)
     note(f"{layer.name}(**{hp}), input {shape}")
     frozen = freeze_drawn(module, data)
-    check_freezing(module, shapes, frozen, shape, data, dtype, device)
+    with kernels_for(f"{layer.name} on {device} for {dtype}"):
+        check_freezing(module, shapes, frozen, shape, data, dtype, device)
 
 
 @given(data=st.data())
@@ -237,7 +238,8 @@ def test_freezing_models(model, device, dtype, path, nn, data):
     module = build_model(nn, model, config).to(device=device, dtype=torch_dtype(dtype))
     note(f"{model.name}({config}), input {x_shape}")
     frozen = freeze_drawn(module, data)
-    check_freezing(module, shapes, frozen, x_shape, data, dtype, device)
+    with kernels_for(f"{model.name} on {device} for {dtype}"):
+        check_freezing(module, shapes, frozen, x_shape, data, dtype, device)
 
 
 @pytest.mark.row("LeNet5")
@@ -258,4 +260,5 @@ def test_freezing_lenet5_c1_c3(device, dtype, path, nn, data):
     assert frozen == {f"{c}.{w}" for c in LENET5_FROZEN for w in ("weight", "bias")}
     shapes = named_parameter_shapes(lenet.stages(config))
     x_shape = data.draw(lenet.input_shape(config), label="input shape")
-    check_freezing(module, shapes, frozen, x_shape, data, dtype, device)
+    with kernels_for(f"LeNet5 on {device} for {dtype}"):
+        check_freezing(module, shapes, frozen, x_shape, data, dtype, device)

@@ -44,6 +44,7 @@ from spec.registry import LAYERS
 from spec.statistics import check_law, samples_needed
 from spec.tolerances import tolerance_for
 from tests.cases import build, draw_hyperparams, layer_class
+from tests.known_failures import INIT, Check, Where, carve_out
 from tests.models import chapter_initialize_weights
 from tests.paths import Need
 from tests.tensors import seed_torch, to_numpy, torch_dtype
@@ -114,8 +115,14 @@ def pooled_draws(init_fn, shape, law: InitLaw, dtype: str, device: str) -> np.nd
     return to_numpy(torch.cat(draws))
 
 
+def sampler_carve_out(law: InitLaw, dtype: str, device: str) -> None:
+    """Leave out an example whose law draws from a sampler with a recorded torch bug."""
+    carve_out(Check.DISTRIBUTION, Where(INIT, dtype, device, {"law": law.kind}))
+
+
 def check_init_fn(init_fn, shape, law: InitLaw, dtype: str, device: str, what: str) -> None:
     note(f"{what}: law {law}")
+    sampler_carve_out(law, dtype, device)
     check_law(pooled_draws(init_fn, shape, law, dtype, device), law, unit_roundoff(dtype), what)
 
 
@@ -139,6 +146,8 @@ def test_init(layer, device, dtype, path, nn, data):
         default=1,
     )
     modules += [build(nn, layer, hp, device, dtype) for _ in range(constructions - 1)]
+    for law in laws.values():
+        sampler_carve_out(law, dtype, device)
     for name, law in laws.items():
         draws = np.concatenate([to_numpy(m.get_parameter(name)).ravel() for m in modules])
         what = f"{layer.name}(**{hp}).{name} over {constructions} constructions ({dtype})"
@@ -279,6 +288,8 @@ def test_init_apply(device, dtype, path, nn, data):
         math.ceil(samples_needed(laws[name], unit) / m.weight.numel())
         for name, m in targets.items()
     )
+    for law in laws.values():
+        sampler_carve_out(law, dtype, device)
     initialize_weights = chapter_initialize_weights(nn)
     seed_from(data, device)
     draws = {name: [] for name in targets}

@@ -21,6 +21,7 @@ import torch
 from report.interface import Failure, declared_run, known_failure, known_failure_fixed, not_run
 from tests import kernel_sets
 from tests.assertions import violated
+from tests.cases import UNSUPPORTED_DTYPE, unsupported_if_no_kernel
 from tests.known_failures import BY_ID, KNOWN_FAILURES, KnownFailure
 from tests.paths import by_name
 
@@ -58,6 +59,9 @@ def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | N
     raised = next((line for line in lines if line.startswith("AssertionError")), None)
     if raised is None:
         last = lines[-1] if lines else f"exit status {child.returncode}"
+        if UNSUPPORTED_DTYPE in last:
+            # The release has no kernel for the dtype the bug lives in: nothing to judge.
+            not_run("unsupported", f"{known.id}: {last}")
         raise violated(f"{known.id}: the repro could not run: {last}")
     return raised
 
@@ -71,6 +75,9 @@ def _in_process(known: KnownFailure, path: str) -> str | None:
         known.run(path)
     except AssertionError as error:
         return f"AssertionError: {error}"
+    except Exception as error:
+        unsupported_if_no_kernel(error, known.id)
+        raise
     return None
 
 

@@ -25,7 +25,7 @@ from spec.models import (
 )
 from spec.values import arrays
 from tests.assertions import assert_matches_reference, tolerance_bound
-from tests.cases import Case
+from tests.cases import Case, kernels_for
 from tests.models import CLASSES, FUNCTION_CLASSES, build_model
 from tests.paths import Need
 from tests.tensors import as_received, to_numpy, to_torch, torch_dtype
@@ -52,7 +52,9 @@ def test_models(model, device, dtype, path, nn, data):
 
     shape = data.draw(model_spec.input_shape(config), label="input_shape")
     x_values = as_received(data.draw(arrays(shape, model_spec.max_magnitude, "x")), dtype)
-    trace = _run_with_hooks(model, stages, to_torch(x_values, dtype, device, True), dtype, data)
+    with kernels_for(f"{model_spec.name} on {device} for {dtype}"):
+        x = to_torch(x_values, dtype, device, True)
+        trace = _run_with_hooks(model, stages, x, dtype, data)
     context = SimpleNamespace(
         model=model_spec.name,
         dtype=dtype,

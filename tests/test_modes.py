@@ -27,11 +27,13 @@ from tests.assertions import (
 )
 from tests.cases import (
     Case,
+    arguments_missing,
     build,
     build_case,
     draw_case,
     draw_hyperparams,
     inputs_for,
+    kernels_for,
     run_with_probe,
 )
 from tests.corners import MODE_CLASSES
@@ -55,10 +57,11 @@ MAX_WIDTH = 2
 
 @st.composite
 def _any_layer(draw: st.DrawFn, nn) -> tuple:
-    """A layer the implementation provides, with its hyperparameters."""
+    """A layer the implementation provides, with hyperparameters its constructor takes."""
     provided = [spec for spec in LAYERS if hasattr(nn, spec.name)]
     spec = draw(st.sampled_from(provided), label="sibling layer")
-    return (spec, draw(spec.hyperparams(), label=f"{spec.name} hyperparams"))
+    hp = spec.hyperparams().filter(lambda hp: not arguments_missing(nn, spec, hp))
+    return (spec, draw(hp, label=f"{spec.name} hyperparams"))
 
 
 @given(data=st.data())
@@ -109,7 +112,7 @@ def test_modes_no_grad_and_inference_mode_agree(layer, device, dtype, path, nn, 
         module = copy.deepcopy(base)  # training-mode calls update buffers: a fresh copy each
         x = to_torch(case.x, dtype, device, requires_grad=name == "grad mode")
         seed_torch(seed, device)  # the same dropout mask in every mode
-        with context():
+        with context(), kernels_for(f"{layer.name} on {device} for {dtype}"):
             outputs[name] = to_numpy(module(x.clone()))
         buffers[name] = module_buffers(module)
     for name in ("no_grad", "inference_mode"):
@@ -124,7 +127,8 @@ def test_modes_no_grad_and_inference_mode_agree(layer, device, dtype, path, nn, 
 def _output(module: torch.nn.Module, case: Case, training: bool, seed: int) -> np.ndarray:
     module.train(training)
     seed_torch(seed, case.device)
-    return to_numpy(module(to_torch(case.x, case.dtype, case.device)))
+    with kernels_for(f"{case.spec.name} on {case.device} for {case.dtype}"):
+        return to_numpy(module(to_torch(case.x, case.dtype, case.device)))
 
 
 @given(data=st.data())
@@ -203,7 +207,8 @@ def _keep_rate(layer, case: Case, nn, step: int, seed: int) -> None:
     module = build(nn, layer, hp, case.device, case.dtype).train()
     seed_torch(seed, case.device)
     ones = torch.ones(n, dtype=torch_dtype(case.dtype), device=case.device)
-    kept = int(np.count_nonzero(to_numpy(module(ones))))
+    with kernels_for(f"{layer.name} on {case.device} for {case.dtype}"):
+        kept = int(np.count_nonzero(to_numpy(module(ones))))
     check_keep_rate(kept, n, q, f"{layer.name}(**{hp})")
 
 
@@ -229,7 +234,8 @@ def _buffer_updates(layer, case: Case, module: torch.nn.Module, data: st.DataObj
         module.train(training)
         inputs = inputs_for(step_case, module)
         step_case.buffers = dict(inputs.buffers)
-        y = to_numpy(module(to_torch(x, case.dtype, case.device)))
+        with kernels_for(f"{layer.name} on {case.device} for {case.dtype}"):
+            y = to_numpy(module(to_torch(x, case.dtype, case.device)))
         after = module_buffers(module)
         what = f"step {step} ({'train' if training else 'eval'})"
         expected_y, expected_buffers = layer.forward(inputs)
