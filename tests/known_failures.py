@@ -32,9 +32,11 @@ from tests import kernel_sets
 from tests.paths.routing import current as current_path
 
 ALL_DTYPES = ("float32", "float64", "float16", "bfloat16")
-# The row of failures in torch's samplers, which the init property's laws draw from; the
-# init property scopes a law by its kind: Where(INIT, dtype, device, {"law": "normal"}).
-INIT = "nn.init"
+# Execution paths (tests/paths/) that run eager torch's own kernels: AOTAutograd's graphs
+# under aot_eager, and exported programs, call the same ATen kernels eager does.
+EAGER_KERNELS = ("eager", "compile:aot_eager", "export:strict", "export:nonstrict")
+# Every path that runs torch at all (onnxruntime has kernels of its own).
+TORCH_PATHS = (*EAGER_KERNELS, "compile:inductor")
 # 1/sqrt(var + eps) overflows float16 (max 65504) once var + eps < 65504**-2.
 FLOAT16_INVSTD_LIMIT = 65504.0**-2
 
@@ -49,7 +51,6 @@ class Check(enum.Enum):
     UNCHANGED_STATE = "a rejected call leaves the module unchanged"
     META_DEVICE = "the meta device computes the output shape"
     SURVIVES = "the process survives the call"
-    DISTRIBUTION = "random values follow their law"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,12 @@ class KnownFailure:
         if self.takes_path:
             name = next(iter(inspect.signature(self.repro).parameters))
             body = f"{name} = {(path or self.paths[0])!r}\n" + body
-        return "import torch\n\n" + body + "\n"
+        header = "import torch\n\n"
+        if "on_path(" in body:
+            # The helper travels with the repro, so the snippet still runs with torch alone.
+            header = "from collections.abc import Callable\n\n" + header
+            body = inspect.getsource(on_path) + "\n\n" + body
+        return header + body + "\n"
 
     @property
     def checks(self) -> frozenset[Check]:
@@ -141,17 +147,39 @@ class KnownFailure:
 # ---- the repros: each fails (AssertionError, or a crash) while torch is wrong -----------
 
 
-def batch_norm2d_float16_invstd_overflow() -> None:
+def on_path(path: str, module: torch.nn.Module) -> Callable[..., torch.Tensor]:
+    """`module` run as execution path `path` runs it (tests/paths/), in torch alone.
+
+    A kernel bug of eager torch is seen by every path that runs that kernel (aot_eager
+    and exported programs run eager kernels): its repro takes the path and calls this.
+    """
+    family, _, how = path.partition(":")
+    if family == "compile":
+        return torch.compile(module, backend=how, fullgraph=True)
+    if family == "export":
+        programs = {}
+
+        def exported(*args: torch.Tensor) -> torch.Tensor:
+            key = tuple((a.shape, a.stride(), a.dtype, a.requires_grad) for a in args)
+            if key not in programs:
+                programs[key] = torch.export.export(module, args, strict=how == "strict")
+            return programs[key].module()(*args)
+
+        return exported
+    return module
+
+
+def batch_norm2d_float16_invstd_overflow(path: str) -> None:
     bn = torch.nn.BatchNorm2d(1, eps=2.2e-10).half()
-    y = bn(torch.full((2, 1, 1, 1), 0.5, dtype=torch.float16))
+    y = on_path(path, bn)(torch.full((2, 1, 1, 1), 0.5, dtype=torch.float16))
     # x equals the batch mean: the normalised output is exactly 0.
     assert torch.equal(y, torch.zeros_like(y)), y
 
 
-def layer_norm_float16_rstd_overflow() -> None:
+def layer_norm_float16_rstd_overflow(path: str) -> None:
     ln = torch.nn.LayerNorm(1, eps=1e-10, elementwise_affine=False).half()
     x = torch.tensor([0.125], dtype=torch.float16, requires_grad=True)
-    ln(x).backward(torch.tensor([0.125], dtype=torch.float16))
+    on_path(path, ln)(x).backward(torch.tensor([0.125], dtype=torch.float16))
     # The output is constantly 0 in x: the gradient is exactly 0.
     assert x.grad.item() == 0.0, x.grad
 
@@ -174,87 +202,65 @@ def batch_norm2d_meta_cumulative_average() -> None:
     assert shape == (1, 1, 1, 2), shape
 
 
-def conv2d_negative_padding_crops() -> None:
+def conv2d_negative_padding_crops(path: str) -> None:
     conv = torch.nn.Conv2d(1, 1, 1, padding=-1, padding_mode="reflect")
     try:
-        shape = conv(torch.ones(1, 1, 4, 4)).shape
+        shape = on_path(path, conv)(torch.ones(1, 1, 4, 4)).shape
     except RuntimeError:
         return  # rejected, as padding_mode='zeros' rejects it
     raise AssertionError(f"negative padding accepted: output {tuple(shape)} (cropped input)")
 
 
-def conv2d_channels_last_1x1_strided_backward_crash() -> None:
+def conv2d_channels_last_1x1_strided_backward_crash(path: str) -> None:
     torch.set_num_threads(1)
+    conv = torch.nn.Conv2d(2, 2, 1, stride=3).to(memory_format=torch.channels_last)
+    run = on_path(path, conv)
     for _ in range(300):
-        w = torch.randn(2, 2, 1, 1).contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            conv.weight.copy_(torch.randn(2, 2, 1, 1))
+            conv.bias.copy_(torch.randn(2))
         x = torch.randn(2, 2, 9, 3).contiguous(memory_format=torch.channels_last)
-        w.requires_grad_()
-        x.requires_grad_()
-        b = torch.randn(2, requires_grad=True)
-        torch.nn.functional.conv2d(x, w, b, stride=3).backward(torch.randn(2, 2, 3, 1))
+        run(x.requires_grad_()).backward(torch.randn(2, 2, 3, 1))
 
 
-def max_pool2d_empty_window_backward() -> None:
+def max_pool2d_empty_window_backward(path: str) -> None:
     # Kernel 2, dilation 2, padding 1 on 1x1 planes: the one window's taps (-1 and 1) are
     # both outside, so its output is -inf, constant in x, and every gradient is 0.
     x = torch.randn(4, 1, 1, 1, requires_grad=True)
-    y = torch.nn.MaxPool2d(2, stride=1, padding=1, dilation=2)(x)
-    y.backward(torch.ones_like(y))
+    y = on_path(path, torch.nn.MaxPool2d(2, stride=1, padding=1, dilation=2))(x)
+    try:
+        y.backward(torch.ones_like(y))
+    except RuntimeError as error:  # inductor's kernel checks the index it was handed
+        raise AssertionError(f"backward raised: {error}") from error
     # torch records the window's first tap past the input and writes there: into the next
     # planes (a wrong gradient) or past the tensor (heap corruption, often a crash).
     assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten()
 
 
-def layer_norm_weight_grad_of_constant_rows() -> None:
+def layer_norm_weight_grad_of_constant_rows(path: str) -> None:
     for dtype, size, eps in ((torch.float32, 4, 1e-3), (torch.float64, 1, 0.1)):
         ln = torch.nn.LayerNorm(size, eps=eps).to(dtype)
         x = torch.full((2, size), 7.0, dtype=dtype, requires_grad=True)
-        ln(x).backward(torch.full((2, size), 2.0, dtype=dtype))
+        on_path(path, ln)(x).backward(torch.full((2, size), 2.0, dtype=dtype))
         # A constant row normalises to exactly 0 whatever the weight: the weight gradient
         # sum(g * x_hat) is exactly 0. torch sums g * (rstd * x - rstd * mean), fused.
         assert torch.equal(ln.weight.grad, torch.zeros_like(ln.weight)), (dtype, ln.weight.grad)
 
 
-def layer_norm_half_forward_of_constant_rows() -> None:
-    for dtype in (torch.bfloat16, torch.float16):
+def layer_norm_half_forward_of_constant_rows(path: str) -> None:
+    for dtype in (torch.float16, torch.bfloat16):
         ln = torch.nn.LayerNorm(4, eps=1e-3, elementwise_affine=False).to(dtype)
-        y = ln(torch.full((2, 4), 3.0, dtype=dtype))
+        y = on_path(path, ln)(torch.full((2, 4), 3.0, dtype=dtype))
         # x - mean is exactly 0 in a constant row: the output is exactly 0.
         assert torch.equal(y, torch.zeros_like(y)), (dtype, y)
 
 
-def batch_norm2d_training_constant_channel() -> None:
+def batch_norm2d_training_constant_channel(path: str) -> None:
     for dtype, eps, value in ((torch.float32, 1e-5, 5.0), (torch.float64, 0.1, 6.0)):
         bn = torch.nn.BatchNorm2d(2, eps=eps, affine=False, track_running_stats=False)
-        y = bn.to(dtype)(torch.full((2, 2, 2, 2), value, dtype=dtype))
+        y = on_path(path, bn.to(dtype))(torch.full((2, 2, 2, 2), value, dtype=dtype))
         # Each channel's batch mean is exactly its value, its variance exactly 0: y is 0.
         assert torch.equal(y, torch.zeros_like(y)), (dtype, y)
-
-
-def layer_norm_forward_of_constant_rows() -> None:
-    for dtype, value in ((torch.float32, 6.0), (torch.float64, 9.0)):
-        ln = torch.nn.LayerNorm(1, eps=1e-3, elementwise_affine=False).to(dtype)
-        y = ln(torch.full((2, 1), value, dtype=dtype))
-        # A row of one element is constant: x - mean is exactly 0, so the output is 0.
-        assert torch.equal(y, torch.zeros_like(y)), (dtype, y.flatten())
-
-
-def batch_norm2d_non_positive_eps_accepted() -> None:
-    for eps in (0.0, -1.0):
-        bn = torch.nn.BatchNorm2d(1, eps=eps, track_running_stats=False)
-        try:
-            y = bn(torch.tensor([[[[1.0]]], [[[3.0]]]]))
-        except ValueError:
-            continue  # rejected: batch statistics divide by sqrt(var + eps), eps must be > 0
-        raise AssertionError(f"eps={eps} accepted with batch statistics: y={y.flatten()}")
-
-
-def normal_half_precision_tails() -> None:
-    for dtype in (torch.bfloat16, torch.float16):
-        torch.manual_seed(0)
-        x = torch.empty(4_000_000, dtype=dtype).normal_()
-        # 4M standard normal draws all stay within 4.5 with probability 1.5e-12.
-        assert x.abs().max().item() > 4.5, (dtype, x.abs().max().item())
 
 
 # ---- repros on the execution paths (tests/paths/): code that compiles or exports -------
@@ -404,14 +410,6 @@ def _counts_batches(where: Where) -> bool:
     return bool(where.training) and where.hp.get("track_running_stats", True)
 
 
-def _non_positive_eps(where: Where) -> bool:
-    return where.hp.get("eps", 1e-5) <= 0
-
-
-def _normal_law(where: Where) -> bool:
-    return where.hp.get("law") == "normal"
-
-
 KNOWN_FAILURES: tuple[KnownFailure, ...] = (
     KnownFailure(
         id="batch_norm2d-float16-invstd-overflow",
@@ -419,6 +417,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         breaks=Check.VALUES,
         dtypes=("float16",),
         covers=_tiny_eps,
+        paths=EAGER_KERNELS,
         repro=batch_norm2d_float16_invstd_overflow,
         summary=(
             "CPU float16 BatchNorm2d in training returns NaN for a constant channel when "
@@ -433,6 +432,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         breaks=Check.VALUES,
         dtypes=("float16",),
         covers=_tiny_eps,
+        paths=EAGER_KERNELS,
         repro=layer_norm_float16_rstd_overflow,
         summary=(
             "CPU float16 LayerNorm backward returns NaN when var + eps < 65504**-2 (e.g. a "
@@ -475,6 +475,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         layer="Conv2d",
         breaks=Check.RAISES,
         covers=_negative_padding_copying_mode,
+        paths=TORCH_PATHS,
         repro=conv2d_negative_padding_crops,
         summary=(
             "Conv2d rejects negative padding only with padding_mode='zeros'; with reflect, "
@@ -492,6 +493,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         kernel_sets=("avx2",),
         isolate=True,
         covers=_channels_last_strided_1x1_without_conv_padding,
+        paths=TORCH_PATHS,
         repro=conv2d_channels_last_1x1_strided_backward_crash,
         summary=(
             "CPU Conv2d backward with a channels_last input, a 1x1 kernel, stride > 1 and "
@@ -508,13 +510,15 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         breaks=Check.SURVIVES,
         isolate=True,
         covers=_empty_pooling_window,
+        paths=TORCH_PATHS,
         repro=max_pool2d_empty_window_backward,
         summary=(
             "MaxPool2d accepts a dilation and padding for which a window holds no input "
             "element (forward: -inf); its backward then writes that window's gradient at "
             "the first tap past the input, out of the plane: a wrong gradient in the next "
             "planes or heap corruption ('double free or corruption', SIGABRT). Found by "
-            "the gradients property: a crashed worker"
+            "the gradients property: a crashed worker. Paths running eager's kernel share "
+            "it; inductor's compiled backward raises an out-of-bounds index error instead"
         ),
         upstream=(
             "related: https://github.com/pytorch/pytorch/issues/114216 (open: the -inf "
@@ -528,6 +532,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         dtypes=("float32", "float64"),
         kernel_sets=("avx2", "avx512", "amx"),
         covers=_constant_row_with_weight,
+        paths=EAGER_KERNELS,
         repro=layer_norm_weight_grad_of_constant_rows,
         summary=(
             "CPU LayerNorm backward gives a nonzero weight gradient for a constant row, "
@@ -549,6 +554,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         dtypes=("float16", "bfloat16"),
         kernel_sets=("avx2", "avx512", "amx"),
         covers=_constant_row,
+        paths=EAGER_KERNELS,
         repro=layer_norm_half_forward_of_constant_rows,
         summary=(
             "CPU LayerNorm forward in float16 and bfloat16 does not give exactly 0 (the "
@@ -568,6 +574,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         dtypes=("float32", "float64"),
         kernel_sets=("avx2", "avx512", "amx"),
         covers=_constant_channel_in_training,
+        paths=EAGER_KERNELS,
         repro=batch_norm2d_training_constant_channel,
         summary=(
             "CPU BatchNorm2d in float32 and float64 with batch statistics does not give "
@@ -645,65 +652,6 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
             "onnxruntime returns window means where torch returns sums over the override"
         ),
         upstream="not filed (no upstream issue found)",
-    ),
-    KnownFailure(
-        id="layer_norm-forward-of-constant-rows",
-        layer="LayerNorm",
-        breaks=Check.EXACT,
-        dtypes=("float32", "float64"),
-        kernel_sets=("avx2", "avx512", "amx"),
-        releases="<2.2",
-        covers=_constant_row,
-        repro=layer_norm_forward_of_constant_rows,
-        summary=(
-            "CPU LayerNorm forward in float32 and float64 does not give exactly 0 (the bias) "
-            "for a constant row: the vectorised kernel computes x * rstd - mean * rstd with a "
-            "fused multiply-add instead of (x - mean) * rstd, leaving the rounding residue of "
-            "x * rstd (-3.8e-6 for LayerNorm(1, eps=1e-3) at x = 6 in float32). Found by the "
-            "exact cases on torch 2.1.2; exact with the default kernels and from 2.2 on"
-        ),
-        upstream=(
-            "https://github.com/pytorch/pytorch/issues/108072 (closed: fixed in 2.2 by pull 108089)"
-        ),
-    ),
-    KnownFailure(
-        id="batch_norm2d-non-positive-eps-accepted",
-        layer="BatchNorm2d",
-        breaks=Check.RAISES,
-        releases="<2.10",
-        covers=_non_positive_eps,
-        repro=batch_norm2d_non_positive_eps_accepted,
-        summary=(
-            "BatchNorm2d with batch statistics accepts eps <= 0, which its division by "
-            "sqrt(var + eps) needs positive, and returns NaN or inf (eps < 0) or divides by a "
-            "zero variance (eps = 0) where torch 2.10 on raises ValueError. Found by the "
-            "errors property on torch 2.1.2 and 2.6.0"
-        ),
-        upstream=(
-            "https://github.com/pytorch/pytorch/issues/166405 (closed: fixed in 2.10, pull 166756)"
-        ),
-        devices=("cpu", "cuda", "meta"),
-    ),
-    KnownFailure(
-        id="normal-half-precision-box-muller",
-        layer=INIT,
-        breaks=Check.DISTRIBUTION,
-        dtypes=("float16", "bfloat16"),
-        releases="<2.13",
-        covers=_normal_law,
-        repro=normal_half_precision_tails,
-        summary=(
-            "CPU normal_ (so kaiming_normal_ and xavier_normal_) in float16 and bfloat16 "
-            "runs the Box-Muller transform in the output dtype for 16 or more elements: the "
-            "tails are cut (16M draws stay within 3.33 in bfloat16 and 3.90 in float16, "
-            "float32's reach 5.3) and the standard deviation is 0.75% (bfloat16) and 0.12% "
-            "(float16) low. Found by the init property on torch 2.1.2 (kaiming_normal_, "
-            "bfloat16: the chi-square test of the variance); 2.2.0 and 2.6.0 are the same, "
-            "2.13.0 draws in float32 and rounds (releases between unchecked)"
-        ),
-        upstream=(
-            "https://github.com/pytorch/pytorch/issues/166853 (open; fix proposed in pull 166854)"
-        ),
     ),
 )
 

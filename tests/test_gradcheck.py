@@ -19,7 +19,7 @@ from tests.paths import Need
 from tests.tensors import seed_torch
 
 # functional_call swaps the parameters; gradgradcheck differentiates twice.
-NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS, Need.SECOND_ORDER})
+NEEDS = frozenset({Need.AUTOGRAD, Need.FUNCTIONAL_CALL, Need.SECOND_ORDER})
 
 # Finite differences step over a kink (relu at 0) would see a jump; inputs keep
 # at least this far from every kink the spec declares.

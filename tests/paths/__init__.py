@@ -30,6 +30,7 @@ class Need(enum.Enum):
     TRAIN_MODE = "train() changes what the call computes (batch statistics, dropout, buffers)"
     IN_PLACE = "inplace=True writes the result into the input tensor"
     SECOND_ORDER = "gradients of gradients (gradgradcheck) through the call"
+    FUNCTIONAL_CALL = "torch.func.functional_call: the call runs on substituted parameters"
     EXCEPTIONS = "an invalid call raises the layer's own documented exception, unwrapped"
     UNCHANGED_MODULE = (
         "modules as constructed: the property inspects the module object (registration, "

@@ -56,7 +56,8 @@ class ExportedCall:
 
 
 # Strict export traces with dynamo, which wraps a layer's exceptions in its own; the
-# non-strict tracer runs the layer's Python and lets them through.
+# non-strict tracer runs the layer's Python and lets them through. No functional_call:
+# export requires a module's parameters to be Parameters, and substituted ones are not.
 _PROVIDES = frozenset(
     {Need.AUTOGRAD, Need.PARAMETERS, Need.TRAIN_MODE, Need.IN_PLACE, Need.SECOND_ORDER}
 )
