@@ -32,6 +32,9 @@ from tests import kernel_sets
 from tests.paths.routing import current as current_path
 
 ALL_DTYPES = ("float32", "float64", "float16", "bfloat16")
+# The row of failures in torch's samplers, which the init property's laws draw from; the
+# init property scopes a law by its kind: Where(INIT, dtype, device, {"law": "normal"}).
+INIT = "nn.init"
 # Execution paths (tests/paths/) that run eager torch's own kernels: AOTAutograd's graphs
 # under aot_eager, and exported programs, call the same ATen kernels eager does.
 EAGER_KERNELS = ("eager", "compile:aot_eager", "export:strict", "export:nonstrict")
@@ -51,6 +54,7 @@ class Check(enum.Enum):
     UNCHANGED_STATE = "a rejected call leaves the module unchanged"
     META_DEVICE = "the meta device computes the output shape"
     SURVIVES = "the process survives the call"
+    DISTRIBUTION = "random values follow their law"
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,7 @@ def layer_norm_weight_grad_of_constant_rows(path: str) -> None:
 
 
 def layer_norm_half_forward_of_constant_rows(path: str) -> None:
-    for dtype in (torch.float16, torch.bfloat16):
+    for dtype in (torch.bfloat16, torch.float16):
         ln = torch.nn.LayerNorm(4, eps=1e-3, elementwise_affine=False).to(dtype)
         y = on_path(path, ln)(torch.full((2, 4), 3.0, dtype=dtype))
         # x - mean is exactly 0 in a constant row: the output is exactly 0.
@@ -261,6 +265,32 @@ def batch_norm2d_training_constant_channel(path: str) -> None:
         y = on_path(path, bn.to(dtype))(torch.full((2, 2, 2, 2), value, dtype=dtype))
         # Each channel's batch mean is exactly its value, its variance exactly 0: y is 0.
         assert torch.equal(y, torch.zeros_like(y)), (dtype, y)
+
+
+def layer_norm_forward_of_constant_rows() -> None:
+    for dtype, value in ((torch.float32, 6.0), (torch.float64, 9.0)):
+        ln = torch.nn.LayerNorm(1, eps=1e-3, elementwise_affine=False).to(dtype)
+        y = ln(torch.full((2, 1), value, dtype=dtype))
+        # A row of one element is constant: x - mean is exactly 0, so the output is 0.
+        assert torch.equal(y, torch.zeros_like(y)), (dtype, y.flatten())
+
+
+def batch_norm2d_non_positive_eps_accepted() -> None:
+    for eps in (0.0, -1.0):
+        bn = torch.nn.BatchNorm2d(1, eps=eps, track_running_stats=False)
+        try:
+            y = bn(torch.tensor([[[[1.0]]], [[[3.0]]]]))
+        except ValueError:
+            continue  # rejected: batch statistics divide by sqrt(var + eps), eps must be > 0
+        raise AssertionError(f"eps={eps} accepted with batch statistics: y={y.flatten()}")
+
+
+def normal_half_precision_tails() -> None:
+    for dtype in (torch.bfloat16, torch.float16):
+        torch.manual_seed(0)
+        x = torch.empty(4_000_000, dtype=dtype).normal_()
+        # 4M standard normal draws all stay within 4.5 with probability 1.5e-12.
+        assert x.abs().max().item() > 4.5, (dtype, x.abs().max().item())
 
 
 # ---- repros on the execution paths (tests/paths/): code that compiles or exports -------
@@ -408,6 +438,14 @@ def _divisor_override(where: Where) -> bool:
 
 def _counts_batches(where: Where) -> bool:
     return bool(where.training) and where.hp.get("track_running_stats", True)
+
+
+def _non_positive_eps(where: Where) -> bool:
+    return where.hp.get("eps", 1e-5) <= 0
+
+
+def _normal_law(where: Where) -> bool:
+    return where.hp.get("law") == "normal"
 
 
 KNOWN_FAILURES: tuple[KnownFailure, ...] = (
@@ -652,6 +690,65 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
             "onnxruntime returns window means where torch returns sums over the override"
         ),
         upstream="not filed (no upstream issue found)",
+    ),
+    KnownFailure(
+        id="layer_norm-forward-of-constant-rows",
+        layer="LayerNorm",
+        breaks=Check.EXACT,
+        dtypes=("float32", "float64"),
+        kernel_sets=("avx2", "avx512", "amx"),
+        releases="<2.2",
+        covers=_constant_row,
+        repro=layer_norm_forward_of_constant_rows,
+        summary=(
+            "CPU LayerNorm forward in float32 and float64 does not give exactly 0 (the bias) "
+            "for a constant row: the vectorised kernel computes x * rstd - mean * rstd with a "
+            "fused multiply-add instead of (x - mean) * rstd, leaving the rounding residue of "
+            "x * rstd (-3.8e-6 for LayerNorm(1, eps=1e-3) at x = 6 in float32). Found by the "
+            "exact cases on torch 2.1.2; exact with the default kernels and from 2.2 on"
+        ),
+        upstream=(
+            "https://github.com/pytorch/pytorch/issues/108072 (closed: fixed in 2.2 by pull 108089)"
+        ),
+    ),
+    KnownFailure(
+        id="batch_norm2d-non-positive-eps-accepted",
+        layer="BatchNorm2d",
+        breaks=Check.RAISES,
+        releases="<2.10",
+        covers=_non_positive_eps,
+        repro=batch_norm2d_non_positive_eps_accepted,
+        summary=(
+            "BatchNorm2d with batch statistics accepts eps <= 0, which its division by "
+            "sqrt(var + eps) needs positive, and returns NaN or inf (eps < 0) or divides by a "
+            "zero variance (eps = 0) where torch 2.10 on raises ValueError. Found by the "
+            "errors property on torch 2.1.2 and 2.6.0"
+        ),
+        upstream=(
+            "https://github.com/pytorch/pytorch/issues/166405 (closed: fixed in 2.10, pull 166756)"
+        ),
+        devices=("cpu", "cuda", "meta"),
+    ),
+    KnownFailure(
+        id="normal-half-precision-box-muller",
+        layer=INIT,
+        breaks=Check.DISTRIBUTION,
+        dtypes=("float16", "bfloat16"),
+        releases="<2.13",
+        covers=_normal_law,
+        repro=normal_half_precision_tails,
+        summary=(
+            "CPU normal_ (so kaiming_normal_ and xavier_normal_) in float16 and bfloat16 "
+            "runs the Box-Muller transform in the output dtype for 16 or more elements: the "
+            "tails are cut (16M draws stay within 3.33 in bfloat16 and 3.90 in float16, "
+            "float32's reach 5.3) and the standard deviation is 0.75% (bfloat16) and 0.12% "
+            "(float16) low. Found by the init property on torch 2.1.2 (kaiming_normal_, "
+            "bfloat16: the chi-square test of the variance); 2.2.0 and 2.6.0 are the same, "
+            "2.13.0 draws in float32 and rounds (releases between unchecked)"
+        ),
+        upstream=(
+            "https://github.com/pytorch/pytorch/issues/166853 (open; fix proposed in pull 166854)"
+        ),
     ),
 )
 
