@@ -491,3 +491,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
         f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']})"
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The controller made the recorder's directory; with the run over it has no reader.
+    if not hasattr(config, "workerinput"):
+        flight_recorder.close_recorder()

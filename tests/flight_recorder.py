@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,8 @@ DIRECTORY_VARIABLE = "NNCONFORM_FLIGHT_DIR"
 REPLAY_TIMEOUT_S = 120
 
 _current: dict[str, Any] = {}
+# The directory this process created, if it did: it removes it when the run ends.
+_created: list[Path] = []
 
 
 def open_recorder() -> Path:
@@ -34,7 +37,17 @@ def open_recorder() -> Path:
         return Path(given)
     directory = Path(tempfile.mkdtemp(prefix="nnconform-flight-"))
     os.environ[DIRECTORY_VARIABLE] = str(directory)
+    _created.append(directory)
     return directory
+
+
+def close_recorder() -> None:
+    """Remove the directory open_recorder() created (the run is over: nothing to replay)."""
+    while _created:
+        directory = _created.pop()
+        shutil.rmtree(directory, ignore_errors=True)
+        if os.environ.get(DIRECTORY_VARIABLE) == str(directory):
+            del os.environ[DIRECTORY_VARIABLE]
 
 
 def _path(worker: str) -> Path | None:
@@ -58,7 +71,12 @@ def record(example: str, repro: str) -> None:
     data = json.dumps({**_current, "example": example, "repro": repro}).encode()
     # One write(2) of the whole record, no Python buffering: it is on disk (in the page
     # cache) the moment this returns, whatever happens to the process next.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:
+        # The directory is gone (removed under a running run): a crash then goes
+        # unattributed, which is no reason to fail the example itself.
+        return
     try:
         os.write(descriptor, data)
     finally:
