@@ -22,7 +22,7 @@ from report.interface import Failure, declared_run, known_failure, known_failure
 from tests import kernel_sets
 from tests.assertions import violated
 from tests.cases import UNSUPPORTED_DTYPE, unsupported_if_no_kernel
-from tests.known_failures import BY_ID, KNOWN_FAILURES, KnownFailure
+from tests.known_failures import BY_ID, KNOWN_FAILURES, Check, KnownFailure
 from tests.paths import by_name
 
 # Not a property: a register of torch bugs. Each strict xfail is its own proof (it
@@ -34,6 +34,10 @@ NEEDS: frozenset = frozenset()
 ROOT = Path(__file__).resolve().parents[1]
 # A repro that loops until it crashes takes seconds; a hung child is a failure too.
 CHILD_TIMEOUT_S = 300
+# Heap corruption crashes by chance: a crash repro that once ran clean inside a busy
+# tox run (30 of 30 standalone runs crashed) must run clean this many times in a row
+# before the entry is called fixed.
+CLEAN_RUNS_TO_CALL_A_CRASH_FIXED = 3
 
 
 def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
@@ -111,6 +115,11 @@ def test_known_failures(known, path, pytestconfig):
     for kernel_set in sets:
         isolated = known.isolate or kernel_set is not None
         seen = _in_child(known, kernel_set, path) if isolated else _in_process(known, path)
+        if seen is None and Check.SURVIVES in known.checks:
+            for _ in range(CLEAN_RUNS_TO_CALL_A_CRASH_FIXED - 1):
+                seen = _in_child(known, kernel_set, path)
+                if seen is not None:
+                    break
         if seen is None:
             where = f" under kernel set {kernel_set}" if kernel_set else ""
             known_failure_fixed(
