@@ -383,16 +383,17 @@ def _off_path(item: pytest.Item, params: dict) -> interface.NotRun | None:
     missing = chosen.missing()
     if missing:
         return interface.NotRun("not-applicable", f"{name}: {missing}")
-    if "device" in params and chosen.lacks_device(params["device"]):
-        return interface.NotRun("not-applicable", chosen.lacks_device(params["device"]))
-    if "dtype" in params and chosen.lacks_dtype(params["dtype"]):
-        return interface.NotRun("unsupported", chosen.lacks_dtype(params["dtype"]))
+    # What the property needs first: a cell that cannot apply is not judged by its dtype.
     needs = getattr(getattr(item, "module", None), "NEEDS", EVERY_NEED)
     lacking = frozenset(needs) - chosen.provides
     if lacking:
         return interface.NotRun(
             "not-applicable", f"{name} does not provide {describe_needs(lacking)}"
         )
+    if "device" in params and chosen.lacks_device(params["device"]):
+        return interface.NotRun("not-applicable", chosen.lacks_device(params["device"]))
+    if "dtype" in params and chosen.lacks_dtype(params["dtype"]):
+        return interface.NotRun("unsupported", chosen.lacks_dtype(params["dtype"]))
     return None
 
 

@@ -152,7 +152,8 @@ class KnownFailure:
 
 
 def on_path(path: str, module: torch.nn.Module) -> Callable[..., torch.Tensor]:
-    """`module` run as execution path `path` runs it (tests/paths/), in torch alone.
+    """`module` run as execution path `path` runs it (tests/paths/), in torch alone (and
+    onnxruntime for that path).
 
     A kernel bug of eager torch is seen by every path that runs that kernel (aot_eager
     and exported programs run eager kernels): its repro takes the path and calls this.
@@ -170,6 +171,16 @@ def on_path(path: str, module: torch.nn.Module) -> Callable[..., torch.Tensor]:
             return programs[key].module()(*args)
 
         return exported
+    if family == "onnxruntime":
+        import onnxruntime
+
+        def inferred(x: torch.Tensor) -> torch.Tensor:
+            program = torch.onnx.export(module.eval(), (x,), dynamo=True, verbose=False)
+            session = onnxruntime.InferenceSession(program.model_proto.SerializeToString())
+            (y,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+            return torch.from_numpy(y)
+
+        return inferred
     return module
 
 
@@ -329,14 +340,40 @@ def batch_norm2d_cumulative_average_traced(path: str) -> None:
 
 
 def avg_pool2d_onnx_divisor_override() -> None:
-    import onnxruntime
-
-    pool = torch.nn.AvgPool2d(2, divisor_override=1).eval()  # window sums
-    x = torch.ones(1, 1, 2, 2)
-    program = torch.onnx.export(pool, (x,), dynamo=True, verbose=False)
-    session = onnxruntime.InferenceSession(program.model_proto.SerializeToString())
-    (y,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    pool = torch.nn.AvgPool2d(2, divisor_override=1)  # window sums
+    y = on_path("onnxruntime", pool)(torch.ones(1, 1, 2, 2))
     assert y.item() == 4.0, f"onnxruntime: {y.item()}, the window sum is 4.0"
+
+
+def sigmoid_onnxruntime_negative_tail() -> None:
+    for dtype, value in ((torch.float32, -20.0), (torch.float64, -40.0)):
+        x = torch.tensor([value], dtype=dtype)
+        y = on_path("onnxruntime", torch.nn.Sigmoid())(x).item()
+        # sigmoid(-20) = 2.1e-9 and sigmoid(-40) = 4.2e-18: normal numbers of the dtype.
+        exact = torch.sigmoid(x).item()
+        assert abs(y - exact) < 1e-6 * exact, f"{dtype}: onnxruntime {y}, sigmoid {exact}"
+
+
+def batch_norm2d_onnx_epsilon_float32() -> None:
+    bn = torch.nn.BatchNorm2d(1, eps=0.1, affine=False).double()  # 0.1: no float32 value
+    y = on_path("onnxruntime", bn)(torch.ones(1, 1, 1, 1, dtype=torch.float64)).item()
+    # Running mean 0, variance 1 (eval): y = 1 / sqrt(1 + eps), eps in float64.
+    assert y == 1 / 1.1**0.5, f"onnxruntime {y!r}, float64 {1 / 1.1**0.5!r}"
+
+
+def layer_norm_onnx_epsilon_float32() -> None:
+    ln = torch.nn.LayerNorm(2, eps=0.1, elementwise_affine=False).double()
+    y = on_path("onnxruntime", ln)(torch.tensor([[3.0, 5.0]], dtype=torch.float64))
+    # Mean 4, variance 1: y = +-1 / sqrt(1 + eps), eps in float64.
+    assert y[0, 1].item() == 1 / 1.1**0.5, f"onnxruntime {y.tolist()}, float64 {1 / 1.1**0.5!r}"
+
+
+def max_pool2d_onnx_empty_window() -> None:
+    pool = torch.nn.MaxPool2d(2, padding=(1, 0), dilation=2, ceil_mode=True)
+    y = on_path("onnxruntime", pool)(torch.tensor([[[[1.0, 2.0]]]]))
+    # The window's taps (rows -1 and 1) are both outside the one-row input: torch's
+    # forward gives -inf, the max over nothing.
+    assert y.item() == float("-inf"), f"onnxruntime {y.item()}, torch -inf"
 
 
 # ---- what each covers -------------------------------------------------------------------
@@ -434,6 +471,21 @@ def _replicate_batched_channels(where: Where) -> bool:
 
 def _divisor_override(where: Where) -> bool:
     return where.hp.get("divisor_override") is not None
+
+
+# onnxruntime's sigmoid leaves the tolerance table below -1.97 (float32) and -1.71
+# (float64), measured on a 240,001-point grid of [-60, 60], and returns 0 from about -18
+# (float32) and -37 (float64) on; at and above -1.5 it is within the table.
+ONNXRUNTIME_SIGMOID_ACCURATE_ABOVE = -1.5
+
+
+def _sigmoid_negative_tail(where: Where) -> bool:
+    return where.x is not None and bool((where.x < ONNXRUNTIME_SIGMOID_ACCURATE_ABOVE).any())
+
+
+def _eps_not_float32(where: Where) -> bool:
+    eps = where.hp.get("eps", 1e-5)
+    return float(np.float32(eps)) != eps
 
 
 def _counts_batches(where: Where) -> bool:
@@ -748,6 +800,80 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
         ),
         upstream=(
             "https://github.com/pytorch/pytorch/issues/166853 (open; fix proposed in pull 166854)"
+        ),
+    ),
+    KnownFailure(
+        id="sigmoid-onnxruntime-negative-tail",
+        layer="Sigmoid",
+        breaks=Check.VALUES,
+        dtypes=("float32", "float64"),
+        paths=("onnxruntime",),
+        covers=_sigmoid_negative_tail,
+        repro=sigmoid_onnxruntime_negative_tail,
+        summary=(
+            "onnxruntime's CPU Sigmoid loses its relative accuracy for negative inputs "
+            "(below about -2 in float32, -1.7 in float64) and returns 0 where the sigmoid "
+            "is a normal number (sigmoid(-20) = 2.1e-9 in float32, sigmoid(-40) = 4.2e-18 "
+            "in float64); torch gives them to an ulp"
+        ),
+        upstream=(
+            "related: https://github.com/microsoft/onnxruntime/issues/22557 (open: a "
+            "negative sigmoid at -18 on Arm), "
+            "https://github.com/microsoft/onnxruntime/issues/26281 (closed, stale: the "
+            "logistic post-transform's precision for large negative inputs)"
+        ),
+    ),
+    KnownFailure(
+        id="batch_norm2d-onnx-epsilon-float32",
+        layer="BatchNorm2d",
+        breaks=Check.VALUES,
+        dtypes=("float64",),
+        paths=("onnxruntime",),
+        covers=_eps_not_float32,
+        repro=batch_norm2d_onnx_epsilon_float32,
+        summary=(
+            "A float64 BatchNorm2d exported to ONNX normalises with eps rounded to float32: "
+            "BatchNormalization's epsilon is a 32-bit float attribute, so "
+            "1 / sqrt(var + eps) is off by up to 1e-8 relative wherever eps is not a "
+            "float32 value and var is not much larger than it"
+        ),
+        upstream=(
+            "by the ONNX spec (epsilon: float attribute); related: "
+            "https://github.com/onnx/onnx/issues/1820 (closed: epsilon's float type)"
+        ),
+    ),
+    KnownFailure(
+        id="layer_norm-onnx-epsilon-float32",
+        layer="LayerNorm",
+        breaks=Check.VALUES,
+        dtypes=("float64",),
+        paths=("onnxruntime",),
+        covers=_eps_not_float32,
+        repro=layer_norm_onnx_epsilon_float32,
+        summary=(
+            "A float64 LayerNorm exported to ONNX normalises with eps rounded to float32: "
+            "LayerNormalization's epsilon is a 32-bit float attribute (as BatchNorm2d's)"
+        ),
+        upstream=(
+            "by the ONNX spec (epsilon: float attribute); related: "
+            "https://github.com/onnx/onnx/issues/1820 (closed: epsilon's float type)"
+        ),
+    ),
+    KnownFailure(
+        id="max_pool2d-onnx-empty-window",
+        layer="MaxPool2d",
+        breaks=Check.VALUES,
+        paths=("onnxruntime",),
+        covers=_empty_pooling_window,
+        repro=max_pool2d_onnx_empty_window,
+        summary=(
+            "MaxPool2d exported to ONNX returns the lowest finite float (-3.4e38) for a "
+            "window that holds no input element, where torch returns -inf, the max over "
+            "nothing (configurations torch accepts with dilation, padding and ceil_mode)"
+        ),
+        upstream=(
+            "related: https://github.com/pytorch/pytorch/issues/114216 (open: the -inf "
+            "forward of the same configurations)"
         ),
     ),
 )
