@@ -3,6 +3,7 @@
 from hypothesis import given, strategies as st
 
 from tests.cases import build_case, call_valid, draw_case
+from tests.known_failures import Check
 from tests.tensors import to_torch
 
 # A forward call is all it needs: it runs on every path.
@@ -11,7 +12,9 @@ NEEDS: frozenset = frozenset()
 
 @given(data=st.data())
 def test_shape(layer, device, dtype, path, nn, data):
-    case = draw_case(data, layer, dtype, device, nn)
+    # Only known failures that break the shape (a call that raises) leave cases out here:
+    # a wrong value elsewhere in the output does not make its shape wrong.
+    case = draw_case(data, layer, dtype, device, nn, check=Check.SHAPE)
     y = call_valid(build_case(nn, case), to_torch(case.x, dtype, device))
     law = layer.out_shape(case.hp, case.input_shape)
     assert tuple(y.shape) == law, f"{case.describe()}: output shape {tuple(y.shape)}, law {law}"
