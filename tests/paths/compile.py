@@ -11,6 +11,8 @@ example compiles from its own module; inductor's on-disk caches keep repeats che
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -31,9 +33,23 @@ RECOMPILE_LIMIT = 64
 DYNAMIC = False
 
 
+# Inductor generates C++ for the CPU and compiles it with $CXX, else g++ (its default
+# search); without one every inductor cell would fail on the machine, not on torch.
+INDUCTOR_COMPILERS = ("g++",)
+
+
 @dataclass(frozen=True)
 class Compiled(ExecutionPath):
     backend: str = "inductor"
+
+    def missing(self) -> str | None:
+        absent = super().missing()
+        if absent or self.backend != "inductor":
+            return absent
+        compilers = [os.environ.get("CXX"), *INDUCTOR_COMPILERS]
+        if not any(name and shutil.which(name) for name in compilers):
+            return "no C++ compiler for inductor's CPU code ($CXX or g++ on PATH)"
+        return None
 
     @contextlib.contextmanager
     def settings(self) -> Iterator[None]:
