@@ -9,6 +9,7 @@ from reference.batch_norm import batch_norm2d_forward, batch_norm2d_vjp
 from reference.parameter_laws import batch_norm2d_buffer_shapes, batch_norm2d_param_shapes
 from spec.default_init import affine_norm_laws
 from spec.exact import ExactCase, constant_groups
+from spec.finite_differences import normalisation_resolves
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.modes import BufferLaw, Mode
 from spec.normalization_error import (
@@ -119,6 +120,11 @@ def buffer_values(hp: dict) -> st.SearchStrategy[dict]:
 
 def _uses_batch_stats(hp: dict, training: bool) -> bool:
     return training or not hp["track_running_stats"]
+
+
+def differences_resolve(x, hp, training):
+    # Running statistics are constants: y is affine in x, nothing cancels.
+    return not _uses_batch_stats(hp, training) or normalisation_resolves(x, REDUCED, hp["eps"])
 
 
 def forward(inputs):
@@ -356,6 +362,7 @@ SPEC = LayerSpec(
     mode=MODE,
     buffer_values=buffer_values,
     twice_differentiable=True,
+    differences_resolve=differences_resolve,
     exact=EXACT,
     classes=CLASSES,
     classify=classify,

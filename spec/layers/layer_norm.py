@@ -11,6 +11,7 @@ from reference.layer_norm import layer_norm_forward, layer_norm_vjp
 from reference.parameter_laws import layer_norm_param_shapes
 from spec.default_init import affine_norm_laws
 from spec.exact import ExactCase, constant_groups, largest_power_of_two
+from spec.finite_differences import normalisation_resolves
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.normalization_error import (
     batch_statistics,
@@ -168,6 +169,10 @@ def _normalized_axes(hp: dict, shape: tuple) -> tuple[int, ...]:
     return tuple(range(len(shape) - len(_dims(hp)), len(shape)))
 
 
+def differences_resolve(x, hp, training):
+    return normalisation_resolves(x, _normalized_axes(hp, x.shape), hp["eps"])
+
+
 def _power_of_two_rows(spec):
     """normalized_shape with every dim a power of two: rows of 2^k elements."""
 
@@ -213,6 +218,7 @@ SPEC = LayerSpec(
     invalid_kinds=INVALID_KINDS,
     init=init,
     twice_differentiable=True,
+    differences_resolve=differences_resolve,
     exact=EXACT,
     classes=CLASSES,
     classify=classify,
