@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import random
 import sys
 from pathlib import Path
@@ -27,6 +28,25 @@ from spec.registry import LAYERS
 from spec.tolerances import TOLERANCES
 from tests import cases, corners, flight_recorder, kernel_sets, known_failures
 from tests.paths import Need, by_name as path_named, describe as describe_needs, resolve_paths
+
+# --- The same draws whatever is collected ----------------------------------------------
+# Hypothesis mixes the literals of the local, non-test modules loaded when it draws into
+# what it draws (numbers written in spec/ and reference/), so one cell replayed alone
+# (its replay line collects one test file, which imports fewer of them) drew other
+# examples than the full run and missed its failure. Every module of these packages is
+# loaded here, before anything draws: a seed means the same examples in every run.
+SAME_CONSTANTS_PACKAGES = ("spec", "reference", "report")
+
+
+def _load_every_module(package_name: str) -> None:
+    package = importlib.import_module(package_name)
+    for info in pkgutil.walk_packages(package.__path__, f"{package_name}."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+
+
+for _package in SAME_CONSTANTS_PACKAGES:
+    _load_every_module(_package)
 
 # --- Hypothesis profiles ---------------------------------------------------------------
 # Example counts are per test (one test = one cell of the matrix).
