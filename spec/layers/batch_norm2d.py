@@ -16,8 +16,11 @@ from spec.normalization_error import (
     batch_statistics,
     bias_grad_scale,
     fixed_statistics,
+    input_grad_floor_scale,
     input_grad_scale,
+    output_floor_scale,
     output_scale,
+    weight_grad_floor_scale,
     weight_grad_scale,
 )
 from spec.strategies import MAX_BATCH, MAX_CHANNELS, from_class
@@ -188,9 +191,11 @@ def _count(x: np.ndarray) -> int:
 def forward_error(inputs):
     params, x = inputs.params, inputs.x
     n = _normalised(inputs)
-    scale = output_scale(n, _per_channel(params.get("weight")), _per_channel(params.get("bias")))
+    weight = _per_channel(params.get("weight"))
+    scale = output_scale(n, weight, _per_channel(params.get("bias")))
     # Running statistics are used as given: nothing is reduced, K = 1.
-    return scale, _count(x) if _uses_batch_stats(inputs.hp, inputs.training) else 1
+    k = _count(x) if _uses_batch_stats(inputs.hp, inputs.training) else 1
+    return scale, k, output_floor_scale(n, weight)
 
 
 def vjp_error(inputs):
@@ -203,10 +208,15 @@ def vjp_error(inputs):
         "input": (
             input_grad_scale(n, grad_x_hat, REDUCED if batch else None),
             _count(x) if batch else 1,
+            input_grad_floor_scale(n, grad_x_hat, REDUCED if batch else None),
         )
     }
     if "weight" in params:
-        errors["weight"] = (weight_grad_scale(n, grad_y, REDUCED), _count(x))
+        errors["weight"] = (
+            weight_grad_scale(n, grad_y, REDUCED),
+            _count(x),
+            weight_grad_floor_scale(n, grad_y, REDUCED),
+        )
     if "bias" in params:
         errors["bias"] = (bias_grad_scale(grad_y, REDUCED), _count(x))
     return errors

@@ -16,8 +16,11 @@ from spec.layerspec import InvalidCase, LayerSpec
 from spec.normalization_error import (
     batch_statistics,
     bias_grad_scale,
+    input_grad_floor_scale,
     input_grad_scale,
+    output_floor_scale,
     output_scale,
+    weight_grad_floor_scale,
     weight_grad_scale,
 )
 from spec.strategies import MAX_BATCH
@@ -96,7 +99,8 @@ def forward_error(inputs):
     x, hp, params = inputs.x, inputs.hp, inputs.params
     normalized, _ = _axes(x, hp)
     n = batch_statistics(x, normalized, hp["eps"])
-    return output_scale(n, params.get("weight"), params.get("bias")), math.prod(_dims(hp))
+    scale = output_scale(n, params.get("weight"), params.get("bias"))
+    return scale, math.prod(_dims(hp)), output_floor_scale(n, params.get("weight"))
 
 
 def vjp_error(inputs):
@@ -107,9 +111,19 @@ def vjp_error(inputs):
     grad_x_hat = grad_y if weight is None else grad_y * weight
     # Parameter gradients sum over every sample: K is the number of samples.
     samples = max(1, x.size // math.prod(_dims(hp)))
-    errors = {"input": (input_grad_scale(n, grad_x_hat, normalized), math.prod(_dims(hp)))}
+    errors = {
+        "input": (
+            input_grad_scale(n, grad_x_hat, normalized),
+            math.prod(_dims(hp)),
+            input_grad_floor_scale(n, grad_x_hat, normalized),
+        )
+    }
     if "weight" in params:
-        errors["weight"] = (weight_grad_scale(n, grad_y, leading), samples)
+        errors["weight"] = (
+            weight_grad_scale(n, grad_y, leading),
+            samples,
+            weight_grad_floor_scale(n, grad_y, leading),
+        )
     if "bias" in params:
         errors["bias"] = (bias_grad_scale(grad_y, leading), samples)
     return errors
