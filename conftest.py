@@ -38,15 +38,16 @@ from tests.paths import Need, by_name as path_named, describe as describe_needs,
 SAME_CONSTANTS_PACKAGES = ("spec", "reference", "report")
 
 
-def _load_every_module(package_name: str) -> None:
+def modules_of(package_name: str) -> list[str]:
+    """Every module of a package, by name (not its __main__, which runs a command)."""
     package = importlib.import_module(package_name)
-    for info in pkgutil.walk_packages(package.__path__, f"{package_name}."):
-        if not info.name.endswith("__main__"):
-            importlib.import_module(info.name)
+    found = pkgutil.walk_packages(package.__path__, f"{package_name}.")
+    return [info.name for info in found if not info.name.endswith("__main__")]
 
 
 for _package in SAME_CONSTANTS_PACKAGES:
-    _load_every_module(_package)
+    for _module in modules_of(_package):
+        importlib.import_module(_module)
 
 # --- Hypothesis profiles ---------------------------------------------------------------
 # Example counts are per test (one test = one cell of the matrix).

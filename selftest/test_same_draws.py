@@ -6,22 +6,14 @@ modules the full run does. Seen before the fix: seed 102's gradcheck failure did
 replay alone.
 """
 
-import pkgutil
 import sys
-from pathlib import Path
 
 import conftest
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_module_of_the_constant_packages_is_loaded_before_tests_draw():
     for package in conftest.SAME_CONSTANTS_PACKAGES:
-        names = [
-            info.name
-            for info in pkgutil.walk_packages([str(ROOT / package)], f"{package}.")
-            if not info.name.endswith("__main__")
-        ]
+        names = conftest.modules_of(package)
         assert names, package
         missing = [name for name in names if name not in sys.modules]
         assert not missing, f"not loaded by conftest.py: {missing}"
