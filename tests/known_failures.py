@@ -480,9 +480,10 @@ def _constant_row_with_weight(where: Where) -> bool:
 
 def _constant_channel_in_training(where: Where) -> bool:
     batch_stats = bool(where.training) or not where.hp.get("track_running_stats", True)
-    # The default kernel set is exact without a bias to fold in (measured); the FMA sets
-    # are not even then.
-    folds = where.hp.get("affine", True) or kernel_sets.current() != "default"
+    # The default kernel set is exact without a bias to fold in (measured: affine=False or
+    # bias=False); the FMA sets are not even then.
+    has_bias = where.hp.get("affine", True) and where.hp.get("bias", True)
+    folds = has_bias or kernel_sets.current() != "default"
     return batch_stats and folds and _constant_over(where.x, (0, 2, 3))
 
 
