@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -36,6 +37,25 @@ DYNAMIC = False
 # Inductor generates C++ for the CPU and compiles it with $CXX, else g++ (its default
 # search); without one every inductor cell would fail on the machine, not on torch.
 INDUCTOR_COMPILERS = ("g++",)
+
+
+# Inductor's on-disk caches are not keyed by ATen's CPU capability: C++ cached under
+# avx512 fails to compile under ATEN_CPU_CAPABILITY=default ("'at::vec' has not been
+# declared", torch 2.13.0, measured). Each capability gets a cache directory of its own,
+# under the one the user chose (kept in BASE_VARIABLE, so a worker started for another
+# kernel set derives its own from the same base).
+BASE_VARIABLE = "NNCONFORM_INDUCTOR_CACHE_BASE"
+
+
+def _cache_per_cpu_capability() -> None:
+    base = os.environ.get(BASE_VARIABLE) or os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    base = base or os.path.join(tempfile.gettempdir(), "nnconform-inductor")
+    os.environ[BASE_VARIABLE] = base
+    capability = torch.backends.cpu.get_cpu_capability().lower()
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(base, capability)
+
+
+_cache_per_cpu_capability()
 
 
 @dataclass(frozen=True)
