@@ -19,6 +19,7 @@ from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from report import interface
@@ -54,7 +55,15 @@ for _package in SAME_CONSTANTS_PACKAGES:
 # `compile` is for the paths that compile or export each example (seconds apiece);
 # `smoke` is CI's look at every layer on those paths: one example, no corner pass.
 PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300, "compile": 3, "smoke": 1}
+# Every profile derives from Hypothesis' "default" profile, never from the one in effect:
+# where a CI variable is set (CI, GITHUB_ACTIONS, ...), Hypothesis makes its own "ci"
+# profile the default, and it derandomizes: each test then draws from its own source
+# text, the run's seed is ignored, and the printed replay line replays nothing on a
+# machine without that variable. The environment must not choose the examples.
+_PARENT = settings.get_profile("default")
 _COMMON = {
+    "parent": _PARENT,
+    "derandomize": False,
     # No deadlines: timing varies with load and must never fail a run.
     "deadline": None,
     "print_blob": True,
@@ -85,6 +94,8 @@ for _name in ("compile", "smoke"):
     )
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
+# The environment's way to give --example-db (a CI job sets it once for every command).
+EXAMPLE_DB_VARIABLE = "NNCONFORM_EXAMPLE_DB"
 DEFAULT_IMPL = "torch.nn"
 
 
@@ -129,6 +140,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="comma-separated CPU kernel sets to run under, one worker process each: "
         f"{', '.join(kernel_sets.CHOICES)} (default native: whatever torch picks)",
     )
+    group.addoption(
+        # Used as --example-db=DIR (one word): pytest reads paths out of the arguments
+        # before this option exists, and a separate folder argument would move its rootdir.
+        "--example-db",
+        dest="nnconform_example_db",
+        default=os.environ.get(EXAMPLE_DB_VARIABLE) or None,
+        help="a Hypothesis example database folder shared between machines: failures found "
+        f"by one replay first on all; the run is then unseeded (default ${EXAMPLE_DB_VARIABLE})",
+    )
 
 
 def _profile_name(config: pytest.Config) -> str:
@@ -143,8 +163,33 @@ def _profile_name(config: pytest.Config) -> str:
     return chosen
 
 
-def _run_seed(config: pytest.Config) -> int:
-    """One seed for the whole run, shared with xdist workers, printed so a run replays."""
+def _example_db(config: pytest.Config) -> str | None:
+    """The shared example database's folder, or None; it and a seed refuse each other."""
+    path = config.getoption("nnconform_example_db")
+    if path and config.getoption("hypothesis_seed", default=None) is not None:
+        # Hypothesis neither reads nor writes a database under a fixed seed: a seeded run
+        # would silently never replay another machine's failure.
+        raise OptionError(
+            "--example-db and --hypothesis-seed exclude each other: Hypothesis uses no "
+            "example database under a fixed seed"
+        )
+    return path
+
+
+def _use_example_db(profile: str, path: str) -> None:
+    # Hypothesis' own folder database: content-addressed files written by rename, so
+    # several machines may share one folder (README: runs that span machines).
+    database = DirectoryBasedExampleDatabase(path)
+    settings.register_profile(profile, settings.get_profile(profile), database=database)
+
+
+def _run_seed(config: pytest.Config) -> int | None:
+    """One seed for the whole run, shared with xdist workers, printed so a run replays.
+
+    None with a shared example database: the run is unseeded so that the database is used.
+    """
+    if _example_db(config):
+        return None
     given = config.getoption("hypothesis_seed", default=None)
     if given is None and hasattr(config, "workerinput"):
         given = config.workerinput["nnconform_seed"]
@@ -259,6 +304,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # tryfirst: the profile and seed must be settled before Hypothesis' own plugin reads them.
     profile = _profile_name(config)
     seed = _run_seed(config)
+    example_db = _example_db(config)
+    if example_db:
+        _use_example_db(profile, example_db)
     impl_name = config.getoption("nnconform_impl")
     config.stash[IMPL] = _import_impl(impl_name)
     config.addinivalue_line("markers", "row(name): the report row of a test with no layer")
@@ -273,6 +321,7 @@ def pytest_configure(config: pytest.Config) -> None:
         impl=impl_name,
         profile=profile,
         seed=seed,
+        example_db=example_db,
         examples_per_test=PROFILE_EXAMPLES[profile],
         tf32=False,
         torch=torch.__version__,
@@ -311,9 +360,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"nnconform: impl={run['impl']} torch={run['torch']} devices={','.join(run['devices'])} "
         f"dtypes={','.join(run['dtypes'])} paths={','.join(run['paths'])} "
         f"cpu kernel sets={','.join(run['isas'])}",
-        f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
-        f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']}); TF32 off",
+        f"{_draws_line(run)}; TF32 off",
     ]
+
+
+def _draws_line(run: dict) -> str:
+    """Where the run's examples come from, said so that it replays."""
+    profile = f"--hypothesis-profile={run['profile']}"
+    if run["example_db"]:
+        source = f"--example-db={run['example_db']}"
+        return f"nnconform: profile={run['profile']} unseeded (replay with {profile} {source})"
+    seed = f"--hypothesis-seed={run['seed']}"
+    return f"nnconform: profile={run['profile']} seed={run['seed']} (replay with {profile} {seed})"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -508,11 +566,7 @@ def nn(pytestconfig: pytest.Config) -> ModuleType:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     # Repeated at the end (and under -q, which hides the header) so a failure replays.
     # The profile is part of the replay: Hypothesis' draws depend on max_examples too.
-    run = interface.declared_run(terminalreporter.config)
-    terminalreporter.write_line(
-        f"nnconform: profile={run['profile']} seed={run['seed']} (replay with "
-        f"--hypothesis-profile={run['profile']} --hypothesis-seed={run['seed']})"
-    )
+    terminalreporter.write_line(_draws_line(interface.declared_run(terminalreporter.config)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

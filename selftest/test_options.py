@@ -15,6 +15,7 @@ BAD_OPTIONS = [
     (["--impl", "json"], "has no `init` namespace"),
     (["--hypothesis-profile", "nightly"], "unknown Hypothesis profile 'nightly'"),
     (["--hypothesis-seed", "abc"], "--hypothesis-seed must be an integer"),
+    (["--hypothesis-seed", "1", "--example-db=db"], "exclude each other"),
 ]
 
 

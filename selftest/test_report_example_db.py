@@ -2,14 +2,15 @@
 
 Two checkouts of a fake suite in two folders, run by two processes, stand in for two
 machines; a third folder stands in for the storage they share (an NFS mount, a CI cache).
-The fake conftest selects the database the way the suite's conftest.py is to (README,
-"Runs that span machines"): `--example-db DIR` puts Hypothesis' own
+The fake conftest selects the database the way the suite's conftest.py does (README,
+"Runs that span machines"): `--example-db=DIR` puts Hypothesis' own
 DirectoryBasedExampleDatabase on DIR and leaves the run unseeded, because Hypothesis
 consults no database at all under a fixed seed (`--hypothesis-seed`, or `@seed`).
 
 Machine A runs many examples and finds the bug (any x >= 1000, shrunk to 1000); machine
 B, with a budget of one example, fails on A's example as its very first. The control, B
-with an empty database, draws something else and passes.
+with an empty database, draws something else and passes. The last test does the same
+with the real suite and its own option, on a zoo mutant.
 """
 
 from __future__ import annotations
@@ -156,3 +157,40 @@ def test_hypothesis_consults_no_database_under_a_fixed_seed(tmp_path: Path):
     assert run(machine(tmp_path, "a"), shared, "thorough")[0] == 1
     status, examples = run(machine(tmp_path, "b"), shared, "quick", "--hypothesis-seed=2")
     assert status == 0 and examples[0] != str(FOUND)
+
+
+def _suite(database: Path, report_dir: Path, profile: str) -> tuple[int, dict]:
+    """The real suite on a zoo mutant's Linear, with the shared database: status, report."""
+    command = [
+        sys.executable, "-m", "pytest", "tests/test_forward.py", "-k", "Linear",
+        "--impl", SUITE_MUTANT, "--device", "cpu", "--dtype", "float32",
+        "-p", "no:cacheprovider", "-q", f"--hypothesis-profile={profile}",
+        f"--example-db={database}", "--report-dir", str(report_dir),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+    )
+    report = report_dir / "conformance.json"
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    return done.returncode, json_report.load(report)
+
+
+SUITE_MUTANT = "selftest.zoo.linear_weight_in_out"
+
+
+def test_the_suites_own_option_replays_a_failure_from_the_shared_database(tmp_path: Path):
+    """conftest.py's --example-db, end to end: A (dev, with shrinking) saves its failure
+    to the folder; B (smoke: one example, no shrinking) fails first on A's shrunk one,
+    which B could not have drawn and shrunk by itself."""
+    shared = tmp_path / "shared-example-db"
+    status, a = _suite(shared, tmp_path / "a", "dev")
+    assert status == 1 and any(p.is_file() for p in shared.rglob("*"))
+    assert a["run"]["example_db"] == str(shared) and a["run"]["seed"] is None
+    (found,) = [r for r in a["results"] if r["outcome"] == "failed"]
+    assert f"--example-db={shared}" in found["replay"]
+
+    status, b = _suite(shared, tmp_path / "b", "smoke")
+    (again,) = [r for r in b["results"] if r["outcome"] == "failed"]
+    assert status == 1 and again["nodeid"] == found["nodeid"]
+    assert again["failure"]["example"] == found["failure"]["example"]

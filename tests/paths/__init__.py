@@ -17,7 +17,8 @@ import importlib
 import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 ALL_DTYPES = ("float32", "float64", "float16", "bfloat16")
 
@@ -47,12 +48,20 @@ def describe(needs: frozenset[Need]) -> str:
 class ExecutionPath:
     """One way of running a module. Subclasses override `runner` (and `settings`)."""
 
+    # Only the name is in the repr, which failing examples print: a frozenset's order
+    # follows string hashing, which differs per process, and an example must read the
+    # same in every run (the report and a diff of two reports compare them).
     name: str
-    provides: frozenset[Need]
-    device_types: tuple[str, ...] = ("cpu", "cuda", "meta")
-    dtypes: tuple[str, ...] = ALL_DTYPES
+    provides: frozenset[Need] = field(repr=False)
+    device_types: tuple[str, ...] = field(default=("cpu", "cuda", "meta"), repr=False)
+    dtypes: tuple[str, ...] = field(default=ALL_DTYPES, repr=False)
     # Extra Python packages the path imports, by import name (an optional dependency).
-    requires: tuple[str, ...] = ()
+    requires: tuple[str, ...] = field(default=(), repr=False)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # The pretty-printing protocol (IPython's), which Hypothesis' example printer
+        # follows before its own field-by-field layout of a dataclass.
+        printer.text(repr(self))
 
     @property
     def family(self) -> str:
