@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.flight_recorder import DIRECTORY_VARIABLE
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -25,8 +27,13 @@ def test_a_crashing_example_is_reported_with_its_repro(tmp_path):
         "--dtype", "float32", "-n", "2", "-p", "no:cacheprovider", "--hypothesis-profile=dev",
         "--hypothesis-seed=5", "--report-dir", str(tmp_path),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # As under an outer xdist run: a parent's recorder directory, which the nested run
+    # must leave alone (its workers are named gw0, gw1 as the parent's are).
+    parent_recorder = tmp_path / "parent-recorder"
+    parent_recorder.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), DIRECTORY_VARIABLE: str(parent_recorder)}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert not any(parent_recorder.iterdir()), "the nested run recorded into its parent's"
     report = json.loads((tmp_path / "conformance.json").read_text())
     outcomes = {(r["layer"], r["property"]): r for r in report["results"]}
     crashed = [r for r in report["results"] if r["outcome"] == "crashed"]

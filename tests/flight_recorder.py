@@ -26,28 +26,29 @@ DIRECTORY_VARIABLE = "NNCONFORM_FLIGHT_DIR"
 REPLAY_TIMEOUT_S = 120
 
 _current: dict[str, Any] = {}
-# The directory this process created, if it did: it removes it when the run ends.
-_created: list[Path] = []
+# The directories this process created, each with the variable's value before it: a run
+# started inside another (a selftest running the suite) records apart from its parent's
+# workers, whose names (gw0, gw1, ...) its own workers share, and hands the value back.
+_created: list[tuple[Path, str | None]] = []
 
 
 def open_recorder() -> Path:
-    """The directory for this run's recordings (created once, by the controller)."""
-    given = os.environ.get(DIRECTORY_VARIABLE)
-    if given:
-        return Path(given)
+    """A new directory for this run's recordings (made by the controller, before workers)."""
     directory = Path(tempfile.mkdtemp(prefix="nnconform-flight-"))
+    _created.append((directory, os.environ.get(DIRECTORY_VARIABLE)))
     os.environ[DIRECTORY_VARIABLE] = str(directory)
-    _created.append(directory)
     return directory
 
 
 def close_recorder() -> None:
-    """Remove the directory open_recorder() created (the run is over: nothing to replay)."""
+    """Remove the directories open_recorder() made (the run is over: nothing to replay)."""
     while _created:
-        directory = _created.pop()
+        directory, before = _created.pop()
         shutil.rmtree(directory, ignore_errors=True)
-        if os.environ.get(DIRECTORY_VARIABLE) == str(directory):
-            del os.environ[DIRECTORY_VARIABLE]
+        if before is None:
+            os.environ.pop(DIRECTORY_VARIABLE, None)
+        else:
+            os.environ[DIRECTORY_VARIABLE] = before
 
 
 def _path(worker: str) -> Path | None:
