@@ -278,8 +278,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
     names = _kernel_sets(config)
-    if names == [kernel_sets.native()] and not os.environ.get(kernel_sets.SET_VARIABLE):
-        return  # native: no variable to set
+    if names == [kernel_sets.started_in()] and not os.environ.get(kernel_sets.SET_VARIABLE):
+        return  # the set this process is in already: no variable to set
     environments = [kernel_sets.KERNEL_SETS[name].environment() for name in names]
     workers = config.getoption("numprocesses", default=None)
     if len(names) == 1 and not workers:

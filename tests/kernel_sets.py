@@ -93,6 +93,60 @@ def native() -> str:
     return supported()[-1]
 
 
+# The levels the capping variables name, by kernel set; MKL_ENABLE_INSTRUCTIONS is left
+# out: it moves only BLAS (Linear's matmul), and no known failure depends on it.
+_ATEN_LEVELS = {"default": "default", "avx2": "avx2", "avx512": "avx512"}
+_ONEDNN_LEVELS = {
+    "sse41": "default",
+    "avx": "default",
+    "avx2": "avx2",
+    "avx2_vnni": "avx2",
+    "avx2_vnni_2": "avx2",
+    "avx512_core": "avx512",
+    "avx512_core_vnni": "avx512",
+    "avx512_core_bf16": "avx512",
+    "avx512_core_fp16": "avx512",
+    "avx512_core_amx": "amx",
+    "avx512_core_amx_fp16": "amx",
+}
+
+
+def _level(variable: str, levels: dict[str, str], unset: str) -> str:
+    value = os.environ.get(variable)
+    if not value or value.lower() == "all":
+        return unset
+    try:
+        return levels[value.lower()]
+    except KeyError:
+        raise ValueError(
+            f"{variable}={value} is not a level this suite knows ({', '.join(levels)})"
+        ) from None
+
+
+def by_environment() -> str | None:
+    """The set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA, set by hand, put this process
+    in; None when neither is set. Both libraries must land in one set: its known failures
+    are scoped by what ATen and oneDNN run, and a mix is no set at all."""
+    if not any(os.environ.get(v) for v in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")):
+        return None
+    here = native()
+    aten = _level("ATEN_CPU_CAPABILITY", _ATEN_LEVELS, KERNEL_SETS[here].aten or here)
+    onednn = _level("ONEDNN_MAX_CPU_ISA", _ONEDNN_LEVELS, here)
+    for name in supported():
+        if KERNEL_SETS[name].aten == aten and name == onednn:
+            return name
+    raise ValueError(
+        f"ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA put ATen at {aten} and oneDNN at "
+        f"{onednn} on this CPU ({', '.join(supported())}): that is no one kernel set; set "
+        "both to one level, or use --cpu-isa"
+    )
+
+
+def started_in() -> str:
+    """The set this process was started in: the variables' set, else native."""
+    return by_environment() or native()
+
+
 def resolve(asked: list[str]) -> list[str]:
     """The kernel sets to run for --cpu-isa values, native resolved, unsupported refused."""
     names: list[str] = []
@@ -100,7 +154,7 @@ def resolve(asked: list[str]) -> list[str]:
         if name == "all":
             names += supported()
         elif name == NATIVE:
-            names.append(native())
+            names.append(started_in())
         elif name not in KERNEL_SETS:
             raise ValueError(f"unknown CPU kernel set {name!r}; choose from {', '.join(CHOICES)}")
         elif name not in supported():
@@ -115,5 +169,6 @@ def resolve(asked: list[str]) -> list[str]:
 
 
 def current() -> str:
-    """The kernel set this process runs: the one it was started for, else native."""
-    return os.environ.get(SET_VARIABLE) or native()
+    """The kernel set this process runs: the one it was started for, else the one its
+    variables put it in, else native."""
+    return os.environ.get(SET_VARIABLE) or started_in()
