@@ -183,13 +183,8 @@ def _use_example_db(profile: str, path: str) -> None:
     settings.register_profile(profile, settings.get_profile(profile), database=database)
 
 
-def _run_seed(config: pytest.Config) -> int | None:
-    """One seed for the whole run, shared with xdist workers, printed so a run replays.
-
-    None with a shared example database: the run is unseeded so that the database is used.
-    """
-    if _example_db(config):
-        return None
+def _run_seed(config: pytest.Config) -> int:
+    """One seed for the whole run, shared with xdist workers, printed so a run replays."""
     given = config.getoption("hypothesis_seed", default=None)
     if given is None and hasattr(config, "workerinput"):
         given = config.workerinput["nnconform_seed"]
@@ -303,8 +298,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # tryfirst: the profile and seed must be settled before Hypothesis' own plugin reads them.
     profile = _profile_name(config)
-    seed = _run_seed(config)
     example_db = _example_db(config)
+    # With a shared example database the run is unseeded, so that the database is used.
+    seed = None if example_db else _run_seed(config)
     if example_db:
         _use_example_db(profile, example_db)
     impl_name = config.getoption("nnconform_impl")

@@ -13,7 +13,7 @@ import pytest
 
 from tests import kernel_sets
 
-VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", kernel_sets.SET_VARIABLE)
+VARIABLES = (kernel_sets.ATEN_VARIABLE, kernel_sets.ONEDNN_VARIABLE, kernel_sets.SET_VARIABLE)
 
 
 @pytest.fixture
@@ -38,20 +38,20 @@ def test_no_variables_is_native(environment):
 
 
 def test_the_set_a_worker_was_started_for_wins(environment):
-    environment.setenv("ATEN_CPU_CAPABILITY", "default")
-    environment.setenv("ONEDNN_MAX_CPU_ISA", "SSE41")
+    environment.setenv(kernel_sets.ATEN_VARIABLE, "default")
+    environment.setenv(kernel_sets.ONEDNN_VARIABLE, "SSE41")
     environment.setenv(kernel_sets.SET_VARIABLE, "default")
     assert kernel_sets.current() == "default"
 
 
 def test_libraries_at_two_levels_are_refused(environment):
-    environment.setenv("ATEN_CPU_CAPABILITY", "default")
-    environment.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    environment.setenv(kernel_sets.ATEN_VARIABLE, "default")
+    environment.setenv(kernel_sets.ONEDNN_VARIABLE, "AVX2")
     with pytest.raises(ValueError, match="no one kernel set"):
         kernel_sets.current()
 
 
 def test_an_unknown_level_is_refused(environment):
-    environment.setenv("ONEDNN_MAX_CPU_ISA", "AVX1024")
+    environment.setenv(kernel_sets.ONEDNN_VARIABLE, "AVX1024")
     with pytest.raises(ValueError, match="not a level this suite knows"):
         kernel_sets.by_environment()

@@ -76,6 +76,8 @@ def test_forward(layer, x):
 FOUND = 1000  # the shrunk failing example
 NODEID = "test_forward.py::test_forward[Linear]"
 RUN_TIMEOUT_S = 300
+# The real suite's run: a zoo mutant whose Linear fails the forward property.
+SUITE_MUTANT = "selftest.zoo.linear_weight_in_out"
 
 
 def machine(root: Path, name: str) -> Path:
@@ -174,9 +176,6 @@ def _suite(database: Path, report_dir: Path, profile: str) -> tuple[int, dict]:
     report = report_dir / "conformance.json"
     assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
     return done.returncode, json_report.load(report)
-
-
-SUITE_MUTANT = "selftest.zoo.linear_weight_in_out"
 
 
 def test_the_suites_own_option_replays_a_failure_from_the_shared_database(tmp_path: Path):

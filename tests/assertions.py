@@ -9,18 +9,13 @@ exception; a test body never writes report fields.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from report.interface import ConformanceError, Failure
 from spec.tolerances import tolerance_for
 from tests.cases import Case
 from tests.repro import repro_snippet
-
-LARGEST_FINITE = {
-    "float16": 65504.0,
-    "bfloat16": 3.3895313892515355e38,
-    "float32": float(np.finfo(np.float32).max),
-    "float64": float(np.finfo(np.float64).max),
-}
+from tests.tensors import torch_dtype
 
 
 def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
@@ -54,7 +49,7 @@ def assert_matches_reference(
     allowed = np.broadcast_to(bound, error.shape)
     # A reference within the bound of the dtype's largest value may overflow: the dtype's
     # inf of the same sign is then a right answer (float16 sums pass 65504 easily).
-    largest = LARGEST_FINITE.get(case.dtype, np.inf)
+    largest = torch.finfo(torch_dtype(case.dtype)).max
     overflows = (np.abs(expected) + allowed > largest) & (actual == np.copysign(np.inf, expected))
     same_nonfinite = same_nonfinite | overflows
     error = np.where(same_nonfinite, 0.0, np.where(np.isnan(error), np.inf, error))

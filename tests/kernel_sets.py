@@ -20,6 +20,10 @@ from dataclasses import dataclass
 
 # The variable a worker started for a kernel set carries, so the process knows its set.
 SET_VARIABLE = "NNCONFORM_CPU_ISA"
+# The variables that cap each library, read once when torch loads.
+ATEN_VARIABLE = "ATEN_CPU_CAPABILITY"
+ONEDNN_VARIABLE = "ONEDNN_MAX_CPU_ISA"
+MKL_VARIABLE = "MKL_ENABLE_INSTRUCTIONS"
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,7 @@ class KernelSet:
 
     def environment(self) -> dict[str, str]:
         """The variables to set before torch loads."""
-        caps = {
-            "ATEN_CPU_CAPABILITY": self.aten,
-            "ONEDNN_MAX_CPU_ISA": self.onednn,
-            "MKL_ENABLE_INSTRUCTIONS": self.mkl,
-        }
+        caps = {ATEN_VARIABLE: self.aten, ONEDNN_VARIABLE: self.onednn, MKL_VARIABLE: self.mkl}
         return {SET_VARIABLE: self.name} | {k: v for k, v in caps.items() if v is not None}
 
 
@@ -93,20 +93,17 @@ def native() -> str:
     return supported()[-1]
 
 
-# The levels the capping variables name, by kernel set; MKL_ENABLE_INSTRUCTIONS is left
-# out: it moves only BLAS (Linear's matmul), and no known failure depends on it.
-_ATEN_LEVELS = {"default": "default", "avx2": "avx2", "avx512": "avx512"}
-_ONEDNN_LEVELS = {
-    "sse41": "default",
+# The levels the capping variables name, by kernel set: each set's own values, and
+# oneDNN's other names for the same levels. MKL_ENABLE_INSTRUCTIONS is left out: it moves
+# only BLAS (Linear's matmul), and no known failure depends on it.
+_ATEN_LEVELS = {ks.aten: ks.aten for ks in KERNEL_SETS.values() if ks.aten}
+_ONEDNN_LEVELS = {ks.onednn.lower(): name for name, ks in KERNEL_SETS.items() if ks.onednn} | {
     "avx": "default",
-    "avx2": "avx2",
     "avx2_vnni": "avx2",
     "avx2_vnni_2": "avx2",
     "avx512_core": "avx512",
     "avx512_core_vnni": "avx512",
-    "avx512_core_bf16": "avx512",
     "avx512_core_fp16": "avx512",
-    "avx512_core_amx": "amx",
     "avx512_core_amx_fp16": "amx",
 }
 
@@ -127,11 +124,11 @@ def by_environment() -> str | None:
     """The set ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA, set by hand, put this process
     in; None when neither is set. Both libraries must land in one set: its known failures
     are scoped by what ATen and oneDNN run, and a mix is no set at all."""
-    if not any(os.environ.get(v) for v in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")):
+    if not any(os.environ.get(v) for v in (ATEN_VARIABLE, ONEDNN_VARIABLE)):
         return None
     here = native()
-    aten = _level("ATEN_CPU_CAPABILITY", _ATEN_LEVELS, KERNEL_SETS[here].aten or here)
-    onednn = _level("ONEDNN_MAX_CPU_ISA", _ONEDNN_LEVELS, here)
+    aten = _level(ATEN_VARIABLE, _ATEN_LEVELS, KERNEL_SETS[here].aten or here)
+    onednn = _level(ONEDNN_VARIABLE, _ONEDNN_LEVELS, here)
     for name in supported():
         if KERNEL_SETS[name].aten == aten and name == onednn:
             return name
