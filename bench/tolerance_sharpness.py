@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, given, seed, settings, strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from spec.dtypes import DTYPES  # noqa: E402
 from spec.layerspec import LayerSpec  # noqa: E402
 from spec.registry import LAYERS  # noqa: E402
 from spec.values import arrays  # noqa: E402
@@ -42,7 +43,6 @@ from tests.cases import build_case, draw_case, inputs_for, run_with_probe  # noq
 from tests.known_failures import Check, carve_out  # noqa: E402
 from tests.tensors import as_received, to_numpy, to_torch  # noqa: E402
 
-DTYPES = ("float32", "float64", "float16", "bfloat16")
 GRAD_MAGNITUDE = 10.0
 # Bisection bounds for the smallest caught relative perturbation.
 DELTA_LOW, DELTA_HIGH, BISECTIONS = 1e-18, 1e3, 60

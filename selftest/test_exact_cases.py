@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from spec.dtypes import DTYPES
 from spec.exact import ExactCase, Symmetry, representable, round_to
 from spec.registry import LAYERS
 
-DTYPES = ("float64", "float32", "float16", "bfloat16")
 # Not `layer`/`dtype`: conftest parametrizes those names over the whole matrix.
 CASES = [
     pytest.param(spec, claim, id=f"{spec.name}-{claim.name}")

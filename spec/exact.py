@@ -23,17 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from hypothesis import strategies as st
 
+from spec.dtypes import format_of
 from spec.inputs import Inputs
-from spec.values import arrays
 
 if TYPE_CHECKING:
     from spec.layerspec import LayerSpec
 
 HyperParams = Mapping[str, Any]
 
-# Significand bits (the implicit one included): every integer of magnitude up to 2**bits
-# is exact in the format, and so is every sum of such integers that stays in that range.
-SIGNIFICAND_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
 
 # Small integers: the entries of x, parameters and grad_y in the integer cases.
 MAX_INTEGER = 2
@@ -44,7 +41,9 @@ DENSITIES = (1.0, 0.5, 0.25, 0.1)
 
 def exact_range(dtype: str) -> float:
     """The largest magnitude up to which every integer is exact in `dtype`."""
-    return float(2 ** SIGNIFICAND_BITS[dtype])
+    # Every integer of magnitude up to 2**bits (the implicit bit included) is exact in the
+    # format, and so is every sum of such integers that stays in that range.
+    return float(2 ** format_of(dtype).significand_bits)
 
 
 def round_to(values: np.ndarray, dtype: str) -> np.ndarray:
@@ -56,7 +55,7 @@ def round_to(values: np.ndarray, dtype: str) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
     mantissa, exponent = np.frexp(np.where(finite, values, 0.0))
-    bits = SIGNIFICAND_BITS[dtype]
+    bits = format_of(dtype).significand_bits
     rounded = np.ldexp(np.round(np.ldexp(mantissa, bits)), exponent - bits)
     return np.where(finite, rounded, values)
 
@@ -251,30 +250,6 @@ def filled(value: float, training: bool | None = None) -> Callable:
             rng = np.random.default_rng(draw_(st.integers(0, 2**32 - 1), label="values seed"))
             grad_y = _integer_array(rng, spec.out_shape(hp, shape), 1.0)
             return Inputs(np.full(shape, value), hp, {}, {}, mode, grad_y=grad_y)
-
-        return build()
-
-    return draw
-
-
-def any_values(training: bool | None = None) -> Callable:
-    """x, parameters and grad_y over the whole drawn domain (for claims about buffers)."""
-
-    def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:
-        @st.composite
-        def build(draw_: st.DrawFn) -> Inputs:
-            shape = tuple(draw_(spec.input_shape(hp), label="input_shape"))
-            mode = draw_(st.booleans(), label="training") if training is None else training
-            x = draw_(arrays(shape, spec.max_magnitude, "x"), label="x")
-            params = {
-                name: draw_(arrays(p_shape, spec.max_magnitude, name), label=name)
-                for name, p_shape in spec.param_shapes(hp).items()
-            }
-            buffers = {}
-            if spec.buffer_values is not None:
-                buffers = draw_(spec.buffer_values(hp), label="buffers")
-            grad_y = draw_(arrays(spec.out_shape(hp, shape), 10.0, "grad_y"), label="grad_y")
-            return Inputs(x, hp, params, buffers, mode, grad_y=grad_y)
 
         return build()
 

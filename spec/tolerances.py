@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spec.dtypes import DTYPES, format_of
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -45,19 +47,27 @@ class Tolerance:
         return self.c * self.eps * np.sqrt(k) * scale + self.floor * np.asarray(floor_scale)
 
 
+def _row(dtype: str, c: float, floor: float | None = None) -> Tolerance:
+    """A row whose eps is the dtype's unit roundoff and floor its smallest normal, unless said."""
+    number_format = format_of(dtype)
+    floor = number_format.smallest_normal if floor is None else floor
+    return Tolerance(dtype, c=c, eps=number_format.unit_roundoff, floor=floor)
+
+
 TOLERANCES: dict[str, Tolerance] = {
-    # eps is the unit roundoff 2^-p of each format; floor its smallest normal.
-    "float64": Tolerance("float64", c=8.0, eps=2.0**-53, floor=2.0**-1022),
-    "float32": Tolerance("float32", c=8.0, eps=2.0**-24, floor=2.0**-126),
+    "float64": _row("float64", c=8.0),
+    "float32": _row("float32", c=8.0),
     # float16 and bfloat16 round every intermediate (CPU kernels often accumulate in
     # float32 but round inputs/outputs), so c carries the extra roundings.
     # float16's subnormals reach down to 2^-24, and torch keeps them (it computes in
     # float32 and rounds once): the floor is four of them, not the smallest normal
     # 2^-14, which let values of the tiny regime move by 10x unseen (measured by
     # bench/tolerance_sharpness.py: at most 0.2 of this floor is used).
-    "float16": Tolerance("float16", c=16.0, eps=2.0**-11, floor=2.0**-22),
-    "bfloat16": Tolerance("bfloat16", c=16.0, eps=2.0**-8, floor=2.0**-126),
+    "float16": _row("float16", c=16.0, floor=2.0**-22),
+    "bfloat16": _row("bfloat16", c=16.0),
 }
+# Every dtype of spec/dtypes.py has its row, and nothing else has one.
+assert set(TOLERANCES) == set(DTYPES), sorted(set(TOLERANCES) ^ set(DTYPES))
 
 
 def tolerance_for(dtype: str) -> Tolerance:

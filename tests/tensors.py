@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-TORCH_DTYPES = {
-    "float64": torch.float64,
-    "float32": torch.float32,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-}
+from spec.dtypes import DTYPES
+
+TORCH_DTYPES = {name: getattr(torch, name) for name in DTYPES}
 
 # Bitwise comparison: a float tensor viewed as the integer type of its width.
 _BITS = {8: torch.int64, 4: torch.int32, 2: torch.int16}

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-ALL_DTYPES = ("float32", "float64", "float16", "bfloat16")
+from spec.dtypes import DTYPES
 
 
 class Need(enum.Enum):
@@ -54,9 +54,16 @@ class ExecutionPath:
     name: str
     provides: frozenset[Need] = field(repr=False)
     device_types: tuple[str, ...] = field(default=("cpu", "cuda", "meta"), repr=False)
-    dtypes: tuple[str, ...] = field(default=ALL_DTYPES, repr=False)
+    dtypes: tuple[str, ...] = field(default=DTYPES, repr=False)
     # Extra Python packages the path imports, by import name (an optional dependency).
     requires: tuple[str, ...] = field(default=(), repr=False)
+    # Whose kernels compute the result: ATen's own ("aten": eager, and the paths that
+    # trace into graphs of ATen calls), or generated/foreign ones ("inductor",
+    # "onnxruntime"). A kernel bug of eager torch shows on every "aten" path.
+    kernels: str = field(default="aten", repr=False)
+    # `on_path(path, module)` in plain torch, for printed repros: the module run as this
+    # path runs it, with no suite code (a repro must run with torch alone).
+    plain: str = field(default="", repr=False)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # The pretty-printing protocol (IPython's), which Hypothesis' example printer
@@ -140,6 +147,11 @@ def by_name(name: str) -> ExecutionPath:
     if name not in paths:
         raise KeyError(f"unknown execution path {name!r}; choose from {', '.join(paths)}")
     return paths[name]
+
+
+def running_kernels(*kinds: str) -> tuple[str, ...]:
+    """The paths whose results come from kernels of these kinds ("aten", "inductor", ...)."""
+    return tuple(path.name for path in all_paths().values() if path.kernels in kinds)
 
 
 def resolve_paths(asked: list[str]) -> list[str]:
