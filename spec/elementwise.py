@@ -124,4 +124,6 @@ def elementwise_spec(
         exact=exact,
         classes={"inplace": INPLACE_CLASSES} if inplace else {},
         classify=(lambda hp, shape: inplace_class(hp)) if inplace else LayerSpec.classify,
+        # torch's documented default: out of place.
+        defaults={"inplace": False} if inplace else {},
     )

@@ -114,6 +114,10 @@ class LayerSpec:
     invalid_kinds: tuple[str, ...] = ()
     # Inputs whose answer every correct algorithm gives exactly (spec/exact.py).
     exact: tuple[ExactCase | Symmetry, ...] = ()
+    # The documented default of every optional constructor argument (factory kwargs aside):
+    # what an argument the hyperparameters leave out means, and what an implementation's
+    # own defaults are held to (selftest/test_spec_defaults.py checks torch.nn's).
+    defaults: Mapping[str, Any] = field(default_factory=dict)
     # Constructor arguments deliberately not drawn, each with the reason.
     out_of_scope: Mapping[str, str] = field(default_factory=dict)
 

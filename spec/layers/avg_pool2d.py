@@ -279,6 +279,14 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="AvgPool2d",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={
+        "stride": None,
+        "padding": 0,
+        "ceil_mode": False,
+        "count_include_pad": True,
+        "divisor_override": None,
+    },
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

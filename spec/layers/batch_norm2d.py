@@ -357,6 +357,14 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="BatchNorm2d",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={
+        "eps": 1e-05,
+        "momentum": 0.1,
+        "affine": True,
+        "track_running_stats": True,
+        "bias": True,
+    },
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

@@ -301,6 +301,15 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="Conv2d",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={
+        "stride": 1,
+        "padding": 0,
+        "dilation": 1,
+        "groups": 1,
+        "bias": True,
+        "padding_mode": "zeros",
+    },
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

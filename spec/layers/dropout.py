@@ -147,6 +147,8 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="Dropout",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={"p": 0.5, "inplace": False},
     hyperparams=hyperparams,
     input_shape=any_shape,
     forward=forward,

@@ -125,6 +125,8 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="Flatten",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={"start_dim": 1, "end_dim": -1},
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

@@ -220,6 +220,8 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="LayerNorm",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={"eps": 1e-05, "elementwise_affine": True, "bias": True},
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

@@ -109,6 +109,8 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="Linear",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={"bias": True},
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

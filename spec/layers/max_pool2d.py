@@ -240,6 +240,14 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="MaxPool2d",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={
+        "stride": None,
+        "padding": 0,
+        "dilation": 1,
+        "return_indices": False,
+        "ceil_mode": False,
+    },
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

@@ -159,6 +159,8 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
 
 SPEC = LayerSpec(
     name="Softmax",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={"dim": None},
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,
