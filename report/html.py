@@ -7,21 +7,6 @@ from typing import Any
 
 from report import coverage, matrix, outcomes, text
 
-COLOUR = {
-    "passed": "#2e7d32",
-    "failed": "#c62828",
-    "error": "#6a1b9a",
-    "xfailed": "#ef6c00",
-    "xpassed": "#f9a825",
-    "skipped": "#78909c",
-    "not-present": "#cfd8dc",
-    "crashed": "#4a148c",
-    "not-applicable": "#cfd8dc",
-    "not-in-release": "#cfd8dc",
-    "not-provided": "#cfd8dc",
-    "unsupported": "#b0bec5",
-}
-
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em; color: #212121; }
 h1 { margin-bottom: .2em; }
@@ -59,7 +44,7 @@ code { background: #eceff1; padding: 0 3px; }
 
 def style(outcome: str) -> str:
     """The inline colours of a status box: its outcome's colour, readable ink."""
-    colour = COLOUR[outcome]
+    colour = outcomes.COLOUR[outcome]
     ink = "#37474f" if outcome in outcomes.NOT_RUN else "#fff"
     return f"background:{colour};color:{ink}"
 

@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 
 import pytest
 
+from report.outcomes import MEANING, NOT_RUN, SEVERITY
+
 # A dimension a test does not vary over (an init function has no dtype parameter...).
 NONE = "-"
 
@@ -30,13 +32,7 @@ NONE = "-"
 DIMENSIONS = ("layer", "property", "device", "dtype", "path", "isa")
 
 # Outcomes of a cell that did not run, with what each means to a reader of the report.
-NOT_RUN_OUTCOMES = {
-    "not-present": "the device is not on this machine",
-    "not-applicable": "the check does not apply here (this path, CPU or release lacks it)",
-    "not-in-release": "the torch release under test predates this argument or feature",
-    "not-provided": "the implementation under test does not provide this class or function",
-    "unsupported": "torch has no kernel for this dtype on this device",
-}
+NOT_RUN_OUTCOMES = {name: MEANING[name] for name in SEVERITY if name in NOT_RUN}
 
 
 @dataclass(frozen=True)
@@ -85,9 +81,10 @@ def known_failure_fixed(failure: Failure) -> NoReturn:
 
 
 class NotRun(pytest.skip.Exception):
-    """A cell that did not run, and which of the NOT_RUN_OUTCOMES says why."""
+    """A cell that did not run, and which of the NOT_RUN_OUTCOMES says why; `failure`, when
+    the report should show what was tried (a repro that did not reproduce)."""
 
-    def __init__(self, outcome: str, reason: str) -> None:
+    def __init__(self, outcome: str, reason: str, failure: Failure | None = None) -> None:
         if outcome not in NOT_RUN_OUTCOMES:
             raise ValueError(
                 f"unknown not-run outcome {outcome!r}: one of {list(NOT_RUN_OUTCOMES)}"
@@ -95,9 +92,10 @@ class NotRun(pytest.skip.Exception):
         super().__init__(f"{outcome}: {reason}")
         self.outcome = outcome
         self.reason = reason
+        self.failure = failure
 
 
-class KnownFailure(pytest.xfail.Exception):
+class ExpectedFailure(pytest.xfail.Exception):
     """An expected failure that still happens: a recorded bug, with its repro for the report."""
 
     def __init__(self, reason: str, failure: Failure) -> None:
@@ -107,12 +105,12 @@ class KnownFailure(pytest.xfail.Exception):
 
 def known_failure(reason: str, failure: Failure) -> NoReturn:
     """Stop the test as an expected failure: the recorded bug `failure` describes is still there."""
-    raise KnownFailure(reason, failure)
+    raise ExpectedFailure(reason, failure)
 
 
-def not_run(outcome: str, reason: str) -> NoReturn:
+def not_run(outcome: str, reason: str, failure: Failure | None = None) -> NoReturn:
     """Stop the test: its cell did not run, for `reason` (one of NOT_RUN_OUTCOMES)."""
-    raise NotRun(outcome, reason)
+    raise NotRun(outcome, reason, failure)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 
 from report import outcomes
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 JSON_NAME = "conformance.json"
 MD_NAME = "conformance.md"

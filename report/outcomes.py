@@ -1,67 +1,101 @@
-"""The outcomes a conformance cell can have, how bad each is, and how each is drawn."""
+"""The outcomes a conformance cell can have: the one table of how bad each is, what it
+means, and how it is drawn. Every other list of outcomes (the interface's not-run
+reasons, the HTML colours, the schema's enum, checked by a selftest) derives from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    symbol: str  # a plain-text mark: the report reads the same without emoji fonts
+    meaning: str
+    colour: str  # the HTML status box's background
+    # Did not run, for a reason that says nothing about torch (ranked lowest).
+    not_run: bool = False
+    # torch (or the suite) did not do what the chapter says.
+    bad: bool = False
+
+
+_NOT_RUN_COLOUR = "#cfd8dc"
 
 # Ordered from least to most alarming. When several results land on one matrix cell
 # (a merged report: the same cell run on two machines) the cell shows the worst.
 # The not-run outcomes rank lowest because they say nothing about torch: the device was
-# absent, the check does not apply, the release or the implementation lacks the feature.
+# absent, the check does not apply, the release or the implementation lacks the feature,
+# or a recorded bug did not reproduce where nobody ever saw it.
 # "skipped" outranks "passed" so a cell that one machine could not run stays visible;
 # "crashed" is the worst: the process died, and whatever else it would have checked.
-SEVERITY = (
-    "not-present",
-    "not-applicable",
-    "not-in-release",
-    "not-provided",
-    "unsupported",
-    "passed",
-    "skipped",
-    "xfailed",
-    "xpassed",
-    "error",
-    "failed",
-    "crashed",
+TABLE: tuple[Outcome, ...] = (
+    Outcome("not-present", "--", "device not present on this machine", _NOT_RUN_COLOUR, True),
+    Outcome(
+        "not-applicable",
+        "n/a",
+        "not applicable here (path, CPU or release lacks what it checks)",
+        _NOT_RUN_COLOUR,
+        True,
+    ),
+    Outcome(
+        "not-in-release",
+        "rel",
+        "not in this release: the torch under test predates the feature",
+        _NOT_RUN_COLOUR,
+        True,
+    ),
+    Outcome(
+        "not-provided",
+        "np",
+        "not provided by the implementation under test",
+        _NOT_RUN_COLOUR,
+        True,
+    ),
+    Outcome(
+        "not-reproduced",
+        "nr",
+        "not reproduced here: a recorded bug, never observed in this release, kernel set or "
+        "device, did not reproduce (its repro is listed with the scope it was recorded for)",
+        _NOT_RUN_COLOUR,
+        True,
+    ),
+    Outcome(
+        "unsupported",
+        "uns",
+        "unsupported: torch has no kernel for this dtype here",
+        "#b0bec5",
+        True,
+    ),
+    Outcome("passed", "ok", "passed", "#2e7d32"),
+    Outcome("skipped", "skip", "skipped (see the reason)", "#78909c"),
+    Outcome("xfailed", "xf", "known failure: a recorded torch bug, still present", "#ef6c00"),
+    Outcome("xpassed", "XP", "a known torch bug did not reproduce (non-strict xfail)", "#f9a825"),
+    Outcome(
+        "error",
+        "ERR",
+        "error: the test could not run (setup or teardown failed)",
+        "#6a1b9a",
+        bad=True,
+    ),
+    Outcome("failed", "FAIL", "failed: torch disagrees with the reference", "#c62828", bad=True),
+    Outcome(
+        "crashed",
+        "CRASH",
+        "crashed: the process died running an example (its repro is listed)",
+        "#4a148c",
+        bad=True,
+    ),
 )
 
+SEVERITY = tuple(outcome.name for outcome in TABLE)
 OUTCOMES = frozenset(SEVERITY)
-
-# Outcomes that mean torch (or the suite) did not do what the chapter says.
-BAD = frozenset({"failed", "error", "crashed"})
-
-# Outcomes of cells that did not run for a reason that says nothing about torch.
-NOT_RUN = frozenset(
-    {"not-present", "not-applicable", "not-in-release", "not-provided", "unsupported"}
-)
-
-# Plain-text marks: the report must read the same on a machine without emoji fonts.
-SYMBOL = {
-    "passed": "ok",
-    "failed": "FAIL",
-    "crashed": "CRASH",
-    "error": "ERR",
-    "xfailed": "xf",
-    "xpassed": "XP",
-    "skipped": "skip",
-    "not-present": "--",
-    "not-applicable": "n/a",
-    "not-in-release": "rel",
-    "not-provided": "np",
-    "unsupported": "uns",
-}
+BAD = frozenset(outcome.name for outcome in TABLE if outcome.bad)
+NOT_RUN = frozenset(outcome.name for outcome in TABLE if outcome.not_run)
+SYMBOL = {outcome.name: outcome.symbol for outcome in TABLE}
+MEANING = {outcome.name: outcome.meaning for outcome in TABLE}
+COLOUR = {outcome.name: outcome.colour for outcome in TABLE}
+# The mark of a matrix position with no result at all.
 NOT_RUN_SYMBOL = "."
-
-MEANING = {
-    "passed": "passed",
-    "failed": "failed: torch disagrees with the reference",
-    "crashed": "crashed: the process died running an example (its repro is listed)",
-    "error": "error: the test could not run (setup or teardown failed)",
-    "xfailed": "known failure: a recorded torch bug, still present",
-    "xpassed": "a known torch bug did not reproduce (non-strict xfail)",
-    "skipped": "skipped (see the reason)",
-    "not-present": "device not present on this machine",
-    "not-applicable": "not applicable here (path, CPU or release lacks what it checks)",
-    "not-in-release": "not in this release: the torch under test predates the feature",
-    "not-provided": "not provided by the implementation under test",
-    "unsupported": "unsupported: torch has no kernel for this dtype here",
-}
 
 
 def worst(outcomes: list[str]) -> str:

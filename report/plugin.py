@@ -8,6 +8,8 @@ the controller writes the report.
 from __future__ import annotations
 
 import functools
+import importlib
+import pkgutil
 import time
 import uuid
 from collections.abc import Callable, Generator
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 
+import report
 from report import (
     diff as diffing,
     diff_pages,
@@ -30,6 +33,15 @@ from report import (
 )
 
 DEFAULT_REPORT_DIR = "reports"
+
+# Every module of the report is loaded with the plugin, whether or not this run writes a
+# report: Hypothesis draws from the literals of the loaded local modules, so a run must
+# load the same ones whatever it does (tests/plugin/preload.py loads the suite's).
+ALL_MODULES = tuple(
+    importlib.import_module(info.name)
+    for info in pkgutil.walk_packages(report.__path__, "report.")
+    if not info.name.endswith("__main__")
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -59,7 +59,7 @@ def payload(
         data["failure"] = interface.failure_dict(violation.failure)
         if isinstance(violation, interface.KnownFailureFixedError):
             data["known_failure_fixed"] = True
-    elif isinstance(raised, interface.KnownFailure):
+    elif isinstance(raised, interface.ExpectedFailure | interface.NotRun) and raised.failure:
         data["failure"] = interface.failure_dict(raised.failure)
     if declared.claims:
         data["claims"] = list(declared.claims)
