@@ -1,4 +1,4 @@
-"""A seed means the same examples whatever a run collects (conftest.py loads every module).
+"""A seed means the same examples whatever a run collects (the plugin loads every module).
 
 Hypothesis draws from the literals of the local modules loaded when it draws, so a
 replay line that collects one test file must load the same spec, reference and report
@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import conftest
+import report.plugin
+from tests.plugin import preload, profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 # Variables by which Hypothesis decides it runs in CI (tox sets the second one).
@@ -19,18 +20,21 @@ CI_VARIABLES = ("CI", "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI", "GITHUB_ACTIONS"
 
 
 def test_every_module_of_the_constant_packages_is_loaded_before_tests_draw():
-    for package in conftest.SAME_CONSTANTS_PACKAGES:
-        names = conftest.modules_of(package)
+    packages = {package: "tests/plugin/preload.py" for package in preload.SAME_CONSTANTS_PACKAGES}
+    packages["report"] = "report/plugin.py"
+    for package, loader in packages.items():
+        names = preload.modules_of(package)
         assert names, package
         missing = [name for name in names if name not in sys.modules]
-        assert not missing, f"not loaded by conftest.py: {missing}"
+        assert not missing, f"not loaded by {loader}: {missing}"
+    assert report.plugin.ALL_MODULES
 
 
 # Prints each profile's settings as the suite registers them, in a fresh process.
 PROFILES_SCRIPT = """
-import conftest
 from hypothesis import settings
-for name in conftest.PROFILE_EXAMPLES:
+from tests.plugin import profiles
+for name in profiles.PROFILE_EXAMPLES:
     profile = settings.get_profile(name)
     print(name, profile.derandomize, repr(profile.database), profile.max_examples)
 """
@@ -56,7 +60,7 @@ def test_a_ci_environment_does_not_change_the_profiles():
     parent and derandomized it, so the seed was ignored and CI drew other examples than
     the printed replay line does anywhere else (selftest/test_crash.py failed only in CI)."""
     plain = _profiles_under({})
-    assert len(plain) == len(conftest.PROFILE_EXAMPLES)
+    assert len(plain) == len(profiles.PROFILE_EXAMPLES)
     assert all(line.split()[1] == "False" for line in plain), plain
     for variables in ({"CI": "true"}, {"GITHUB_ACTIONS": "true"}, {"TF_BUILD": "true"}):
         assert _profiles_under(variables) == plain, variables

@@ -25,7 +25,7 @@ from report.interface import cover, not_run
 from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
 from spec.values import arrays
-from tests import corners, flight_recorder
+from tests import corners, flight_recorder, left_out
 from tests.known_failures import Check, Where, carve_out
 from tests.paths import Need
 from tests.paths.routing import current as current_path, route
@@ -105,16 +105,12 @@ def arguments_missing(nn: ModuleType, spec: LayerSpec, hp: dict) -> list[str]:
     return sorted(set(hp) - accepted) if accepted is not None else []
 
 
-# The arguments this release lacks that left out cases of the test running now (conftest.py
-# reports a cell whose every case needed one as "not-in-release").
-missing_in_release: set[str] = set()
-
-
 def in_release(nn: ModuleType, spec: LayerSpec, hp: dict) -> None:
     """Reject a drawn configuration that uses an argument this torch release lacks."""
     missing = arguments_missing(nn, spec, hp)
     if missing:
-        missing_in_release.update(f"{spec.name}({name}=)" for name in missing)
+        # A cell whose every case needed one is "not-in-release" (tests/plugin/property_run.py).
+        left_out.running().missing_in_release.update(f"{spec.name}({name}=)" for name in missing)
         note(f"not in this release: {spec.name} takes no {', '.join(missing)}")
         reject()
 

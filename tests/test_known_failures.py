@@ -1,13 +1,15 @@
-"""known_failures: each recorded torch bug (tests/known_failures.py) still reproduces.
+"""known_failures: each recorded torch bug (tests/known_failures/) still reproduces.
 
-Every entry's repro runs as a strict expected failure: while torch is wrong the test is
-reported "xfailed" with the entry's summary; the day torch is fixed the repro passes,
-the test fails ("fixed: remove the entry"), and the carve-out it makes goes with it.
-An entry scoped to other releases, kernel sets or devices is "not applicable" here. An
+Every entry's repro runs as a strict expected failure where the bug was observed: while
+torch is wrong the test is reported "xfailed" with the entry's summary; the day torch is
+fixed the repro passes, the test fails ("fixed: remove the entry"), and the carve-out it
+makes goes with it. Inside the entry's scope but outside where it was observed (a kernel
+set, device or older release nobody here could run), a repro that passes is reported
+"not-reproduced", with the scope it was recorded for: it cannot turn a run red there.
+An entry scoped to other releases, kernel sets or paths is "not applicable" here. An
 entry runs once per execution path it lists, as that path's cell, when the run tests
-that path (--path); a path's repro is code on that path (it compiles, or exports).
-Repros that crash, or that need a CPU kernel set of their own, run in a child process
-started with that set's variables.
+that path (--path). Repros that crash, or that need a CPU kernel set of their own, run in
+a child process started with that set's variables.
 """
 
 import os
@@ -22,7 +24,8 @@ from report.interface import Failure, declared_run, known_failure, known_failure
 from tests import kernel_sets
 from tests.assertions import violated
 from tests.cases import UNSUPPORTED_DTYPE, unsupported_if_no_kernel
-from tests.known_failures import BY_ID, KNOWN_FAILURES, Check, KnownFailure
+from tests.known_failures import KNOWN_FAILURES, Check, KnownFailure
+from tests.known_failures.register import HONOURED
 from tests.paths import by_name
 
 # Not a property: a register of torch bugs. Each strict xfail is its own proof (it
@@ -70,10 +73,6 @@ def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | N
     return raised
 
 
-def _checks(known: KnownFailure) -> str:
-    return ", ".join(sorted(check.value for check in known.checks))
-
-
 def _in_process(known: KnownFailure, path: str) -> str | None:
     try:
         known.run(path)
@@ -85,16 +84,48 @@ def _in_process(known: KnownFailure, path: str) -> str | None:
     return None
 
 
+def _reproduce(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
+    """What the repro saw go wrong under `kernel_set` (None: this process's), or None."""
+    isolated = known.isolate or kernel_set is not None
+    seen = _in_child(known, kernel_set, path) if isolated else _in_process(known, path)
+    if seen is None and Check.SURVIVES in known.checks:
+        for _ in range(CLEAN_RUNS_TO_CALL_A_CRASH_FIXED - 1):
+            seen = _in_child(known, kernel_set, path)
+            if seen is not None:
+                break
+    return seen
+
+
+def _checks(known: KnownFailure) -> str:
+    return ", ".join(sorted(check.value for check in known.checks))
+
+
 def _param(known: KnownFailure, path: str) -> object:
     # One id per entry on eager (as before paths existed), entry-path elsewhere.
     name = known.id if path == "eager" else f"{known.id}-{path}"
     return pytest.param(known, path, id=name, marks=pytest.mark.row(known.layer))
 
 
+def _kernel_sets_to_run(known: KnownFailure) -> list[str | None]:
+    """The kernel sets to reproduce under (None: this process's own, for any-set entries)."""
+    if known.kernel_sets is None:
+        return [None]
+    supported = [name for name in known.kernel_sets if name in kernel_sets.supported()]
+    if not supported:
+        not_run(
+            "not-applicable",
+            f"{known.id} is in kernel sets {', '.join(known.kernel_sets)}; "
+            f"this CPU runs {', '.join(kernel_sets.supported())}",
+        )
+    return supported
+
+
 @pytest.mark.parametrize(
     ("known", "path"), [_param(k, path) for k in KNOWN_FAILURES for path in k.paths]
 )
 def test_known_failures(known, path, pytestconfig):
+    if not HONOURED.honoured:
+        not_run("not-applicable", f"{known.id}: {HONOURED.because}")
     tested = declared_run(pytestconfig).get("paths") or ["eager"]
     if path not in tested:
         not_run("not-applicable", f"{known.id} is on path {path}; this run tests {tested}")
@@ -102,44 +133,40 @@ def test_known_failures(known, path, pytestconfig):
         not_run("not-applicable", f"{path}: {by_name(path).missing()}")
     if not known.in_release(torch.__version__):
         not_run("not-applicable", f"{known.id} applies to torch {known.releases}")
-    if known.kernel_sets is None:
-        sets = [None]
-    else:
-        sets = [name for name in known.kernel_sets if name in kernel_sets.supported()]
-        if not sets:
-            not_run(
-                "not-applicable",
-                f"{known.id} is in kernel sets {', '.join(known.kernel_sets)}; "
-                f"this CPU runs {', '.join(kernel_sets.supported())}",
-            )
-    for kernel_set in sets:
-        isolated = known.isolate or kernel_set is not None
-        seen = _in_child(known, kernel_set, path) if isolated else _in_process(known, path)
-        if seen is None and Check.SURVIVES in known.checks:
-            for _ in range(CLEAN_RUNS_TO_CALL_A_CRASH_FIXED - 1):
-                seen = _in_child(known, kernel_set, path)
-                if seen is not None:
-                    break
-        if seen is None:
-            where = f" under kernel set {kernel_set}" if kernel_set else ""
+    repro = known.source(path)
+    reproduced, unobserved = [], []
+    for kernel_set in _kernel_sets_to_run(known):
+        where = f" under kernel set {kernel_set}" if kernel_set else ""
+        seen = _reproduce(known, kernel_set, path)
+        if seen is not None:
+            reproduced.append(f"{seen}{where}")
+        elif known.observed.covers(torch.__version__, kernel_set, "cpu"):
             known_failure_fixed(
                 Failure(
                     message=(
                         f"{known.id} no longer reproduces{where} on torch "
                         f"{torch.__version__}: torch is fixed, remove the entry (and its "
-                        "carve-out) from tests/known_failures.py"
+                        f"carve-out) from tests/known_failures/ ({known.observed.describe()})"
                     ),
                     example=f"upstream: {known.upstream}",
-                    repro=known.source(path),
+                    repro=repro,
                 )
             )
+        else:
+            unobserved.append(kernel_set or kernel_sets.current())
+    if not reproduced:
+        reason = (
+            f"{known.id} did not reproduce on torch {torch.__version__}, kernel set "
+            f"{', '.join(unobserved)}: it was recorded for {known.observed.describe()}"
+        )
+        upstream = f"upstream: {known.upstream}"
+        not_run("not-reproduced", reason, Failure(reason, upstream, repro=repro))
+    also = ""
+    if unobserved:
+        also = f"; not reproduced (never observed there) on {', '.join(unobserved)}"
     details = Failure(
-        message=f"{known.summary}; breaks: {_checks(known)}; seen: {seen}",
+        message=f"{known.summary}; breaks: {_checks(known)}; seen: {'; '.join(reproduced)}{also}",
         example=f"upstream: {known.upstream}",
-        repro=known.source(path),
+        repro=repro,
     )
     known_failure(f"{known.summary} ({known.upstream})", details)
-
-
-def test_every_known_failure_is_defined_once():
-    assert len(BY_ID) == len(KNOWN_FAILURES), "two known failures share an id"

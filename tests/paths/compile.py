@@ -127,4 +127,18 @@ class CompiledCall:
 
 _PROVIDES = frozenset({Need.AUTOGRAD, Need.PARAMETERS, Need.TRAIN_MODE, Need.IN_PLACE})
 
-PATHS = tuple(Compiled(f"compile:{backend}", _PROVIDES, backend=backend) for backend in BACKENDS)
+# aot_eager's graphs call eager's ATen kernels; inductor generates kernels of its own.
+KERNELS = {"inductor": "inductor", "aot_eager": "aten"}
+
+PLAIN = """
+def on_path(path, module):
+    # torch.compile as the suite runs it: the whole forward as one graph
+    return torch.compile(module, backend=path.partition(":")[2], fullgraph=True)
+"""
+
+PATHS = tuple(
+    Compiled(
+        f"compile:{backend}", _PROVIDES, kernels=KERNELS[backend], plain=PLAIN, backend=backend
+    )
+    for backend in BACKENDS
+)

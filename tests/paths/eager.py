@@ -14,4 +14,9 @@ class Eager(ExecutionPath):
         return False
 
 
-PATHS = (Eager("eager", provides=frozenset(Need)),)
+PLAIN = """
+def on_path(path, module):
+    return module  # eager: the module as built
+"""
+
+PATHS = (Eager("eager", provides=frozenset(Need), plain=PLAIN),)

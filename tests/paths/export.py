@@ -62,7 +62,22 @@ _PROVIDES = frozenset(
     {Need.AUTOGRAD, Need.PARAMETERS, Need.TRAIN_MODE, Need.IN_PLACE, Need.SECOND_ORDER}
 )
 
+PLAIN = """
+def on_path(path, module):
+    # torch.export per input signature, then the exported program's module
+    programs = {}
+
+    def run(*args):
+        key = tuple((a.shape, a.stride(), a.dtype, a.requires_grad) for a in args)
+        if key not in programs:
+            strict = path == "export:strict"
+            programs[key] = torch.export.export(module, args, strict=strict).module()
+        return programs[key](*args)
+
+    return run
+"""
+
 PATHS = (
-    Exported("export:strict", _PROVIDES, strict=True),
-    Exported("export:nonstrict", _PROVIDES | {Need.EXCEPTIONS}, strict=False),
+    Exported("export:strict", _PROVIDES, plain=PLAIN, strict=True),
+    Exported("export:nonstrict", _PROVIDES | {Need.EXCEPTIONS}, plain=PLAIN, strict=False),
 )

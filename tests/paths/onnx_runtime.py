@@ -69,10 +69,26 @@ class OnnxRuntimeCall:
         return torch.from_numpy(output).to(x.device)
 
 
+PLAIN = """
+def on_path(path, module):
+    # torch.onnx.export (dynamo), run in eval mode by onnxruntime's CPU provider
+    import onnxruntime
+
+    def run(x):
+        program = torch.onnx.export(module.eval(), (x,), dynamo=True, verbose=False)
+        session = onnxruntime.InferenceSession(program.model_proto.SerializeToString())
+        (y,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+        return torch.from_numpy(y)
+
+    return run
+"""
+
 PATHS = (
     OnOnnxRuntime(
         NAME,
         frozenset(),
+        kernels="onnxruntime",
+        plain=PLAIN,
         device_types=("cpu",),
         # NumPy has no bfloat16: onnxruntime's Python API cannot be fed one.
         dtypes=("float32", "float64", "float16"),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from tests.paths import ExecutionPath, by_name
+from tests.paths import ExecutionPath, Need, by_name
 
 EAGER = "eager"
 _ACTIVE: list[ExecutionPath] = []
@@ -42,12 +42,28 @@ def active(path: ExecutionPath) -> Iterator[ExecutionPath]:
 
 def route(module: torch.nn.Module) -> torch.nn.Module:
     """`module`, its calls now going through the active path's runner (eager: untouched)."""
-    path = current()
+    return _route_through(current(), module)
+
+
+def _route_through(path: ExecutionPath, module: torch.nn.Module) -> torch.nn.Module:
     if not path.transforms or isinstance(module, _Routed):
         return module
     path.fresh_example()
     module.__class__ = _routed_class(type(module), path)
     return module
+
+
+def on_path(name: str, module: torch.nn.Module) -> torch.nn.Module:
+    """`module`, its calls going through path `name` as the suite runs it there.
+
+    A known failure's repro calls it to reproduce on any path; printed, the repro carries
+    the path's plain-torch `on_path` instead (ExecutionPath.plain). A path without train
+    mode runs the module in eval, as the harness does.
+    """
+    path = by_name(name)
+    if Need.TRAIN_MODE not in path.provides:
+        module.eval()
+    return _route_through(path, module)
 
 
 class _Routed:

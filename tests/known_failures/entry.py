@@ -1,0 +1,190 @@
+"""A known failure: one reproduced disagreement between torch and the mathematics, as data.
+
+An entry says which checks it breaks (`Check`), which drawn configurations it covers
+(`covers`, a predicate on a `Where`), where it applies (dtypes, devices, CPU kernel
+sets, torch releases, execution paths), where it was actually seen failing (`Observed`),
+and its repro: a function that fails while torch is wrong, runnable in a child process
+and printable as plain torch code.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from spec.dtypes import DTYPES
+from spec.registry import layer_named
+from tests import kernel_sets
+from tests.paths import by_name as path_named
+from tests.paths.routing import current as current_path
+
+# The kernel sets of the machines this project's findings were made on (AMD EPYC with
+# AVX-512, an AVX2 machine, and both capped to `default`): an entry scoped to every set
+# was seen on these, and on no AMX machine.
+PROJECT_KERNEL_SETS = ("default", "avx2", "avx512")
+
+
+class Check(enum.Enum):
+    """What a property asserts, as far as a known failure can break it."""
+
+    SHAPE = "the output has the closed-form shape (the call returns at all)"
+    VALUES = "values agree with the reference"
+    GRADIENTS = "gradients agree with the reference"
+    EXACT = "exact cases give the exact answer"
+    RAISES = "an invalid configuration raises"
+    UNCHANGED_STATE = "a rejected call leaves the module unchanged"
+    META_DEVICE = "the meta device computes the output shape"
+    SURVIVES = "the process survives the call"
+    DISTRIBUTION = "random values follow their law"
+
+
+@dataclass(frozen=True)
+class Where:
+    """A drawn configuration, as far as known failures scope themselves by it."""
+
+    layer: str
+    dtype: str
+    device: str
+    hp: Mapping[str, Any]
+    training: bool | None = None
+    layout: str = "contiguous"
+    # The execution path under test unless said otherwise (tests/paths/).
+    path: str = field(default_factory=lambda: current_path().name)
+    x: np.ndarray | None = None  # the input values, for failures that depend on them
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """Every constructor argument: the drawn ones over the spec's documented defaults."""
+        return {**layer_named(self.layer).defaults, **self.hp}
+
+    @property
+    def classes(self) -> dict[str, str]:
+        """The spec's classes of this configuration (those the input decides need `x`)."""
+        shape = () if self.x is None else self.x.shape
+        return layer_named(self.layer).classify(dict(self.arguments), shape)
+
+
+def _all(where: Where) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Where a bug was seen failing. A strict xfail holds only there: elsewhere in the
+    entry's scope (a kernel set, device or older release nobody here could run) a repro
+    that passes is "not reproduced here", not a red run. Releases after `since` count as
+    observed: a bug persists until a release fixes it, and that release must say so."""
+
+    since: str  # the oldest torch release the bug was seen on
+    kernel_sets: tuple[str, ...] = PROJECT_KERNEL_SETS
+    devices: tuple[str, ...] = ("cpu", "meta")
+    by: str = "this project's runs"  # who saw it, where not this project's machines
+
+    def covers(self, release: str, kernel_set: str | None, device: str) -> bool:
+        """Whether this release, kernel set (None: the process's own) and device were seen."""
+        kernel_set = kernel_set or kernel_sets.current()
+        return (
+            base_release(release) >= Version(self.since)
+            and kernel_set in self.kernel_sets
+            and device.partition(":")[0] in self.devices
+        )
+
+    def describe(self) -> str:
+        return (
+            f"observed from torch {self.since} on kernel sets {', '.join(self.kernel_sets)}, "
+            f"devices {', '.join(self.devices)} ({self.by})"
+        )
+
+
+def base_release(version: str) -> Version:
+    """The release a version string names, local labels (+cpu, +cu121) dropped."""
+    return Version(Version(version).base_version)
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    """One reproduced disagreement between torch and the mathematics."""
+
+    id: str
+    layer: str
+    breaks: Check | frozenset[Check]
+    summary: str
+    upstream: str  # the upstream issue, or "not filed" with the search that found none
+    # Raises (or crashes) while torch is wrong. An entry on several execution paths takes
+    # the path's name ("compile:inductor") and reproduces on that path alone, through
+    # tests.paths.routing.on_path.
+    repro: Callable[..., None]
+    observed: Observed
+    covers: Callable[[Where], bool] = _all
+    dtypes: tuple[str, ...] = DTYPES
+    devices: tuple[str, ...] = ("cpu",)
+    # CPU kernel sets (tests/kernel_sets.py) whose kernels fail; None: every set.
+    kernel_sets: tuple[str, ...] | None = None
+    # The torch releases it applies to, as a version specifier ("" : every release).
+    releases: str = ""
+    paths: tuple[str, ...] = ("eager",)
+    # Run the repro in a child process: it crashes, or needs a kernel set of its own.
+    isolate: bool = False
+
+    @property
+    def takes_path(self) -> bool:
+        return bool(inspect.signature(self.repro).parameters)
+
+    def run(self, path: str) -> None:
+        """Run the repro (for `path`, when it reproduces path by path)."""
+        if self.takes_path:
+            self.repro(path)
+        else:
+            self.repro()
+
+    def source(self, path: str | None = None) -> str:
+        """The repro as the report prints it: runnable with torch alone."""
+        lines = inspect.getsource(self.repro).splitlines()
+        body = textwrap.dedent("\n".join(lines[1:])).strip()
+        path = path or self.paths[0]
+        if self.takes_path:
+            name = next(iter(inspect.signature(self.repro).parameters))
+            body = f"{name} = {path!r}\n" + body
+        header = "import torch\n"
+        if "on_path(" in body:
+            # The path's plain-torch runner travels with the repro instead of the suite's.
+            header += path_named(path).plain + "\n"
+        return header + "\n" + body + "\n"
+
+    @property
+    def checks(self) -> frozenset[Check]:
+        """The checks this failure breaks."""
+        return self.breaks if isinstance(self.breaks, frozenset) else frozenset({self.breaks})
+
+    def in_release(self, version: str) -> bool:
+        return not self.releases or base_release(version) in SpecifierSet(self.releases)
+
+    def applies(self, where: Where) -> bool:
+        """Whether this entry covers `where` in this process (release, kernel set, path)."""
+        device_type = where.device.partition(":")[0]
+        return (
+            where.layer == self.layer
+            and where.dtype in self.dtypes
+            and device_type in self.devices
+            and where.path in self.paths
+            and self.in_release(torch.__version__)
+            and (self.kernel_sets is None or kernel_sets.current() in self.kernel_sets)
+            and self.covers(where)
+        )
+
+
+def constant_over(x: np.ndarray | None, axes: tuple[int, ...]) -> bool:
+    """Whether some group of x over `axes` (a row, a channel) holds one value only."""
+    if x is None or x.size == 0:
+        return False
+    spread = x.max(axis=axes) - x.min(axis=axes)
+    return bool((spread == 0).any())

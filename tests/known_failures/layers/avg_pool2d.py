@@ -1,0 +1,81 @@
+"""AvgPool2d's known torch failures."""
+
+from __future__ import annotations
+
+import torch
+
+from spec.layers.avg_pool2d import DIVISION_CLASSES, WINDOW_CLASSES
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.paths import running_kernels
+from tests.paths.routing import on_path
+
+LAYER = "AvgPool2d"
+# The spec's classes of the configurations inductor divides wrongly: ceil mode, counting
+# padding, no divisor override, and a last window running past the padded input.
+CEIL_COUNTING_PADDING = "ceil_mode=True, count_include_pad=True, divisor_override=None"
+OVERHANGS = WINDOW_CLASSES[1]
+assert CEIL_COUNTING_PADDING in DIVISION_CLASSES
+
+
+def _ceil_window_past_padding(where: Where) -> bool:
+    if where.x is None:
+        return False
+    classes = where.classes
+    return classes["division"] == CEIL_COUNTING_PADDING and classes["last window"] == OVERHANGS
+
+
+def inductor_ceil_overhang_backward() -> None:
+    pool = torch.nn.AvgPool2d(kernel_size=(1, 3), stride=(1, 2), ceil_mode=True)
+    x = torch.tensor([[[[1.0, 2.0, 3.0, 4.0]]]], requires_grad=True)
+    torch.compile(pool, backend="inductor", fullgraph=True)(x).sum().backward()
+    # Windows [1, 2, 3] and, cut off by ceil mode at the input's end, [3, 4]: divided by
+    # 3 and by 2 (count_include_pad counts padding, not the overhang past it).
+    expected = torch.tensor([[[[1 / 3, 1 / 3, 1 / 3 + 1 / 2, 1 / 2]]]])
+    assert torch.allclose(x.grad, expected), x.grad
+
+
+INDUCTOR_CEIL_OVERHANG_BACKWARD = KnownFailure(
+    id="avg_pool2d-inductor-ceil-overhang-backward",
+    layer=LAYER,
+    breaks=Check.GRADIENTS,
+    paths=running_kernels("inductor"),
+    covers=_ceil_window_past_padding,
+    repro=inductor_ceil_overhang_backward,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.compile (inductor) AvgPool2d backward with ceil_mode=True and "
+        "count_include_pad=True divides the gradient of a last window that runs past "
+        "the padded input by the full kernel size, where the forward (and eager) divide "
+        "by the window clipped to the padded input: a wrong input gradient"
+    ),
+    upstream="https://github.com/pytorch/pytorch/issues/198119 (open)",
+)
+
+
+def _divisor_override(where: Where) -> bool:
+    return where.arguments["divisor_override"] is not None
+
+
+def onnx_divisor_override() -> None:
+    pool = torch.nn.AvgPool2d(2, divisor_override=1)  # window sums
+    y = on_path("onnxruntime", pool)(torch.ones(1, 1, 2, 2))
+    assert y.item() == 4.0, f"onnxruntime: {y.item()}, the window sum is 4.0"
+
+
+ONNX_DIVISOR_OVERRIDE_IGNORED = KnownFailure(
+    id="avg_pool2d-onnx-divisor-override-ignored",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    paths=running_kernels("onnxruntime"),
+    covers=_divisor_override,
+    repro=onnx_divisor_override,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.onnx.export (dynamo exporter) drops AvgPool2d's divisor_override: the "
+        "ONNX AveragePool it emits divides by the window size, with no warning, so "
+        "onnxruntime returns window means where torch returns sums over the override"
+    ),
+    upstream="not filed (no upstream issue found)",
+)
+
+ENTRIES = (INDUCTOR_CEIL_OVERHANG_BACKWARD, ONNX_DIVISOR_OVERRIDE_IGNORED)

@@ -1,0 +1,273 @@
+"""BatchNorm2d's known torch failures."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+from tests import kernel_sets
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where, constant_over
+from tests.paths import running_kernels
+from tests.paths.routing import on_path
+
+LAYER = "BatchNorm2d"
+# 1/sqrt(var + eps) overflows float16 (max 65504) once var + eps < 65504**-2.
+FLOAT16_INVSTD_LIMIT = 65504.0**-2
+
+
+def _tiny_eps(where: Where) -> bool:
+    return where.arguments["eps"] < FLOAT16_INVSTD_LIMIT
+
+
+def float16_invstd_overflow(path: str) -> None:
+    bn = torch.nn.BatchNorm2d(1, eps=2.2e-10).half()
+    y = on_path(path, bn)(torch.full((2, 1, 1, 1), 0.5, dtype=torch.float16))
+    # x equals the batch mean: the normalised output is exactly 0.
+    assert torch.equal(y, torch.zeros_like(y)), y
+
+
+FLOAT16_INVSTD_OVERFLOW = KnownFailure(
+    id="batch_norm2d-float16-invstd-overflow",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    dtypes=("float16",),
+    covers=_tiny_eps,
+    paths=running_kernels("aten"),
+    repro=float16_invstd_overflow,
+    observed=Observed(since="2.6.0"),
+    summary=(
+        "CPU float16 BatchNorm2d in training returns NaN for a constant channel when "
+        "eps < 65504**-2: the inverse std is stored in float16 and overflows to inf, "
+        "and 0 * inf = NaN, where the output is exactly 0"
+    ),
+    upstream="related: https://github.com/pytorch/pytorch/issues/66707",
+)
+
+
+def _counts_batches(where: Where) -> bool:
+    return bool(where.training) and where.arguments["track_running_stats"]
+
+
+def rejected_input_counts_a_batch() -> None:
+    bn = torch.nn.BatchNorm2d(1)
+    with contextlib.suppress(RuntimeError):  # two channels for a one-channel layer
+        bn(torch.ones(2, 2, 2, 2))
+    # A call that raises must leave the module unchanged.
+    assert int(bn.num_batches_tracked) == 0, bn.num_batches_tracked
+
+
+REJECTED_INPUT_COUNTS_A_BATCH = KnownFailure(
+    id="batch_norm2d-rejected-input-counts-a-batch",
+    layer=LAYER,
+    breaks=Check.UNCHANGED_STATE,
+    covers=_counts_batches,
+    repro=rejected_input_counts_a_batch,
+    observed=Observed(since="2.1.2"),
+    summary=(
+        "BatchNorm2d in training increments num_batches_tracked before it validates the "
+        "input, so a rejected input (channel mismatch, one value per channel) still "
+        "counts a batch; with momentum=None that skews every later cumulative average"
+    ),
+    upstream="not filed (no upstream issue found)",
+    devices=("cpu", "cuda", "meta"),
+)
+
+
+def _cumulative_average_in_training(where: Where) -> bool:
+    arguments = where.arguments
+    return (
+        bool(where.training) and arguments["momentum"] is None and arguments["track_running_stats"]
+    )
+
+
+def meta_cumulative_average() -> None:
+    bn = torch.nn.BatchNorm2d(1, momentum=None, device="meta")
+    # The output shape is fully determined; torch raises reading a meta value instead.
+    try:
+        shape = bn(torch.empty(1, 1, 1, 2, device="meta")).shape
+    except RuntimeError as error:
+        raise AssertionError(f"raised {error}") from error
+    assert shape == (1, 1, 1, 2), shape
+
+
+META_CUMULATIVE_AVERAGE = KnownFailure(
+    id="batch_norm2d-meta-cumulative-average",
+    layer=LAYER,
+    breaks=Check.META_DEVICE,
+    covers=_cumulative_average_in_training,
+    repro=meta_cumulative_average,
+    observed=Observed(since="2.1.2"),
+    summary=(
+        "BatchNorm2d(momentum=None) in training cannot run on the meta device: forward "
+        "computes the cumulative-average factor as 1 / float(num_batches_tracked), "
+        "which reads a value a meta tensor does not have (RuntimeError), where the "
+        "output shape is fully determined"
+    ),
+    upstream="not filed (no upstream issue found)",
+    devices=("cpu", "cuda", "meta"),
+)
+
+
+def _constant_channel_in_training(where: Where) -> bool:
+    arguments = where.arguments
+    batch_stats = bool(where.training) or not arguments["track_running_stats"]
+    # The default kernel set is exact without a bias to fold in (measured: affine=False or
+    # bias=False); the FMA sets are not even then.
+    has_bias = arguments["affine"] and arguments["bias"]
+    folds = has_bias or kernel_sets.current() != "default"
+    return batch_stats and folds and constant_over(where.x, (0, 2, 3))
+
+
+def training_constant_channel(path: str) -> None:
+    # Each channel's batch mean is exactly its value and its variance exactly 0, so the
+    # normalised value is exactly 0 and the output exactly the bias.
+    for dtype, eps, value in ((torch.float32, 1e-5, 5.0), (torch.float64, 0.1, 6.0)):
+        # No affine: wrong where the kernel fuses x * invstd - mean * invstd (FMA sets).
+        bn = torch.nn.BatchNorm2d(2, eps=eps, affine=False, track_running_stats=False)
+        plain = on_path(path, bn.to(dtype))(torch.full((2, 2, 2, 2), value, dtype=dtype))
+        # A bias: wrong on every kernel set, which fold it as x * a + (b - mean * a).
+        bn = torch.nn.BatchNorm2d(1, eps=0.3125, track_running_stats=False).to(dtype)
+        with torch.no_grad():
+            bn.bias.fill_(2.0)
+        biased = on_path(path, bn)(torch.full((1, 1, 1, 2), -8.0, dtype=dtype))
+        assert torch.equal(plain, torch.zeros_like(plain)), (dtype, plain.flatten().tolist())
+        assert torch.equal(biased, torch.full_like(biased, 2.0)), (dtype, biased.flatten().tolist())
+
+
+TRAINING_CONSTANT_CHANNEL = KnownFailure(
+    id="batch_norm2d-training-constant-channel",
+    layer=LAYER,
+    breaks=Check.EXACT,
+    dtypes=("float32", "float64"),
+    covers=_constant_channel_in_training,
+    paths=running_kernels("aten"),
+    repro=training_constant_channel,
+    observed=Observed(since="2.1.2"),
+    summary=(
+        "CPU BatchNorm2d in float32 and float64 with batch statistics does not give "
+        "exactly the bias for a constant channel, whose mean and variance are exact "
+        "(normalised value 0): every kernel set folds the affine transform as "
+        "x * a + (b - mean * a), a = weight * invstd, rounding b - mean * a (-1.0000010 "
+        "for bias -1 in float32); the AVX2/AVX-512 kernels also fuse x * a - mean * a "
+        "into one multiply-add, wrong without a bias too (-3.05e-5 for x = 5). Found by "
+        "the exact cases; the bias form by a run under the default kernel set"
+    ),
+    upstream=(
+        "related: https://github.com/pytorch/pytorch/issues/5410 (closed: the same "
+        "cancellation for constant inputs at large scale)"
+    ),
+)
+
+
+def cumulative_average_traced(path: str) -> None:
+    bn = torch.nn.BatchNorm2d(1, momentum=None)  # training, cumulative moving average
+    x = torch.randn(2, 1, 2, 2)
+    family, _, how = path.partition(":")
+    try:
+        if family == "compile":
+            torch.compile(bn, backend=how, fullgraph=True)(x)
+        else:
+            torch.export.export(bn, (x,), strict=how == "strict")
+    except Exception as error:  # data-dependent 1 / float(num_batches_tracked)
+        raise AssertionError(f"{path}: {str(error).splitlines()[0]}") from error
+
+
+CUMULATIVE_AVERAGE_TRACED = KnownFailure(
+    id="batch_norm2d-cumulative-average-traced",
+    layer=LAYER,
+    breaks=frozenset({Check.SHAPE, Check.VALUES}),
+    paths=("compile:inductor", "compile:aot_eager", "export:strict", "export:nonstrict"),
+    covers=_cumulative_average_in_training,
+    repro=cumulative_average_traced,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "BatchNorm2d(momentum=None) in training cannot be traced whole: forward computes "
+        "the cumulative-average factor as 1.0 / float(num_batches_tracked), a Python "
+        "float of a tensor, so torch.compile(fullgraph=True) and torch.export raise "
+        "'Could not guard on data-dependent expression' (without fullgraph, dynamo "
+        "breaks the graph there and runs that part eagerly)"
+    ),
+    upstream="https://github.com/pytorch/pytorch/issues/194504 (open)",
+)
+
+
+def _non_positive_eps(where: Where) -> bool:
+    return where.arguments["eps"] <= 0
+
+
+def non_positive_eps_accepted() -> None:
+    for eps in (0.0, -1.0):
+        bn = torch.nn.BatchNorm2d(1, eps=eps, track_running_stats=False)
+        try:
+            y = bn(torch.tensor([[[[1.0]]], [[[3.0]]]]))
+        except ValueError:
+            continue  # rejected: batch statistics divide by sqrt(var + eps), eps must be > 0
+        raise AssertionError(f"eps={eps} accepted with batch statistics: y={y.flatten()}")
+
+
+NON_POSITIVE_EPS_ACCEPTED = KnownFailure(
+    id="batch_norm2d-non-positive-eps-accepted",
+    layer=LAYER,
+    breaks=Check.RAISES,
+    releases="<2.10",
+    covers=_non_positive_eps,
+    repro=non_positive_eps_accepted,
+    observed=Observed(since="2.1.2"),
+    summary=(
+        "BatchNorm2d with batch statistics accepts eps <= 0, which its division by "
+        "sqrt(var + eps) needs positive, and returns NaN or inf (eps < 0) or divides by a "
+        "zero variance (eps = 0) where torch 2.10 on raises ValueError. Found by the "
+        "errors property on torch 2.1.2 and 2.6.0"
+    ),
+    upstream=(
+        "https://github.com/pytorch/pytorch/issues/166405 (closed: fixed in 2.10, pull 166756)"
+    ),
+    devices=("cpu", "cuda", "meta"),
+)
+
+
+def eps_not_float32(where: Where) -> bool:
+    """An eps that ONNX's float32 epsilon attribute cannot hold exactly."""
+    eps = where.arguments["eps"]
+    return float(np.float32(eps)) != eps
+
+
+def onnx_epsilon_float32() -> None:
+    bn = torch.nn.BatchNorm2d(1, eps=0.1, affine=False).double()  # 0.1: no float32 value
+    y = on_path("onnxruntime", bn)(torch.ones(1, 1, 1, 1, dtype=torch.float64)).item()
+    # Running mean 0, variance 1 (eval): y = 1 / sqrt(1 + eps), eps in float64.
+    assert y == 1 / 1.1**0.5, f"onnxruntime {y!r}, float64 {1 / 1.1**0.5!r}"
+
+
+ONNX_EPSILON_FLOAT32 = KnownFailure(
+    id="batch_norm2d-onnx-epsilon-float32",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    dtypes=("float64",),
+    paths=running_kernels("onnxruntime"),
+    covers=eps_not_float32,
+    repro=onnx_epsilon_float32,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "A float64 BatchNorm2d exported to ONNX normalises with eps rounded to float32: "
+        "BatchNormalization's epsilon is a 32-bit float attribute, so "
+        "1 / sqrt(var + eps) is off by up to 1e-8 relative wherever eps is not a "
+        "float32 value and var is not much larger than it"
+    ),
+    upstream=(
+        "by the ONNX spec (epsilon: float attribute); related: "
+        "https://github.com/onnx/onnx/issues/1820 (closed: epsilon's float type)"
+    ),
+)
+
+ENTRIES = (
+    FLOAT16_INVSTD_OVERFLOW,
+    REJECTED_INPUT_COUNTS_A_BATCH,
+    META_CUMULATIVE_AVERAGE,
+    TRAINING_CONSTANT_CHANNEL,
+    CUMULATIVE_AVERAGE_TRACED,
+    NON_POSITIVE_EPS_ACCEPTED,
+    ONNX_EPSILON_FLOAT32,
+)

@@ -1,0 +1,190 @@
+"""Conv2d's known torch failures."""
+
+from __future__ import annotations
+
+import torch
+
+from reference.geometry import pair
+from spec.registry import layer_named
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.paths import running_kernels
+from tests.paths.routing import on_path
+
+LAYER = "Conv2d"
+
+
+def _negative_padding_copying_mode(where: Where) -> bool:
+    padding = where.arguments["padding"]
+    negative = not isinstance(padding, str) and min(pair(padding)) < 0
+    return negative and where.arguments["padding_mode"] != "zeros"
+
+
+def negative_padding_crops(path: str) -> None:
+    conv = torch.nn.Conv2d(1, 1, 1, padding=-1, padding_mode="reflect")
+    try:
+        shape = on_path(path, conv)(torch.ones(1, 1, 4, 4)).shape
+    except RuntimeError:
+        return  # rejected, as padding_mode='zeros' rejects it
+    raise AssertionError(f"negative padding accepted: output {tuple(shape)} (cropped input)")
+
+
+NEGATIVE_PADDING_CROPS = KnownFailure(
+    id="conv2d-negative-padding-crops",
+    layer=LAYER,
+    breaks=Check.RAISES,
+    covers=_negative_padding_copying_mode,
+    paths=running_kernels("aten", "inductor"),
+    repro=negative_padding_crops,
+    observed=Observed(since="2.1.2"),
+    summary=(
+        "Conv2d rejects negative padding only with padding_mode='zeros'; with reflect, "
+        "replicate or circular it hands the negative amounts to F.pad, which crops the "
+        "input, and the convolution silently runs on a smaller image"
+    ),
+    upstream="not filed (no upstream issue found)",
+    devices=("cpu", "cuda", "meta"),
+)
+
+
+def _channels_last_strided_1x1_without_conv_padding(where: Where) -> bool:
+    arguments = where.arguments
+    one_by_one = pair(arguments["kernel_size"]) == (1, 1)
+    strided = pair(arguments["stride"]) != (1, 1)
+    # Copying padding modes pad with F.pad first: the convolution itself gets padding 0.
+    padding = arguments["padding"]
+    no_conv_padding = arguments["padding_mode"] != "zeros" or (
+        padding == "valid" or (not isinstance(padding, str) and pair(padding) == (0, 0))
+    )
+    return where.layout == "channels_last" and one_by_one and strided and no_conv_padding
+
+
+def channels_last_1x1_strided_backward_crash(path: str) -> None:
+    torch.set_num_threads(1)
+    conv = torch.nn.Conv2d(2, 2, 1, stride=3).to(memory_format=torch.channels_last)
+    run = on_path(path, conv)
+    for _ in range(300):
+        with torch.no_grad():
+            conv.weight.copy_(torch.randn(2, 2, 1, 1))
+            conv.bias.copy_(torch.randn(2))
+        x = torch.randn(2, 2, 9, 3).contiguous(memory_format=torch.channels_last)
+        run(x.requires_grad_()).backward(torch.randn(2, 2, 3, 1))
+
+
+CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH = KnownFailure(
+    id="conv2d-channels-last-1x1-strided-backward-crash",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    dtypes=("float32",),
+    kernel_sets=("avx2",),
+    isolate=True,
+    covers=_channels_last_strided_1x1_without_conv_padding,
+    paths=running_kernels("aten", "inductor"),
+    repro=channels_last_1x1_strided_backward_crash,
+    observed=Observed(since="2.1.2", kernel_sets=("avx2",)),
+    summary=(
+        "CPU Conv2d backward with a channels_last input, a 1x1 kernel, stride > 1 and "
+        "fewer than 8 input channels crashes the process (segfault or abort) with one "
+        "intra-op thread: oneDNN's AVX2 1x1 backward-weights kernel writes past its "
+        "workspace (with more threads it is reported to hang or give wrong weight "
+        "gradients). It reproduces on AVX-512 CPUs with oneDNN capped at AVX2"
+    ),
+    upstream="https://github.com/uxlfoundation/oneDNN/issues/6035",
+)
+
+
+def _strided_single_output_column(where: Where) -> bool:
+    """Conv2d whose output is one column wide, reached with a horizontal stride above 1."""
+    if where.x is None:
+        return False
+    arguments = where.arguments
+    # The output width does not depend on the padding mode: copying modes pad the input
+    # by the same amounts first and convolve it with padding 0.
+    out = layer_named(LAYER).out_shape(arguments, where.x.shape)
+    return out[-1] == 1 and pair(arguments["stride"])[1] > 1
+
+
+def bfloat16_amx_strided_single_column() -> None:
+    x = torch.ones(1, 3, 7, 3, dtype=torch.bfloat16)
+    w = torch.ones(1, 3, 2, 2, dtype=torch.bfloat16)
+    y = torch.nn.functional.conv2d(x, w, None, stride=(1, 2), padding=0, dilation=2)
+    # Output 5x1; every window holds 3 channels x 4 taps of 1 * 1: each output is 12,
+    # exact in bfloat16 (AMX machines were seen to return [12, 12, 6, 12, 9]).
+    assert torch.equal(y, torch.full_like(y, 12.0)), y.flatten().tolist()
+
+
+BFLOAT16_AMX_STRIDED_SINGLE_COLUMN = KnownFailure(
+    id="conv2d-bfloat16-amx-strided-single-column",
+    layer=LAYER,
+    breaks=frozenset({Check.VALUES, Check.EXACT}),
+    dtypes=("bfloat16",),
+    kernel_sets=("amx",),
+    # Measured by issue 18 on an Intel Xeon with AMX: 2.1.2 right; 2.2.2, 2.4.1, 2.6.0,
+    # 2.10.0 and 2.13.0 wrong ([12, 12, 6, 12, 9]).
+    releases=">=2.2",
+    isolate=True,
+    covers=_strided_single_output_column,
+    paths=running_kernels("aten"),
+    repro=bfloat16_amx_strided_single_column,
+    observed=Observed(
+        since="2.2.2",
+        kernel_sets=("amx",),
+        by="issue 18's runs on an Intel Xeon with AMX; this project has no AMX machine",
+    ),
+    summary=(
+        "CPU bfloat16 Conv2d on AMX CPUs gives wrong outputs when the output is one "
+        "column wide and the horizontal stride is above 1: oneDNN's AMX bf16 BRGEMM "
+        "convolution (brg_conv_fwd:avx10_1_512_amx). Reported on an Intel Xeon with "
+        "AMX by the gradients property (max abs error 7e11); right with oneDNN capped "
+        "below AMX or with mkldnn off, and on torch 2.1.2"
+    ),
+    upstream=(
+        "https://github.com/pytorch/pytorch/issues/169688 (open; fix proposed in pull "
+        "188426, which names the out_w == 1, stride_w > 1 class)"
+    ),
+)
+
+
+def _replicate_batched_channels(where: Where) -> bool:
+    batched = where.x is not None and where.x.ndim == 4
+    replicate = where.arguments["padding_mode"] == "replicate"
+    return batched and replicate and where.arguments["in_channels"] > 1
+
+
+def replicate_inductor_backward() -> None:
+    conv = torch.nn.Conv2d(2, 2, 3, padding=1, padding_mode="replicate")
+    x = torch.randn(1, 2, 3, 3, requires_grad=True)
+    try:
+        torch.compile(conv, backend="inductor", fullgraph=True)(x).sum().backward()
+    except AssertionError as error:  # inductor's stride assertion, in the backward
+        raise AssertionError(f"backward raised: {str(error)[:200]}") from error
+
+
+REPLICATE_INDUCTOR_BACKWARD = KnownFailure(
+    id="conv2d-replicate-inductor-backward",
+    layer=LAYER,
+    breaks=Check.GRADIENTS,
+    paths=running_kernels("inductor"),
+    covers=_replicate_batched_channels,
+    repro=replicate_inductor_backward,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.compile (inductor) Conv2d with padding_mode='replicate', a batched input "
+        "with more than one channel that requires grad: the backward raises "
+        "AssertionError 'expected size 2==2, stride 1==9' from "
+        "replication_pad2d_backward: layout optimisation saves the padded input "
+        "channels_last, and the kernel's meta function returns it contiguous"
+    ),
+    upstream=(
+        "not filed (no exact upstream issue found); related: "
+        "https://github.com/pytorch/pytorch/issues/179442, "
+        "https://github.com/pytorch/pytorch/issues/179837 (pad stride mismatches in "
+        "the forward), https://github.com/pytorch/pytorch/issues/171622"
+    ),
+)
+
+ENTRIES = (
+    NEGATIVE_PADDING_CROPS,
+    CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH,
+    BFLOAT16_AMX_STRIDED_SINGLE_COLUMN,
+    REPLICATE_INDUCTOR_BACKWARD,
+)

@@ -1,0 +1,187 @@
+"""LayerNorm's known torch failures."""
+
+from __future__ import annotations
+
+import torch
+
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where, constant_over
+from tests.known_failures.layers.batch_norm2d import FLOAT16_INVSTD_LIMIT, eps_not_float32
+from tests.paths import running_kernels
+from tests.paths.routing import on_path
+
+LAYER = "LayerNorm"
+# The kernels that fuse x * rstd - mean * rstd (AVX2, AVX-512 and AMX's AVX-512 ATen).
+FMA_KERNEL_SETS = ("avx2", "avx512", "amx")
+
+
+def _tiny_eps(where: Where) -> bool:
+    return where.arguments["eps"] < FLOAT16_INVSTD_LIMIT
+
+
+def float16_rstd_overflow(path: str) -> None:
+    ln = torch.nn.LayerNorm(1, eps=1e-10, elementwise_affine=False).half()
+    x = torch.tensor([0.125], dtype=torch.float16, requires_grad=True)
+    on_path(path, ln)(x).backward(torch.tensor([0.125], dtype=torch.float16))
+    # The output is constantly 0 in x: the gradient is exactly 0.
+    assert x.grad.item() == 0.0, x.grad
+
+
+FLOAT16_RSTD_OVERFLOW = KnownFailure(
+    id="layer_norm-float16-rstd-overflow",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    dtypes=("float16",),
+    covers=_tiny_eps,
+    paths=running_kernels("aten"),
+    repro=float16_rstd_overflow,
+    observed=Observed(since="2.6.0"),
+    summary=(
+        "CPU float16 LayerNorm backward returns NaN when var + eps < 65504**-2 (e.g. a "
+        "constant row or a single normalized element): the saved 1/std is float16 and "
+        "overflows, where the true gradient is finite (0 for a single element)"
+    ),
+    upstream="related: https://github.com/pytorch/pytorch/issues/41527",
+)
+
+
+def _constant_row(where: Where) -> bool:
+    shape = where.arguments["normalized_shape"]
+    dims = 1 if isinstance(shape, int) else len(shape)
+    x = where.x
+    return x is not None and constant_over(x, tuple(range(x.ndim - dims, x.ndim)))
+
+
+def _constant_row_with_weight(where: Where) -> bool:
+    return where.arguments["elementwise_affine"] and _constant_row(where)
+
+
+def weight_grad_of_constant_rows(path: str) -> None:
+    for dtype, size, eps in ((torch.float32, 4, 1e-3), (torch.float64, 1, 0.1)):
+        ln = torch.nn.LayerNorm(size, eps=eps).to(dtype)
+        x = torch.full((2, size), 7.0, dtype=dtype, requires_grad=True)
+        on_path(path, ln)(x).backward(torch.full((2, size), 2.0, dtype=dtype))
+        # A constant row normalises to exactly 0 whatever the weight: the weight gradient
+        # sum(g * x_hat) is exactly 0. torch sums g * (rstd * x - rstd * mean), fused.
+        assert torch.equal(ln.weight.grad, torch.zeros_like(ln.weight)), (dtype, ln.weight.grad)
+
+
+WEIGHT_GRAD_OF_CONSTANT_ROWS = KnownFailure(
+    id="layer_norm-weight-grad-of-constant-rows",
+    layer=LAYER,
+    breaks=Check.EXACT,
+    dtypes=("float32", "float64"),
+    kernel_sets=FMA_KERNEL_SETS,
+    covers=_constant_row_with_weight,
+    paths=running_kernels("aten"),
+    repro=weight_grad_of_constant_rows,
+    observed=Observed(since="2.13.0", kernel_sets=("avx2", "avx512")),
+    summary=(
+        "CPU LayerNorm backward gives a nonzero weight gradient for a constant row, "
+        "whose normalised value is exactly 0 (the output does not depend on the "
+        "weight): the vectorised kernel never centres x, it sums "
+        "g * (rstd * x - rstd * mean) with fused multiply-adds, leaving the rounding "
+        "residue of rstd * x. Found by the exact cases (constant rows of 2^k "
+        "elements); exact with the default (non-FMA) kernels"
+    ),
+    upstream=(
+        "https://github.com/pytorch/pytorch/issues/188375 (open: weight.grad nonzero "
+        "for normalized_shape=(1,))"
+    ),
+)
+
+
+def half_forward_of_constant_rows(path: str) -> None:
+    for dtype in (torch.bfloat16, torch.float16):
+        ln = torch.nn.LayerNorm(4, eps=1e-3, elementwise_affine=False).to(dtype)
+        y = on_path(path, ln)(torch.full((2, 4), 3.0, dtype=dtype))
+        # x - mean is exactly 0 in a constant row: the output is exactly 0.
+        assert torch.equal(y, torch.zeros_like(y)), (dtype, y)
+
+
+HALF_FORWARD_OF_CONSTANT_ROWS = KnownFailure(
+    id="layer_norm-half-forward-of-constant-rows",
+    layer=LAYER,
+    breaks=Check.EXACT,
+    dtypes=("float16", "bfloat16"),
+    kernel_sets=FMA_KERNEL_SETS,
+    covers=_constant_row,
+    paths=running_kernels("aten"),
+    repro=half_forward_of_constant_rows,
+    observed=Observed(since="2.6.0", kernel_sets=("avx2", "avx512")),
+    summary=(
+        "CPU LayerNorm forward in float16 and bfloat16 does not give exactly 0 (the "
+        "bias) for a constant row: the vectorised reduced-precision kernel computes "
+        "x * rstd - mean * rstd with a fused multiply-add instead of (x - mean) * "
+        "rstd. Found by the exact cases; exact with the default kernels"
+    ),
+    upstream=(
+        "related: https://github.com/pytorch/pytorch/issues/108072 (the same form in "
+        "float32, fixed in 2.2 by pull 108089; the half path kept it)"
+    ),
+)
+
+
+def forward_of_constant_rows() -> None:
+    for dtype, value in ((torch.float32, 6.0), (torch.float64, 9.0)):
+        ln = torch.nn.LayerNorm(1, eps=1e-3, elementwise_affine=False).to(dtype)
+        y = ln(torch.full((2, 1), value, dtype=dtype))
+        # A row of one element is constant: x - mean is exactly 0, so the output is 0.
+        assert torch.equal(y, torch.zeros_like(y)), (dtype, y.flatten())
+
+
+FORWARD_OF_CONSTANT_ROWS = KnownFailure(
+    id="layer_norm-forward-of-constant-rows",
+    layer=LAYER,
+    breaks=Check.EXACT,
+    dtypes=("float32", "float64"),
+    kernel_sets=FMA_KERNEL_SETS,
+    releases="<2.2",
+    covers=_constant_row,
+    repro=forward_of_constant_rows,
+    observed=Observed(since="2.1.2", kernel_sets=("avx2", "avx512")),
+    summary=(
+        "CPU LayerNorm forward in float32 and float64 does not give exactly 0 (the bias) "
+        "for a constant row: the vectorised kernel computes x * rstd - mean * rstd with a "
+        "fused multiply-add instead of (x - mean) * rstd, leaving the rounding residue of "
+        "x * rstd (-3.8e-6 for LayerNorm(1, eps=1e-3) at x = 6 in float32). Found by the "
+        "exact cases on torch 2.1.2; exact with the default kernels and from 2.2 on"
+    ),
+    upstream=(
+        "https://github.com/pytorch/pytorch/issues/108072 (closed: fixed in 2.2 by pull 108089)"
+    ),
+)
+
+
+def onnx_epsilon_float32() -> None:
+    ln = torch.nn.LayerNorm(2, eps=0.1, elementwise_affine=False).double()
+    y = on_path("onnxruntime", ln)(torch.tensor([[3.0, 5.0]], dtype=torch.float64))
+    # Mean 4, variance 1: y = +-1 / sqrt(1 + eps), eps in float64.
+    assert y[0, 1].item() == 1 / 1.1**0.5, f"onnxruntime {y.tolist()}, float64 {1 / 1.1**0.5!r}"
+
+
+ONNX_EPSILON_FLOAT32 = KnownFailure(
+    id="layer_norm-onnx-epsilon-float32",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    dtypes=("float64",),
+    paths=running_kernels("onnxruntime"),
+    covers=eps_not_float32,
+    repro=onnx_epsilon_float32,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "A float64 LayerNorm exported to ONNX normalises with eps rounded to float32: "
+        "LayerNormalization's epsilon is a 32-bit float attribute (as BatchNorm2d's)"
+    ),
+    upstream=(
+        "by the ONNX spec (epsilon: float attribute); related: "
+        "https://github.com/onnx/onnx/issues/1820 (closed: epsilon's float type)"
+    ),
+)
+
+ENTRIES = (
+    FLOAT16_RSTD_OVERFLOW,
+    WEIGHT_GRAD_OF_CONSTANT_ROWS,
+    HALF_FORWARD_OF_CONSTANT_ROWS,
+    FORWARD_OF_CONSTANT_ROWS,
+    ONNX_EPSILON_FLOAT32,
+)

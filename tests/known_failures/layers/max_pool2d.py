@@ -1,0 +1,93 @@
+"""MaxPool2d's known torch failures."""
+
+from __future__ import annotations
+
+import torch
+
+from reference.max_pool2d import has_empty_window
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.paths import running_kernels
+from tests.paths.routing import on_path
+
+LAYER = "MaxPool2d"
+
+
+def _empty_pooling_window(where: Where) -> bool:
+    """Some window holds no input element (the reference geometry says so)."""
+    arguments = where.arguments
+    return where.x is not None and has_empty_window(
+        where.x.shape,
+        arguments["kernel_size"],
+        arguments["stride"],
+        arguments["padding"],
+        arguments["dilation"],
+        arguments["ceil_mode"],
+    )
+
+
+def empty_window_backward(path: str) -> None:
+    # Kernel 2, dilation 2, padding 1 on 1x1 planes: the one window's taps (-1 and 1) are
+    # both outside, so its output is -inf, constant in x, and every gradient is 0.
+    x = torch.randn(4, 1, 1, 1, requires_grad=True)
+    y = on_path(path, torch.nn.MaxPool2d(2, stride=1, padding=1, dilation=2))(x)
+    try:
+        y.backward(torch.ones_like(y))
+    except RuntimeError as error:  # inductor's kernel checks the index it was handed
+        raise AssertionError(f"backward raised: {error}") from error
+    # torch records the window's first tap past the input and writes there: into the next
+    # planes (a wrong gradient) or past the tensor (heap corruption, often a crash).
+    assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten()
+
+
+EMPTY_WINDOW_BACKWARD = KnownFailure(
+    id="max_pool2d-empty-window-backward",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    isolate=True,
+    covers=_empty_pooling_window,
+    paths=running_kernels("aten", "inductor"),
+    repro=empty_window_backward,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "MaxPool2d accepts a dilation and padding for which a window holds no input "
+        "element (forward: -inf); its backward then writes that window's gradient at "
+        "the first tap past the input, out of the plane: a wrong gradient in the next "
+        "planes or heap corruption ('double free or corruption', SIGABRT). Found by "
+        "the gradients property: a crashed worker. Paths running eager's kernel share "
+        "it; inductor's compiled backward raises an out-of-bounds index error instead"
+    ),
+    upstream=(
+        "related: https://github.com/pytorch/pytorch/issues/114216 (open: the -inf "
+        "forward of the same configurations; the maintainers would reject them)"
+    ),
+)
+
+
+def onnx_empty_window() -> None:
+    pool = torch.nn.MaxPool2d(2, padding=(1, 0), dilation=2, ceil_mode=True)
+    y = on_path("onnxruntime", pool)(torch.tensor([[[[1.0, 2.0]]]]))
+    # The window's taps (rows -1 and 1) are both outside the one-row input: torch's
+    # forward gives -inf, the max over nothing.
+    assert y.item() == float("-inf"), f"onnxruntime {y.item()}, torch -inf"
+
+
+ONNX_EMPTY_WINDOW = KnownFailure(
+    id="max_pool2d-onnx-empty-window",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    paths=running_kernels("onnxruntime"),
+    covers=_empty_pooling_window,
+    repro=onnx_empty_window,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "MaxPool2d exported to ONNX returns the lowest finite float (-3.4e38) for a "
+        "window that holds no input element, where torch returns -inf, the max over "
+        "nothing (configurations torch accepts with dilation, padding and ceil_mode)"
+    ),
+    upstream=(
+        "related: https://github.com/pytorch/pytorch/issues/114216 (open: the -inf "
+        "forward of the same configurations)"
+    ),
+)
+
+ENTRIES = (EMPTY_WINDOW_BACKWARD, ONNX_EMPTY_WINDOW)

@@ -1,0 +1,46 @@
+"""What the running test left out of its drawn cases, and why; it travels in the item's stash.
+
+A property rejects a drawn case for two reasons that say nothing against torch: a known
+failure covers it (tests/known_failures/), or it needs a constructor argument this torch
+release lacks (tests/cases.py). When every case of a cell was left out, the cell ends as
+that known failure, or "not-in-release" (tests/plugin/left_out_cells.py), so the tally
+is kept per test item, in its stash, while its body runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+
+@dataclass
+class LeftOut:
+    """The cases one test left out: per known failure id, and the arguments it lacked."""
+
+    known_failures: Counter[str] = field(default_factory=Counter)
+    missing_in_release: set[str] = field(default_factory=set)
+
+
+LEFT_OUT = pytest.StashKey[LeftOut]()
+_RUNNING: contextvars.ContextVar[LeftOut | None] = contextvars.ContextVar("left_out", default=None)
+
+
+def running() -> LeftOut:
+    """The running test's tally (outside a test, e.g. a benchmark, one nobody reads)."""
+    return _RUNNING.get() or LeftOut()
+
+
+@contextlib.contextmanager
+def tracking(item: pytest.Item) -> Iterator[LeftOut]:
+    """Tally what `item`'s body leaves out, into a fresh LeftOut in its stash."""
+    tally = item.stash[LEFT_OUT] = LeftOut()
+    token = _RUNNING.set(tally)
+    try:
+        yield tally
+    finally:
+        _RUNNING.reset(token)

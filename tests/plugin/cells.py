@@ -1,0 +1,92 @@
+"""The report cell each test item fills, and why a cell cannot run here, at collection.
+
+Each conformance test item fills one cell: layer x property x device x dtype x path x CPU
+kernel set. The property is the test file's (tests/test_<property>.py), the layer is the
+`layer` (or `model`) parameter or a `row` marker, the device, dtype and execution path are
+the parameters of those names, and the kernel set is the process's. This module declares
+every cell to the report through report/interface.py, and nothing else does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from report import interface
+from tests import kernel_sets
+from tests.paths import Need, by_name as path_named, describe as describe_needs
+
+# What a property needs from a path when its file does not say: every need, so a new
+# property runs on the paths that leave modules alone until it declares less.
+EVERY_NEED = frozenset(Need)
+
+
+def _absent(device: str) -> interface.NotRun | None:
+    import torch
+
+    kind, _, index = device.partition(":")
+    if kind != "cuda":
+        return None
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if (int(index) if index else 0) < count:
+        return None
+    return interface.NotRun("not-present", f"{device} (torch.cuda.device_count() == {count})")
+
+
+def cell_of(item: pytest.Item) -> interface.Cell | None:
+    """The cell a conformance test fills, or None for a test that is not one."""
+    module = getattr(item, "module", None)
+    stem = (getattr(module, "__name__", "") or "").rpartition(".")[2]
+    if not (stem.startswith("test_") and module.__name__.startswith("tests.")):
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    subject = params.get("layer") or params.get("model")
+    path = params.get("path", "eager")
+    marker = item.get_closest_marker("row")
+    row = subject.name if subject is not None else (marker.args[0] if marker else None)
+    if row is None:
+        return None
+    device = params.get("device", interface.NONE)
+    isa = kernel_sets.current() if device in ("cpu", interface.NONE) else interface.NONE
+    return interface.Cell(
+        layer=row,
+        property=stem.removeprefix("test_"),
+        device=device,
+        dtype=params.get("dtype", interface.NONE),
+        path=getattr(path, "name", path),
+        isa=isa,
+    )
+
+
+def _off_path(item: pytest.Item, params: dict) -> interface.NotRun | None:
+    """Why the item's execution path cannot run its cell, or None."""
+    name = params.get("path")
+    if not isinstance(name, str):
+        return None
+    chosen = path_named(name)
+    missing = chosen.missing()
+    if missing:
+        return interface.NotRun("not-applicable", f"{name}: {missing}")
+    # What the property needs first: a cell that cannot apply is not judged by its dtype.
+    needs = getattr(getattr(item, "module", None), "NEEDS", EVERY_NEED)
+    lacking = frozenset(needs) - chosen.provides
+    if lacking:
+        return interface.NotRun(
+            "not-applicable", f"{name} does not provide {describe_needs(lacking)}"
+        )
+    if "device" in params and chosen.lacks_device(params["device"]):
+        return interface.NotRun("not-applicable", chosen.lacks_device(params["device"]))
+    if "dtype" in params and chosen.lacks_dtype(params["dtype"]):
+        return interface.NotRun("unsupported", chosen.lacks_dtype(params["dtype"]))
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        absent = _absent(params["device"]) if "device" in params else None
+        absent = absent or _off_path(item, params)
+        cell = cell_of(item)
+        if cell is not None:
+            interface.declare_cell(item, cell, absent)
+        if absent is not None:
+            item.add_marker(pytest.mark.skip(reason=str(absent)))

@@ -1,0 +1,146 @@
+"""The suite's command-line options, and how each is read and checked.
+
+A bad option of ours ends the run with one line (OptionError, a pytest.UsageError)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import pytest
+
+from spec.dtypes import DTYPES
+from tests import kernel_sets
+from tests.paths import all_paths, by_name as path_named, resolve_paths
+
+# The environment's way to give --example-db (a CI job sets it once for every command).
+EXAMPLE_DB_VARIABLE = "NNCONFORM_EXAMPLE_DB"
+DEFAULT_IMPL = "torch.nn"
+DEVICE_KINDS = ("cpu", "cuda", "meta")
+
+
+class OptionError(pytest.UsageError):
+    """A bad option of ours: pytest prints its one line and stops."""
+
+
+def _path_choices() -> str:
+    paths = all_paths().values()
+    families = sorted({p.family for p in paths if ":" in p.name})
+    return ", ".join(p.name for p in paths) + f"; a family name ({', '.join(families)})"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nnconform")
+    group.addoption(
+        "--device",
+        dest="nnconform_device",
+        default="all",
+        help=f"comma-separated devices ({', '.join(DEVICE_KINDS)}, cuda:N) or 'all' (default: "
+        "every device present; absent CUDA is reported as not present)",
+    )
+    group.addoption(
+        "--dtype",
+        dest="nnconform_dtype",
+        default="all",
+        help=f"comma-separated dtypes from {', '.join(DTYPES)}, or 'all' (the default)",
+    )
+    group.addoption(
+        "--impl",
+        dest="nnconform_impl",
+        default=DEFAULT_IMPL,
+        help="module exposing the torch.nn layer classes and an `init` namespace "
+        f"(default {DEFAULT_IMPL})",
+    )
+    group.addoption(
+        "--path",
+        dest="nnconform_path",
+        default="eager",
+        help=f"comma-separated execution paths: {_path_choices()} for all its paths, or "
+        "'all' (default eager)",
+    )
+    group.addoption(
+        "--cpu-isa",
+        dest="nnconform_cpu_isa",
+        default=kernel_sets.NATIVE,
+        help="comma-separated CPU kernel sets to run under, one worker process each: "
+        f"{', '.join(kernel_sets.CHOICES)} (default native: whatever torch picks)",
+    )
+    group.addoption(
+        # Used as --example-db=DIR (one word): pytest reads paths out of the arguments
+        # before this option exists, and a separate folder argument would move its rootdir.
+        "--example-db",
+        dest="nnconform_example_db",
+        default=os.environ.get(EXAMPLE_DB_VARIABLE) or None,
+        help="a Hypothesis example database folder shared between machines: failures found "
+        f"by one replay first on all; the run is then unseeded (default ${EXAMPLE_DB_VARIABLE})",
+    )
+    group.addoption(
+        "--ignore-known-failures",
+        dest="nnconform_ignore_known_failures",
+        action="store_true",
+        help="judge every case as if no torch failure were known: nothing is carved out and "
+        "no strict xfail runs (a raw verdict, e.g. against an unpatched baseline)",
+    )
+
+
+def listed(config: pytest.Config, option: str) -> list[str]:
+    return [v.strip() for v in config.getoption(option).split(",") if v.strip()]
+
+
+def devices(config: pytest.Config) -> list[str]:
+    import torch
+
+    asked = listed(config, "nnconform_device")
+    if asked == ["all"]:
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        return ["cpu"] + ([f"cuda:{i}" for i in range(count)] if count else ["cuda"])
+    for device in asked:
+        kind, _, index = device.partition(":")
+        if kind not in DEVICE_KINDS or (index and not index.isdigit()):
+            raise OptionError(
+                f"unknown device {device!r}; use {', '.join(DEVICE_KINDS)}, cuda:N or all"
+            )
+    return asked
+
+
+def dtypes(config: pytest.Config) -> list[str]:
+    asked = listed(config, "nnconform_dtype")
+    if asked == ["all"]:
+        return list(DTYPES)
+    for dtype in asked:
+        if dtype not in DTYPES:
+            raise OptionError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)} or all")
+    return asked
+
+
+def paths(config: pytest.Config) -> list[str]:
+    asked = listed(config, "nnconform_path")
+    try:
+        names = resolve_paths(asked)
+    except ValueError as error:
+        raise OptionError(f"--path: {error}") from None
+    if asked != ["all"]:
+        # Named on purpose: a path that cannot run here is a setup error, said at once.
+        for name in names:
+            missing = path_named(name).missing()
+            if missing:
+                raise OptionError(f"--path {name}: {missing}")
+    return names
+
+
+def chosen_kernel_sets(config: pytest.Config) -> list[str]:
+    try:
+        return kernel_sets.resolve(listed(config, "nnconform_cpu_isa"))
+    except ValueError as error:
+        raise OptionError(f"--cpu-isa: {error}") from None
+
+
+def import_impl(name: str) -> ModuleType:
+    try:
+        impl = importlib.import_module(name)
+    except ImportError as error:
+        raise OptionError(f"--impl {name!r} cannot be imported: {error}") from None
+    if not hasattr(impl, "init"):
+        raise OptionError(f"--impl {name!r} has no `init` namespace (see README: --impl contract)")
+    return impl

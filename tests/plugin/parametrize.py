@@ -1,0 +1,47 @@
+"""The matrix's parameters: layer (or model), device, dtype and execution path per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from report import interface
+from spec.models import MODELS
+from spec.registry import LAYERS
+from tests.paths import by_name as path_named
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    run = interface.declared_run(metafunc.config)
+    if "layer" in metafunc.fixturenames:
+        specs = getattr(metafunc.module, "SPECS", LAYERS)
+        metafunc.parametrize("layer", list(specs), ids=[s.name for s in specs])
+    if "model" in metafunc.fixturenames:
+        metafunc.parametrize("model", list(MODELS), ids=[m.name for m in MODELS])
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", run["devices"])
+    if "dtype" in metafunc.fixturenames:
+        metafunc.parametrize("dtype", run["dtypes"])
+    if "path" in metafunc.fixturenames and not _parametrized_by_test(metafunc, "path"):
+        # Indirect: the `path` fixture makes the path the active one for the test.
+        metafunc.parametrize("path", run["paths"], indirect=True)
+
+
+def _parametrized_by_test(metafunc: pytest.Metafunc, name: str) -> bool:
+    """Whether the test's own parametrize marks already give `name` (known failures do)."""
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        listed = names.split(",") if isinstance(names, str) else list(names)
+        if name in (n.strip() for n in listed):
+            return True
+    return False
+
+
+@pytest.fixture
+def path(request: pytest.FixtureRequest) -> Iterator[object]:
+    """The execution path under test (tests/paths/), active for the test's duration."""
+    from tests.paths.routing import active
+
+    with active(path_named(request.param)) as chosen:
+        yield chosen

@@ -1,0 +1,43 @@
+"""A property's run: its random examples, then the corner pass, with what they left out.
+
+A cell whose every drawn case a known failure covers ends as that known failure; one whose
+every case needs an argument the torch release lacks ends "not-in-release" (the tally is
+in the item's stash, tests/left_out.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+from report import interface
+from tests import left_out
+from tests.plugin.corner_pass import run_corners
+
+
+# trylast: inside the report plugin's own wrapper, so the corner pass's examples and
+# coverage count for the item.
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    with left_out.tracking(item) as tally:
+        try:
+            result = yield
+            run_corners(item)
+            return result
+        except (FailedHealthCheck, Unsatisfiable) as error:
+            _everything_left_out(tally, error)
+            raise
+
+
+def _everything_left_out(tally: left_out.LeftOut, error: BaseException) -> None:
+    """End the cell by why every case was left out, if a known reason covers them all."""
+    if not tally.known_failures and tally.missing_in_release:
+        missing = ", ".join(sorted(tally.missing_in_release))
+        interface.not_run(
+            "not-in-release",
+            f"every case drawn here needs {missing}, which this torch release lacks",
+        )
+    if tally.known_failures:
+        ids = ", ".join(sorted(tally.known_failures))
+        reason = f"every case drawn here is inside known torch failure {ids}"
+        interface.known_failure(reason, interface.Failure(reason, example=str(error)[:500]))
