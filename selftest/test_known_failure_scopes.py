@@ -1,0 +1,154 @@
+"""A known failure turns a run red only where it was observed (issue 18).
+
+Judged on made-up entries, so nothing depends on the CPU, release or torch bug at hand: a
+repro that passes is "fixed: remove the entry" where the bug was observed, and
+"not-reproduced" (never red) in the rest of its scope; --ignore-known-failures and other
+implementations judge every case.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, errors as hypothesis_errors, given, settings, strategies as st
+from packaging.specifiers import SpecifierSet
+
+from report.interface import ExpectedFailure, KnownFailureFixedError, NotRun
+from tests import kernel_sets
+from tests.known_failures import (
+    BY_ID,
+    KNOWN_FAILURES,
+    Check,
+    KnownFailure,
+    Observed,
+    Where,
+    register,
+)
+from tests.known_failures.judge import judge
+
+EVERY_SET = tuple(kernel_sets.KERNEL_SETS)
+
+
+def _passes() -> None:
+    pass
+
+
+def _fails() -> None:
+    raise AssertionError("still wrong")
+
+
+def _entry(repro, observed: Observed, **scope) -> KnownFailure:
+    return KnownFailure(
+        id="made-up",
+        layer="Linear",
+        breaks=Check.VALUES,
+        summary="a made-up bug",
+        upstream="none",
+        repro=repro,
+        observed=observed,
+        **scope,
+    )
+
+
+def _judged(entry: KnownFailure, release: str = "2.13.0") -> BaseException:
+    with pytest.raises((NotRun, ExpectedFailure, KnownFailureFixedError)) as raised:
+        judge(entry, "eager", ["eager"], release=release)
+    return raised.value
+
+
+def test_a_bug_still_there_is_an_expected_failure():
+    assert isinstance(_judged(_entry(_fails, Observed("2.1.2", EVERY_SET))), ExpectedFailure)
+
+
+def test_a_fix_where_the_bug_was_observed_fails_the_run():
+    judged = _judged(_entry(_passes, Observed("2.1.2", EVERY_SET)))
+    assert isinstance(judged, KnownFailureFixedError), judged
+
+
+def test_a_pass_in_a_kernel_set_nobody_observed_is_not_reproduced():
+    judged = _judged(_entry(_passes, Observed("2.1.2", kernel_sets=())))
+    assert isinstance(judged, NotRun) and judged.outcome == "not-reproduced", judged
+    assert judged.failure is not None and "recorded for" in judged.failure.message
+
+
+def test_a_pass_on_a_release_older_than_observed_is_not_reproduced():
+    judged = _judged(_entry(_passes, Observed("2.6.0", EVERY_SET)), release="2.1.2")
+    assert isinstance(judged, NotRun) and judged.outcome == "not-reproduced", judged
+
+
+def test_a_release_out_of_scope_is_not_applicable():
+    entry = _entry(_passes, Observed("2.2.2", EVERY_SET), releases=">=2.2")
+    judged = _judged(entry, release="2.1.2")
+    assert isinstance(judged, NotRun) and judged.outcome == "not-applicable", judged
+
+
+def test_the_amx_conv2d_entry_does_not_apply_to_2_1_2():
+    """Issue 18: on an AMX CPU, 2.1.2's run ended NOT CONFORMING on this entry."""
+    amx = BY_ID["conv2d-bfloat16-amx-strided-single-column"]
+    assert not amx.in_release("2.1.2") and amx.in_release("2.2.2") and amx.in_release("2.13.0")
+    judged = _judged(amx, release="2.1.2")
+    assert isinstance(judged, NotRun) and judged.outcome == "not-applicable", judged
+
+
+@pytest.fixture
+def ignored():
+    register.honour(False, "known failures ignored (--ignore-known-failures)")
+    try:
+        yield
+    finally:
+        register.honour(True)
+
+
+def test_ignored_known_failures_judge_nothing(ignored):
+    judged = _judged(_entry(_fails, Observed("2.1.2", EVERY_SET)))
+    assert isinstance(judged, NotRun) and judged.outcome == "not-applicable", judged
+    # No carve-out: a case every entry would cover is judged.
+    where = Where("LayerNorm", "float32", "cpu", {"normalized_shape": 1}, x=np.ones((2, 1)))
+    for check in Check:
+        register.carve_out(check, where)  # rejects (raises) if anything carved it out
+
+
+def test_a_carve_out_rejects_the_case_when_honoured():
+    entry = BY_ID["layer_norm-onnx-epsilon-float32"]
+    where = Where("LayerNorm", "float64", "cpu", {"eps": 0.1}, path="onnxruntime")
+    assert entry.applies(where)
+    judged = []
+
+    @settings(max_examples=1, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.none())
+    def once(_):
+        register.carve_out(Check.VALUES, where)
+        judged.append(where)
+
+    with pytest.raises((hypothesis_errors.Unsatisfiable, hypothesis_errors.FailedHealthCheck)):
+        once()
+    assert not judged
+
+
+@pytest.mark.parametrize("known", KNOWN_FAILURES, ids=lambda k: k.id)
+def test_observed_lies_inside_the_scope(known):
+    observed = known.observed
+    if known.releases:
+        assert observed.since in SpecifierSet(known.releases), (observed.since, known.releases)
+    if known.kernel_sets is not None:
+        assert set(observed.kernel_sets) <= set(known.kernel_sets), observed.kernel_sets
+    assert set(observed.kernel_sets) <= set(kernel_sets.KERNEL_SETS)
+
+
+@pytest.mark.parametrize("known", KNOWN_FAILURES, ids=lambda k: k.id)
+def test_every_printed_repro_is_python_that_needs_torch_alone(known):
+    for path in known.paths:
+        tree = ast.parse(known.source(path))
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        } | {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert imported <= {"torch", "onnxruntime", "contextlib"}, imported

@@ -1,0 +1,157 @@
+"""Judging one known failure: run its repro where it applies, and say what that shows.
+
+A repro that fails is the bug, still there (an expected failure). One that passes where the
+bug was observed means torch is fixed: the entry must go (a failure that says so). One
+that passes where nobody observed the bug (a kernel set, device or older release the
+project's machines lack) is "not-reproduced": reported with its scope, never red.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from report.interface import Failure, known_failure, known_failure_fixed, not_run
+from tests import kernel_sets
+from tests.assertions import violated
+from tests.cases import UNSUPPORTED_DTYPE, unsupported_if_no_kernel
+from tests.known_failures.entry import Check, KnownFailure
+from tests.known_failures.register import HONOURED
+from tests.paths import by_name
+
+ROOT = Path(__file__).resolve().parents[2]
+# A repro that loops until it crashes takes seconds; a hung child is a failure too.
+CHILD_TIMEOUT_S = 300
+# Heap corruption crashes by chance: a crash repro that once ran clean inside a busy
+# tox run (30 of 30 standalone runs crashed) must run clean this many times in a row
+# before the entry is called fixed.
+CLEAN_RUNS_TO_CALL_A_CRASH_FIXED = 3
+
+
+def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
+    """Run the repro in a fresh interpreter; what went wrong, or None if it passed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if kernel_set is not None:
+        env.update(kernel_sets.KERNEL_SETS[kernel_set].environment())
+    code = f"from tests.known_failures import BY_ID; BY_ID[{known.id!r}].run({path!r})"
+    child = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+    )
+    if child.returncode == 0:
+        return None
+    if child.returncode < 0:
+        return f"the process died with signal {-child.returncode}"
+    lines = child.stderr.strip().splitlines()
+    # The exception line of the traceback (its message may span lines after it).
+    raised = next((line for line in lines if line.startswith("AssertionError")), None)
+    if raised is None:
+        last = lines[-1] if lines else f"exit status {child.returncode}"
+        if UNSUPPORTED_DTYPE in last:
+            # The release has no kernel for the dtype the bug lives in: nothing to judge.
+            not_run("unsupported", f"{known.id}: {last}")
+        raise violated(f"{known.id}: the repro could not run: {last}")
+    return raised
+
+
+def _in_process(known: KnownFailure, path: str) -> str | None:
+    try:
+        known.run(path)
+    except AssertionError as error:
+        return f"AssertionError: {error}"
+    except Exception as error:
+        unsupported_if_no_kernel(error, known.id)
+        raise
+    return None
+
+
+def _reproduce(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
+    """What the repro saw go wrong under `kernel_set` (None: this process's), or None."""
+    isolated = known.isolate or kernel_set is not None
+    seen = _in_child(known, kernel_set, path) if isolated else _in_process(known, path)
+    if seen is None and Check.SURVIVES in known.checks:
+        for _ in range(CLEAN_RUNS_TO_CALL_A_CRASH_FIXED - 1):
+            seen = _in_child(known, kernel_set, path)
+            if seen is not None:
+                break
+    return seen
+
+
+def _checks(known: KnownFailure) -> str:
+    return ", ".join(sorted(check.value for check in known.checks))
+
+
+def _checks(known: KnownFailure) -> str:
+    return ", ".join(sorted(check.value for check in known.checks))
+
+
+def _kernel_sets_to_run(known: KnownFailure) -> list[str | None]:
+    """The kernel sets to reproduce under (None: this process's own, for any-set entries)."""
+    if known.kernel_sets is None:
+        return [None]
+    supported = [name for name in known.kernel_sets if name in kernel_sets.supported()]
+    if not supported:
+        not_run(
+            "not-applicable",
+            f"{known.id} is in kernel sets {', '.join(known.kernel_sets)}; "
+            f"this CPU runs {', '.join(kernel_sets.supported())}",
+        )
+    return supported
+
+
+def judge(known: KnownFailure, path: str, tested: list[str], release: str | None = None) -> None:
+    """End the cell of `known` on `path` by what its repro shows (always raises)."""
+    release = release or torch.__version__
+    if not HONOURED.honoured:
+        not_run("not-applicable", f"{known.id}: {HONOURED.because}")
+    if path not in tested:
+        not_run("not-applicable", f"{known.id} is on path {path}; this run tests {tested}")
+    if by_name(path).missing():
+        not_run("not-applicable", f"{path}: {by_name(path).missing()}")
+    if not known.in_release(release):
+        not_run("not-applicable", f"{known.id} applies to torch {known.releases}")
+    repro = known.source(path)
+    reproduced, unobserved = [], []
+    for kernel_set in _kernel_sets_to_run(known):
+        where = f" under kernel set {kernel_set}" if kernel_set else ""
+        seen = _reproduce(known, kernel_set, path)
+        if seen is not None:
+            reproduced.append(f"{seen}{where}")
+        elif known.observed.covers(release, kernel_set, "cpu"):
+            known_failure_fixed(
+                Failure(
+                    message=(
+                        f"{known.id} no longer reproduces{where} on torch "
+                        f"{release}: torch is fixed, remove the entry (and its "
+                        f"carve-out) from tests/known_failures/ ({known.observed.describe()})"
+                    ),
+                    example=f"upstream: {known.upstream}",
+                    repro=repro,
+                )
+            )
+        else:
+            unobserved.append(kernel_set or kernel_sets.current())
+    if not reproduced:
+        reason = (
+            f"{known.id} did not reproduce on torch {release}, kernel set "
+            f"{', '.join(unobserved)}: it was recorded for {known.observed.describe()}"
+        )
+        upstream = f"upstream: {known.upstream}"
+        not_run("not-reproduced", reason, Failure(reason, upstream, repro=repro))
+    also = ""
+    if unobserved:
+        also = f"; not reproduced (never observed there) on {', '.join(unobserved)}"
+    details = Failure(
+        message=f"{known.summary}; breaks: {_checks(known)}; seen: {'; '.join(reproduced)}{also}",
+        example=f"upstream: {known.upstream}",
+        repro=repro,
+    )
+    known_failure(f"{known.summary} ({known.upstream})", details)
