@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from report import coverage, matrix, outcomes, text
+from report import coverage, matrix, outcomes, text, verdict
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em; color: #212121; }
@@ -174,12 +174,10 @@ def render(document: dict[str, Any], diff: str = "") -> str:
     m = matrix.build(document)
     recorded = coverage.has_coverage(document["results"])
     summary = document["summary"]
-    bad = sum(summary["by_outcome"][o] for o in outcomes.BAD)
-    verdict = (
-        f'<b class="verdict-bad">NOT CONFORMING: {bad} cells failed</b>'
-        if bad
-        else '<b class="verdict-good">CONFORMING: every cell that ran passed</b>'
-    )
+    decided = verdict.decide(document)
+    colour = "verdict-good" if decided.conforming else "verdict-bad"
+    headline_verdict = f'<b class="{colour}">{escape(decided.headline)}</b>'
+    spent = verdict.false_alarm_line(summary)
     headline = "".join(
         f"<span><b>{escape(label)}</b> {escape(value)}</span>"
         for label, value in text.headline(document)
@@ -192,7 +190,8 @@ def render(document: dict[str, Any], diff: str = "") -> str:
         f"<style>{CSS}</style></head><body>",
         "<h1>nnconform conformance report</h1>",
         f'<p class="headline">{headline}</p>',
-        f"<p>{verdict} — {escape(text.totals(document))}</p>",
+        f"<p>{headline_verdict} — {escape(text.totals(document))}</p>",
+        *(f"<p><b>Statistics</b> {escape(line)}</p>" for line in [spent] if line),
         f'<p class="denominator"><b>Coverage</b> '
         f"{escape(coverage.denominator(document).line())}</p>",
     ]

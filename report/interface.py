@@ -122,6 +122,8 @@ class Declared:
     claims: list[dict[str, str]] = field(default_factory=list)
     # The hyperparameter classes its examples covered ("padding_mode=reflect", ...).
     coverage: set[str] = field(default_factory=set)
+    # The statistical assertions it made (each spends the run's alpha of false alarm).
+    statistical_assertions: int = 0
 
 
 DECLARED = pytest.StashKey[Declared]()
@@ -133,6 +135,12 @@ def cover(*classes: str) -> None:
     """The running test's example covers these classes (the report lists them per cell)."""
     if _running:
         _running[-1].coverage.update(classes)
+
+
+def count_statistical_assertions(item: pytest.Item, count: int) -> None:
+    """`item` made `count` statistical assertions (the run sums them against its budget)."""
+    declared = item.stash.setdefault(DECLARED, Declared())
+    declared.statistical_assertions += count
 
 
 RUN = pytest.StashKey[dict]()

@@ -49,6 +49,21 @@ def summarize(
     }
 
 
+def false_alarm(results: list[dict[str, Any]], run: dict[str, Any]) -> dict[str, Any] | None:
+    """The statistical assertions the run made, and the false-alarm probability they spent
+    (a union bound) against the budget the run declared; None if it declared none."""
+    budget = run.get("false_alarm_budget")
+    if not budget:
+        return None
+    assertions = sum(r.get("statistical_assertions", 0) for r in results)
+    return {
+        "assertions": assertions,
+        "alpha": budget["alpha"],
+        "budget": budget["budget"],
+        "bound": assertions * budget["alpha"],
+    }
+
+
 def assemble(
     *,
     kind: str,
@@ -70,6 +85,9 @@ def assemble(
         "results": results,
         "summary": summarize(results, claims, shards),
     }
+    spent = false_alarm(results, run)
+    if spent is not None:
+        document["summary"]["false_alarm"] = spent
     if claims:
         document["claims"] = claims
     return document

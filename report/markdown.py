@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from report import coverage, matrix, outcomes, text
+from report import coverage, matrix, outcomes, text, verdict
 
 # A GitHub job summary holds 1 MiB; past this many failures the JSON has the rest.
 MAX_FAILURES_SHOWN = 50
@@ -115,14 +115,14 @@ def render(document: dict[str, Any], diff: str = "") -> str:
     summary = document["summary"]
     merged = document["kind"] == "merged"
     shards = {s["run_id"]: s for s in document["shards"]}
-    bad = sum(summary["by_outcome"][o] for o in outcomes.BAD)
-    verdict = (
-        f"NOT CONFORMING: {bad} cells failed" if bad else "CONFORMING: every cell that ran passed"
-    )
+    decided = verdict.decide(document)
 
     out = ["# nnconform conformance report", ""]
     out.append(" · ".join(f"**{label}** {escape(v)}" for label, v in text.headline(document)))
-    out += ["", f"**{verdict}** — {escape(text.totals(document))}", ""]
+    out += ["", f"**{decided.headline}** — {escape(text.totals(document))}", ""]
+    spent = verdict.false_alarm_line(summary)
+    if spent:
+        out += [f"**Statistics** {escape(spent)}", ""]
     out += [f"**Coverage** {escape(coverage.denominator(document).line())}", ""]
     if diff:
         out += [diff, ""]

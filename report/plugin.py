@@ -30,6 +30,7 @@ from report import (
     outcomes,
     record,
     replay,
+    verdict,
 )
 
 DEFAULT_REPORT_DIR = "reports"
@@ -264,6 +265,8 @@ class ConformanceReport:
             result["reason"] = reason
         if payload.get("coverage"):
             result["coverage"] = list(payload["coverage"])
+        if payload.get("statistical_assertions"):
+            result["statistical_assertions"] = int(payload["statistical_assertions"])
         if outcome in outcomes.BAD or (outcome != "passed" and payload.get("failure")):
             result["failure"] = record.failure(payload.get("failure"), item.reports.get(phase))
         if outcome == "failed" and (
@@ -356,6 +359,10 @@ class ConformanceReport:
                 self.diff, str(self.config.getoption("baseline"))
             )
             self._gate(session, document, self.diff)
+        decided = verdict.decide(document)
+        if decided.beyond_tests and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            self.gate = f"NOT CONFORMING: {'; '.join(decided.beyond_tests)}"
         self.document = document
         self.paths = json_report.write(document, self._directory(), self.diff)
 
@@ -407,8 +414,11 @@ class ConformanceReport:
                 f"nnconform baseline: {self._shown(self.paths['diff'])}: "
                 f"{diff_pages.verdict(self.diff)}; {diff_pages.counts_line(self.diff)}"
             )
-            if self.gate:
-                write(f"  {self.gate}")
+        if self.gate:
+            write(f"  {self.gate}")
+        spent = verdict.false_alarm_line(self.document["summary"])
+        if spent:
+            write(f"  statistics: {spent}")
         summary = self.document["summary"]
         for prop, tally in summary["by_property"].items():
             write(f"  {prop}: {outcomes.rollup(tally)}")

@@ -65,6 +65,8 @@ def payload(
         data["claims"] = list(declared.claims)
     if declared.coverage and call.when == "call":
         data["coverage"] = sorted(declared.coverage)
+    if declared.statistical_assertions and call.when == "call":
+        data["statistical_assertions"] = declared.statistical_assertions
     return data
 
 

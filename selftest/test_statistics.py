@@ -1,10 +1,12 @@
 """spec/statistics.py keeps its promises: closed forms against each other, then simulation.
 
-Simulation can only resolve so much. With T trials, a rejection rate is pinned to about
-+-5 sqrt(p/T); so the claims at ALPHA = 1e-6 are verified two ways:
+The run's false-alarm budget (1e-6) is spread over the most assertions a run may make, so
+each spends ALPHA = 1e-12; every check counts what it makes, and a run over the count is
+not conforming. Simulation can only resolve so much. With T trials, a rejection rate is
+pinned to about +-5 sqrt(p/T); so the claims at ALPHA are verified two ways:
 - the mechanics (quantiles, margins) at alphas simulation can see (1e-2, 5e-2), where
   the observed rate must sit in the binomial band of the claimed one;
-- at ALPHA itself, at most `binom.isf(1e-6, T, ALPHA)` (= 1 or 2) rejections in T
+- at ALPHA itself, at most `binom.isf(1e-6, T, ALPHA)` (= 0 or 1) rejections in T
   trials: a true false-alarm rate above ~5e-4 (T = 20000) would fail this.
 Power claims are checked the same way: at the sample size used, misses stay within the
 binomial allowance for a miss rate of 1 - POWER (resolving a miss rate of ~0.5%), and at
@@ -21,11 +23,16 @@ import pytest
 from scipy import stats
 
 from reference.init_laws import constant_law, normal_law, uniform_law
+from report import json_report, outcomes, verdict
 from spec.statistics import (
     ALPHA,
+    MAX_ASSERTIONS_PER_RUN,
     POWER,
     RELATIVE_ERROR,
+    RUN_FALSE_ALARM,
+    assertions_made,
     check_constant,
+    check_keep_rate,
     check_law,
     check_normal,
     check_uniform,
@@ -88,8 +95,45 @@ def at_most_rate(count: int, trials: int, p: float, what: str) -> None:
 
 
 def test_stated_constants():
-    assert (ALPHA, POWER, RELATIVE_ERROR) == (1e-6, 0.999, 0.10)
-    assert two_sided_z() == pytest.approx(4.891638, abs=1e-6)
+    assert (RUN_FALSE_ALARM, MAX_ASSERTIONS_PER_RUN) == (1e-6, 10**6)
+    assert (ALPHA, POWER, RELATIVE_ERROR) == (1e-12, 0.999, 0.10)
+    assert two_sided_z() == pytest.approx(7.130507, abs=1e-6)
+
+
+def test_the_run_budget_covers_every_assertion_a_run_may_make():
+    # The union bound: MAX_ASSERTIONS_PER_RUN assertions of ALPHA each stay in the budget.
+    assert MAX_ASSERTIONS_PER_RUN * ALPHA <= RUN_FALSE_ALARM * (1 + 1e-12)
+
+
+def test_every_check_counts_the_assertions_it_makes():
+    made = assertions_made()
+    check_uniform(rng(20).uniform(-1.0, 1.0, uniform_samples_needed()), -1.0, 1.0, 0.0)
+    assert assertions_made() - made == 2  # the endpoint test and the shape test
+    made = assertions_made()
+    check_normal(rng(21).normal(0.0, 1.0, normal_samples_needed()), 0.0, 1.0)
+    assert assertions_made() - made == 3  # std, mean and shape
+    made = assertions_made()
+    check_keep_rate(5_000, 10_000, 0.5)
+    check_constant(np.zeros(3), 0.0)  # exact: spends nothing
+    assert assertions_made() - made == 1
+
+
+def test_a_run_over_its_budget_is_not_conforming():
+    """A check added without room in the budget cannot spend it silently: the report's
+    verdict, and so the run's exit status, say so (report/verdict.py)."""
+    results = [{"outcome": "passed", "statistical_assertions": MAX_ASSERTIONS_PER_RUN + 1}]
+    run = {"false_alarm_budget": {"alpha": ALPHA, "budget": RUN_FALSE_ALARM}}
+    spent = json_report.false_alarm(results, run)
+    summary = {
+        "by_outcome": {**outcomes.counts([]), "passed": 1},
+        "claims": {},
+        "false_alarm": spent,
+    }
+    decided = verdict.decide({"summary": summary})
+    assert not decided.conforming and decided.beyond_tests, decided
+    results[0]["statistical_assertions"] = MAX_ASSERTIONS_PER_RUN
+    summary["false_alarm"] = json_report.false_alarm(results, run)
+    assert verdict.decide({"summary": summary}).conforming
 
 
 @pytest.mark.parametrize("n", [1, 10, 283, 10_000])
@@ -99,10 +143,10 @@ def test_endpoint_margin_spends_alpha_exactly(n):
 
 
 def test_uniform_samples_needed_by_hand():
-    # Outward: ln(1e-3)/ln(2/2.1) = 141.6 -> 142. Inward: ln(5e-7)/ln(0.95) = 282.9 -> 283.
+    # Outward: ln(1e-3)/ln(2/2.1) = 141.6 -> 142. Inward: ln(5e-13)/ln(0.95) = 552.2 -> 553.
     assert math.log(1e-3) / math.log(2 / 2.1) == pytest.approx(141.58, abs=0.01)
-    assert math.log(5e-7) / math.log(0.95) == pytest.approx(282.86, abs=0.01)
-    assert uniform_samples_needed() == 283
+    assert math.log(5e-13) / math.log(0.95) == pytest.approx(552.20, abs=0.01)
+    assert uniform_samples_needed() == 553
 
 
 @pytest.mark.parametrize("rounding", [0.0, 2 * 2.0**-24, 2 * 2.0**-11, 2 * 2.0**-8])
@@ -182,8 +226,8 @@ def test_keep_test_promises():
         false_alarm = stats.binom.cdf(lo - 1, n, q) + stats.binom.sf(hi, n, q)
         assert false_alarm <= ALPHA
         assert keep_test_power(n, q, q * (1 - RELATIVE_ERROR)) >= POWER
-    assert keep_samples_needed(0.5) == pytest.approx(6_400, rel=0.1)
-    assert keep_samples_needed(0.1) < 70_000
+    assert keep_samples_needed(0.5) == pytest.approx(10_400, rel=0.1)
+    assert keep_samples_needed(0.1) < 100_000
 
 
 def test_rounding_never_fails_the_shape_test_of_a_correct_law():

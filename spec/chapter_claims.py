@@ -244,7 +244,7 @@ CLAIMS: tuple[Claim, ...] = (
         "dropout.p_half",
         "Dropout(p=0.5) drops each element with probability 50%",
         0.5,
-        "binomial test on the kept count (false alarm 1e-6, power 0.999 vs 10% off)",
+        "binomial test on the kept count (false alarm 1e-12, power 0.999 vs 10% off)",
         "test_dropout_claims",
     ),
     Claim(

@@ -1,8 +1,14 @@
 """The statistical-test rule: every random assertion states its false alarm and its power.
 
-DESIGN.md: a statistical assertion fails a correct implementation with probability at
-most ALPHA (1e-6), and catches a 10% error (RELATIVE_ERROR) in the quantity it is about
-with probability at least POWER (0.999) at the sample size the test uses. Exact checks
+The false-alarm budget is the run's: a whole run, whatever its profile, devices and
+dtypes, fails a correct implementation through its statistical checks with probability
+at most RUN_FALSE_ALARM (1e-6). By the union bound that holds when each assertion spends
+ALPHA = RUN_FALSE_ALARM / MAX_ASSERTIONS_PER_RUN and a run makes at most
+MAX_ASSERTIONS_PER_RUN of them: every check here counts what it makes, the run reports
+the total and its bound, and a run over the count is NOT CONFORMING (report/verdict.py).
+Each assertion catches a 10% error (RELATIVE_ERROR) in the quantity it is about with
+probability at least POWER (0.999) at the sample size the test uses: sample sizes follow
+from ALPHA, so the power is kept whatever the budget. Exact checks
 come first: every sample of a uniform law lies in its support (allowing only the
 rounding of the dtype), every sample of a constant law equals the constant, every
 sample of a normal law is finite. The tests follow, one per claim:
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -31,7 +38,13 @@ from scipy import stats
 
 from reference.init_laws import InitLaw
 
-ALPHA = 1e-6  # false-alarm probability of one assertion on a correct implementation
+# The run's false-alarm budget, and the most statistical assertions a run may make. A `ci`
+# run on one device makes about 15,000 (counted: every check below tallies itself); a
+# `thorough` run makes ten times that per device. 10**6 leaves room for both devices of a
+# thorough run and for new layers, each assertion spending 1e-12.
+RUN_FALSE_ALARM = 1e-6
+MAX_ASSERTIONS_PER_RUN = 10**6
+ALPHA = RUN_FALSE_ALARM / MAX_ASSERTIONS_PER_RUN  # one assertion's false-alarm probability
 POWER = 0.999  # probability of catching the alternative below, at the sample size used
 RELATIVE_ERROR = 0.10  # the alternative: a bound or a std 10% off; a mean 0.1 std off
 
@@ -40,6 +53,26 @@ RELATIVE_ERROR = 0.10  # the alternative: a bound or a std 10% off; a mean 0.1 s
 # from endpoints already rounded to it: one rounding of the endpoint, one of the sample
 # (measured: at most 0.47 of a unit roundoff in bfloat16). Two covers both, no more.
 SUPPORT_ROUNDINGS = 2.0
+
+
+@dataclass
+class _Tally:
+    """Statistical assertions made in this process (each spends ALPHA of false alarm)."""
+
+    made: int = 0
+
+
+_TALLY = _Tally()
+
+
+def assertions_made() -> int:
+    """How many statistical assertions this process has made so far (the harness reads the
+    difference around each test and reports it)."""
+    return _TALLY.made
+
+
+def _spend(count: int = 1) -> None:
+    _TALLY.made += count
 
 
 # ---------------------------------------------------------------------------------------
@@ -96,7 +129,7 @@ def uniform_samples_needed(
 
     Outward: ((2 + r)/(2 + e))^n <= 1 - power, n >= ln(1 - power) / ln((2 + r)/(2 + e)).
     Inward: 2 (1 - (alpha/2)^(1/n)) + r < e, n > ln(alpha/2) / ln(1 - (e - r)/2).
-    At e = 0.1, alpha = 1e-6, power = 0.999, r = 0: outward 142, inward 283, so n = 283.
+    At e = 0.1, alpha = 1e-12, power = 0.999, r = 0: outward 142, inward 553, so n = 553.
     """
     if not 0 <= rounding < relative_error:
         raise ValueError(f"rounding {rounding} leaves no room for a {relative_error} error")
@@ -143,6 +176,7 @@ def check_uniform(
     delta = endpoint_margin(n)
     reach = 2 * delta * h + slack
     top, bottom = samples.max(), samples.min()
+    _spend()
     assert top >= high - reach and bottom <= low + reach, (
         f"{what}: sample range [{bottom!r}, {top!r}] of n={n} does not reach within "
         f"{reach:.4g} of both ends of U({low!r}, {high!r}): the support is narrower "
@@ -161,7 +195,7 @@ def check_uniform(
 
 
 def two_sided_z(alpha: float = ALPHA) -> float:
-    """z with P(|Z| > z) = alpha for a standard normal Z (4.8916 at alpha = 1e-6)."""
+    """z with P(|Z| > z) = alpha for a standard normal Z (7.1305 at alpha = 1e-12)."""
     return float(stats.norm.isf(alpha / 2))
 
 
@@ -208,7 +242,7 @@ def std_samples_needed(
 
     Power is monotone in n (the chi-square quantiles concentrate like 1/sqrt(n)); the
     normal approximation of log s^2 gives n ~ 2 ((z_{alpha/2} + z_power) / ln(1 - e)^2)^2
-    ~ 2900 for the smaller std and ~3500 for the larger (ln 1.21 < |ln 0.81|). The exact
+    ~ 4700 for the smaller std and ~5750 for the larger (ln 1.21 < |ln 0.81|). The exact
     chi-square search is what is used.
     """
     ratios = (1 - relative_error, 1 + relative_error)
@@ -239,8 +273,8 @@ def mean_samples_needed(
 ) -> int:
     """Smallest n whose mean test catches a shift of shift_in_stds * std with `power`.
 
-    Dropping the far tail, n ~ ((z_{alpha/2} + z_power) / d)^2 = ((4.892 + 3.090)/0.1)^2
-    ~ 6371 at the defaults; the exact power above is what is searched.
+    Dropping the far tail, n ~ ((z_{alpha/2} + z_power) / d)^2 = ((7.131 + 3.090)/0.1)^2
+    ~ 10446 at the defaults; the exact power above is what is searched.
     """
     return _smallest_n(lambda n: mean_test_power(n, shift_in_stds, alpha) >= power)
 
@@ -257,7 +291,7 @@ def mean_rejects(samples: np.ndarray, mean: float, std: float, alpha: float = AL
 
 
 def normal_samples_needed(relative_error: float = RELATIVE_ERROR, roundoff: float = 0.0) -> int:
-    """n for the three normal tests at once: the shape test's (~6,700) is the largest."""
+    """n for the three normal tests at once: the mean test's (10,447) is the largest."""
     return max(
         std_samples_needed(relative_error),
         mean_samples_needed(relative_error),
@@ -277,6 +311,7 @@ def check_normal(
         return
     ratio = samples.var(ddof=1) / std**2
     lo, hi = variance_ratio_interval(n)
+    _spend(2)  # the std test and the mean test
     assert lo <= ratio <= hi, (
         f"{what}: sample std {math.sqrt(ratio) * std:.6g} vs law std {std:.6g} (n={n}): "
         f"s^2/std^2 = {ratio:.4f} outside the chi-square interval [{lo:.4f}, {hi:.4f}] "
@@ -349,7 +384,7 @@ def normal_rounding_slack(roundoff: float) -> float:
 
 @cache
 def shape_samples_needed(roundoff: float = 0.0) -> int:
-    """Smallest n whose shape test has POWER against the same-moments impostor (~6,700)."""
+    """Smallest n whose shape test has POWER against the same-moments impostor (~10,000)."""
     slack = normal_rounding_slack(roundoff)
     return _smallest_n(
         lambda n: ks_power_lower_bound(n, same_moments_distance(), slack) >= POWER, start=64
@@ -370,6 +405,7 @@ def check_shape(
     below = fitted - np.arange(n) / n
     distance = float(max(above.max(), below.max()))
     limit = ks_critical(n) + slack
+    _spend()
     assert distance <= limit, (
         f"{what}: the samples' distribution is {distance:.4f} (sup norm) from the law's, "
         f"beyond the Kolmogorov-Smirnov bound {limit:.4f} at n={n} (false alarm {ALPHA:g}): "
@@ -403,7 +439,7 @@ def keep_samples_needed(q: float, relative_error: float = RELATIVE_ERROR) -> int
     either way (q * 1.1 only where it is a probability).
 
     Normal approximation: n ~ ((z_{ALPHA/2} sqrt(q(1-q)) + z_{POWER} sqrt(q'(1-q'))) / (0.1 q))^2,
-    so n grows like 1/q: about 6,400 at q = 0.5 and 59,000 at q = 0.1.
+    so n grows like 1/q: about 10,400 at q = 0.5 and 98,000 at q = 0.1.
     """
     alternatives = [q * (1 - relative_error)]
     if q * (1 + relative_error) <= 1:
@@ -416,6 +452,7 @@ def keep_samples_needed(q: float, relative_error: float = RELATIVE_ERROR) -> int
 def check_keep_rate(kept: int, n: int, q: float, what: str = "kept count") -> None:
     """Assert `kept` of n elements is a plausible Binomial(n, q) count (false alarm ALPHA)."""
     lo, hi = keep_interval(n, q)
+    _spend()
     assert lo <= kept <= hi, (
         f"{what}: kept {kept} of {n} elements ({kept / n:.4f}); a keep probability of "
         f"{q:.4f} keeps {lo}..{hi} with probability 1 - {ALPHA:g} "

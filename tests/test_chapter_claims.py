@@ -24,7 +24,7 @@ from spec.chapter_claims import CONV_TOTAL, LINEAR_TOTAL, claim_named, claims_ch
 from spec.inputs import Inputs
 from spec.models import CHAPTER_DYNAMIC_NET, CHAPTER_MY_NETWORK, LENET5_INPUT
 from spec.registry import layer_named
-from spec.statistics import check_normal, keep_interval, keep_samples_needed
+from spec.statistics import check_keep_rate, check_normal, keep_samples_needed
 from spec.values import REGIMES, fill
 from tests.assertions import tolerance_bound
 from tests.models import chapter_initialize_weights, dynamic_net, lenet5, my_network
@@ -224,7 +224,7 @@ def test_lenet5_claims(nn, device, path, chapter_claim_record):
                 assert np.abs(value).max() <= bound, f"{name} outside the Xavier bound"
             else:
                 assert not (value == before[name]).all(), f"{name} not re-initialised"
-        # c5's 48,000 weights are enough for the normal-law test (false alarm 1e-6).
+        # c5's 48,000 weights are enough for the normal-law test (false alarm 1e-12).
         std = kaiming_normal_std(tuple(model.c5.weight.shape), mode="fan_out", nonlinearity="relu")
         check_normal(to_numpy(model.c5.weight), 0.0, std, "c5.weight after kaiming_normal_")
     with claims.check("dimension_tracking.example") as claim:
@@ -321,8 +321,7 @@ def test_dropout_claims(nn, device, path, chapter_claim_record):
         n = keep_samples_needed(q)
         dropout = nn.Dropout(p=0.5).train()
         kept = int(torch.count_nonzero(dropout(torch.ones(n, device=device))))
-        lo, hi = keep_interval(n, q)
-        assert lo <= kept <= hi, f"kept {kept} of {n}; 50% keeps {lo}..{hi} (false alarm 1e-6)"
+        check_keep_rate(kept, n, q, "Dropout(p=0.5)")
     model = my_network(nn, CHAPTER_MY_NETWORK).to(device)
     x = to_torch(_randn(BATCH, 784), DTYPE, device)
     without_dropout = model.fc2(model.relu(model.fc1(x)))

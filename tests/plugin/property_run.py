@@ -1,4 +1,5 @@
-"""A property's run: its random examples, then the corner pass, with what they left out.
+"""A property's run: its random examples, then the corner pass, with what they left out
+and the statistical assertions they made.
 
 A cell whose every drawn case a known failure covers ends as that known failure; one whose
 every case needs an argument the torch release lacks ends "not-in-release" (the tally is
@@ -11,6 +12,7 @@ import pytest
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from report import interface
+from spec import statistics
 from tests import left_out
 from tests.plugin.corner_pass import run_corners
 
@@ -19,6 +21,7 @@ from tests.plugin.corner_pass import run_corners
 # coverage count for the item.
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> object:
+    made_before = statistics.assertions_made()
     with left_out.tracking(item) as tally:
         try:
             result = yield
@@ -27,6 +30,10 @@ def pytest_runtest_call(item: pytest.Item) -> object:
         except (FailedHealthCheck, Unsatisfiable) as error:
             _everything_left_out(tally, error)
             raise
+        finally:
+            # Each statistical assertion spends the run's alpha: the report sums them.
+            made = statistics.assertions_made() - made_before
+            interface.count_statistical_assertions(item, made)
 
 
 def _everything_left_out(tally: left_out.LeftOut, error: BaseException) -> None:

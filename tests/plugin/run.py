@@ -8,6 +8,7 @@ from types import ModuleType
 import pytest
 
 from report import interface
+from spec import statistics
 from spec.tolerances import TOLERANCES
 from tests import flight_recorder, known_failures
 from tests.plugin import options, profiles
@@ -63,6 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
         example_db=example_db,
         examples_per_test=profiles.PROFILE_EXAMPLES[profile],
         known_failures_ignored=config.getoption("nnconform_ignore_known_failures"),
+        # Every statistical assertion spends alpha of it (spec/statistics.py).
+        false_alarm_budget={"alpha": statistics.ALPHA, "budget": statistics.RUN_FALSE_ALARM},
         tf32=False,
         torch=torch.__version__,
         # The report prints the tolerance table the run was judged by.
