@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from report import outcomes
-from report.interface import NONE
+from report.interface import CPU_SIDE, DIMENSIONS as CELL_DIMENSIONS, NONE, SUB_DIMENSIONS
 
 # (result field, run field) of the dimensions inside a layer x property cell.
-DIMENSIONS = (("device", "devices"), ("dtype", "dtypes"), ("path", "paths"), ("isa", "isas"))
-# Devices whose cells the CPU kernel set splits (conftest.py gives other devices isa '-').
-CPU_SIDE = frozenset({"cpu", NONE})
+DIMENSIONS = tuple((dim.name, dim.run_key) for dim in SUB_DIMENSIONS)
 
 
 def ran(outcome: str) -> bool:
@@ -29,12 +27,8 @@ def ran(outcome: str) -> bool:
 
 
 def key(result: dict[str, Any]) -> tuple[str, ...]:
-    """A cell across shards: layer, property, device, dtype, path, CPU kernel set."""
-    return (
-        result["layer"],
-        result["property"],
-        *(result.get(dim, NONE) for dim, _ in DIMENSIONS),
-    )
+    """A cell across shards: its value in every dimension (layer, property, device, ...)."""
+    return tuple(result.get(dim, NONE) for dim in CELL_DIMENSIONS)
 
 
 def has_coverage(results: Iterable[dict[str, Any]]) -> bool:
@@ -73,14 +67,7 @@ class Denominator:
         def many(n: int, word: str, plural: str | None = None) -> str:
             return f"{n:,} {word if n == 1 else plural or word + 's'}"
 
-        dimensions = ", ".join(
-            [
-                many(self.sizes["devices"], "device"),
-                many(self.sizes["dtypes"], "dtype"),
-                many(self.sizes["paths"], "path"),
-                many(self.sizes["isas"], "CPU kernel set"),
-            ]
-        )
+        dimensions = ", ".join(many(self.sizes[d.run_key], d.noun) for d in SUB_DIMENSIONS)
         shape = (
             f"{many(self.layers, 'layer')} × {many(self.properties, 'property', 'properties')}"
             f" × {dimensions}, where a property varies over them"
@@ -115,14 +102,21 @@ def _values(run: dict[str, Any], results: list[dict[str, Any]], dim: str, field:
 
 
 def _sub_cells(varies: dict[str, bool], values: dict[str, list[str]]) -> int:
-    """How many device x dtype x path x kernel set combinations one property spans."""
+    """How many combinations of the sub-dimensions one property spans (a CPU-only
+    dimension, the kernel set, splits only the CPU's cells)."""
 
     def size(dim: str) -> int:
         return len(values[dim]) if varies[dim] else 1
 
     devices = values["device"] if varies["device"] else [NONE]
-    isas = size("isa")
-    return sum(size("dtype") * size("path") * (isas if d in CPU_SIDE else 1) for d in devices)
+    total = 0
+    for device in devices:
+        combinations = 1
+        for dim in SUB_DIMENSIONS:
+            if dim.name != "device" and (device in CPU_SIDE or not dim.cpu_only):
+                combinations *= size(dim.name)
+        total += combinations
+    return total
 
 
 def denominator(document: dict[str, Any]) -> Denominator:

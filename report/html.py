@@ -86,7 +86,7 @@ def _coverage(m: matrix.Matrix, layer: str, prop: str, recorded: bool) -> str:
 
 
 def _title(result: dict[str, Any]) -> str:
-    where = " ".join(result[k] for k in ("layer", "property", "device", "dtype"))
+    where = " ".join(text.cell_values(result))
     reason = f": {result['reason']}" if result.get("reason") else ""
     return f"{where} — {result['outcome']}{reason}"
 
@@ -215,6 +215,7 @@ def render(document: dict[str, Any], diff: str = "") -> str:
             "outcome of its shards. Under the boxes: "
             f"{escape(coverage.LEGEND)}.</p>",
             _matrix(m, recorded),
+            *([f"<p>{escape(matrix.absent_line(m))}</p>"] if m.absent else []),
             _legend(),
         ]
     else:

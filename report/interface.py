@@ -18,7 +18,7 @@ nothing else of the suite: no test names, file names, parameter ids or reasons' 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NoReturn
 
 import pytest
@@ -28,26 +28,58 @@ from report.outcomes import MEANING, NOT_RUN, SEVERITY
 # A dimension a test does not vary over (an init function has no dtype parameter...).
 NONE = "-"
 
-# The dimensions of a cell, in the order the report lists them.
-DIMENSIONS = ("layer", "property", "device", "dtype", "path", "isa")
 
-# Outcomes of a cell that did not run, with what each means to a reader of the report.
-NOT_RUN_OUTCOMES = {name: MEANING[name] for name in SEVERITY if name in NOT_RUN}
+@dataclass(frozen=True)
+class Dimension:
+    """One dimension inside a layer x property cell, as the report handles it."""
+
+    name: str  # the Cell field
+    noun: str  # what one value is, in words ("CPU kernel set")
+    run_key: str  # the run's list of the values it asked for ("devices")
+    option: str  # the suite's option that chooses it (a replay line names it)
+    # A replay line names the value always (the test id holds it), or only where the run
+    # chose it (its option given, several values, or a value other than `usual`).
+    always_named: bool = False
+    usual: str | None = None
+    # Splits only cells on the CPU (or on no device): a CPU kernel set.
+    cpu_only: bool = False
+
+
+def _dimension(**meaning: Any) -> Any:
+    usual = meaning.get("usual")
+    return field(default=NONE if usual is None else usual, metadata={"dimension": meaning})
 
 
 @dataclass(frozen=True)
 class Cell:
-    """Where a result goes: layer x property x device x dtype x path x CPU kernel set."""
+    """Where a result goes: layer x property x device x dtype x path x CPU kernel set.
+
+    A new dimension of the report is a field here (with what `_dimension` says of it): the
+    report's keys, columns, merges, replay lines and denominators all derive from them.
+    """
 
     layer: str
     property: str
-    device: str = NONE
-    dtype: str = NONE
-    path: str = "eager"
-    isa: str = NONE
+    device: str = _dimension(noun="device", run_key="devices", option="--device", always_named=True)
+    dtype: str = _dimension(noun="dtype", run_key="dtypes", option="--dtype", always_named=True)
+    path: str = _dimension(noun="path", run_key="paths", option="--path", usual="eager")
+    isa: str = _dimension(noun="CPU kernel set", run_key="isas", option="--cpu-isa", cpu_only=True)
 
     def as_dict(self) -> dict[str, str]:
         return {name: str(value) for name, value in asdict(self).items()}
+
+
+# The dimensions of a cell, in the order the report lists them; those inside a layer x
+# property cell, with what the report needs to know of each.
+DIMENSIONS = tuple(f.name for f in fields(Cell))
+SUB_DIMENSIONS = tuple(
+    Dimension(f.name, **f.metadata["dimension"]) for f in fields(Cell) if "dimension" in f.metadata
+)
+# Devices whose cells a CPU-only dimension splits (a test with no device has '-').
+CPU_SIDE = frozenset({"cpu", NONE})
+
+# Outcomes of a cell that did not run, with what each means to a reader of the report.
+NOT_RUN_OUTCOMES = {name: MEANING[name] for name in SEVERITY if name in NOT_RUN}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from report import outcomes
+from report.interface import DIMENSIONS
 
 SCHEMA_VERSION = "2.2"
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -20,7 +21,7 @@ DIFF_NAME = "conformance-diff.md"
 
 def result_order(result: dict[str, Any]) -> tuple:
     """A fixed order, so a serial run and an xdist run write the same file."""
-    keys = ("layer", "property", "device", "dtype", "path", "isa", "nodeid", "shard")
+    keys = (*DIMENSIONS, "nodeid", "shard")
     return tuple(result.get(k, "") for k in keys)
 
 

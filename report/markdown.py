@@ -40,7 +40,7 @@ def block(value: object, lang: str = "text") -> str:
 def _failure(result: dict[str, Any], shards: dict[str, dict[str, Any]], merged: bool) -> list[str]:
     failure = result.get("failure") or {"message": result["outcome"]}
     symbol = outcomes.SYMBOL[result["outcome"]]
-    where = " · ".join(escape(result[k]) for k in ("layer", "property", "device", "dtype"))
+    where = " · ".join(escape(value) for value in text.cell_values(result))
     lines = [f"### {symbol} {where}", "", code(result["nodeid"])]
     if merged and result["shard"] in shards:
         lines[-1] += f" — shard {escape(text.shard_label(shards[result['shard']]))}"
@@ -144,6 +144,7 @@ def render(document: dict[str, Any], diff: str = "") -> str:
             "",
             *_matrix(m, recorded),
             "",
+            *([escape(matrix.absent_line(m)), ""] if m.absent else []),
             _legend(),
             "",
         ]

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from report import outcomes
+from report import interface, outcomes
 from report.interface import NONE
 
 __all__ = ["NONE", "Matrix", "SubCell", "build", "failure_key", "sub_key"]
 
 # The dimensions inside a cell, in the order a sub-cell's label lists them.
-SUB_DIMENSIONS = ("device", "dtype", "path", "isa")
+SUB_DIMENSIONS = tuple(dim.name for dim in interface.SUB_DIMENSIONS)
 # Run fields that give each dimension's own order (as the options listed them).
-RUN_ORDER = {"device": "devices", "dtype": "dtypes", "path": "paths", "isa": "isas"}
+RUN_ORDER = {dim.name: dim.run_key for dim in interface.SUB_DIMENSIONS}
 
 Pair = tuple[str, ...]  # one value per SUB_DIMENSIONS
 
@@ -63,6 +63,9 @@ class Matrix:
     varying: tuple[int, ...]  # indices of SUB_DIMENSIONS that take more than one value
     failures: list[dict[str, Any]] = field(default_factory=list)
     anchors: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # Sub-cells left out of the drawing because every result in them is "not-present" (a
+    # device this machine lacks): how many results each such device had.
+    absent: dict[str, int] = field(default_factory=dict)
 
     def sub(self, layer: str, prop: str, pair: Pair) -> SubCell | None:
         return self.cells.get((layer, prop), {}).get(pair)
@@ -78,12 +81,21 @@ class Matrix:
         return "/".join(shown)
 
 
-def pair_label(pair: Pair) -> str:
-    return "/".join(v for v in pair if v != NONE) or NONE
+def _absent_devices(results: list[dict[str, Any]]) -> dict[str, int]:
+    """Devices every result of which is "not-present": columns with nothing to show."""
+    by_device: dict[str, list[str]] = {}
+    for result in results:
+        by_device.setdefault(result.get("device", NONE), []).append(result["outcome"])
+    return {
+        device: len(found)
+        for device, found in by_device.items()
+        if device != NONE and all(o == "not-present" for o in found)
+    }
 
 
 def build(document: dict[str, Any]) -> Matrix:
-    results = document["results"]
+    absent = _absent_devices(document["results"])
+    results = [r for r in document["results"] if r.get("device", NONE) not in absent]
     run = document["run"]
     orders = [
         _ordered({r.get(dim, NONE) for r in results}, run.get(RUN_ORDER[dim]) or [])
@@ -114,4 +126,13 @@ def build(document: dict[str, Any]) -> Matrix:
         varying=varying,
         failures=failures,
         anchors={failure_key(r): f"failure-{i}" for i, r in enumerate(failures, 1)},
+        absent=absent,
     )
+
+
+def absent_line(m: Matrix) -> str:
+    """`Not drawn: cuda (296 cells), not present on this machine.`, or ''."""
+    if not m.absent:
+        return ""
+    devices = ", ".join(f"{device} ({n:,} cells)" for device, n in m.absent.items())
+    return f"Not drawn: {devices}, not present on this machine."

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from report import json_report
-from report.interface import NONE
+from report.interface import NONE, SUB_DIMENSIONS
 
 # run_id of a merged report: a name derived from the shards it holds, so merging the same
 # shards again, in any order or grouping, gives the same id.
@@ -51,11 +51,8 @@ def _run(shards: list[dict[str, Any]]) -> dict[str, Any]:
     ids = sorted(s["run_id"] for s in shards)
     return {
         **extra,
-        "devices": _union([r["devices"] for r in runs]),
-        "dtypes": _union([r["dtypes"] for r in runs]),
         # A CPU job per kernel set, or an eager and a compile job: each shard adds its own.
-        "paths": _union([r.get("paths") or [] for r in runs]),
-        "isas": _union([r.get("isas") or [] for r in runs]),
+        **{dim.run_key: _union([r.get(dim.run_key) or [] for r in runs]) for dim in SUB_DIMENSIONS},
         "impl": _shared([r["impl"] for r in runs]),
         "profile": _shared([r["profile"] for r in runs]),
         "seed": _shared([r["seed"] for r in runs]),

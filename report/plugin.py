@@ -279,17 +279,19 @@ class ConformanceReport:
 
     def _run(self, results: list[dict[str, Any]], workers: int) -> dict[str, Any]:
         given = interface.jsonable(interface.declared_run(self.config))
-        seen = {
-            dim: sorted({r[dim] for r in results} - {interface.NONE})
-            for dim in ("device", "dtype", "path", "isa")
+        # What the run asked for in each dimension, else what its results show.
+        asked = {
+            dim.run_key: [
+                str(v)
+                for v in given.get(dim.run_key)
+                or sorted({r[dim.name] for r in results} - {interface.NONE})
+            ]
+            for dim in interface.SUB_DIMENSIONS
         }
         seed = given.get("seed")
         return {
             **given,
-            "devices": [str(d) for d in given.get("devices") or seen["device"]],
-            "dtypes": [str(d) for d in given.get("dtypes") or seen["dtype"]],
-            "paths": [str(d) for d in given.get("paths") or seen["path"]],
-            "isas": [str(d) for d in given.get("isas") or seen["isa"]],
+            **asked,
             "impl": str(given.get("impl") or "(not declared)"),
             "profile": str(given["profile"]) if given.get("profile") else None,
             "seed": seed if isinstance(seed, int | str) else None,

@@ -12,16 +12,9 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from report.interface import NONE
+from report.interface import NONE, SUB_DIMENSIONS
 
 DEFAULT_IMPL = "torch.nn"
-# The cell's device and dtype are always named: the test id holds them, so the replay's
-# run must offer them (a run's default lists may differ on the replaying machine).
-ALWAYS = (("device", "--device"), ("dtype", "--dtype"))
-# Named when the run chose them (or ran several, or not the default): the path runs the
-# test through torch.compile or export, the kernel set caps torch's CPU kernels, and both
-# are set per process; native and eager need no option.
-CHOSEN = (("path", "--path", "paths", "eager"), ("isa", "--cpu-isa", "isas", None))
 EXAMPLE_DB_OPTION = "--example-db"
 
 
@@ -40,15 +33,18 @@ def command(result: dict[str, Any], run: dict[str, Any]) -> str:
     impl = run.get("impl")
     if impl and impl not in (DEFAULT_IMPL, "(not declared)"):
         words += ["--impl", str(impl)]
-    for dim, option in ALWAYS:
-        value = result.get(dim, NONE)
-        if value != NONE:
-            words += [option, value]
-    for dim, option, field, default in CHOSEN:
-        value = result.get(dim, NONE)
-        chosen = _asked(run, option) or len(run.get(field) or []) > 1
-        if value != NONE and (chosen or (default is not None and value != default)):
-            words += [option, value]
+    for dim in SUB_DIMENSIONS:
+        value = result.get(dim.name, NONE)
+        if value == NONE:
+            continue
+        # The device and dtype are always named: the test id holds them, so the replay's
+        # run must offer them (a run's default lists may differ on the replaying machine).
+        # A path or kernel set is named when the run chose it (its option, several values,
+        # or not the usual one): both are set per process; native and eager need no option.
+        chosen = _asked(run, dim.option) or len(run.get(dim.run_key) or []) > 1
+        unusual = dim.usual is not None and value != dim.usual
+        if dim.always_named or chosen or unusual:
+            words += [dim.option, value]
     if run.get("example_db"):
         # The failing example comes from the shared database (the run was not seeded:
         # Hypothesis consults no database under a fixed seed). One word: a separate folder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from report import outcomes
+from report import interface, outcomes
 
 
 def headline(document: dict[str, Any]) -> list[tuple[str, str]]:
@@ -30,6 +30,17 @@ def headline(document: dict[str, Any]) -> list[tuple[str, str]]:
     if document["kind"] == "merged":
         pairs.append(("shards", str(len(document["shards"]))))
     return pairs
+
+
+def cell_values(result: dict[str, Any]) -> list[str]:
+    """A result's cell in words: its value in every dimension that says something (not
+    '-', and not a dimension's usual value, such as the eager path)."""
+    usual = {dim.name: dim.usual for dim in interface.SUB_DIMENSIONS}
+    return [
+        result[name]
+        for name in interface.DIMENSIONS
+        if result.get(name, interface.NONE) not in (interface.NONE, usual.get(name))
+    ]
 
 
 def totals(document: dict[str, Any]) -> str:

@@ -60,3 +60,14 @@ def test_docs_describe_every_field_of_the_schema():
         assert not missing, f"docs/report.md does not describe {part} fields {sorted(missing)}"
     assert set(json_report.schema()["properties"]) <= documented
     assert all(f"`{o}`" in docs for o in outcomes.SEVERITY)
+
+
+def test_the_published_schema_follows_the_code():
+    """schema.json is published for other tools, so it is a file; it must say what the
+    code's one definitions say: a cell's dimensions (interface.Cell), the run's lists of
+    them, and the outcomes (report/outcomes.py)."""
+    defs = json_report.schema()["$defs"]
+    assert set(interface.DIMENSIONS) <= set(defs["result"]["required"])
+    assert set(interface.DIMENSIONS) <= set(defs["result"]["properties"])
+    assert {d.run_key for d in interface.SUB_DIMENSIONS} <= set(defs["run"]["properties"])
+    assert defs["outcome"]["enum"] == list(outcomes.SEVERITY)
