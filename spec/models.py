@@ -2,9 +2,10 @@
 
 A model is a chain of stages. A stage is either a child module (named by its path, as
 `get_submodule` and `named_parameters` spell it) or a function the model's forward()
-calls between children (LeNet5's torch.tanh and x.view). Every stage points at one
-reference op below, built from `reference/` alone; the tests hook torch's intermediate
-values and compare op by op (see tests/test_models.py for why).
+calls between children (LeNet5's torch.tanh and x.view). Every stage names the layer spec
+of the registry that computes it, whose reference, parameter law and error scales it
+uses; the tests hook torch's intermediate values and compare op by op (see
+tests/test_models.py for why).
 
 No torch here: the builders that turn a ModelSpec into modules live in tests/models.py.
 """
@@ -15,23 +16,12 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 from hypothesis import strategies as st
 
-from reference.activations import relu_forward, relu_vjp, tanh_forward
-from reference.avg_pool2d import avg_pool2d_forward, avg_pool2d_vjp
-from reference.conv2d import conv2d_forward, conv2d_vjp
-from reference.dropout import dropout_forward, dropout_vjp
-from reference.flatten import flatten_forward, flatten_vjp
-from reference.linear import linear_forward, linear_vjp
-from reference.parameter_laws import Shapes, conv2d_param_shapes, linear_param_shapes, param_count
-from spec.inputs import Inputs
-
-Array = np.ndarray
-# (scale, K) per element, read by spec/tolerances.py; None: the op is exact (bitwise).
-ErrorScale = tuple[Array, Any] | None
+from reference.parameter_laws import Shapes, param_count
+from spec.layerspec import LayerSpec
+from spec.registry import layer_named
 
 # The chapter's sizes (section on nn.Module and the containers).
 CHAPTER_MY_NETWORK = {"d_in": 784, "hidden": 256, "d_out": 10, "p": 0.2}
@@ -49,219 +39,32 @@ DYNAMIC_DEPTHS = (2, 5)  # layer_sizes has 2..5 entries: 1..4 Linear layers
 
 
 @dataclass(frozen=True)
-class Op:
-    """One reference op: forward, VJP, parameter law and the error scales of both.
+class Stage:
+    """One step of a model's forward: a child module (its path) or a function call (None).
 
-    Each reads one Inputs (spec/inputs.py); a keep mask travels as its `randomness`.
+    Either way the step computes what one layer of the registry computes (a function such
+    as torch.tanh or x.view(n, -1) names the layer computing the same: Tanh, Flatten), so
+    its reference, parameter law and error scales are that layer spec's, one definition
+    for layers and models alike.
     """
 
-    forward: Callable[[Inputs], Array]
-    vjp: Callable[[Inputs], dict[str, Array]]
-    forward_error: Callable[[Inputs], ErrorScale]
-    vjp_error: Callable[[Inputs], dict[str, ErrorScale]]
-    params: Callable[[dict], Shapes] = lambda hp: {}
-    random: bool = False  # a keep mask must be recovered from torch's values in training
-
-
-# -- Linear: y = x @ W.T + b; errors of a K-term dot product (spec/tolerances.py)
-
-
-def _linear(inputs: Inputs):
-    return linear_forward(inputs.x, inputs.params["weight"], inputs.params.get("bias"))
-
-
-def _linear_vjp(inputs: Inputs):
-    return linear_vjp(inputs.x, inputs.params["weight"], inputs.params.get("bias"), inputs.g)
-
-
-def _linear_error(inputs: Inputs):
-    return _linear(inputs.absolute()), inputs.hp["in_features"]
-
-
-def _linear_vjp_error(inputs: Inputs):
-    hp = inputs.hp
-    absolute = _linear_vjp(inputs.absolute())
-    rows = max(1, inputs.x.size // hp["in_features"])
-    lengths = {"input": hp["out_features"], "weight": rows, "bias": rows}
-    return {name: (value, lengths[name]) for name, value in absolute.items()}
-
-
-def _linear_params(hp: dict):
-    return linear_param_shapes(hp["in_features"], hp["out_features"], hp.get("bias", True))
-
-
-# -- Conv2d (the chapter's use: stride 1, zero padding, no dilation or groups)
-
-
-def _conv_geometry(hp: dict):
-    return hp.get("stride", 1), hp.get("padding", 0), 1, 1, "zeros"
-
-
-def _conv(inputs: Inputs):
-    weight, bias = inputs.params["weight"], inputs.params.get("bias")
-    return conv2d_forward(inputs.x, weight, bias, *_conv_geometry(inputs.hp))
-
-
-def _conv_vjp(inputs: Inputs):
-    weight, bias = inputs.params["weight"], inputs.params.get("bias")
-    return conv2d_vjp(inputs.x, weight, bias, *_conv_geometry(inputs.hp), inputs.g)
-
-
-def _taps(hp: dict):
-    return hp["kernel_size"] ** 2
-
-
-def _conv_error(inputs: Inputs):
-    hp = inputs.hp
-    return _conv(inputs.absolute()), hp["in_channels"] * _taps(hp)
-
-
-def _conv_vjp_error(inputs: Inputs):
-    hp = inputs.hp
-    absolute = _conv_vjp(inputs.absolute())
-    positions = inputs.g.size // hp["out_channels"]
-    lengths = {
-        "input": hp["out_channels"] * _taps(hp),
-        "weight": positions,
-        "bias": positions,
-    }
-    return {name: (value, lengths[name]) for name, value in absolute.items()}
-
-
-def _conv_params(hp: dict):
-    return conv2d_param_shapes(hp["in_channels"], hp["out_channels"], hp["kernel_size"])
-
-
-# -- AvgPool2d (kernel k, stride s, no padding): a sum of k*k terms and one division
-
-
-def _pool_args(hp: dict):
-    return hp["kernel_size"], hp.get("stride"), 0, False, True, None
-
-
-def _pool(inputs: Inputs):
-    return avg_pool2d_forward(inputs.x, *_pool_args(inputs.hp))
-
-
-def _pool_vjp(inputs: Inputs):
-    return avg_pool2d_vjp(inputs.x, *_pool_args(inputs.hp), inputs.g)
-
-
-def _pool_error(inputs: Inputs):
-    return _pool(inputs.absolute()), _taps(inputs.hp)
-
-
-def _pool_vjp_error(inputs: Inputs):
-    # An input element collects at most k*k window shares (fewer when s >= k).
-    return {"input": (_pool_vjp(inputs.absolute())["input"], _taps(inputs.hp))}
-
-
-# -- ReLU: a select, exact both ways
-
-
-def _relu(inputs: Inputs):
-    return relu_forward(inputs.x)
-
-
-def _relu_vjp(inputs: Inputs):
-    return relu_vjp(inputs.x, inputs.g)
-
-
-def _exact(inputs: Inputs):
-    return None
-
-
-def _exact_vjp(inputs: Inputs):
-    return {"input": None}
-
-
-# -- tanh: a few ulps of the output forward; backward uses torch's own rounded output
-
-
-def _tanh(inputs: Inputs):
-    return tanh_forward(inputs.x)
-
-
-def _tanh_vjp(inputs: Inputs):
-    # torch's tanh_backward is grad * (1 - y^2) with y its rounded output; the
-    # mathematical value is the same function of the exact y.
-    y = tanh_forward(inputs.x)
-    return {"input": np.asarray(inputs.g, dtype=np.float64) * (1.0 - y * y)}
-
-
-def _tanh_error(inputs: Inputs):
-    return np.abs(tanh_forward(inputs.x)), 1
-
-
-def _tanh_vjp_error(inputs: Inputs):
-    # y carries a few ulps of |y|, so 1 - y^2 carries a few ulps of 2 y^2 (it cancels
-    # for large |x|): the error scales with |grad| * (1 - y^2 + 2 y^2).
-    y = tanh_forward(inputs.x)
-    return {"input": (np.abs(inputs.g) * (1.0 + y * y), 1)}
-
-
-# -- Dropout: the identity in eval; x * mask / (1 - p) in training
-
-
-def _dropout(inputs: Inputs):
-    if not inputs.training:
-        return np.asarray(inputs.x, dtype=np.float64).copy()
-    return dropout_forward(inputs.x, inputs.randomness, inputs.hp["p"])
-
-
-def _dropout_vjp(inputs: Inputs):
-    if not inputs.training:
-        return {"input": np.asarray(inputs.g, dtype=np.float64).copy()}
-    return dropout_vjp(inputs.randomness, inputs.hp["p"], inputs.g)
-
-
-def _dropout_error(inputs: Inputs):
-    if not inputs.training or inputs.hp["p"] in (0.0, 1.0):
-        return None
-    # Two roundings: the scale 1/(1-p) in the dtype, then the product.
-    return np.abs(_dropout(inputs)), 2
-
-
-def _dropout_vjp_error(inputs: Inputs):
-    if not inputs.training or inputs.hp["p"] in (0.0, 1.0):
-        return {"input": None}
-    return {"input": (np.abs(_dropout_vjp(inputs)["input"]), 2)}
-
-
-# -- Flatten / x.view(x.size(0), -1): a relabelling, exact
-
-
-def _flatten(inputs: Inputs):
-    return flatten_forward(inputs.x, 1, -1)
-
-
-def _flatten_vjp(inputs: Inputs):
-    return flatten_vjp(inputs.x, 1, -1, inputs.g)
-
-
-OPS: dict[str, Op] = {
-    "linear": Op(_linear, _linear_vjp, _linear_error, _linear_vjp_error, _linear_params),
-    "conv2d": Op(_conv, _conv_vjp, _conv_error, _conv_vjp_error, _conv_params),
-    "avg_pool2d": Op(_pool, _pool_vjp, _pool_error, _pool_vjp_error),
-    "relu": Op(_relu, _relu_vjp, _exact, _exact_vjp),
-    "tanh": Op(_tanh, _tanh_vjp, _tanh_error, _tanh_vjp_error),
-    "dropout": Op(_dropout, _dropout_vjp, _dropout_error, _dropout_vjp_error, random=True),
-    "flatten": Op(_flatten, _flatten_vjp, _exact, _exact_vjp),
-}
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of a model's forward: a child module (its path) or a function call (None)."""
-
     child: str | None
-    op: str
+    layer: str  # the torch.nn class name of the layer spec computing this step
     hp: dict  # the child's constructor kwargs, or the function's arguments
+
+    @property
+    def spec(self) -> LayerSpec:
+        return layer_named(self.layer)
+
+    @property
+    def arguments(self) -> dict:
+        """Every constructor argument: the given ones over the spec's documented defaults."""
+        return {**self.spec.defaults, **self.hp}
 
     @property
     def params(self) -> Shapes:
         """The stage's own parameters, in torch's registration order."""
-        return OPS[self.op].params(self.hp)
+        return self.spec.param_shapes(self.arguments)
 
 
 @dataclass(frozen=True, repr=False)
@@ -323,11 +126,11 @@ def _mlp_stages(names: tuple[str, ...]) -> Callable[[dict], tuple[Stage, ...]]:
     def stages(config: dict) -> tuple[Stage, ...]:
         fc1, relu, dropout, fc2 = names
         return (
-            Stage(fc1, "linear", {"in_features": config["d_in"], "out_features": config["hidden"]}),
-            Stage(relu, "relu", {}),
-            Stage(dropout, "dropout", {"p": config["p"]}),
+            Stage(fc1, "Linear", {"in_features": config["d_in"], "out_features": config["hidden"]}),
+            Stage(relu, "ReLU", {}),
+            Stage(dropout, "Dropout", {"p": config["p"]}),
             Stage(
-                fc2, "linear", {"in_features": config["hidden"], "out_features": config["d_out"]}
+                fc2, "Linear", {"in_features": config["hidden"], "out_features": config["d_out"]}
             ),
         )
 
@@ -380,10 +183,10 @@ def _dynamic_stages(config: dict) -> tuple[Stage, ...]:
     stages: list[Stage] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         stages.append(
-            Stage(f"layers.{len(stages)}", "linear", {"in_features": a, "out_features": b})
+            Stage(f"layers.{len(stages)}", "Linear", {"in_features": a, "out_features": b})
         )
         if i < len(sizes) - 2:
-            stages.append(Stage(f"layers.{len(stages)}", "relu", {}))
+            stages.append(Stage(f"layers.{len(stages)}", "ReLU", {}))
     return tuple(stages)
 
 
@@ -432,19 +235,19 @@ def _lenet_stages(config: dict) -> tuple[Stage, ...]:
     pool = {"kernel_size": 2, "stride": 2}
     return (
         Stage(
-            "c1", "conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": 5, "padding": 2}
+            "c1", "Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": 5, "padding": 2}
         ),
-        Stage(None, "tanh", {}),
-        Stage("s2", "avg_pool2d", pool),
-        Stage("c3", "conv2d", {"in_channels": 6, "out_channels": 16, "kernel_size": 5}),
-        Stage(None, "tanh", {}),
-        Stage("s4", "avg_pool2d", pool),
-        Stage("c5", "conv2d", {"in_channels": 16, "out_channels": 120, "kernel_size": 5}),
-        Stage(None, "tanh", {}),
-        Stage(None, "flatten", {}),
-        Stage("f6", "linear", {"in_features": 120, "out_features": 84}),
-        Stage(None, "tanh", {}),
-        Stage("output", "linear", {"in_features": 84, "out_features": config["num_classes"]}),
+        Stage(None, "Tanh", {}),
+        Stage("s2", "AvgPool2d", pool),
+        Stage("c3", "Conv2d", {"in_channels": 6, "out_channels": 16, "kernel_size": 5}),
+        Stage(None, "Tanh", {}),
+        Stage("s4", "AvgPool2d", pool),
+        Stage("c5", "Conv2d", {"in_channels": 16, "out_channels": 120, "kernel_size": 5}),
+        Stage(None, "Tanh", {}),
+        Stage(None, "Flatten", {}),
+        Stage("f6", "Linear", {"in_features": 120, "out_features": 84}),
+        Stage(None, "Tanh", {}),
+        Stage("output", "Linear", {"in_features": 84, "out_features": config["num_classes"]}),
     )
 
 

@@ -15,22 +15,10 @@ import torch
 
 from spec.models import CHAPTER_SEQUENTIAL_NAMES, ModelSpec, Stage
 
-# The nn class behind each reference op that a child module computes.
-CLASSES = {
-    "linear": "Linear",
-    "conv2d": "Conv2d",
-    "avg_pool2d": "AvgPool2d",
-    "relu": "ReLU",
-    "dropout": "Dropout",
-}
-# Functions a forward() calls between children, named by the nn class computing the same
-# (failure messages print a one-op repro with it).
-FUNCTION_CLASSES = {"tanh": "Tanh", "flatten": "Flatten"}
-
 
 def child(nn: ModuleType, stage: Stage) -> torch.nn.Module:
     """The module a stage describes, constructed from its hyperparameters."""
-    return getattr(nn, CLASSES[stage.op])(**stage.hp)
+    return getattr(nn, stage.layer)(**stage.hp)
 
 
 def my_network(nn: ModuleType, config: dict) -> torch.nn.Module:

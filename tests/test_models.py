@@ -17,16 +17,11 @@ import numpy as np
 from hypothesis import given, note, strategies as st
 
 from spec.inputs import Inputs
-from spec.models import (
-    OPS,
-    model_param_count,
-    named_parameter_shapes,
-    stage_param_count,
-)
+from spec.models import model_param_count, named_parameter_shapes, stage_param_count
 from spec.values import arrays
 from tests.assertions import assert_matches_reference, tolerance_bound
 from tests.cases import Case, kernels_for
-from tests.models import CLASSES, FUNCTION_CLASSES, build_model
+from tests.models import build_model
 from tests.paths import Need
 from tests.tensors import as_received, to_numpy, to_torch, torch_dtype
 
@@ -86,7 +81,7 @@ def _parameters_follow_the_law(model, stages, name):
         if stage.child is None:
             continue
         module = model.get_submodule(stage.child)
-        assert type(module).__name__ == CLASSES[stage.op], f"{name}.{stage.child} is {module}"
+        assert type(module).__name__ == stage.layer, f"{name}.{stage.child} is {module}"
         count = sum(p.numel() for p in module.parameters())
         assert count == stage_param_count(stage), (
             f"{name}.{stage.child}: {count} parameters, law {stage_param_count(stage)}"
@@ -190,9 +185,8 @@ def _run_with_hooks(model, stages, x, dtype, data):
 def _case(stage, x, params, context):
     """A one-op Case, so a failure prints a repro of that op alone on the value torch fed it."""
     # An empty run between two children is the identity.
-    name = "Identity" if stage is None else CLASSES.get(stage.op) or FUNCTION_CLASSES[stage.op]
     return Case(
-        SimpleNamespace(name=name),
+        SimpleNamespace(name="Identity") if stage is None else stage.spec,
         {} if stage is None else dict(stage.hp),
         tuple(x.shape),
         context.training,
@@ -203,6 +197,12 @@ def _case(stage, x, params, context):
         context.device,
         context.impl,
     )
+
+
+def _exact_or(error):
+    """A spec's error scale, or None where it is zero throughout: the op only moves or
+    selects values (a view, ReLU, Dropout in eval), and a model demands it bitwise."""
+    return None if not np.any(error[0]) else error
 
 
 def _bound(dtype, error, like):
@@ -246,9 +246,9 @@ def _check_run(run, start, end, start_name, end_name, context):
     value = to_numpy(start[0])
     inputs, bound = [], None
     for stage in run:
-        op = OPS[stage.op]
-        call = Inputs(value, stage.hp, training=context.training)
-        error = op.forward_error(call)
+        spec = stage.spec
+        call = Inputs(value, stage.arguments, training=context.training)
+        error = _exact_or(spec.forward_error(call))
         inputs.append(value)
         if error is not None:
             # A run holds at most one inexact function; the rest relabel (view), so the
@@ -256,8 +256,8 @@ def _check_run(run, start, end, start_name, end_name, context):
             assert bound is None, f"{where}: two inexact functions in one run"
             bound = tolerance_bound(context.dtype, error)
         elif bound is not None:
-            bound = op.forward(call.replace(x=bound))
-        value = op.forward(call)
+            bound = spec.forward(call.replace(x=bound))[0]
+        value = spec.forward(call)[0]
     case = _case(run[0] if run else None, inputs[0] if run else value, {}, context)
     actual = to_numpy(end[0])
     _check(actual, value, _exact_if_none(bound, actual), f"value {where}", case, context)
@@ -266,39 +266,41 @@ def _check_run(run, start, end, start_name, end_name, context):
     grad = to_numpy(end[1])
     bound = None
     for stage, x in zip(reversed(run), reversed(inputs), strict=True):
-        op = OPS[stage.op]
-        call = Inputs(x, stage.hp, training=context.training, grad_y=grad)
-        error = op.vjp_error(call)["input"]
+        spec = stage.spec
+        call = Inputs(x, stage.arguments, training=context.training, grad_y=grad)
+        error = _exact_or(spec.vjp_error(call)["input"])
         if error is not None:
             bound = tolerance_bound(context.dtype, error)
         elif bound is not None:
-            bound = op.vjp(call.with_grad(bound))["input"]
-        grad = op.vjp(call)["input"]
+            bound = spec.vjp(call.with_grad(bound))["input"]
+        grad = spec.vjp(call)["input"]
     actual = to_numpy(start[1])
     _check(actual, grad, _exact_if_none(bound, actual), f"gradient {where}", case, context)
 
 
 def _check_child(model, stage, entry, context):
-    op, module = OPS[stage.op], model.get_submodule(stage.child)
+    spec, module = stage.spec, model.get_submodule(stage.child)
     x, y = to_numpy(entry["x"]), to_numpy(entry["y"])
     params = {name: to_numpy(p) for name, p in module.named_parameters()}
-    call = Inputs(x, stage.hp, params, training=context.training)
-    if op.random and context.training:
+    call = Inputs(x, stage.arguments, params, training=context.training)
+    # A layer that keeps elements at random: its mask is read off torch's values.
+    random = spec.mode.keep is not None
+    if random and context.training:
         # Where x == 0 the output cannot tell kept from dropped; the gradient can.
         call = call.replace(randomness=(y != 0) | (x == 0))
     case = _case(stage, x, params, context)
-    expected = op.forward(call)
-    bound = _bound(context.dtype, op.forward_error(call), y)
+    expected = spec.forward(call)[0]
+    bound = _bound(context.dtype, _exact_or(spec.forward_error(call)), y)
     _check(y, expected, bound, f"{stage.child} output", case, context)
 
     grad_y, grad_x = to_numpy(entry["gy"]), to_numpy(entry["gx"])
-    if op.random and context.training:
+    if random and context.training:
         call = call.replace(randomness=np.where(x != 0, y != 0, grad_x != 0))
     call = call.with_grad(grad_y)
-    expected = op.vjp(call)
-    scales = op.vjp_error(call)
+    expected = spec.vjp(call)
+    scales = spec.vjp_error(call)
     actual = {"input": grad_x} | {name: to_numpy(p.grad) for name, p in module.named_parameters()}
     assert set(actual) == set(expected), f"{stage.child}: gradients {sorted(actual)}"
     for name, reference in expected.items():
-        bound = _bound(context.dtype, scales[name], reference)
+        bound = _bound(context.dtype, _exact_or(scales[name]), reference)
         _check(actual[name], reference, bound, f"{stage.child} d/d{name}", case, context, grad_y)
