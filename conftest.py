@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.plugin.cells",
     "tests.plugin.property_run",
     "tests.plugin.crashes",
+    "tests.plugin.claims",
 ]

@@ -1,18 +1,21 @@
 """The one interface between the conformance suite and its report.
 
-The suite tells the report four things, through this module and nothing else:
+The suite tells the report these things, through this module and nothing else:
 
 - what the run is: `declare_run(config, **fields)` (devices, dtypes, impl, seed, ...);
 - which cell a test item fills: `declare_cell(item, Cell(...))`, at collection, and
   optionally why it cannot run at all (`declare_cell(..., not_run=NotRun(...))`);
 - why a cell that started did not run: raise `NotRun` (`not_run(...)`);
 - what a violation looked like: raise `ConformanceError(Failure(...))`, or
-  `known_failure_fixed(Failure(...))` when the violation is that a recorded bug is gone;
-- which hyperparameter classes an example covered: `cover("padding_mode=reflect", ...)`.
+  `known_failure_fixed(Failure(...))` when the violation is that a recorded bug is gone,
+  and a recorded bug still present: `known_failure(reason, Failure(...))`;
+- which hyperparameter classes an example covered: `cover("padding_mode=reflect", ...)`;
+- which chapter claims a test checked: `record_claim(item, id, text, outcome)`;
+- how many statistical assertions a test made: `count_statistical_assertions(item, n)`.
 
-Chapter claims are listed with the `chapter_claim_record` fixture. The report counts a
-test's examples itself (it wraps each Hypothesis test's inner function) and reads
-nothing else of the suite: no test names, file names, parameter ids or reasons' wording.
+The report counts a test's examples itself (it wraps each Hypothesis test's inner
+function) and reads nothing else of the suite: no test names, file names, parameter ids
+or reasons' wording.
 """
 
 from __future__ import annotations
@@ -24,6 +27,39 @@ from typing import Any, NoReturn
 import pytest
 
 from report.outcomes import MEANING, NOT_RUN, SEVERITY
+
+# Exactly what the suite may use: the one door into the report.
+__all__ = [
+    "CPU_SIDE",
+    "DECLARED",
+    "DIMENSIONS",
+    "NONE",
+    "NOT_RUN_OUTCOMES",
+    "RUN",
+    "SUB_DIMENSIONS",
+    "USER_PROPERTY",
+    "Cell",
+    "ConformanceError",
+    "Declared",
+    "Dimension",
+    "ExpectedFailure",
+    "Failure",
+    "KnownFailureFixedError",
+    "NotRun",
+    "count_statistical_assertions",
+    "cover",
+    "declare_cell",
+    "declare_run",
+    "declared",
+    "declared_run",
+    "failure_dict",
+    "jsonable",
+    "known_failure",
+    "known_failure_fixed",
+    "mark_crashed",
+    "not_run",
+    "record_claim",
+]
 
 # A dimension a test does not vary over (an init function has no dtype parameter...).
 NONE = "-"
@@ -167,6 +203,17 @@ def cover(*classes: str) -> None:
     """The running test's example covers these classes (the report lists them per cell)."""
     if _running:
         _running[-1].coverage.update(classes)
+
+
+def record_claim(
+    item: pytest.Item, claim_id: str, claim_text: str, outcome: str | None = None
+) -> None:
+    """`item` checks this chapter claim (the report lists it with `outcome`, by default the
+    item's own)."""
+    entry = {"id": str(claim_id), "claim": str(claim_text)}
+    if outcome is not None:
+        entry["outcome"] = outcome
+    item.stash.setdefault(DECLARED, Declared()).claims.append(entry)
 
 
 def count_statistical_assertions(item: pytest.Item, count: int) -> None:

@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 import time
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,25 +75,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(ConformanceReport(config), "nnconform-report")
 
-
-# ---- what tests use ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def chapter_claim_record(request: pytest.FixtureRequest) -> Callable[..., None]:
-    """claim(id, text, outcome=None): list a chapter claim this test checks."""
-    declared = request.node.stash.setdefault(interface.DECLARED, interface.Declared())
-
-    def claim(claim_id: str, claim_text: str, outcome: str | None = None) -> None:
-        entry = {"id": str(claim_id), "claim": str(claim_text)}
-        if outcome is not None:
-            entry["outcome"] = outcome
-        declared.claims.append(entry)
-
-    return claim
-
-
-# ---- counting examples: every call of a Hypothesis test's inner function is one -------------
 
 _EXAMPLES = pytest.StashKey[int]()
 _counting: list[pytest.Item] = []  # the item whose test body is running, if any

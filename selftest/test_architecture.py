@@ -186,3 +186,25 @@ def test_property_tests_draw_through_data_alone(prop):
             continue
         parameters = inspect.signature(handle.inner_test).parameters
         assert DRAWN in parameters, f"{test.__name__} draws without a `{DRAWN}` argument"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*_python_files("tests"), ROOT / "conftest.py"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_the_suite_uses_only_what_the_interface_exports(path):
+    from report import interface
+
+    used = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == REPORT_INTERFACE:
+            used |= {alias.name for alias in node.names}
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "interface"
+        ):
+            used.add(node.attr)
+    beyond = used - set(interface.__all__)
+    assert not beyond, f"{path.name} uses {sorted(beyond)}, not in report.interface.__all__"

@@ -1,5 +1,6 @@
-"""The oracle stays independent: reference/ imports NumPy and the standard library only,
-and spec/ never imports torch when it is loaded."""
+"""The oracle stays independent: reference/ imports NumPy and the standard library only;
+spec/ adds Hypothesis (its strategies) and SciPy (the statistical laws' quantiles), and
+never imports torch when it is loaded."""
 
 import ast
 import subprocess
@@ -16,6 +17,9 @@ SPEC_FILES = sorted((ROOT / "spec").rglob("*.py"))
 
 # Besides the standard library, reference/ may use NumPy and its own modules.
 REFERENCE_ALLOWED = frozenset({"numpy", "reference"})
+# Besides the standard library, spec/ may use these (SciPy: chi-square, normal and
+# Kolmogorov-Smirnov quantiles for spec/statistics.py).
+SPEC_ALLOWED = frozenset({"numpy", "scipy", "hypothesis", "reference", "spec"})
 # The package whose formulas would stop being an independent oracle if imported.
 FORBIDDEN_IN_SPEC = "torch"
 # Calls that import by name at run time and so escape an import-statement scan.
@@ -96,6 +100,15 @@ def test_reference_imports_numpy_and_stdlib_only(path):
     source = path.read_text()
     assert impure_reference_imports(source) == [], f"{_rel(path)} imports outside numpy/stdlib"
     assert dynamic_imports(source) == [], f"{_rel(path)} imports by name at run time"
+
+
+@pytest.mark.parametrize("path", SPEC_FILES, ids=_rel)
+def test_spec_imports_what_the_architecture_allows(path):
+    imported = {root for _, root in imported_roots(path.read_text())}
+    beyond = {r for r in imported if r not in sys.stdlib_module_names and r not in SPEC_ALLOWED}
+    assert not beyond, (
+        f"{_rel(path)} imports {sorted(beyond)}: spec/ may use {sorted(SPEC_ALLOWED)}"
+    )
 
 
 def _skip_without_specs() -> None:

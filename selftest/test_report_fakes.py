@@ -34,6 +34,11 @@ def pytest_configure(config):
     )
 
 
+@pytest.fixture
+def chapter_claim_record(request):
+    return lambda *claim, **outcome: interface.record_claim(request.node, *claim, **outcome)
+
+
 def pytest_collection_modifyitems(items):
     # The fake suite's own declaration of its cells, as the real conftest.py does.
     for item in items:

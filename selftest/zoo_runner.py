@@ -4,7 +4,7 @@ The property tests are Hypothesis tests taking pytest fixtures (layer or model, 
 dtype, path, nn) and one Hypothesis argument, `data` (a convention
 selftest/test_architecture.py enforces). The execution path (tests/paths/) is made the
 active one around the run, as the `path` fixture does; tests whose NEEDS the path lacks
-are left out, as conftest.py reports them "not applicable".
+are left out, as tests/plugin/cells.py reports them "not applicable".
 
 Here they are called as plain functions: the fixtures are supplied by keyword,
 and the inner test (public: `test.hypothesis.inner_test`) is wrapped afresh with fixed
@@ -117,7 +117,7 @@ def property_tests(selector: str) -> list[Callable]:
     return tests
 
 
-# The specs each spec-taking fixture is parametrized over (conftest.py), by fixture.
+# The specs each spec-taking fixture is parametrized over (tests/plugin/parametrize.py).
 SPEC_FIXTURES = ("layer", "model")
 
 
@@ -167,7 +167,7 @@ def _deterministic(test: Callable, examples: int) -> Callable:
 
 def applies_on(test: Callable, path: ExecutionPath) -> bool:
     """Whether `path` provides everything the test's property file NEEDS."""
-    # A file that declares nothing needs everything, as conftest.py reads it.
+    # A file that declares nothing needs everything, as tests/plugin/cells.py reads it.
     needs = getattr(importlib.import_module(test.__module__), "NEEDS", frozenset(Need))
     return needs <= path.provides
 

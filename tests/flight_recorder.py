@@ -4,7 +4,7 @@ A segfault inside torch ends the process at once: no exception, no Hypothesis re
 Before each example runs, the harness writes what it is about to run (the test, its
 cell, the drawn configuration and a self-contained repro script) to a small file, one
 per worker process, with a plain write() that survives the process dying. When xdist
-reports a crashed worker, the controller (conftest.py) reads that worker's file, replays
+reports a crashed worker, the controller (tests/plugin/crashes.py) reads that worker's file, replays
 the repro in a child process to confirm the crash, and reports the cell as "crashed"
 with its example and repro: the run goes on with a fresh worker.
 """

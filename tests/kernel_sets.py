@@ -4,7 +4,7 @@ torch picks its CPU kernels per instruction set at run time, in three libraries 
 each choose on their own: ATen's vectorised kernels (ATEN_CPU_CAPABILITY), oneDNN's
 convolutions and matmuls (ONEDNN_MAX_CPU_ISA) and MKL's BLAS (MKL_ENABLE_INSTRUCTIONS).
 Each reads its variable once, when torch loads, so a kernel set is a property of a
-process: the suite runs one worker process per set (conftest.py, --cpu-isa).
+process: the suite runs one worker process per set (tests/plugin/kernel_set_workers.py).
 
 A set caps every library at the same level. "native" caps nothing, and a process
 running it reports the level the CPU gives it: on an AVX-512 machine "native" is

@@ -4,7 +4,7 @@ Each plugin module in this package declares `PATHS`, a tuple of `ExecutionPath`s
 turns a built module into the callable under test (`runner`; tests/paths/routing.py
 applies it) and says which `Need`s of a property it provides. A property file declares
 what it needs as module-level data, `NEEDS = frozenset({Need.AUTOGRAD, ...})`;
-conftest.py reports a cell whose needs a path lacks as "not applicable", and the harness
+tests/plugin/cells.py reports a cell whose needs a path lacks as "not applicable", and the harness
 (tests/cases.py, tests/checks.py) applies only what the running path provides. No
 property file names a path. This module loads no torch (its plugins do).
 """

@@ -1,6 +1,6 @@
 """The path under test now, and routing a built module's calls through it.
 
-The `path` fixture (conftest.py) makes its path the active one for the test; the harness
+The `path` fixture (tests/plugin/parametrize.py) makes its path the active one for the test; the harness
 (`tests.cases.build`) routes every module it builds. Routing swaps the module's class
 for a subclass whose `forward` calls the path's runner: everything else (parameters,
 buffers, train(), .to(), deepcopy, the class name in messages) stays the module's own,

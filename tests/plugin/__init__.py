@@ -8,5 +8,6 @@
 - parametrize: the matrix's parameters (layer, model, device, dtype, path);
 - cells: the report cell each test item fills, and why one cannot run here;
 - property_run: what a property's run left out, then the corner pass (corner_pass.py);
-- crashes: the flight recorder and the crashed-cell outcome.
+- crashes: the flight recorder and the crashed-cell outcome;
+- claims: the fixture by which a test lists the chapter claims it checks.
 """
