@@ -1,10 +1,10 @@
 """The path under test now, and routing a built module's calls through it.
 
-The `path` fixture (tests/plugin/parametrize.py) makes its path the active one for the test; the harness
-(`tests.cases.build`) routes every module it builds. Routing swaps the module's class
-for a subclass whose `forward` calls the path's runner: everything else (parameters,
-buffers, train(), .to(), deepcopy, the class name in messages) stays the module's own,
-so property code runs unchanged on any path. A deepcopy gets a runner of its own.
+The `path` fixture (tests/plugin/parametrize.py) makes its path the active one for the
+test; the harness (`tests.cases.build`) routes every module it builds. Routing swaps the
+module's class for a subclass whose `forward` calls the path's runner: everything else
+(parameters, buffers, train(), .to(), deepcopy, the class name in messages) stays the
+module's own, so property code runs unchanged on any path. A deepcopy gets a runner of its own.
 """
 
 from __future__ import annotations
