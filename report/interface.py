@@ -58,6 +58,7 @@ __all__ = [
     "known_failure_fixed",
     "mark_crashed",
     "not_run",
+    "pair_label",
     "record_claim",
 ]
 
@@ -190,6 +191,11 @@ class Declared:
     claims: list[dict[str, str]] = field(default_factory=list)
     # The hyperparameter classes its examples covered ("padding_mode=reflect", ...).
     coverage: set[str] = field(default_factory=set)
+    # The pairs of classes of two dimensions that met in one of its examples, among the
+    # pairs possible for its cell (`pair_label`), and the classes of the running example.
+    pairs: set[str] = field(default_factory=set)
+    pairs_possible: frozenset[str] | None = None
+    example: set[str] = field(default_factory=set)
     # The statistical assertions it made (each spends the run's alpha of false alarm).
     statistical_assertions: int = 0
 
@@ -199,10 +205,30 @@ DECLARED = pytest.StashKey[Declared]()
 _running: list[Declared] = []
 
 
+def pair_label(first: str, second: str) -> str:
+    """Two classes ("dimension=class") that met in one example, in a fixed order."""
+    return " × ".join(sorted((first, second)))
+
+
 def cover(*classes: str) -> None:
-    """The running test's example covers these classes (the report lists them per cell)."""
+    """The running test's example covers these classes (the report lists them per cell,
+    and the pairs of them that met in one example)."""
+    if not _running:
+        return
+    declared = _running[-1]
+    declared.coverage.update(classes)
+    for label in classes:
+        for other in declared.example:
+            pair = pair_label(label, other)
+            if declared.pairs_possible is not None and pair in declared.pairs_possible:
+                declared.pairs.add(pair)
+        declared.example.add(label)
+
+
+def _start_example() -> None:
+    """A new example of the running test begins (the report plugin calls it)."""
     if _running:
-        _running[-1].coverage.update(classes)
+        _running[-1].example.clear()
 
 
 def record_claim(
@@ -234,11 +260,18 @@ def declared_run(config: pytest.Config) -> dict[str, Any]:
     return dict(config.stash.get(RUN, {}))
 
 
-def declare_cell(item: pytest.Item, cell: Cell, not_run: NotRun | None = None) -> None:
-    """The cell `item` fills; `not_run`: it is known at collection that it cannot run."""
+def declare_cell(
+    item: pytest.Item,
+    cell: Cell,
+    not_run: NotRun | None = None,
+    pairs_possible: frozenset[str] | None = None,
+) -> None:
+    """The cell `item` fills; `not_run`: it is known at collection that it cannot run;
+    `pairs_possible`: the pairs of classes its examples can meet (`pair_label`)."""
     declared = item.stash.setdefault(DECLARED, Declared())
     declared.cell = cell
     declared.not_run = not_run
+    declared.pairs_possible = pairs_possible
 
 
 def declared(item: pytest.Item) -> Declared:

@@ -92,6 +92,7 @@ def _count_examples(function: Any) -> None:
         if _counting:
             item = _counting[-1]
             item.stash[_EXAMPLES] = item.stash.get(_EXAMPLES, 0) + 1
+            interface._start_example()
         return inner(*args, **kwargs)
 
     counted._nnconform_counts = True  # type: ignore[attr-defined]
@@ -246,6 +247,9 @@ class ConformanceReport:
             result["reason"] = reason
         if payload.get("coverage"):
             result["coverage"] = list(payload["coverage"])
+        if payload.get("pairs_possible"):
+            result["pairs"] = list(payload.get("pairs") or [])
+            result["pairs_possible"] = int(payload["pairs_possible"])
         if payload.get("statistical_assertions"):
             result["statistical_assertions"] = int(payload["statistical_assertions"])
         if outcome in outcomes.BAD or (outcome != "passed" and payload.get("failure")):

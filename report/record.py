@@ -65,6 +65,17 @@ def payload(
         data["claims"] = list(declared.claims)
     if declared.coverage and call.when == "call":
         data["coverage"] = sorted(declared.coverage)
+    if declared.pairs_possible and call.when == "call":
+        # Possible among the dimensions the test drew at all (a property that does not
+        # draw the mode has no pairs with it to meet).
+        drawn = {label.split("=", 1)[0] for label in declared.coverage}
+        possible = [
+            pair
+            for pair in declared.pairs_possible
+            if all(part.split("=", 1)[0] in drawn for part in pair.split(" × "))
+        ]
+        data["pairs"] = sorted(declared.pairs)
+        data["pairs_possible"] = len(possible)
     if declared.statistical_assertions and call.when == "call":
         data["statistical_assertions"] = declared.statistical_assertions
     return data

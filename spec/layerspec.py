@@ -55,6 +55,10 @@ def _never(hp: HyperParams) -> bool:
     return False
 
 
+def _nothing_impossible(classes: Mapping[str, str]) -> bool:
+    return False
+
+
 def _no_randomness(x: Array, y: Array, hp: HyperParams, training: bool) -> None:
     return None
 
@@ -103,13 +107,21 @@ class LayerSpec:
     max_magnitude: float = 1e2
     # Whether the layer, so configured, writes its result into its input (inplace=True).
     writes_in_place: Callable[[HyperParams], bool] = _never
-    # The categorical classes of the hyperparameters ({dimension: classes}) every run must
-    # reach in every property, and the classes a configuration falls in.
+    # The categorical classes of the hyperparameters ({dimension: classes}) and of the
+    # input (spec/input_classes.py: batch, channels, windows against the padding). Every
+    # run meets every pair of classes of two dimensions in every property (tests/corners.py);
+    # `classify` says which classes a configuration and input shape fall in.
     classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    input_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     classify: Callable[[HyperParams, Shape], dict[str, str]] = _no_classes
-    # The dimensions of `classes` the input shape decides (a pooling window that overhangs
-    # the input): input_shape then takes the corner as its second argument.
+    # The dimensions of `classes` the input shape decides (softmax's implicit dim is the
+    # last one or not): input_shape takes the corner as its second argument, as it does
+    # for every spec with input classes.
     shape_classes: tuple[str, ...] = ()
+    # Combinations of classes no configuration has ({dimension: class}, possibly of a few
+    # dimensions only): floor-mode pooling never runs a window past the padding. The
+    # corner pass does not ask for them and the report does not count them possible.
+    impossible: Callable[[Mapping[str, str]], bool] = _nothing_impossible
     # The kinds of invalid configuration `invalid` draws, each reached every run.
     invalid_kinds: tuple[str, ...] = ()
     # Inputs whose answer every correct algorithm gives exactly (spec/exact.py).
@@ -132,6 +144,11 @@ class LayerSpec:
             raise TypeError(f"LayerSpec {self.name}: mode must be a spec.modes.Mode")
         if not self.max_magnitude > 0:
             raise ValueError(f"LayerSpec {self.name}: max_magnitude {self.max_magnitude} <= 0")
+
+    @property
+    def shape_takes_corner(self) -> bool:
+        """Whether input_shape(hp, corner) honours a corner (input or shape-decided classes)."""
+        return bool(self.input_classes or self.shape_classes)
 
     @property
     def has_parameters(self) -> bool:

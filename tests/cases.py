@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from hypothesis import note, reject, strategies as st
+from hypothesis import note, strategies as st
 
 from report.interface import cover, not_run
 from spec.inputs import Inputs
@@ -111,8 +111,7 @@ def in_release(nn: ModuleType, spec: LayerSpec, hp: dict) -> None:
     if missing:
         # A cell whose every case needed one is "not-in-release" (tests/plugin/property_run.py).
         left_out.running().missing_in_release.update(f"{spec.name}({name}=)" for name in missing)
-        note(f"not in this release: {spec.name} takes no {', '.join(missing)}")
-        reject()
+        corners.leave_out(f"not in this release: {spec.name} takes no {', '.join(missing)}")
 
 
 def draw_hyperparams(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> tuple[dict, tuple]:
@@ -120,7 +119,8 @@ def draw_hyperparams(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> tu
     corner = corners.forced.get()
     hp = data.draw(spec.hyperparams(corner) if corner else spec.hyperparams(), label="hyperparams")
     in_release(nn, spec, hp)
-    shapes = spec.input_shape(hp, corner) if corner and spec.shape_classes else spec.input_shape(hp)
+    takes_corner = corner and spec.shape_takes_corner
+    shapes = spec.input_shape(hp, corner) if takes_corner else spec.input_shape(hp)
     shape = tuple(data.draw(shapes, label="input_shape"))
     cover(*corners.covered(spec, hp, shape))
     flight_recorder.record(

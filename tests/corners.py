@@ -1,23 +1,32 @@
-"""The corner pass: every class of every hyperparameter reaches every property, every run.
+"""The corner pass: every pair of classes meets in every property, every run.
 
-Random draws reach a rare class (padding='same' with an even kernel, ceil_mode with an
-overhanging window) only by luck in 10 or 30 examples. After a property's Hypothesis run
-on a layer, the corner pass runs the same test body once per corner: a corner fixes one
-class of every dimension the spec declares (LayerSpec.classes) and of the mode (train or
-eval), cycling through each dimension's classes, so max(len(classes)) corners cover
-every class. Each corner is its own small Hypothesis run (the values, shapes and other
-arguments are still drawn, and a failure shrinks and prints its example as usual),
-seeded from the run's seed so a run replays.
+Random draws reach a rare class (padding='same' with an even kernel, ceil_mode with a
+window running past the padding) only by luck in 10 or 30 examples, and a rare pair of
+classes (that ceil-mode division with that window; replicate padding with a batched
+input) rarer still. Bugs live in such pairs. After a property's Hypothesis run on a
+layer, the corner pass runs the same test body once per row of a pairwise covering
+array: a row fixes one class of every dimension (the spec's hyperparameter classes, its
+input classes, and the mode), and the rows together put every two classes of two
+dimensions in one row at least once. Each row is its own small Hypothesis run (the
+values, shapes and other arguments are still drawn, and a failure shrinks and prints its
+example as usual), seeded from the run's seed so a run replays.
+
+The array is built greedily and deterministically (the same rows whatever the seed):
+each row starts from the first pair nobody has met yet and fills every other dimension
+with the class meeting the most new pairs, the dimension's last-listed class on a tie:
+specs list each dimension's classes from the special to the general ("batch > 1",
+"several channels"), so a row is special where a pair asks and general elsewhere.
 """
 
 from __future__ import annotations
 
 import contextvars
 import inspect
-from collections.abc import Iterator
-from typing import Any
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NoReturn
 
-from hypothesis import HealthCheck, given, seed, settings, strategies as st
+from hypothesis import HealthCheck, given, note, reject, seed, settings, strategies as st
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from spec.layerspec import LayerSpec
@@ -29,16 +38,117 @@ MODE_CLASSES = ("train", "eval")
 forced: contextvars.ContextVar[dict | None] = contextvars.ContextVar("corner", default=None)
 
 
-def classes_of(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
-    """Every dimension a run must cover for `spec`, the mode included."""
-    return {**spec.classes, "mode": MODE_CLASSES}
+class CornerLeftOutError(Exception):
+    """The corner's draw was left out (a known failure covers it, or the release lacks an
+    argument it needs): drawing again inside the same classes would only be left out
+    again, hundreds of times, so the corner stops at once and is reported unreached."""
+
+
+def leave_out(why: str) -> NoReturn:
+    """Leave the drawn case out: reject it (Hypothesis draws another), or in a corner,
+    stop the corner."""
+    note(f"left out: {why}")
+    if forced.get() is not None:
+        raise CornerLeftOutError(why)
+    reject()
+
+
+Dimensions = Mapping[str, tuple[str, ...]]
+# A pair of classes of two dimensions, each as "dimension=class", in dimension order.
+Pair = tuple[str, str]
+
+
+def classes_of(spec: LayerSpec, with_input: bool = True) -> dict[str, tuple[str, ...]]:
+    """Every dimension a run must cover for `spec`: hyperparameters, input, mode."""
+    dims = dict(spec.classes)
+    if with_input:
+        dims |= spec.input_classes
+    return {**dims, "mode": MODE_CLASSES}
+
+
+def _label(dim: str, value: str) -> str:
+    return f"{dim}={value}"
+
+
+def possible_pairs(dims: Dimensions, impossible: Callable[[Mapping[str, str]], bool]) -> set[Pair]:
+    """Every pair of classes of two dimensions some configuration can have."""
+    found = set()
+    for first, second in itertools.combinations(dims, 2):
+        for a, b in itertools.product(dims[first], dims[second]):
+            if not impossible({first: a, second: b}):
+                found.add((_label(first, a), _label(second, b)))
+    return found
+
+
+def covering_rows(
+    dims: Dimensions, impossible: Callable[[Mapping[str, str]], bool]
+) -> list[dict[str, str]]:
+    """Rows (one class per dimension) in which every possible pair meets at least once."""
+    names = list(dims)
+    if len(names) == 1:
+        return [{names[0]: value} for value in dims[names[0]]]
+    uncovered = possible_pairs(dims, impossible)
+    rows = []
+    while uncovered:
+        first = min(uncovered, key=lambda pair: _pair_order(pair, dims))
+        row = dict(label.split("=", 1) for label in first)
+        for dim in names:
+            if dim in row:
+                continue
+            row[dim] = _best_class(dim, dims[dim], row, uncovered, impossible)
+        rows.append(row)
+        uncovered -= _pairs_of(row)
+    return rows
+
+
+def _pair_order(pair: Pair, dims: Dimensions) -> tuple[int, ...]:
+    """Pairs in the order of their dimensions and classes as the spec lists them."""
+    names = list(dims)
+    order = []
+    for label in pair:
+        dim, value = label.split("=", 1)
+        order += [names.index(dim), dims[dim].index(value)]
+    return tuple(order)
+
+
+def _pairs_of(row: Mapping[str, str]) -> set[Pair]:
+    return {(_label(a, row[a]), _label(b, row[b])) for a, b in itertools.combinations(list(row), 2)}
+
+
+def _best_class(
+    dim: str,
+    values: tuple[str, ...],
+    row: dict[str, str],
+    uncovered: set[Pair],
+    impossible: Callable[[Mapping[str, str]], bool],
+) -> str:
+    """The class of `dim` meeting the most uncovered pairs with the row so far (the last
+    listed, the most general, on a tie), among those the row can have."""
+    best, best_gain = None, -1
+    for value in values:
+        trial = {**row, dim: value}
+        if impossible(trial):
+            continue
+        gain = len(_pairs_of(trial) & uncovered)
+        if gain >= best_gain:
+            best, best_gain = value, gain
+    # Every class impossible with this row: the row asks a spec for the impossible, which
+    # then draws the nearest configuration it can (and the report counts what it got).
+    return best if best is not None else values[-1]
 
 
 def corners(spec: LayerSpec) -> list[dict[str, str]]:
-    """A covering set: corner i takes class i (mod its count) of every dimension."""
-    classes = classes_of(spec)
-    count = max(len(values) for values in classes.values())
-    return [{dim: values[i % len(values)] for dim, values in classes.items()} for i in range(count)]
+    """The pairwise rows over the hyperparameter and input classes and the mode."""
+    return covering_rows(classes_of(spec), spec.impossible)
+
+
+def hyperparameter_corners(spec: LayerSpec) -> list[dict[str, str]]:
+    """The pairwise rows over the hyperparameter classes alone, for properties that draw
+    no input (init, parameters): input classes would only repeat their examples."""
+    dims = dict(spec.classes)
+    if not dims:
+        return []
+    return covering_rows(dims, spec.impossible)
 
 
 def invalid_corners(spec: LayerSpec) -> list[dict[str, str]]:
@@ -47,12 +157,21 @@ def invalid_corners(spec: LayerSpec) -> list[dict[str, str]]:
 
 
 # What a property file's CORNERS names: the corners its tests run after the random ones.
-CORNER_KINDS = {"classes": corners, "invalid kinds": invalid_corners}
+CORNER_KINDS = {
+    "classes": corners,
+    "hyperparameter classes": hyperparameter_corners,
+    "invalid kinds": invalid_corners,
+}
+# The dimensions whose pairs each kind of corners covers (the report's "pairs possible").
+CORNER_DIMENSIONS = {
+    "classes": classes_of,
+    "hyperparameter classes": lambda spec: dict(spec.classes),
+}
 
 
 def covered(spec: LayerSpec, hp: dict, shape: tuple) -> list[str]:
     """The coverage labels ('dimension=class') of a drawn configuration."""
-    return [f"{dim}={value}" for dim, value in spec.classify(hp, shape).items()]
+    return [_label(dim, value) for dim, value in spec.classify(hp, shape).items()]
 
 
 def run(
@@ -67,8 +186,8 @@ def run(
 
     `arguments` are the test's fixture values (everything but `data`); `parent` the
     settings the corner runs derive from (the loaded profile by default). A corner whose
-    every draw a known failure carves out (tests/known_failures.py) cannot run: it is
-    yielded, not failed, and the coverage record shows the class missing.
+    every draw a known failure carves out (tests/known_failures/) cannot run: it is
+    yielded, not failed, and the coverage record shows the pair missing.
     """
     names = [name for name in inspect.signature(inner).parameters if name != "data"]
     wanted = {name: arguments[name] for name in names}
@@ -83,7 +202,7 @@ def run(
                 suppress_health_check=list(HealthCheck),
             )(once)
             seed(run_seed * 7919 + index)(once)(**wanted)
-        except (FailedHealthCheck, Unsatisfiable):
+        except (FailedHealthCheck, Unsatisfiable, CornerLeftOutError):
             yield ", ".join(f"{k}={v}" for k, v in corner.items())
         finally:
             forced.reset(token)

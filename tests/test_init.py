@@ -54,6 +54,8 @@ from tests.trees import CONTAINERS, Tree, build_tree, trees
 
 # Initialisation is the module object's: no path changes it.
 NEEDS = frozenset({Need.UNCHANGED_MODULE})
+# It draws configurations, not inputs: the corner pass pairs hyperparameter classes alone.
+CORNERS = "hyperparameter classes"
 
 # Only layers that declare an init law: a layer without parameters has nothing to draw.
 SPECS = tuple(spec for spec in LAYERS if spec.has_parameters)

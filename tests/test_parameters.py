@@ -9,6 +9,8 @@ from tests.paths import Need
 
 # Registration is the module object's: no path changes it.
 NEEDS = frozenset({Need.UNCHANGED_MODULE})
+# It draws configurations, not inputs: the corner pass pairs hyperparameter classes alone.
+CORNERS = "hyperparameter classes"
 
 
 @given(data=st.data())

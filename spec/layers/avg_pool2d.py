@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 from reference.avg_pool2d import avg_pool2d_forward, avg_pool2d_out_shape, avg_pool2d_vjp
 from reference.geometry import pair
 from spec.exact import ExactCase, integer_inputs, powers_of_two
+from spec.input_classes import (
+    BATCH,
+    CHANNELS,
+    batch_class,
+    batch_dims,
+    channel_count,
+    channels_class,
+)
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_pair
+from spec.strategies import int_or_pair
 
 MAX_KERNEL = 4
 # Above MAX_KERNEL, so a stride larger than the kernel (windows that skip input) is drawn.
@@ -28,19 +36,23 @@ def _max_padding(kernel: int) -> int:
 
 
 # ceil_mode x count_include_pad x divisor_override: each combination divides differently.
-# Floor- and ceil-mode classes alternate, so the corner pass (which pairs class i of every
-# dimension) meets each ceil-mode class with an overhanging last window, and each
-# floor-mode class with whole windows, the only kind floor mode has.
 DIVISION_CLASSES = tuple(
     f"ceil_mode={ceil}, count_include_pad={include}, divisor_override={divisor}"
     for include in (False, True)
     for divisor in ("None", "set")
     for ceil in (False, True)
 )
-# In ceil mode the last window may overhang the padded input: its divisor is the clipped
-# window's, a corner of its own.
-WINDOW_CLASSES = ("all windows whole", "a window overhangs")
-CLASSES = {"division": DIVISION_CLASSES, "last window": WINDOW_CLASSES}
+# Where the windows reach: inside the input, into the padding (counted or not), or, in
+# ceil mode, past the padded input (that window's divisor is the clipped window's).
+WINDOW_CLASSES = ("inside the input", "reaches the padding", "runs past the padding")
+CLASSES = {"division": DIVISION_CLASSES}
+INPUT_CLASSES = {"batch": BATCH, "channels": CHANNELS, "window": WINDOW_CLASSES}
+
+
+def impossible(classes: dict) -> bool:
+    # Only ceil mode keeps a window that runs past the padded input.
+    floor = "ceil_mode=False" in classes.get("division", "")
+    return floor and classes.get("window") == WINDOW_CLASSES[2]
 
 
 def _division_class(hp: dict) -> str:
@@ -62,21 +74,45 @@ def _overhangs(hp: dict, shape: tuple) -> bool:
     )
 
 
+def _window_class(hp: dict, shape: tuple) -> str:
+    if _overhangs(hp, shape):
+        return WINDOW_CLASSES[2]
+    # The first window starts at -padding: any padding is reached.
+    return WINDOW_CLASSES[1] if pair(hp["padding"]) != (0, 0) else WINDOW_CLASSES[0]
+
+
 def classify(hp: dict, shape: tuple) -> dict:
-    overhang = WINDOW_CLASSES[1] if _overhangs(hp, shape) else WINDOW_CLASSES[0]
-    return {"division": _division_class(hp), "last window": overhang}
+    return {
+        "division": _division_class(hp),
+        "batch": batch_class(shape, 3),
+        "channels": channels_class(shape[-3]),
+        "window": _window_class(hp, shape),
+    }
 
 
 @st.composite
 def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     corner = corner or {}
     division = corner.get("division") or draw(st.sampled_from(DIVISION_CLASSES), label="division")
-    if corner.get("last window") == WINDOW_CLASSES[1] and "ceil_mode=False" in division:
-        # Only ceil mode keeps an overhanging window.
+    window = corner.get("window")
+    if window == WINDOW_CLASSES[2] and "ceil_mode=False" in division:
+        # Only ceil mode keeps a window past the padded input.
         division = division.replace("ceil_mode=False", "ceil_mode=True")
-    kernel = draw(int_or_pair(1, MAX_KERNEL), label="kernel_size")
+    # Padding needs a kernel of 2 or more (it is at most half the kernel), and so does a
+    # window past the padding (one that starts inside and ends past it).
+    smallest = 2 if window in WINDOW_CLASSES[1:] else 1
+    kernel = draw(int_or_pair(smallest, MAX_KERNEL), label="kernel_size")
     k_h, k_w = pair(kernel)
-    if isinstance(kernel, int):
+    if window == WINDOW_CLASSES[0]:
+        padding = 0
+    elif window == WINDOW_CLASSES[1]:
+        padding = draw(st.integers(1, min(_max_padding(k_h), _max_padding(k_w))), label="padding")
+    elif window == WINDOW_CLASSES[2]:
+        # A window past the padded end starts inside the input or the left padding (the
+        # drop rule) and ends past the right padding: k - p >= 2 leaves it room.
+        room = min(min(_max_padding(k), k - 2) for k in (k_h, k_w))
+        padding = draw(st.integers(0, room), label="padding")
+    elif isinstance(kernel, int):
         padding = draw(st.integers(0, _max_padding(kernel)), label="padding")
     else:
         padding = draw(
@@ -88,9 +124,7 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
         )
     nonzero = st.integers(-MAX_DIVISOR, MAX_DIVISOR).filter(lambda d: d != 0)
     stride = draw(st.one_of(st.none(), int_or_pair(1, MAX_STRIDE)), label="stride")
-    if corner.get("last window") == WINDOW_CLASSES[1] and (
-        stride is None or pair(stride) == (1, 1)
-    ):
+    if window == WINDOW_CLASSES[2] and (stride is None or pair(stride) == (1, 1)):
         # A window overhangs only where the stride skips past the end: stride >= 2.
         stride = draw(int_or_pair(2, MAX_STRIDE), label="stride for an overhang")
     return {
@@ -127,21 +161,19 @@ def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     # Shrinks to the smallest input; in floor mode, the kernel equal to the padded input.
     h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
     w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
-    wanted = (corner or {}).get("last window")
+    wanted = (corner or {}).get("window")
     if wanted is not None:
-        # The corner asks for (or against) an overhanging last window: pick H (then W) so.
+        # The corner asks for (or against) a window past the padding: pick H (then W) so.
         sizes = [
             (hh, ww)
             for hh in range(low_h, low_h + SPATIAL_SLACK + 1)
             for ww in range(low_w, low_w + SPATIAL_SLACK + 1)
-            if (_overhangs(hp, (1, 1, hh, ww)) == (wanted == WINDOW_CLASSES[1]))
+            if (_overhangs(hp, (1, 1, hh, ww)) == (wanted == WINDOW_CLASSES[2]))
         ]
         if sizes:
             h, w = draw(st.sampled_from(sizes), label="H, W for the corner")
-    channels = draw(st.integers(1, MAX_CHANNELS), label="C")
-    if draw(st.booleans(), label="unbatched"):
-        return (channels, h, w)
-    return (draw(st.integers(1, MAX_BATCH), label="N"), channels, h, w)
+    channels = channel_count(draw, corner)
+    return (*batch_dims(draw, corner), channels, h, w)
 
 
 def _geometry(hp: dict) -> tuple:
@@ -300,7 +332,8 @@ SPEC = LayerSpec(
     # The map is linear: its second derivative is zero, which gradgradcheck confirms.
     twice_differentiable=True,
     classes=CLASSES,
+    input_classes=INPUT_CLASSES,
+    impossible=impossible,
     classify=classify,
-    shape_classes=("last window",),
     exact=EXACT,
 )

@@ -9,8 +9,9 @@ from reference.geometry import pair
 from reference.parameter_laws import conv2d_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
+from spec.input_classes import BATCH, CHANNELS, batch_class, batch_dims, channels_class
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, from_class, int_or_pair
+from spec.strategies import from_class, int_or_pair
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 MAX_KERNEL = 4
@@ -90,6 +91,8 @@ def classify(hp: dict, shape: tuple) -> dict:
         "padding_mode": hp["padding_mode"],
         "bias": "bias" if hp["bias"] else "no bias",
         "groups": "1" if hp["groups"] == 1 else "grouped",
+        "batch": batch_class(shape, 3),
+        "channels": channels_class(hp["in_channels"]),
     }
 
 
@@ -99,6 +102,14 @@ CLASSES = {
     "bias": ("bias", "no bias"),
     "groups": ("1", "grouped"),
 }
+# Unbatched (C, H, W) input is accepted by Conv2d since torch 1.11; in_channels says how
+# many channels the input has.
+INPUT_CLASSES = {"batch": BATCH, "channels": CHANNELS}
+
+
+def impossible(classes: dict) -> bool:
+    # Two groups or more need two input channels or more.
+    return classes.get("groups") == "grouped" and classes.get("channels") == CHANNELS[0]
 
 
 @st.composite
@@ -112,8 +123,13 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     )
     _, bias = from_class(draw, corner, "bias", {"bias": st.just(True), "no bias": st.just(False)})
     _, mode = from_class(draw, corner, "padding_mode", {m: st.just(m) for m in PADDING_MODES})
+    per_group = st.integers(1, MAX_CHANNELS_PER_GROUP)
+    if corner.get("channels") == CHANNELS[0]:
+        per_group = st.just(1)
+    elif corner.get("channels") == CHANNELS[1] and groups == 1:
+        per_group = st.integers(2, MAX_CHANNELS_PER_GROUP)
     return {
-        "in_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP), label="in/group"),
+        "in_channels": groups * draw(per_group, label="in/group"),
         "out_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP), label="out/group"),
         "kernel_size": kernel,
         "stride": stride,
@@ -139,14 +155,11 @@ def _smallest_input(hp: dict) -> tuple[int, int]:
 
 
 @st.composite
-def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     low_h, low_w = _smallest_input(hp)
     h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
     w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
-    # Unbatched (C, H, W) input is accepted by Conv2d since torch 1.11.
-    if draw(st.booleans(), label="unbatched"):
-        return (hp["in_channels"], h, w)
-    return (draw(st.integers(1, MAX_BATCH), label="N"), hp["in_channels"], h, w)
+    return (*batch_dims(draw, corner), hp["in_channels"], h, w)
 
 
 def _geometry(hp: dict) -> tuple:
@@ -323,5 +336,7 @@ SPEC = LayerSpec(
     init=init,
     exact=EXACT,
     classes=CLASSES,
+    input_classes=INPUT_CLASSES,
+    impossible=impossible,
     classify=classify,
 )

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
 
 from reference.linear import linear_forward, linear_vjp
 from reference.parameter_laws import linear_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
+from spec.input_classes import BATCH
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import from_class, leading_shapes, sizes
+from spec.strategies import MAX_BATCH, from_class, leading_shapes, sizes
 
 CLASSES = {"bias": ("bias", "no bias")}
+# Leading dimensions: none (one sample), all of size 1, or more than one sample in all.
+INPUT_CLASSES = {"batch": BATCH}
 
 
 def classify(hp: dict, shape: tuple) -> dict:
-    return {"bias": "bias" if hp["bias"] else "no bias"}
+    samples = math.prod(shape[:-1])
+    batch = BATCH[0] if len(shape) == 1 else BATCH[1] if samples == 1 else BATCH[2]
+    return {"bias": "bias" if hp["bias"] else "no bias", "batch": batch}
 
 
 @st.composite
@@ -30,8 +37,19 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     }
 
 
-def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
-    return leading_shapes().map(lambda lead: (*lead, hp["in_features"]))
+@st.composite
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
+    chosen = (corner or {}).get("batch")
+    if chosen is None:
+        lead = draw(leading_shapes(), label="leading dims")
+    elif chosen == BATCH[0]:
+        lead = ()
+    elif chosen == BATCH[1]:
+        lead = draw(st.lists(st.just(1), min_size=1, max_size=2).map(tuple), label="ones")
+    else:
+        # At least one dimension of two or more samples, then any others.
+        lead = (draw(sizes(2, MAX_BATCH), label="N"), *draw(leading_shapes(2), label="lead"))
+    return (*lead, hp["in_features"])
 
 
 def forward(inputs):
@@ -124,5 +142,6 @@ SPEC = LayerSpec(
     init=init,
     exact=EXACT,
     classes=CLASSES,
+    input_classes=INPUT_CLASSES,
     classify=classify,
 )

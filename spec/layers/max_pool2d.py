@@ -12,10 +12,23 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.geometry import pair
-from reference.max_pool2d import max_pool2d_forward, max_pool2d_out_shape, max_pool2d_vjp
+from reference.max_pool2d import (
+    has_empty_window,
+    max_pool2d_forward,
+    max_pool2d_out_shape,
+    max_pool2d_vjp,
+)
 from spec.exact import ExactCase, integer_inputs
+from spec.input_classes import (
+    BATCH,
+    CHANNELS,
+    batch_class,
+    batch_dims,
+    channel_count,
+    channels_class,
+)
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, MAX_CHANNELS, from_class, int_or_pair
+from spec.strategies import from_class, int_or_pair
 
 MAX_KERNEL = 4
 # Above MAX_KERNEL, so a stride larger than the kernel (windows that skip input) is drawn.
@@ -35,6 +48,22 @@ CLASSES = {
     "dilation": ("1", "dilated"),
     "padding": ("none", "padded"),
 }
+# A dilated window over the padding can hold no input element at all: its max is over
+# nothing (-inf), and its gradient has nowhere to go.
+WINDOW_CLASSES = ("every window holds input", "a window holds no input element")
+INPUT_CLASSES = {"batch": BATCH, "channels": CHANNELS, "window": WINDOW_CLASSES}
+
+
+def impossible(classes: dict) -> bool:
+    # A window starts inside the input or its left padding (torch's drop rule), so it
+    # misses every input element only if it starts in the padding and skips over it.
+    empty = classes.get("window") == WINDOW_CLASSES[1]
+    return empty and (classes.get("padding") == "none" or classes.get("dilation") == "1")
+
+
+def _window_class(hp: dict, shape: tuple) -> str:
+    empty = has_empty_window(shape, *_geometry(hp))
+    return WINDOW_CLASSES[1] if empty else WINDOW_CLASSES[0]
 
 
 def classify(hp: dict, shape: tuple) -> dict:
@@ -42,6 +71,9 @@ def classify(hp: dict, shape: tuple) -> dict:
         "ceil_mode": "ceil" if hp["ceil_mode"] else "floor",
         "dilation": "1" if pair(hp["dilation"]) == (1, 1) else "dilated",
         "padding": "none" if pair(hp["padding"]) == (0, 0) else "padded",
+        "batch": batch_class(shape, 3),
+        "channels": channels_class(shape[-3]),
+        "window": _window_class(hp, shape),
     }
 
 
@@ -89,6 +121,12 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     _, ceil_mode = from_class(
         draw, corner, "ceil_mode", {"floor": st.just(False), "ceil": st.just(True)}
     )
+    if corner.get("window") == WINDOW_CLASSES[1]:
+        # An empty window along H: kernel 2 from -1 with dilation d > 1 taps -1 and d - 1,
+        # both outside an input of fewer than d rows (input_shape picks one).
+        kernel = (2, k_w)
+        padding = (1, min(pair(padding)[1], _max_padding(k_w)))
+        dilation = (draw(st.integers(2, MAX_DILATION), label="dilation H"), pair(dilation)[1])
     return {
         "kernel_size": kernel,
         "stride": draw(st.one_of(st.none(), int_or_pair(1, MAX_STRIDE)), label="stride"),
@@ -114,7 +152,7 @@ def _smallest_size(kernel: int, stride: int, pad: int, dilation: int, ceil_mode:
 
 
 @st.composite
-def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     kernel, padding, dilation = pair(hp["kernel_size"]), pair(hp["padding"]), pair(hp["dilation"])
     stride = kernel if hp["stride"] is None else pair(hp["stride"])
     low_h, low_w = (
@@ -123,10 +161,19 @@ def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
     )
     h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
     w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
-    channels = draw(st.integers(1, MAX_CHANNELS), label="C")
-    if draw(st.booleans(), label="unbatched"):
-        return (channels, h, w)
-    return (draw(st.integers(1, MAX_BATCH), label="N"), channels, h, w)
+    wanted = (corner or {}).get("window")
+    if wanted is not None:
+        # The corner asks for (or against) an empty window: pick H and W so, if any do.
+        sizes = [
+            (hh, ww)
+            for hh in range(low_h, low_h + SPATIAL_SLACK + 1)
+            for ww in range(low_w, low_w + SPATIAL_SLACK + 1)
+            if (_window_class(hp, (1, hh, ww)) == wanted)
+        ]
+        if sizes:
+            h, w = draw(st.sampled_from(sizes), label="H, W for the corner")
+    channels = channel_count(draw, corner)
+    return (*batch_dims(draw, corner), channels, h, w)
 
 
 def forward(inputs):
@@ -261,6 +308,8 @@ SPEC = LayerSpec(
     # Piecewise linear: its second derivative is zero wherever the first exists.
     twice_differentiable=True,
     classes=CLASSES,
+    input_classes=INPUT_CLASSES,
+    impossible=impossible,
     classify=classify,
     out_of_scope={
         "return_indices": (

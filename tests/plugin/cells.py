@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from report import interface
-from tests import kernel_sets
+from spec.layerspec import LayerSpec
+from tests import corners, kernel_sets
 from tests.paths import Need, by_name as path_named, describe as describe_needs
 
 # What a property needs from a path when its file does not say: every need, so a new
@@ -80,6 +81,17 @@ def _off_path(item: pytest.Item, params: dict) -> interface.NotRun | None:
     return None
 
 
+def _pairs_possible(item: pytest.Item, params: dict) -> frozenset[str] | None:
+    """The pairs of classes the item's corner pass makes its examples meet (tests/corners.py)."""
+    spec = params.get("layer")
+    kind = getattr(getattr(item, "module", None), "CORNERS", "classes")
+    if not isinstance(spec, LayerSpec) or kind not in corners.CORNER_DIMENSIONS:
+        return None
+    dims = corners.CORNER_DIMENSIONS[kind](spec)
+    possible = corners.possible_pairs(dims, spec.impossible)
+    return frozenset(interface.pair_label(first, second) for first, second in possible)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -87,6 +99,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         absent = absent or _off_path(item, params)
         cell = cell_of(item)
         if cell is not None:
-            interface.declare_cell(item, cell, absent)
+            interface.declare_cell(item, cell, absent, _pairs_possible(item, params))
         if absent is not None:
             item.add_marker(pytest.mark.skip(reason=str(absent)))

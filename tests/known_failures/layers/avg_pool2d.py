@@ -13,7 +13,7 @@ LAYER = "AvgPool2d"
 # The spec's classes of the configurations inductor divides wrongly: ceil mode, counting
 # padding, no divisor override, and a last window running past the padded input.
 CEIL_COUNTING_PADDING = "ceil_mode=True, count_include_pad=True, divisor_override=None"
-OVERHANGS = WINDOW_CLASSES[1]
+OVERHANGS = WINDOW_CLASSES[2]
 assert CEIL_COUNTING_PADDING in DIVISION_CLASSES
 
 
@@ -21,7 +21,7 @@ def _ceil_window_past_padding(where: Where) -> bool:
     if where.x is None:
         return False
     classes = where.classes
-    return classes["division"] == CEIL_COUNTING_PADDING and classes["last window"] == OVERHANGS
+    return classes["division"] == CEIL_COUNTING_PADDING and classes["window"] == OVERHANGS
 
 
 def inductor_ceil_overhang_backward() -> None:

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import torch
 
-from reference.max_pool2d import has_empty_window
+from spec.layers.max_pool2d import WINDOW_CLASSES
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
 LAYER = "MaxPool2d"
+EMPTY_WINDOW = WINDOW_CLASSES[1]
 
 
 def _empty_pooling_window(where: Where) -> bool:
-    """Some window holds no input element (the reference geometry says so)."""
-    arguments = where.arguments
-    return where.x is not None and has_empty_window(
-        where.x.shape,
-        arguments["kernel_size"],
-        arguments["stride"],
-        arguments["padding"],
-        arguments["dilation"],
-        arguments["ceil_mode"],
-    )
+    """Some window holds no input element (the spec's window class, from the reference
+    geometry)."""
+    return where.x is not None and where.classes["window"] == EMPTY_WINDOW
 
 
 def empty_window_backward(path: str) -> None:
