@@ -1,4 +1,5 @@
-"""Deliberately naive loop versions of conv2d, padding and avg_pool2d, for self-tests only.
+"""Deliberately naive loop versions of the windowed ops (convolution, padding, pooling), for
+self-tests only.
 
 Every output element is computed on its own from the definition, with explicit index
 arithmetic and no NumPy vector tricks, so that each line can be checked by eye. They share
@@ -190,3 +191,43 @@ def max_pool2d_vjp_naive(x, kernel_size, stride, padding, dilation, ceil_mode, g
         r, q = where[index]
         grad[(*lead, r, q)] += grad_y[index]
     return grad
+
+
+def conv1d_naive(x, weight, bias, stride, padding, dilation, groups, padding_mode="zeros"):
+    """y[n,o,l] = b[o] + sum_{c,j} w[o,c,j] * xp[n, g*Cg + c, l*s + j*d], one output at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    weight = np.asarray(weight, dtype=np.float64)
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = x[None]
+    n_batch, _, length = x.shape
+    out_channels, in_per_group, k = weight.shape
+    out_per_group = out_channels // groups
+    (s,), (d,) = _single(stride), _single(dilation)
+    if padding == "valid":
+        left = right = 0
+    elif padding == "same":
+        total = d * (k - 1)
+        left, right = total // 2, total - total // 2
+    else:
+        (left,) = _single(padding)
+        right = left
+    out_length = (length + left + right - d * (k - 1) - 1) // s + 1
+    y = np.zeros((n_batch, out_channels, out_length))
+    for n in range(n_batch):
+        for o in range(out_channels):
+            group = o // out_per_group
+            for position in range(out_length):
+                total = 0.0 if bias is None else float(bias[o])
+                for c in range(in_per_group):
+                    for j in range(k):
+                        q = source_index(position * s + j * d - left, length, padding_mode)
+                        if q is None:
+                            continue
+                        total += weight[o, c, j] * x[n, group * in_per_group + c, q]
+                y[n, o, position] = total
+    return y[0] if unbatched else y
+
+
+def _single(value):
+    return (value,) if isinstance(value, int) else tuple(value)
