@@ -83,10 +83,8 @@ def conv2d_param_shapes(
     )
 
 
-def batch_norm2d_param_shapes(
-    num_features: int, affine: bool = True, *, bias: bool = True
-) -> Shapes:
-    """nn.BatchNorm2d: weight (C,) and bias (C,) when affine, none otherwise."""
+def batch_norm_param_shapes(num_features: int, affine: bool = True, *, bias: bool = True) -> Shapes:
+    """nn.BatchNorm1d/2d: weight (C,) and bias (C,) when affine, none otherwise."""
     _check_sizes(num_features=num_features)
     # bias=False (keyword-only, newer torch) keeps the scale and drops the shift.
     shapes: Shapes = {}
@@ -97,8 +95,8 @@ def batch_norm2d_param_shapes(
     return shapes
 
 
-def batch_norm2d_buffer_shapes(num_features: int, track_running_stats: bool = True) -> Shapes:
-    """nn.BatchNorm2d buffers: running_mean (C,), running_var (C,), num_batches_tracked ()."""
+def batch_norm_buffer_shapes(num_features: int, track_running_stats: bool = True) -> Shapes:
+    """nn.BatchNorm1d/2d buffers: running_mean (C,), running_var (C,), num_batches_tracked ()."""
     _check_sizes(num_features=num_features)
     if not track_running_stats:
         # torch registers them as None, and named_buffers() skips None.
@@ -109,6 +107,11 @@ def batch_norm2d_buffer_shapes(num_features: int, track_running_stats: bool = Tr
         # A 0-d counter: it drives the cumulative average when momentum is None.
         "num_batches_tracked": (),
     }
+
+
+# BatchNorm2d's are BatchNorm1d's: one vector per channel whatever the input's rank.
+batch_norm2d_param_shapes = batch_norm_param_shapes
+batch_norm2d_buffer_shapes = batch_norm_buffer_shapes
 
 
 def layer_norm_param_shapes(

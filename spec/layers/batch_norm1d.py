@@ -1,0 +1,54 @@
+"""nn.BatchNorm1d on (N, C) and on (N, C, L): batch statistics in training, running
+statistics in eval (spec/batch_norm.py)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from reference.batch_norm import BATCH_NORM1D_RANKS
+from spec.batch_norm import batch_norm_spec
+from spec.strategies import MAX_BATCH
+
+MAX_LENGTH = 12
+# Both input ranks BatchNorm1d accepts are a class: (N, C) reduces over the batch alone.
+RANK_CLASSES = {"2-D input": 2, "3-D input": 3}
+
+
+def classify_shape(hp: dict, shape: tuple) -> dict:
+    return {"input rank": f"{len(shape)}-D input"}
+
+
+@st.composite
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
+    wanted = (corner or {}).get("input rank")
+    rank = RANK_CLASSES[wanted] if wanted else draw(st.sampled_from([2, 3]), label="rank")
+    # Torch rejects a single value per channel when it takes batch statistics (an
+    # invalid case), so N (times L) > 1; it shrinks to (2, C) and (1, C, 2).
+    if rank == 2:
+        return (draw(st.integers(2, MAX_BATCH), label="N"), hp["num_features"])
+    n, length = draw(
+        st.tuples(st.integers(1, MAX_BATCH), st.integers(1, MAX_LENGTH)).filter(
+            lambda nl: nl[0] * nl[1] > 1
+        ),
+        label="N, L",
+    )
+    return (n, hp["num_features"], length)
+
+
+def valid_shapes(n: int, channels: int, size: int) -> list[tuple]:
+    return [(n, channels), (n, channels, size)]
+
+
+def wrong_ranks(channels: int) -> list[tuple]:
+    return [(), (channels,), (2, channels, 2, 2), (2, channels, 2, 2, 2)]
+
+
+SPEC = batch_norm_spec(
+    "BatchNorm1d",
+    input_shape=input_shape,
+    ranks=BATCH_NORM1D_RANKS,
+    valid_shapes=valid_shapes,
+    wrong_ranks=wrong_ranks,
+    shape_classes={"input rank": tuple(RANK_CLASSES)},
+    classify_shape=classify_shape,
+)
