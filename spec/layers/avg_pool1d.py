@@ -67,6 +67,12 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
         division = division.replace("ceil_mode=False", "ceil_mode=True")
     kernel = draw(int_or_single(1, MAX_KERNEL), label="kernel_size")
     padding = draw(int_or_single(0, _max_padding(single(kernel))), label="padding")
+    if overhang and single(kernel) < single(padding) + 2:
+        # The last window can run past the padded end only if it is longer than the
+        # padding plus the one real element it must start at or before.
+        kernel = draw(int_or_single(2, MAX_KERNEL), label="kernel for an overhang")
+        most = min(_max_padding(single(kernel)), single(kernel) - 2)
+        padding = draw(int_or_single(0, most), label="padding for an overhang")
     stride = draw(st.one_of(st.none(), int_or_single(1, MAX_STRIDE)), label="stride")
     if overhang and (stride is None or single(stride) == 1):
         # A window overhangs only where the stride skips past the end: stride >= 2.
