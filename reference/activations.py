@@ -1,4 +1,7 @@
-"""Elementwise activations (ReLU, Sigmoid, Tanh) and Softmax over one axis, forward and VJP."""
+"""Elementwise activations (ReLU, LeakyReLU, Sigmoid, Tanh, GELU) and Softmax and LogSoftmax
+over one axis, forward and VJP."""
+
+import math
 
 import numpy as np
 
@@ -93,3 +96,102 @@ def softmax_vjp(x: np.ndarray, dim: int, grad_y: np.ndarray) -> dict[str, np.nda
     axis = _axis(dim, s.ndim)
     with np.errstate(under="ignore"):
         return {"input": s * (grad_y - np.sum(grad_y * s, axis=axis, keepdims=True))}
+
+
+def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """x where x > 0, else negative_slope * x (NaN stays NaN, -0.0 times the slope)."""
+    x = np.asarray(x, dtype=np.float64)
+    # Written as "x where x > 0", as torch's kernel selects, so 0 and NaN take the slope.
+    return np.where(x > 0, x, x * negative_slope)
+
+
+def leaky_relu_vjp(
+    x: np.ndarray, grad_y: np.ndarray, negative_slope: float = 0.01
+) -> dict[str, np.ndarray]:
+    """grad_y where x > 0, else negative_slope * grad_y (torch's subgradient at 0 is the slope)."""
+    x = np.asarray(x, dtype=np.float64)
+    grad_y = np.asarray(grad_y, dtype=np.float64)
+    return {"input": np.where(x > 0, grad_y, grad_y * negative_slope)}
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+# The tanh approximation's constants: Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.
+_TANH_SCALE = math.sqrt(2.0 / math.pi)
+_TANH_CUBIC = 0.044715
+
+# erfc, elementwise: NumPy has none, the standard library's is accurate to an ulp or two.
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x) = erfc(-x / sqrt 2) / 2: the form without cancellation in either tail."""
+    # Underflow to a subnormal or to 0 (x below about -38) is the correctly rounded value.
+    with np.errstate(under="ignore"):
+        complement = _erfc(-np.asarray(x, dtype=np.float64) / math.sqrt(2.0))
+        return np.asarray(complement, dtype=np.float64) / 2
+
+
+def normal_pdf(x: np.ndarray) -> np.ndarray:
+    """phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(under="ignore", over="ignore"):
+        return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def gelu_tanh_argument(x: np.ndarray) -> np.ndarray:
+    """u = sqrt(2/pi) (x + 0.044715 x^3), the tanh approximation's argument."""
+    x = np.asarray(x, dtype=np.float64)
+    # A cube that underflows (|x| < 1e-103) is negligible next to x: the rounded value.
+    with np.errstate(under="ignore"):
+        return _TANH_SCALE * (x + _TANH_CUBIC * x**3)
+
+
+def _check_approximation(approximate: str) -> None:
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}")
+
+
+def gelu_forward(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """x * Phi(x), or with the tanh approximation x * (1 + tanh(u)) / 2 = x * sigmoid(2u)."""
+    _check_approximation(approximate)
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(under="ignore"):
+        if approximate == "none":
+            return x * normal_cdf(x)
+        # 1 + tanh(u) = 2 sigmoid(2u): no cancellation where tanh(u) -> -1.
+        return x * sigmoid_forward(2.0 * gelu_tanh_argument(x))
+
+
+def gelu_vjp(x: np.ndarray, grad_y: np.ndarray, approximate: str = "none") -> dict[str, np.ndarray]:
+    """grad_y * (Phi(x) + x phi(x)), or the derivative of x * sigmoid(2u)."""
+    _check_approximation(approximate)
+    x = np.asarray(x, dtype=np.float64)
+    grad_y = np.asarray(grad_y, dtype=np.float64)
+    if approximate == "none":
+        with np.errstate(under="ignore"):
+            return {"input": grad_y * (normal_cdf(x) + x * normal_pdf(x))}
+    u = gelu_tanh_argument(x)
+    # d/dx x s(2u) = s(2u) + 2 x s(2u) s(-2u) u', with s(2u) s(-2u) = s'(2u).
+    s, s_prime = sigmoid_forward(2.0 * u), sigmoid_vjp(2.0 * u, np.ones_like(u))["input"]
+    with np.errstate(under="ignore"):
+        du = _TANH_SCALE * (1.0 + 3.0 * _TANH_CUBIC * x * x)
+        return {"input": grad_y * (s + 2.0 * x * s_prime * du)}
+
+
+def log_softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
+    """x - max - log(sum(exp(x - max))) along dim: log of softmax without its underflow."""
+    x = np.asarray(x, dtype=np.float64)
+    axis = _axis(dim, x.ndim)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    # Every exponent is <= 0 and one is exactly 0: the sum lies in [1, K], its log in [0, log K].
+    with np.errstate(under="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def log_softmax_vjp(x: np.ndarray, dim: int, grad_y: np.ndarray) -> dict[str, np.ndarray]:
+    """grad_y - softmax(x) * sum(grad_y, dim)."""
+    grad_y = np.asarray(grad_y, dtype=np.float64)
+    s = softmax_forward(x, dim)
+    axis = _axis(dim, s.ndim)
+    with np.errstate(under="ignore"):
+        return {"input": grad_y - s * np.sum(grad_y, axis=axis, keepdims=True)}

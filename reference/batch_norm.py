@@ -1,26 +1,31 @@
-"""Batch normalisation over (N, H, W) per channel, as torch.nn.BatchNorm2d: forward with
+"""Batch normalisation per channel, as torch.nn.BatchNorm1d and BatchNorm2d: forward with
 running-statistics update, and VJP.
 
-y = (x - mean) / sqrt(var + eps) * weight + bias, where mean and the biased var are the
-batch statistics (training, or no running stats kept) or the running buffers (eval).
+The channels are axis 1 of (N, C), (N, C, L) or (N, C, H, W); the statistics of a channel
+reduce over every other axis. y = (x - mean) / sqrt(var + eps) * weight + bias, where
+mean and the biased var are the batch statistics (training, or no running stats kept)
+or the running buffers (eval).
 """
 
 import numpy as np
 
-# Statistics are per channel: every axis but the channel axis of (N, C, H, W) is reduced.
-_REDUCED = (0, 2, 3)
+
+def reduced_axes(ndim: int) -> tuple[int, ...]:
+    """Every axis but the channel axis 1: (0,) for (N, C), (0, 2) for (N, C, L), ..."""
+    return (0, *range(2, ndim))
 
 
-def _per_channel(values: np.ndarray) -> np.ndarray:
-    """A (C,) vector shaped (1, C, 1, 1) so it broadcasts against (N, C, H, W)."""
-    return np.asarray(values, dtype=np.float64)[None, :, None, None]
+def _per_channel(values: np.ndarray, ndim: int) -> np.ndarray:
+    """A (C,) vector shaped (1, C, 1, ...) so it broadcasts against an ndim-D input."""
+    return np.asarray(values, dtype=np.float64).reshape(1, -1, *(1,) * (ndim - 2))
 
 
-def _as_4d(x: np.ndarray) -> np.ndarray:
-    """x as float64, which must be (N, C, H, W): BatchNorm2d accepts only 4-D input."""
+def _checked(x: np.ndarray, ranks: tuple[int, ...]) -> np.ndarray:
+    """x as float64, which must have one of the ranks the layer accepts."""
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 4:
-        raise ValueError(f"expected 4D input (N, C, H, W), got {x.ndim}D input")
+    if x.ndim not in ranks:
+        expected = " or ".join(f"{rank}D" for rank in ranks)
+        raise ValueError(f"expected {expected} input, got {x.ndim}D input")
     return x
 
 
@@ -28,13 +33,13 @@ def _affine(x_hat: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | Non
     """x_hat * weight + bias, each factor only where the layer has it."""
     y = x_hat
     if weight is not None:
-        y = y * _per_channel(weight)
+        y = y * _per_channel(weight, x_hat.ndim)
     if bias is not None:
-        y = y + _per_channel(bias)
+        y = y + _per_channel(bias, x_hat.ndim)
     return y
 
 
-def batch_norm2d_forward(
+def batch_norm_forward(
     x: np.ndarray,
     weight: np.ndarray | None,
     bias: np.ndarray | None,
@@ -47,19 +52,22 @@ def batch_norm2d_forward(
     training: bool,
     track_running_stats: bool,
 ) -> tuple[np.ndarray, dict[str, np.ndarray | int]]:
-    """(y, new_buffers): BatchNorm2d's output and its buffers after this forward call."""
-    x = _as_4d(x)
-    count = x.shape[0] * x.shape[2] * x.shape[3]
+    """(y, new_buffers): the output and the buffers after this forward call, for x of any
+    rank >= 2 with channels on axis 1."""
+    x = np.asarray(x, dtype=np.float64)
+    axes = reduced_axes(x.ndim)
+    count = x.size // x.shape[1]
     if training and count == 1:
         # As torch: the unbiased variance of one value is undefined.
         raise ValueError("Expected more than 1 value per channel when training")
     has_running = running_mean is not None and running_var is not None
     if training or not has_running:
-        mean, var = x.mean(axis=_REDUCED), x.var(axis=_REDUCED)
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
     else:
         mean = np.asarray(running_mean, dtype=np.float64)
         var = np.asarray(running_var, dtype=np.float64)
-    y = _affine((x - _per_channel(mean)) / np.sqrt(_per_channel(var) + eps), weight, bias)
+    x_hat = (x - _per_channel(mean, x.ndim)) / np.sqrt(_per_channel(var, x.ndim) + eps)
+    y = _affine(x_hat, weight, bias)
 
     if not (track_running_stats and has_running):
         return y, {}
@@ -81,7 +89,7 @@ def batch_norm2d_forward(
     return y, buffers
 
 
-def batch_norm2d_vjp(
+def batch_norm_vjp(
     x: np.ndarray,
     weight: np.ndarray | None,
     bias: np.ndarray | None,
@@ -93,29 +101,55 @@ def batch_norm2d_vjp(
     grad_y: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Gradients of sum(y * grad_y) w.r.t. input, weight and bias (those present)."""
-    x = _as_4d(x)
+    x = np.asarray(x, dtype=np.float64)
+    axes = reduced_axes(x.ndim)
     grad_y = np.asarray(grad_y, dtype=np.float64)
     if use_batch_stats:
-        mean, var = x.mean(axis=_REDUCED), x.var(axis=_REDUCED)
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
     else:
         mean = np.asarray(running_mean, dtype=np.float64)
         var = np.asarray(running_var, dtype=np.float64)
-    inv_std = 1.0 / np.sqrt(_per_channel(var) + eps)
-    x_hat = (x - _per_channel(mean)) * inv_std
-    grad_x_hat = grad_y if weight is None else grad_y * _per_channel(weight)
+    inv_std = 1.0 / np.sqrt(_per_channel(var, x.ndim) + eps)
+    x_hat = (x - _per_channel(mean, x.ndim)) * inv_std
+    grad_x_hat = grad_y if weight is None else grad_y * _per_channel(weight, x.ndim)
     if use_batch_stats:
         # mean and var depend on x too: project out the directions they absorb
         # (a shift of the channel, and a scaling of x_hat).
         grad_input = inv_std * (
             grad_x_hat
-            - grad_x_hat.mean(axis=_REDUCED, keepdims=True)
-            - x_hat * (grad_x_hat * x_hat).mean(axis=_REDUCED, keepdims=True)
+            - grad_x_hat.mean(axis=axes, keepdims=True)
+            - x_hat * (grad_x_hat * x_hat).mean(axis=axes, keepdims=True)
         )
     else:
         grad_input = grad_x_hat * inv_std
     grads = {"input": grad_input}
     if weight is not None:
-        grads["weight"] = (grad_y * x_hat).sum(axis=_REDUCED)
+        grads["weight"] = (grad_y * x_hat).sum(axis=axes)
     if bias is not None:
-        grads["bias"] = grad_y.sum(axis=_REDUCED)
+        grads["bias"] = grad_y.sum(axis=axes)
     return grads
+
+
+# The layers: the same normalisation, each accepting its own input ranks.
+BATCH_NORM1D_RANKS = (2, 3)
+BATCH_NORM2D_RANKS = (4,)
+
+
+def batch_norm1d_forward(x: np.ndarray, *args, **kwargs) -> tuple[np.ndarray, dict]:
+    """BatchNorm1d: batch_norm_forward on (N, C) or (N, C, L)."""
+    return batch_norm_forward(_checked(x, BATCH_NORM1D_RANKS), *args, **kwargs)
+
+
+def batch_norm1d_vjp(x: np.ndarray, *args, **kwargs) -> dict[str, np.ndarray]:
+    """BatchNorm1d: batch_norm_vjp on (N, C) or (N, C, L)."""
+    return batch_norm_vjp(_checked(x, BATCH_NORM1D_RANKS), *args, **kwargs)
+
+
+def batch_norm2d_forward(x: np.ndarray, *args, **kwargs) -> tuple[np.ndarray, dict]:
+    """BatchNorm2d: batch_norm_forward on (N, C, H, W)."""
+    return batch_norm_forward(_checked(x, BATCH_NORM2D_RANKS), *args, **kwargs)
+
+
+def batch_norm2d_vjp(x: np.ndarray, *args, **kwargs) -> dict[str, np.ndarray]:
+    """BatchNorm2d: batch_norm_vjp on (N, C, H, W)."""
+    return batch_norm_vjp(_checked(x, BATCH_NORM2D_RANKS), *args, **kwargs)

@@ -16,15 +16,15 @@ def _check_sizes(**sizes: int) -> None:
             raise ValueError(f"{name} must be non-negative, got {size}")
 
 
-def _pair(size: int | Sequence[int], name: str) -> tuple[int, int]:
-    """An int or a pair as a pair, the way nn.Conv2d reads kernel_size."""
+def _sized(size: int | Sequence[int], dims: int, name: str) -> tuple[int, ...]:
+    """An int or a `dims`-tuple as a `dims`-tuple, the way nn.ConvNd reads kernel_size."""
     if isinstance(size, numbers.Integral):
-        return int(size), int(size)
-    pair = tuple(int(s) for s in size)
+        return (int(size),) * dims
+    sizes = tuple(int(s) for s in size)
     # torch would silently build a weight of the wrong rank from any other length.
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or a pair, got {size!r}")
-    return pair
+    if len(sizes) != dims:
+        raise ValueError(f"{name} must be an int or {dims} ints, got {size!r}")
+    return sizes
 
 
 def linear_param_shapes(in_features: int, out_features: int, bias: bool = True) -> Shapes:
@@ -37,14 +37,10 @@ def linear_param_shapes(in_features: int, out_features: int, bias: bool = True) 
     return shapes
 
 
-def conv2d_param_shapes(
-    in_channels: int,
-    out_channels: int,
-    kernel_size: int | Sequence[int],
-    groups: int = 1,
-    bias: bool = True,
+def _conv_param_shapes(
+    in_channels: int, out_channels: int, kernel: tuple[int, ...], groups: int, bias: bool
 ) -> Shapes:
-    """nn.Conv2d: weight (out, in/groups, kh, kw), then bias (out,) when bias=True."""
+    """nn.ConvNd: weight (out, in/groups, *kernel), then bias (out,) when bias=True."""
     _check_sizes(in_channels=in_channels, out_channels=out_channels)
     # Same checks, same order and exception type as torch's _ConvNd constructor.
     if groups <= 0:
@@ -53,19 +49,42 @@ def conv2d_param_shapes(
         raise ValueError("in_channels must be divisible by groups")
     if out_channels % groups != 0:
         raise ValueError("out_channels must be divisible by groups")
-    kh, kw = _pair(kernel_size, "kernel_size")
-    _check_sizes(kernel_height=kh, kernel_width=kw)
+    _check_sizes(**{f"kernel_size[{i}]": k for i, k in enumerate(kernel)})
     # Each output channel sees only the in/groups input channels of its group.
-    shapes: Shapes = {"weight": (out_channels, in_channels // groups, kh, kw)}
+    shapes: Shapes = {"weight": (out_channels, in_channels // groups, *kernel)}
     if bias:
         shapes["bias"] = (out_channels,)
     return shapes
 
 
-def batch_norm2d_param_shapes(
-    num_features: int, affine: bool = True, *, bias: bool = True
+def conv1d_param_shapes(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int | Sequence[int],
+    groups: int = 1,
+    bias: bool = True,
 ) -> Shapes:
-    """nn.BatchNorm2d: weight (C,) and bias (C,) when affine, none otherwise."""
+    """nn.Conv1d: weight (out, in/groups, k), then bias (out,) when bias=True."""
+    return _conv_param_shapes(
+        in_channels, out_channels, _sized(kernel_size, 1, "kernel_size"), groups, bias
+    )
+
+
+def conv2d_param_shapes(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int | Sequence[int],
+    groups: int = 1,
+    bias: bool = True,
+) -> Shapes:
+    """nn.Conv2d: weight (out, in/groups, kh, kw), then bias (out,) when bias=True."""
+    return _conv_param_shapes(
+        in_channels, out_channels, _sized(kernel_size, 2, "kernel_size"), groups, bias
+    )
+
+
+def batch_norm_param_shapes(num_features: int, affine: bool = True, *, bias: bool = True) -> Shapes:
+    """nn.BatchNorm1d/2d: weight (C,) and bias (C,) when affine, none otherwise."""
     _check_sizes(num_features=num_features)
     # bias=False (keyword-only, newer torch) keeps the scale and drops the shift.
     shapes: Shapes = {}
@@ -76,8 +95,8 @@ def batch_norm2d_param_shapes(
     return shapes
 
 
-def batch_norm2d_buffer_shapes(num_features: int, track_running_stats: bool = True) -> Shapes:
-    """nn.BatchNorm2d buffers: running_mean (C,), running_var (C,), num_batches_tracked ()."""
+def batch_norm_buffer_shapes(num_features: int, track_running_stats: bool = True) -> Shapes:
+    """nn.BatchNorm1d/2d buffers: running_mean (C,), running_var (C,), num_batches_tracked ()."""
     _check_sizes(num_features=num_features)
     if not track_running_stats:
         # torch registers them as None, and named_buffers() skips None.
@@ -88,6 +107,11 @@ def batch_norm2d_buffer_shapes(num_features: int, track_running_stats: bool = Tr
         # A 0-d counter: it drives the cumulative average when momentum is None.
         "num_batches_tracked": (),
     }
+
+
+# BatchNorm2d's are BatchNorm1d's: one vector per channel whatever the input's rank.
+batch_norm2d_param_shapes = batch_norm_param_shapes
+batch_norm2d_buffer_shapes = batch_norm_buffer_shapes
 
 
 def layer_norm_param_shapes(

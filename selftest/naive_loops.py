@@ -1,4 +1,5 @@
-"""Deliberately naive loop versions of conv2d, padding and avg_pool2d, for self-tests only.
+"""Deliberately naive loop versions of the windowed ops (convolution, padding, pooling), for
+self-tests only.
 
 Every output element is computed on its own from the definition, with explicit index
 arithmetic and no NumPy vector tricks, so that each line can be checked by eye. They share
@@ -189,4 +190,113 @@ def max_pool2d_vjp_naive(x, kernel_size, stride, padding, dilation, ceil_mode, g
         lead = index[:-2]
         r, q = where[index]
         grad[(*lead, r, q)] += grad_y[index]
+    return grad
+
+
+def conv1d_naive(x, weight, bias, stride, padding, dilation, groups, padding_mode="zeros"):
+    """y[n,o,l] = b[o] + sum_{c,j} w[o,c,j] * xp[n, g*Cg + c, l*s + j*d], one output at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    weight = np.asarray(weight, dtype=np.float64)
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = x[None]
+    n_batch, _, length = x.shape
+    out_channels, in_per_group, k = weight.shape
+    out_per_group = out_channels // groups
+    (s,), (d,) = _single(stride), _single(dilation)
+    if padding == "valid":
+        left = right = 0
+    elif padding == "same":
+        total = d * (k - 1)
+        left, right = total // 2, total - total // 2
+    else:
+        (left,) = _single(padding)
+        right = left
+    out_length = (length + left + right - d * (k - 1) - 1) // s + 1
+    y = np.zeros((n_batch, out_channels, out_length))
+    for n in range(n_batch):
+        for o in range(out_channels):
+            group = o // out_per_group
+            for position in range(out_length):
+                total = 0.0 if bias is None else float(bias[o])
+                for c in range(in_per_group):
+                    for j in range(k):
+                        q = source_index(position * s + j * d - left, length, padding_mode)
+                        if q is None:
+                            continue
+                        total += weight[o, c, j] * x[n, group * in_per_group + c, q]
+                y[n, o, position] = total
+    return y[0] if unbatched else y
+
+
+def _single(value):
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+def _pool_out_length(length, k, s, p, d, ceil_mode):
+    """torch's pooling_output_shape along one dim, written out."""
+    span = length + 2 * p - d * (k - 1) - 1
+    out = (span // s + (1 if span % s else 0) if ceil_mode else span // s) + 1
+    # The last window must start inside the input or the left padding.
+    if ceil_mode and (out - 1) * s >= length + p:
+        out -= 1
+    return out
+
+
+def avg_pool1d_naive(
+    x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+):
+    """Each output is the sum of its window's real elements over the divisor torch uses."""
+    x = np.asarray(x, dtype=np.float64)
+    (k,) = _single(kernel_size)
+    (s,) = (k,) if stride is None else _single(stride)
+    (p,) = _single(padding)
+    length = x.shape[-1]
+    out_length = _pool_out_length(length, k, s, p, 1, ceil_mode)
+    y = np.zeros((*x.shape[:-1], out_length))
+    for lead in np.ndindex(*x.shape[:-1]):
+        for o in range(out_length):
+            start = o * s - p
+            # The window ends at the kernel's edge or the padded extent, whichever is first.
+            end = min(start + k, length + p)
+            total, real = 0.0, 0
+            for q in range(start, end):
+                if 0 <= q < length:
+                    total += x[(*lead, q)]
+                    real += 1
+            y[(*lead, o)] = total / ((end - start) if count_include_pad else real)
+    return y
+
+
+def max_pool1d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Each output is the largest real element of its window, and where the first one sits."""
+    x = np.asarray(x, dtype=np.float64)
+    (k,) = _single(kernel_size)
+    (s,) = (k,) if stride is None else _single(stride)
+    (p,), (d,) = _single(padding), _single(dilation)
+    length = x.shape[-1]
+    out_length = _pool_out_length(length, k, s, p, d, ceil_mode)
+    y = np.full((*x.shape[:-1], out_length), -np.inf)
+    where = np.zeros((*x.shape[:-1], out_length), dtype=np.int64)
+    for lead in np.ndindex(*x.shape[:-1]):
+        for o in range(out_length):
+            best, at = -np.inf, -1
+            for i in range(k):
+                q = o * s - p + i * d
+                # Replaced only by a strictly greater value: ties keep the leftmost.
+                if 0 <= q < length and x[(*lead, q)] > best:
+                    best, at = x[(*lead, q)], q
+            y[(*lead, o)] = best
+            where[(*lead, o)] = at
+    return y, where
+
+
+def max_pool1d_vjp_naive(x, kernel_size, stride, padding, dilation, ceil_mode, grad_y):
+    """Each window's gradient added at its first maximum, one window at a time."""
+    y, where = max_pool1d_naive(x, kernel_size, stride, padding, dilation, ceil_mode)
+    grad = np.zeros(np.shape(x))
+    for index in np.ndindex(*np.shape(grad_y)):
+        if y[index] == -np.inf:
+            continue  # a window with no real element: constant, no gradient
+        grad[(*index[:-1], where[index])] += grad_y[index]
     return grad

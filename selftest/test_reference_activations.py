@@ -8,6 +8,12 @@ from hypothesis import given, note, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from reference.activations import (
+    gelu_forward,
+    gelu_vjp,
+    leaky_relu_forward,
+    leaky_relu_vjp,
+    log_softmax_forward,
+    log_softmax_vjp,
     relu_forward,
     relu_vjp,
     sigmoid_forward,
@@ -206,3 +212,129 @@ def test_exp_based_maps_survive_the_domain_ends():
     # The derivative keeps its relative accuracy where 1 - s would cancel: e^-40 / (1+e^-40)^2.
     np.testing.assert_allclose(grads[0][3], math.exp(-40) / (1 + math.exp(-40)) ** 2, rtol=ULPS)
     np.testing.assert_allclose(grads[1][3], 4 * math.exp(-80), rtol=ULPS)
+
+
+# --- LeakyReLU, GELU, LogSoftmax ---------------------------------------------------------
+
+SLOPES = st.one_of(st.sampled_from([0.0, 0.01, 1.0, -0.5, 3.0]), st.floats(-8.0, 8.0))
+
+
+@given(away_from_kink(), SLOPES)
+def test_leaky_relu_vjp_matches_finite_differences(case, slope):
+    x, grad_y = case
+    analytic = leaky_relu_vjp(x, grad_y, slope)["input"]
+    assert_vjp_matches_finite_differences(
+        lambda x_: leaky_relu_forward(x_, slope), x, grad_y, analytic
+    )
+
+
+def test_leaky_relu_by_hand():
+    x = np.array([-2.0, -0.0, 0.0, 3.0, np.nan])
+    np.testing.assert_array_equal(leaky_relu_forward(x, 0.5), [-1.0, 0.0, 0.0, 3.0, np.nan])
+    np.testing.assert_array_equal(leaky_relu_forward(x, -0.5), [1.0, 0.0, 0.0, 3.0, np.nan])
+    # The default slope is torch's 0.01; a slope above 1 steepens the negative side.
+    np.testing.assert_array_equal(leaky_relu_forward(np.array([-100.0])), [-1.0])
+    np.testing.assert_array_equal(leaky_relu_forward(np.array([-2.0, 2.0]), 3.0), [-6.0, 2.0])
+    # The sign of zero follows the product: -0.0 * 0.5 = -0.0, -0.0 * -0.5 = +0.0.
+    assert np.signbit(leaky_relu_forward(x, 0.5)[1])
+    assert not np.signbit(leaky_relu_forward(x, -0.5)[1])
+    # At exactly 0 (and at NaN) the gradient takes the slope, as torch's kernel does.
+    grads = leaky_relu_vjp(x, np.full(5, 4.0), 0.5)["input"]
+    np.testing.assert_array_equal(grads, [2.0, 2.0, 2.0, 4.0, 2.0])
+
+
+@given(arrays_and_grads())
+def test_leaky_relu_with_slope_zero_is_relu_on_values(case):
+    x, _ = case
+    np.testing.assert_array_equal(leaky_relu_forward(x, 0.0), relu_forward(x))
+
+
+APPROXIMATIONS = st.sampled_from(["none", "tanh"])
+
+
+@given(arrays_and_grads(), APPROXIMATIONS)
+def test_gelu_vjp_matches_finite_differences(case, approximate):
+    x, grad_y = case
+    analytic = gelu_vjp(x, grad_y, approximate)["input"]
+    assert_vjp_matches_finite_differences(
+        lambda x_: gelu_forward(x_, approximate), x, grad_y, analytic
+    )
+
+
+def test_gelu_by_hand():
+    for approximate in ("none", "tanh"):
+        np.testing.assert_array_equal(gelu_forward(np.array([0.0]), approximate), [0.0])
+        grad = gelu_vjp(np.array([0.0]), np.array([6.0]), approximate)["input"]
+        np.testing.assert_array_equal(grad, [3.0])
+    # Phi(1) = 0.841344746068542948585232545632... (erfc(-1/sqrt 2) / 2).
+    np.testing.assert_allclose(gelu_forward(np.array(1.0)), 0.8413447460685429, rtol=ULPS)
+    # The tanh form at 1: u = sqrt(2/pi) * 1.044715, (1 + tanh(u)) / 2 = 0.841191990608...
+    np.testing.assert_allclose(
+        gelu_forward(np.array(1.0), "tanh"), 0.8411919906082768, rtol=4 * ULPS
+    )
+    # x Phi(x) at -10: Phi(-10) = 7.619853024160527e-24; no cancellation to 0.
+    np.testing.assert_allclose(gelu_forward(np.array(-10.0)), -7.619853024160527e-23, rtol=1e-12)
+
+
+@given(arrays_and_grads(DOMAIN_MAGNITUDE), APPROXIMATIONS)
+def test_gelu_is_x_minus_gelu_of_minus_x(case, approximate):
+    # Phi(x) + Phi(-x) = 1 (and the tanh form's 1 + tanh(u) + 1 + tanh(-u) = 2): the two
+    # branches of GELU differ by x itself.
+    x, grad_y = case
+    with np.errstate(all="raise"):
+        y, mirrored = gelu_forward(x, approximate), gelu_forward(-x, approximate)
+        grad = gelu_vjp(x, grad_y, approximate)["input"]
+    np.testing.assert_allclose(y - mirrored, x, rtol=4 * ULPS, atol=4 * ULPS)
+    assert np.all(np.isfinite(grad))
+
+
+@given(arrays_and_grads())
+def test_gelu_tanh_form_is_close_to_the_erf_form(case):
+    # The approximation's largest absolute error is about 4.7e-4 (near |x| = 2).
+    x, _ = case
+    np.testing.assert_allclose(gelu_forward(x, "tanh"), gelu_forward(x), atol=5e-4)
+
+
+@given(softmax_cases())
+def test_log_softmax_vjp_matches_finite_differences(case):
+    x, dim, grad_y = case
+    assert_vjp_matches_finite_differences(
+        lambda x_: log_softmax_forward(x_, dim), x, grad_y, log_softmax_vjp(x, dim, grad_y)["input"]
+    )
+
+
+def test_log_softmax_by_hand():
+    y = log_softmax_forward(np.array([0.0, math.log(3.0)]), 0)
+    np.testing.assert_allclose(y, [math.log(0.25), math.log(0.75)], rtol=ULPS)
+    # One element along dim: log(1) = 0 whatever the value, and the gradient g - g = 0.
+    np.testing.assert_array_equal(log_softmax_forward(np.array([[7.5], [-3.0]]), 1), [[0], [0]])
+    np.testing.assert_array_equal(
+        log_softmax_vjp(np.array([[7.5]]), 1, np.array([[2.0]]))["input"], [[0.0]]
+    )
+    # A gap far beyond exp's range: softmax underflows to 0, its log does not.
+    np.testing.assert_array_equal(log_softmax_forward(np.array([0.0, -1000.0]), 0), [0, -1000])
+
+
+@given(softmax_cases(DOMAIN_MAGNITUDE))
+def test_log_softmax_is_the_log_of_softmax(case):
+    x, dim, _ = case
+    with np.errstate(all="raise"):
+        y = log_softmax_forward(x, dim)
+    s = softmax_forward(x, dim)
+    axis = dim % max(x.ndim, 1) if x.ndim else None
+    # exp(y) is softmax exactly where it does not underflow; log(softmax) where s > 0.
+    np.testing.assert_allclose(np.exp(y), s, rtol=1e-12, atol=1e-300)
+    normal = s > 1e-300
+    np.testing.assert_allclose(y[normal], np.log(s[normal]), rtol=1e-12, atol=1e-12)
+    assert np.all(y <= 0)
+    np.testing.assert_allclose(np.sum(np.exp(y), axis=axis), 1.0, atol=8 * ULPS * max(1, x.size))
+
+
+@given(softmax_cases())
+def test_log_softmax_vjp_sums_to_zero_along_dim(case):
+    # The outputs' exponentials sum to 1 whatever x, so a shift of x along dim changes no
+    # output: the gradient has no component along (1, ..., 1).
+    x, dim, grad_y = case
+    grad = log_softmax_vjp(x, dim, grad_y)["input"]
+    axis = dim % max(x.ndim, 1) if x.ndim else None
+    np.testing.assert_allclose(np.sum(grad, axis=axis), 0.0, atol=1e-12)

@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, note, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from reference.batch_norm import batch_norm2d_forward, batch_norm2d_vjp
+from reference.batch_norm import (
+    batch_norm1d_forward,
+    batch_norm1d_vjp,
+    batch_norm2d_forward,
+    batch_norm2d_vjp,
+    reduced_axes,
+)
 from selftest.finite_differences import assert_vjp_matches_finite_differences
 
 MAGNITUDE = 3.0
@@ -181,3 +187,105 @@ def test_training_output_has_zero_mean_and_shrunk_unit_variance(case):
     np.testing.assert_allclose(y_mean, 0.0, atol=1e-12)
     # Normalising by sqrt(var + eps) leaves a biased variance of var / (var + eps).
     np.testing.assert_allclose(y_var, var / (var + eps), rtol=1e-12, atol=1e-15)
+
+
+# --- BatchNorm1d: (N, C) and (N, C, L) ---------------------------------------------------
+
+
+@st.composite
+def batch_norm1d_cases(draw):
+    """x (N, C) or (N, C, L) with at least two values per channel, and the rest as above."""
+    rank = draw(st.sampled_from([2, 3]), label="rank")
+    n, c = draw(st.integers(1, 4), label="N"), draw(st.integers(1, 3), label="C")
+    length = draw(st.integers(1, 4), label="L") if rank == 3 else 1
+    if n * length == 1:
+        n = 2  # a training batch needs two values per channel
+    shape = (n, c) if rank == 2 else (n, c, length)
+    x = draw(hnp.arrays(np.float64, shape, elements=ELEMENTS), label="x")
+    channel = hnp.arrays(np.float64, (c,), elements=ELEMENTS)
+    weight = draw(st.none() | channel, label="weight")
+    bias = draw(st.none() | channel, label="bias")
+    running_mean = draw(channel, label="running_mean")
+    running_var = draw(hnp.arrays(np.float64, (c,), elements=st.floats(0.1, 4.0)), label="var")
+    grad_y = draw(hnp.arrays(np.float64, shape, elements=ELEMENTS), label="grad_y")
+    eps = draw(FD_EPS, label="eps")
+    note(f"x {shape}, affine weight={weight is not None} bias={bias is not None}, eps {eps}")
+    return x, weight, bias, running_mean, running_var, grad_y, eps
+
+
+@given(batch_norm1d_cases(), st.booleans())
+def test_batch_norm1d_vjp_matches_finite_differences(case, use_batch_stats):
+    x, weight, bias, running_mean, running_var, grad_y, eps = case
+    options = {"momentum": 0.1, "eps": eps, "training": use_batch_stats}
+
+    def output(x_, weight_=weight, bias_=bias):
+        running = (running_mean, running_var, 0)
+        return batch_norm1d_forward(
+            x_, weight_, bias_, *running, track_running_stats=True, **options
+        )[0]
+
+    grads = batch_norm1d_vjp(
+        x, weight, bias, running_mean, running_var, eps=eps,
+        use_batch_stats=use_batch_stats, grad_y=grad_y,
+    )  # fmt: skip
+    assert_vjp_matches_finite_differences(output, x, grad_y, grads["input"])
+    if weight is not None:
+        assert_vjp_matches_finite_differences(
+            lambda w_: output(x, weight_=w_), weight, grad_y, grads["weight"]
+        )
+    if bias is not None:
+        assert_vjp_matches_finite_differences(
+            lambda b_: output(x, bias_=b_), bias, grad_y, grads["bias"]
+        )
+
+
+@given(batch_norm1d_cases(), MOMENTA, st.booleans())
+def test_batch_norm1d_of_a_signal_is_batch_norm2d_of_a_row_high_image(case, momentum, training):
+    # Both normalise each channel over every other axis: (N, C, L) as (N, C, 1, L).
+    x, weight, bias, running_mean, running_var, grad_y, eps = case
+    if x.ndim == 2:
+        x, grad_y = x[:, :, None], grad_y[:, :, None]
+    running = (running_mean, running_var, 3)
+    options = {"momentum": momentum, "eps": eps, "training": training}
+    one_d = batch_norm1d_forward(x, weight, bias, *running, track_running_stats=True, **options)
+    two_d = batch_norm2d_forward(
+        x[:, :, None, :], weight, bias, *running, track_running_stats=True, **options
+    )
+    np.testing.assert_array_equal(one_d[0], two_d[0][:, :, 0, :])
+    for name, value in one_d[1].items():
+        np.testing.assert_array_equal(value, two_d[1][name])
+    stats = {"eps": eps, "use_batch_stats": training, "grad_y": grad_y}
+    grads_1d = batch_norm1d_vjp(x, weight, bias, running_mean, running_var, **stats)
+    stats["grad_y"] = grad_y[:, :, None, :]
+    grads_2d = batch_norm2d_vjp(x[:, :, None, :], weight, bias, running_mean, running_var, **stats)
+    np.testing.assert_array_equal(grads_1d["input"], grads_2d["input"][:, :, 0, :])
+
+
+def test_batch_norm1d_of_a_batch_of_features_by_hand():
+    # (N, C) = 4 samples of 2 features: each feature normalised over the 4 samples.
+    x = np.array([[1.0, 10.0], [2.0, 10.0], [3.0, 30.0], [4.0, 30.0]])
+    y, buffers = batch_norm1d_forward(
+        x, None, None, np.zeros(2), np.ones(2), 0, momentum=1.0, eps=DEFAULT_EPS,
+        training=True, track_running_stats=True,
+    )  # fmt: skip
+    # Feature 0: mean 2.5, var 1.25; feature 1: mean 20, var 100.
+    expected_0 = np.array([-1.5, -0.5, 0.5, 1.5]) / math.sqrt(1.25 + DEFAULT_EPS)
+    expected_1 = np.array([-10.0, -10.0, 10.0, 10.0]) / math.sqrt(100 + DEFAULT_EPS)
+    np.testing.assert_allclose(y[:, 0], expected_0, rtol=ULPS)
+    np.testing.assert_allclose(y[:, 1], expected_1, rtol=ULPS)
+    # Momentum 1: the running statistics become the batch's, the variance unbiased (4/3).
+    np.testing.assert_array_equal(buffers["running_mean"], [2.5, 20.0])
+    np.testing.assert_allclose(buffers["running_var"], [5 / 3, 400 / 3], rtol=ULPS)
+
+
+def test_reduced_axes_are_every_axis_but_the_channels():
+    assert reduced_axes(2) == (0,)
+    assert reduced_axes(3) == (0, 2)
+    assert reduced_axes(4) == (0, 2, 3)
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3, 2, 2)])
+def test_batch_norm1d_accepts_only_two_or_three_dimensional_input(shape):
+    with pytest.raises(ValueError, match="2D or 3D"):
+        batch_norm1d_forward(np.ones(shape), None, None, None, None, None,
+            momentum=0.1, eps=DEFAULT_EPS, training=False, track_running_stats=False)  # fmt: skip

@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 from reference.parameter_laws import (
     batch_norm2d_buffer_shapes,
     batch_norm2d_param_shapes,
+    conv1d_param_shapes,
     conv2d_param_shapes,
     layer_norm_param_shapes,
     linear_param_shapes,
@@ -37,6 +38,24 @@ def test_conv2d_shapes_and_count(data, in_per_group, out_per_group, kh, kw, bias
     # Each output channel holds one kh x kw kernel per input channel of its group.
     expected = out_channels * in_per_group * kh * kw + (out_channels if bias else 0)
     assert param_count(shapes) == expected
+
+
+@given(st.data(), sizes, sizes, st.integers(1, 7), st.booleans())
+def test_conv1d_shapes_and_count(data, in_per_group, out_per_group, k, bias):
+    groups = data.draw(st.integers(1, 4), label="groups")
+    in_channels, out_channels = in_per_group * groups, out_per_group * groups
+    kernel = data.draw(st.sampled_from([k, (k,), [k]]), label="kernel spelling")
+    shapes = conv1d_param_shapes(in_channels, out_channels, kernel, groups, bias)
+    assert list(shapes) == (["weight", "bias"] if bias else ["weight"])
+    assert shapes["weight"] == (out_channels, in_per_group, k)
+    # Each output channel holds one length-k kernel per input channel of its group.
+    assert param_count(shapes) == out_channels * in_per_group * k + (out_channels if bias else 0)
+
+
+@pytest.mark.parametrize("kernel_size", [(3, 3), ()])
+def test_conv1d_rejects_kernels_of_the_wrong_rank(kernel_size):
+    with pytest.raises(ValueError, match="kernel_size"):
+        conv1d_param_shapes(3, 4, kernel_size)
 
 
 @given(sizes, sizes, st.integers(1, 7))
@@ -126,6 +145,7 @@ def test_param_count_of_edge_shapes():
         lambda: linear_param_shapes(-1, 3),
         lambda: conv2d_param_shapes(3, -4, 3),
         lambda: conv2d_param_shapes(3, 4, (3, -1)),
+        lambda: conv1d_param_shapes(3, 4, -2),
         lambda: batch_norm2d_param_shapes(-1),
         lambda: layer_norm_param_shapes([4, -2]),
     ],

@@ -1,8 +1,14 @@
-"""Shape-preserving maps as LayerSpecs: one factory, each activation supplies only its math."""
+"""Shape-preserving maps as LayerSpecs: one factory, each activation supplies only its math.
+
+A map with hyperparameters of its own (LeakyReLU's negative_slope, GELU's approximate)
+supplies their strategy and classes, and `arguments`: what of hp its reference, VJP and
+error scales take as keyword arguments (torch's defaults filled in).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -15,11 +21,13 @@ from spec.strategies import tensor_shapes
 MIN_RANK = 1
 MAX_RANK = 4
 
-MapRef = Callable[[Array], Array]
-MapVjp = Callable[[Array, Array], dict]
+# Each takes x (and grad_y), then the keyword arguments `arguments(hp)` gives.
+MapRef = Callable[..., Array]
+MapVjp = Callable[..., dict]
 # Per element error scale of the map's output (from x) and of its input gradient (x, grad_y).
-MapScale = Callable[[Array], Array]
-MapVjpScale = Callable[[Array, Array], Array]
+MapScale = Callable[..., Array]
+MapVjpScale = Callable[..., Array]
+HyperParams = Mapping[str, Any]
 
 
 def any_shape(hp: dict) -> st.SearchStrategy[tuple]:
@@ -62,16 +70,26 @@ def _inplace_flag(hp: dict) -> bool:
     return bool(hp.get("inplace", False))
 
 
+def _no_arguments(hp: HyperParams) -> dict:
+    return {}
+
+
 def exact(x: Array, *rest: Array) -> Array:
     """Error scale of a map torch computes exactly: the bound is the floor alone."""
     return np.zeros_like(x)
 
 
-def rejected_kwargs(name: str, foreign: tuple[dict, ...]) -> st.SearchStrategy[InvalidCase]:
-    """Constructor arguments the layer does not take (a sibling layer's): TypeError."""
-    return st.sampled_from(foreign).map(
+def rejected_kwargs(
+    name: str, foreign: tuple[dict, ...], invalid_calls: tuple[InvalidCase, ...] = ()
+) -> st.SearchStrategy[InvalidCase]:
+    """Constructor arguments the layer does not take (a sibling layer's): TypeError; and
+    the layer's own invalid configurations, which its call rejects."""
+    rejected = st.sampled_from(foreign).map(
         lambda hp: InvalidCase(hp, None, TypeError, f"{name} takes no {', '.join(hp)} argument")
     )
+    if not invalid_calls:
+        return rejected
+    return st.one_of(rejected, st.sampled_from(invalid_calls))
 
 
 def elementwise_spec(
@@ -87,29 +105,50 @@ def elementwise_spec(
     max_magnitude: float = 1e2,
     vjp_floor_scale: MapVjpScale | None = None,
     exact: tuple = (),
+    hyperparams: Callable[..., st.SearchStrategy[dict]] | None = None,
+    classes: Mapping[str, tuple[str, ...]] | None = None,
+    classify: Callable[[HyperParams, tuple], dict[str, str]] | None = None,
+    arguments: Callable[[HyperParams], dict] = _no_arguments,
+    invalid_calls: tuple[InvalidCase, ...] = (),
+    defaults: Mapping[str, Any] | None = None,
 ) -> LayerSpec:
-    """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode."""
+    """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode.
+
+    `hyperparams`, `classes` and `classify` replace the inplace flag's (a map with
+    arguments of its own draws them, and its inplace flag if it has one);
+    `invalid_calls` are configurations the constructor accepts and the call rejects.
+    """
 
     # LayerSpec's references take one Inputs; an elementwise map reads x (and grad_y).
     def forward_ref(inputs: Inputs) -> tuple[Array, dict]:
-        return forward(inputs.x), {}
+        return forward(inputs.x, **arguments(inputs.hp)), {}
 
     def vjp_ref(inputs: Inputs) -> dict:
-        return vjp(inputs.x, inputs.g)
+        return vjp(inputs.x, inputs.g, **arguments(inputs.hp))
 
     # No reduction behind an element: K = 1.
     def forward_error(inputs: Inputs) -> ErrorScale:
-        return forward_scale(inputs.x), 1
+        return forward_scale(inputs.x, **arguments(inputs.hp)), 1
 
     def vjp_error(inputs: Inputs) -> dict[str, ErrorScale]:
-        x, grad_y = inputs.x, inputs.g
+        x, grad_y, options = inputs.x, inputs.g, arguments(inputs.hp)
         if vjp_floor_scale is None:
-            return {"input": (vjp_scale(x, grad_y), 1)}
-        return {"input": (vjp_scale(x, grad_y), 1, vjp_floor_scale(x, grad_y))}
+            return {"input": (vjp_scale(x, grad_y, **options), 1)}
+        floor = vjp_floor_scale(x, grad_y, **options)
+        return {"input": (vjp_scale(x, grad_y, **options), 1, floor)}
 
+    if defaults is None:
+        # torch's documented default of the flag: out of place.
+        defaults = {"inplace": False} if inplace else {}
+    if hyperparams is None:
+        hyperparams = inplace_hyperparams if inplace else _no_hyperparams
+    if classes is None:
+        classes = {"inplace": INPLACE_CLASSES} if inplace else {}
+    if classify is None:
+        classify = (lambda hp, shape: inplace_class(hp)) if inplace else LayerSpec.classify
     return LayerSpec(
         name=name,
-        hyperparams=inplace_hyperparams if inplace else _no_hyperparams,
+        hyperparams=hyperparams,
         input_shape=any_shape,
         forward=forward_ref,
         vjp=vjp_ref,
@@ -117,13 +156,12 @@ def elementwise_spec(
         param_shapes=no_params,
         forward_error=forward_error,
         vjp_error=vjp_error,
-        invalid=lambda corner=None: rejected_kwargs(name, foreign_kwargs),
+        invalid=lambda corner=None: rejected_kwargs(name, foreign_kwargs, invalid_calls),
         kinks=kinks,
         max_magnitude=max_magnitude,
         writes_in_place=_inplace_flag if inplace else LayerSpec.writes_in_place,
         exact=exact,
-        classes={"inplace": INPLACE_CLASSES} if inplace else {},
-        classify=(lambda hp, shape: inplace_class(hp)) if inplace else LayerSpec.classify,
-        # torch's documented default: out of place.
-        defaults={"inplace": False} if inplace else {},
+        classes=classes,
+        classify=classify,
+        defaults=defaults,
     )

@@ -29,6 +29,11 @@ def int_or_pair(low: int, high: int) -> st.SearchStrategy[int | tuple[int, int]]
     )
 
 
+def int_or_single(low: int, high: int) -> st.SearchStrategy[int | tuple[int]]:
+    """An int or a one-element tuple, as torch's 1-D layers accept either."""
+    return st.one_of(st.integers(low, high), st.tuples(st.integers(low, high)))
+
+
 def tensor_shapes(min_dims: int = 1, max_dims: int = 4, high: int = 6) -> st.SearchStrategy[tuple]:
     """Any small tensor shape of min_dims..max_dims dims (no size-0 dims)."""
     return st.lists(st.integers(1, high), min_size=min_dims, max_size=max_dims).map(tuple)

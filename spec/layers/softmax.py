@@ -5,79 +5,31 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from reference.activations import softmax_forward, softmax_implicit_dim, softmax_vjp
-from spec.elementwise import MAX_RANK, MIN_RANK, no_params, same_shape
+from reference.activations import softmax_forward, softmax_vjp
+from spec.elementwise import no_params, same_shape
 from spec.exact import ExactCase
 from spec.inputs import Inputs
-from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_FEATURES, from_class, sizes, tensor_shapes
-
-# {} and dim=None both take torch's implicit dim (with a deprecation warning): dim 0 for
-# ranks 0, 1 and 3, dim 1 otherwise, so for ranks 3 and 4 it is not the last dim; the
-# input's rank decides which implicit class a configuration is in.
-IMPLICIT_LAST, IMPLICIT_NOT_LAST = "implicit, the last dim", "implicit, not the last dim"
-DIM_CLASSES = {
-    IMPLICIT_LAST: st.sampled_from([{}, {"dim": None}]),
-    IMPLICIT_NOT_LAST: st.sampled_from([{}, {"dim": None}]),
-    "negative": st.integers(-MAX_RANK, -1).map(lambda dim: {"dim": dim}),
-    "non-negative": st.integers(0, MAX_RANK - 1).map(lambda dim: {"dim": dim}),
-}
-CLASSES = {"dim": tuple(DIM_CLASSES)}
-# Ranks whose implicit dim is (not) the last one.
-RANKS_BY_CLASS = {IMPLICIT_LAST: (1, 2), IMPLICIT_NOT_LAST: (3, 4)}
-
-
-def classify(hp: dict, shape: tuple) -> dict:
-    dim = hp.get("dim")
-    if dim is None:
-        last = softmax_implicit_dim(len(shape)) % max(1, len(shape)) == len(shape) - 1
-        return {"dim": IMPLICIT_LAST if last or len(shape) == 0 else IMPLICIT_NOT_LAST}
-    return {"dim": "negative" if dim < 0 else "non-negative"}
-
-
-@st.composite
-def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
-    return from_class(draw, corner or {}, "dim", DIM_CLASSES)[1]
-
-
-def _dim(hp: dict, ndim: int) -> int:
-    dim = hp.get("dim")
-    return softmax_implicit_dim(ndim) if dim is None else dim
-
-
-def _lowest_rank(dim: int | None) -> int:
-    """The smallest rank for which dim is in range."""
-    if dim is None:
-        return MIN_RANK
-    return max(MIN_RANK, dim + 1 if dim >= 0 else -dim)
-
-
-@st.composite
-def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
-    ranks = RANKS_BY_CLASS.get((corner or {}).get("dim"))
-    if hp.get("dim") is None and ranks is not None:
-        rank = draw(st.sampled_from(ranks), label="rank for the corner")
-        shape = list(draw(tensor_shapes(rank, rank), label="shape"))
-    else:
-        shape = list(draw(tensor_shapes(_lowest_rank(hp.get("dim")), MAX_RANK), label="shape"))
-    # The reduction axis may be longer than the others: it is where rounding accumulates.
-    axis = _dim(hp, len(shape)) % len(shape)
-    shape[axis] = draw(sizes(1, MAX_FEATURES), label="size along dim")
-    return tuple(shape)
-
-
-def _axis(hp: dict, x: np.ndarray) -> int:
-    return _dim(hp, x.ndim) % x.ndim
+from spec.layerspec import LayerSpec
+from spec.softmax_dim import (
+    CLASSES,
+    SHAPE_CLASSES,
+    axis_of,
+    classify,
+    dim_of,
+    hyperparams,
+    input_shape,
+    invalid,
+)
 
 
 def forward(inputs):
     x = inputs.x
-    return softmax_forward(x, _dim(inputs.hp, x.ndim)), {}
+    return softmax_forward(x, dim_of(inputs.hp, x.ndim)), {}
 
 
 def vjp(inputs):
     x = inputs.x
-    return softmax_vjp(x, _dim(inputs.hp, x.ndim), inputs.g)
+    return softmax_vjp(x, dim_of(inputs.hp, x.ndim), inputs.g)
 
 
 def _relative_error_factor(x: np.ndarray, s: np.ndarray, axis: int) -> np.ndarray:
@@ -94,7 +46,7 @@ def _relative_error_factor(x: np.ndarray, s: np.ndarray, axis: int) -> np.ndarra
 
 def forward_error(inputs):
     x = inputs.x
-    axis = _axis(inputs.hp, x)
+    axis = axis_of(inputs.hp, x.ndim)
     s = softmax_forward(x, axis)
     return s * _relative_error_factor(x, s, axis), x.shape[axis]
 
@@ -104,7 +56,7 @@ def vjp_error(inputs):
     # eps * r_j * s_j each): the dot product is off by sum_j |g_j| s_j r_j (plus its
     # sqrt(K) roundings), g_i - dot and the final product by r_i * (|g_i| + |dot|).
     x = inputs.x
-    axis = _axis(inputs.hp, x)
+    axis = axis_of(inputs.hp, x.ndim)
     s = softmax_forward(x, axis)
     r = _relative_error_factor(x, s, axis)
     g = np.abs(inputs.g)
@@ -123,7 +75,7 @@ def _equal_logits(spec, hp, dtype):
     @st.composite
     def build(draw):
         shape = list(draw(spec.input_shape(hp), label="input_shape"))
-        axis = _dim(hp, len(shape)) % len(shape)
+        axis = axis_of(hp, len(shape))
         shape[axis] = 2 ** draw(st.integers(0, MAX_LOG2_SIZE), label="log2 K")
         one = list(shape)
         one[axis] = 1
@@ -148,15 +100,6 @@ EXACT = (
 )
 
 
-@st.composite
-def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
-    rank = draw(st.integers(MIN_RANK, MAX_RANK), label="rank")
-    beyond = draw(st.integers(0, 2), label="how far out of range")
-    dim = draw(st.sampled_from([rank + beyond, -rank - 1 - beyond]), label="dim")
-    shape = draw(tensor_shapes(rank, rank), label="shape")
-    return InvalidCase({"dim": dim}, shape, IndexError, f"dim {dim} out of range for rank {rank}")
-
-
 SPEC = LayerSpec(
     name="Softmax",
     # torch's documented defaults of the optional arguments (not device=/dtype=).
@@ -174,5 +117,5 @@ SPEC = LayerSpec(
     exact=EXACT,
     classes=CLASSES,
     classify=classify,
-    shape_classes=("dim",),
+    shape_classes=SHAPE_CLASSES,
 )

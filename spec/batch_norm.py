@@ -1,0 +1,444 @@
+"""BatchNorm1d and BatchNorm2d as LayerSpecs: one normalisation, per channel over every other
+axis, so one factory; each layer supplies its input shapes and the ranks it accepts.
+
+Batch statistics in training, running statistics in eval (or batch statistics in both
+without running stats); the running statistics' update is the mode law (spec/modes.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.batch_norm import batch_norm_forward, batch_norm_vjp, reduced_axes
+from reference.parameter_laws import batch_norm_buffer_shapes, batch_norm_param_shapes
+from spec.default_init import affine_norm_laws
+from spec.exact import ExactCase, constant_groups
+from spec.finite_differences import normalisation_resolves
+from spec.input_classes import BATCHED, CHANNELS, channel_count, channels_class
+from spec.inputs import Inputs
+from spec.layerspec import ErrorScale, InvalidCase, LayerSpec, Shape
+from spec.modes import BufferLaw, Mode
+from spec.normalization_error import (
+    Normalised,
+    batch_statistics,
+    bias_grad_scale,
+    fixed_statistics,
+    input_grad_floor_scale,
+    input_grad_scale,
+    output_floor_scale,
+    output_scale,
+    weight_grad_floor_scale,
+    weight_grad_scale,
+)
+from spec.strategies import from_class
+from spec.values import arrays, fill
+
+# Torch's default, the usual alternatives, a large one that dominates small variances
+# and a tiny one under which a constant channel divides by ~1e-5.
+NAMED_EPS = (1e-5, 1e-3, 0.1, 1e-10)
+# num_batches_tracked drives the cumulative average (momentum=None): 1/(k+1).
+MAX_TRACKED = 1000
+# Regimes for a positive running_var: |values| of those that are never exactly 0.
+POSITIVE_REGIMES = ("normal", "log_uniform", "large", "tiny", "offset")
+# Running statistics span the same magnitudes as the inputs (LayerSpec.max_magnitude).
+BUFFER_TOP = 1e2
+
+
+MOMENTUM_CLASSES = {
+    "0": st.just(0.0),
+    "1": st.just(1.0),
+    "None (cumulative average)": st.none(),
+    "between": st.floats(0.0, 1.0, exclude_min=True, exclude_max=True),
+}
+STATE_CLASSES = (
+    "affine, running stats",
+    "affine, no running stats",
+    "no affine, running stats",
+    "no affine, no running stats",
+)
+CLASSES = {"momentum": tuple(MOMENTUM_CLASSES), "state": STATE_CLASSES}
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    momentum = hp["momentum"]
+    named = {None: "None (cumulative average)", 0.0: "0", 1.0: "1"}
+    affine = "affine" if hp["affine"] else "no affine"
+    stats = "running stats" if hp["track_running_stats"] else "no running stats"
+    return {
+        "momentum": named.get(momentum, "between"),
+        "state": f"{affine}, {stats}",
+        "batch": BATCHED[0] if shape[0] == 1 else BATCHED[1],
+        "channels": channels_class(hp["num_features"]),
+    }
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    corner = corner or {}
+    eps = st.one_of(st.sampled_from(NAMED_EPS), st.floats(1e-10, 1.0))
+    _, momentum = from_class(draw, corner, "momentum", MOMENTUM_CLASSES)
+    state = corner.get("state") or draw(st.sampled_from(STATE_CLASSES), label="state")
+    hp = {
+        "num_features": channel_count(draw, corner, "num_features"),
+        "eps": draw(eps, label="eps"),
+        "momentum": momentum,
+        "affine": not state.startswith("no affine"),
+        "track_running_stats": not state.endswith("no running stats"),
+    }
+    # Keyword-only since torch 2.x: affine=True, bias=False keeps the scale alone. Older
+    # releases lack the argument (their layers have the default, a bias), so half the
+    # draws leave it out and run there too.
+    if draw(st.booleans(), label="bias given"):
+        hp["bias"] = draw(st.booleans(), label="bias")
+    return hp
+
+
+def _positive(shape: tuple) -> st.SearchStrategy[np.ndarray]:
+    regimes = st.lists(st.sampled_from(POSITIVE_REGIMES), min_size=1, max_size=3, unique=True)
+    return st.builds(
+        lambda seed, names: np.abs(fill(shape, seed, tuple(names), BUFFER_TOP)),
+        st.integers(0, 2**32 - 1),
+        regimes,
+    )
+
+
+def buffer_values(hp: dict) -> st.SearchStrategy[dict]:
+    if not hp["track_running_stats"]:
+        return st.just({})
+    channels = (hp["num_features"],)
+    return st.fixed_dictionaries(
+        {
+            "running_mean": arrays(channels, BUFFER_TOP, "running_mean"),
+            "running_var": _positive(channels),
+            "num_batches_tracked": st.integers(0, MAX_TRACKED).map(
+                lambda k: np.array(k, dtype=np.int64)
+            ),
+        }
+    )
+
+
+def _uses_batch_stats(hp: dict, training: bool) -> bool:
+    return training or not hp["track_running_stats"]
+
+
+def differences_resolve(x: np.ndarray, hp: dict, training: bool) -> bool:
+    # Running statistics are constants: y is affine in x, nothing cancels.
+    return not _uses_batch_stats(hp, training) or normalisation_resolves(
+        x, reduced_axes(x.ndim), hp["eps"]
+    )
+
+
+def forward(inputs: Inputs) -> tuple[np.ndarray, dict]:
+    params, buffers, hp = inputs.params, inputs.buffers, inputs.hp
+    tracked = buffers.get("num_batches_tracked")
+    y, new_buffers = batch_norm_forward(
+        inputs.x,
+        params.get("weight"),
+        params.get("bias"),
+        buffers.get("running_mean"),
+        buffers.get("running_var"),
+        None if tracked is None else int(tracked),
+        momentum=hp["momentum"],
+        eps=hp["eps"],
+        training=inputs.training,
+        track_running_stats=hp["track_running_stats"],
+    )
+    if "num_batches_tracked" in new_buffers:
+        # As module_buffers reads it from torch: a 0-d int64 array.
+        new_buffers["num_batches_tracked"] = np.array(
+            new_buffers["num_batches_tracked"], dtype=np.int64
+        )
+    return y, new_buffers
+
+
+def vjp(inputs: Inputs) -> dict[str, np.ndarray]:
+    params, buffers, hp = inputs.params, inputs.buffers, inputs.hp
+    return batch_norm_vjp(
+        inputs.x,
+        params.get("weight"),
+        params.get("bias"),
+        buffers.get("running_mean"),
+        buffers.get("running_var"),
+        eps=hp["eps"],
+        use_batch_stats=_uses_batch_stats(hp, inputs.training),
+        grad_y=inputs.g,
+    )
+
+
+def _per_channel(values: np.ndarray | None, ndim: int) -> np.ndarray | None:
+    """A (C,) vector shaped to broadcast against an ndim-D input (channels on axis 1)."""
+    return None if values is None else np.asarray(values).reshape(1, -1, *(1,) * (ndim - 2))
+
+
+def _normalised(inputs: Inputs) -> Normalised:
+    hp, x = inputs.hp, inputs.x
+    if _uses_batch_stats(hp, inputs.training):
+        return batch_statistics(x, reduced_axes(x.ndim), hp["eps"])
+    return fixed_statistics(
+        x,
+        _per_channel(inputs.buffers["running_mean"], x.ndim),
+        _per_channel(inputs.buffers["running_var"], x.ndim),
+        hp["eps"],
+    )
+
+
+def _count(x: np.ndarray) -> int:
+    """Values per channel: the length of every reduction over the non-channel axes."""
+    return x.size // x.shape[1]
+
+
+def forward_error(inputs: Inputs) -> ErrorScale:
+    params, x = inputs.params, inputs.x
+    n = _normalised(inputs)
+    weight = _per_channel(params.get("weight"), x.ndim)
+    scale = output_scale(n, weight, _per_channel(params.get("bias"), x.ndim))
+    # Running statistics are used as given: nothing is reduced, K = 1.
+    k = _count(x) if _uses_batch_stats(inputs.hp, inputs.training) else 1
+    return scale, k, output_floor_scale(n, weight)
+
+
+def vjp_error(inputs: Inputs) -> dict[str, ErrorScale]:
+    params, x, grad_y = inputs.params, inputs.x, inputs.g
+    axes = reduced_axes(x.ndim)
+    n = _normalised(inputs)
+    weight = _per_channel(params.get("weight"), x.ndim)
+    grad_x_hat = grad_y if weight is None else grad_y * weight
+    batch = _uses_batch_stats(inputs.hp, inputs.training)
+    errors = {
+        "input": (
+            input_grad_scale(n, grad_x_hat, axes if batch else None),
+            _count(x) if batch else 1,
+            input_grad_floor_scale(n, grad_x_hat, axes if batch else None),
+        )
+    }
+    if "weight" in params:
+        errors["weight"] = (
+            weight_grad_scale(n, grad_y, axes),
+            _count(x),
+            weight_grad_floor_scale(n, grad_y, axes),
+        )
+    if "bias" in params:
+        errors["bias"] = (bias_grad_scale(grad_y, axes), _count(x))
+    return errors
+
+
+def running_stat_error(inputs: Inputs) -> dict[str, ErrorScale]:
+    """Error scales of the updated running statistics, given torch's previous ones.
+
+    new = (1 - m) * old + m * stat. The batch mean of K values (K = values per channel)
+    errs by eps * sqrt(K) * mean|x| (a K-term sum); the unbiased variance by eps * sqrt(K)
+    * mean(|x - mu| * (|x - mu| + mean|x|)) * K/(K-1): the squares round relative to
+    (x - mu)^2, and a mean lagging by up to mean|x| (Welford's running mean, or the
+    rounded mean of a two-pass form) shifts each deviation by that much. The update
+    rounds relative to (1 - m)|old| + m|stat|, and m itself is rounded to the dtype:
+    its error eps * m multiplies |old| + |stat| (this dominates for m near 1 and a
+    large old value, where 1 - m is small). K is the reduction length.
+    """
+    x, buffers, hp = inputs.x, inputs.buffers, inputs.hp
+    axes = reduced_axes(x.ndim)
+    count = _count(x)
+    tracked = int(buffers["num_batches_tracked"])
+    m = 1.0 / (tracked + 1) if hp["momentum"] is None else hp["momentum"]
+    mean_abs = np.abs(x).mean(axis=axes)
+    deviation = np.abs(x - x.mean(axis=axes, keepdims=True))
+    var_scale = (deviation * (deviation + _per_channel(mean_abs, x.ndim))).mean(axis=axes)
+    var_scale = var_scale * count / (count - 1)
+
+    def mixed(old: np.ndarray, stat: np.ndarray) -> np.ndarray:
+        old = np.abs(old)
+        return (1 - m) * old + m * stat + m * (old + stat)
+
+    return {
+        "running_mean": (mixed(buffers["running_mean"], mean_abs), count),
+        "running_var": (mixed(buffers["running_var"], var_scale), count),
+    }
+
+
+# Training normalises by the batch and updates the running statistics; eval uses them.
+# Without running statistics both modes normalise by the batch and update nothing.
+MODE = Mode(
+    same_in_train_and_eval=lambda hp: not hp["track_running_stats"],
+    buffers=BufferLaw(error=running_stat_error),
+)
+
+
+def out_shape(hp: dict, shape: tuple) -> tuple:
+    return shape
+
+
+def param_shapes(hp: dict) -> dict:
+    return batch_norm_param_shapes(hp["num_features"], hp["affine"], bias=hp.get("bias", True))
+
+
+def buffer_shapes(hp: dict) -> dict:
+    return batch_norm_buffer_shapes(hp["num_features"], hp["track_running_stats"])
+
+
+def init(hp: dict) -> dict:
+    return affine_norm_laws(param_shapes(hp))
+
+
+def invalid_kinds(ranks: tuple[int, ...]) -> tuple[str, ...]:
+    """The kinds of invalid configuration of a batch norm accepting inputs of `ranks`."""
+    return (
+        "input channels != num_features",
+        f"input rank not {' or '.join(map(str, ranks))}",
+        "one value per channel with batch statistics",
+        "negative num_features",
+        "non-positive eps with batch statistics",
+    )
+
+
+# A layer's inputs of channel count c: those of batch n and every other size `size`, in
+# each rank it accepts; and shapes of the ranks it refuses.
+ValidShapes = Callable[[int, int, int], list[Shape]]
+WrongRankShapes = Callable[[int], list[Shape]]
+
+
+def invalid_cases(
+    kinds: tuple[str, ...], valid_shapes: ValidShapes, wrong_ranks: WrongRankShapes
+) -> Callable[..., st.SearchStrategy[InvalidCase]]:
+    """The `invalid` strategy of a batch norm with these kinds (invalid_kinds) and shapes."""
+
+    @st.composite
+    def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
+        hp = draw(hyperparams())
+        kind = (corner or {}).get("invalid kind") or draw(
+            st.sampled_from(kinds), label="invalid kind"
+        )
+        c = hp["num_features"]
+
+        def shaped(n: int, channels: int, size: int) -> Shape:
+            return draw(st.sampled_from(valid_shapes(n, channels, size)), label="shape")
+
+        if kind == kinds[0]:
+            # Only a per-channel tensor (weight or running stats) reveals the mismatch:
+            # affine=False without running stats normalises any number of channels.
+            keep = draw(st.sampled_from(["affine", "track_running_stats"]), label="keeps")
+            wrong = c + draw(st.integers(1, 2))
+            return InvalidCase({**hp, keep: True}, shaped(2, wrong, 2), RuntimeError, kind)
+        if kind == kinds[1]:
+            shape = draw(st.sampled_from(wrong_ranks(c)), label="shape")
+            return InvalidCase(hp, shape, ValueError, kind)
+        if kind == kinds[2]:
+            # Without running stats the layer takes batch statistics in train and eval alike.
+            hp = {**hp, "track_running_stats": False}
+            return InvalidCase(hp, shaped(1, c, 1), ValueError, kind)
+        if kind == kinds[3]:
+            # The size is only checked by allocating a per-channel tensor: with affine=False
+            # and no running stats, BatchNorm(-1) constructs (and can never be called).
+            keep = draw(st.sampled_from(["affine", "track_running_stats"]), label="keeps")
+            return InvalidCase({**hp, keep: True, "num_features": -c}, None, RuntimeError, kind)
+        eps = draw(st.sampled_from([0.0, -1e-5, -1.0]))
+        hp = {**hp, "eps": eps, "track_running_stats": False}
+        return InvalidCase(hp, shaped(2, c, 2), ValueError, kind)
+
+    return invalid
+
+
+def _channel_axes(hp: dict, shape: tuple) -> tuple[int, ...]:
+    return reduced_axes(len(shape))
+
+
+def _momentum_zero_or_one(spec: LayerSpec) -> st.SearchStrategy[dict]:
+    """Running statistics kept, with momentum 0 or 1 (None counts as 1 for a first batch)."""
+    momentum = st.sampled_from([0.0, 1.0])
+    return st.tuples(spec.hyperparams(), momentum).map(
+        lambda parts: {**parts[0], "momentum": parts[1], "track_running_stats": True}
+    )
+
+
+EXACT = (
+    ExactCase(
+        "constant channels",
+        why=(
+            "a channel of 2^k copies of a small integer c: mean exactly c (an exact sum "
+            "times an exact 1/2^k), biased and unbiased variance exactly 0, so the "
+            "normalised value is exactly 0, the output exactly "
+            "the bias (0 without one), the weight gradient exactly 0 term by term and the "
+            "bias gradient an exact integer sum"
+        ),
+        inputs=constant_groups(_channel_axes, training=True),
+        exact=("output", "parameters"),
+    ),
+    ExactCase(
+        "momentum 0 or 1",
+        why=(
+            "new = (1 - m) * old + m * stat: with m = 0 the running statistics stay "
+            "exactly as they were, whatever the batch; with m = 1 they become the batch "
+            "statistics, exactly c and 0 for constant channels"
+        ),
+        inputs=constant_groups(_channel_axes, training=True),
+        hyperparams=_momentum_zero_or_one,
+        exact=("output", "parameters", "buffers"),
+    ),
+)
+
+
+def _no_shape_classes(hp: dict, shape: tuple) -> dict[str, str]:
+    return {}
+
+
+def _nothing_impossible(classes: Mapping[str, str]) -> bool:
+    return False
+
+
+# A batch of one sample (statistics over one sample's positions) or of several; the
+# channels are num_features.
+INPUT_CLASSES = {"batch": BATCHED, "channels": CHANNELS}
+# torch's documented defaults of the optional arguments (not device=/dtype=).
+DEFAULTS = {
+    "eps": 1e-05,
+    "momentum": 0.1,
+    "affine": True,
+    "track_running_stats": True,
+    "bias": True,
+}
+
+
+def batch_norm_spec(
+    name: str,
+    *,
+    input_shape: Callable[..., st.SearchStrategy[Shape]],
+    ranks: tuple[int, ...],
+    valid_shapes: ValidShapes,
+    wrong_ranks: WrongRankShapes,
+    shape_classes: Mapping[str, tuple[str, ...]] | None = None,
+    classify_shape: Callable[[dict, tuple], dict[str, str]] = _no_shape_classes,
+    impossible: Callable[[Mapping[str, str]], bool] = _nothing_impossible,
+) -> LayerSpec:
+    """The LayerSpec of a batch norm over inputs of `ranks`, drawn by `input_shape`.
+
+    `shape_classes` are further classes of the input (BatchNorm1d's rank), beside the
+    batch and channels every batch norm has; `classify_shape` reads them and
+    `input_shape(hp, corner)` honours them all.
+    """
+    kinds = invalid_kinds(ranks)
+    return LayerSpec(
+        name=name,
+        hyperparams=hyperparams,
+        input_shape=input_shape,
+        forward=forward,
+        vjp=vjp,
+        out_shape=out_shape,
+        param_shapes=param_shapes,
+        forward_error=forward_error,
+        vjp_error=vjp_error,
+        invalid=invalid_cases(kinds, valid_shapes, wrong_ranks),
+        invalid_kinds=kinds,
+        buffer_shapes=buffer_shapes,
+        init=init,
+        mode=MODE,
+        buffer_values=buffer_values,
+        twice_differentiable=True,
+        differences_resolve=differences_resolve,
+        exact=EXACT,
+        classes=CLASSES,
+        input_classes={**INPUT_CLASSES, **(shape_classes or {})},
+        impossible=impossible,
+        classify=lambda hp, shape: {**classify(hp, shape), **classify_shape(hp, shape)},
+        defaults=DEFAULTS,
+    )

@@ -1,0 +1,59 @@
+"""nn.BatchNorm1d on (N, C) and on (N, C, L): batch statistics in training, running
+statistics in eval (spec/batch_norm.py)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from reference.batch_norm import BATCH_NORM1D_RANKS
+from spec.batch_norm import batch_norm_spec
+from spec.input_classes import BATCHED
+from spec.strategies import MAX_BATCH
+
+MAX_LENGTH = 12
+# Both input ranks BatchNorm1d accepts are a class: (N, C) reduces over the batch alone.
+RANK_CLASSES = {"2-D input": 2, "3-D input": 3}
+
+
+def classify_shape(hp: dict, shape: tuple) -> dict:
+    return {"input rank": f"{len(shape)}-D input"}
+
+
+@st.composite
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
+    corner = corner or {}
+    wanted = corner.get("input rank")
+    rank = RANK_CLASSES[wanted] if wanted else draw(st.sampled_from([2, 3]), label="rank")
+    batch = {BATCHED[0]: st.just(1), BATCHED[1]: st.integers(2, MAX_BATCH)}
+    # Torch rejects a single value per channel when it takes batch statistics (an
+    # invalid case), so N (times L) > 1; it shrinks to (2, C) and (1, C, 2).
+    if rank == 2:
+        return (draw(st.integers(2, MAX_BATCH), label="N"), hp["num_features"])
+    n = draw(batch.get(corner.get("batch"), st.integers(1, MAX_BATCH)), label="N")
+    length = draw(st.integers(1 if n > 1 else 2, MAX_LENGTH), label="L")
+    return (n, hp["num_features"], length)
+
+
+def impossible(classes: dict) -> bool:
+    # (N, C) with N = 1 is one value per channel, which batch statistics reject.
+    return classes.get("input rank") == "2-D input" and classes.get("batch") == BATCHED[0]
+
+
+def valid_shapes(n: int, channels: int, size: int) -> list[tuple]:
+    return [(n, channels), (n, channels, size)]
+
+
+def wrong_ranks(channels: int) -> list[tuple]:
+    return [(), (channels,), (2, channels, 2, 2), (2, channels, 2, 2, 2)]
+
+
+SPEC = batch_norm_spec(
+    "BatchNorm1d",
+    input_shape=input_shape,
+    ranks=BATCH_NORM1D_RANKS,
+    valid_shapes=valid_shapes,
+    wrong_ranks=wrong_ranks,
+    shape_classes={"input rank": tuple(RANK_CLASSES)},
+    classify_shape=classify_shape,
+    impossible=impossible,
+)
