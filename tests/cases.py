@@ -73,6 +73,7 @@ class Case:
             layout,
             path=current_path().name,
             x=self.x,
+            grad_layout=self.extra.get("grad_layout", "contiguous"),
         )
 
 

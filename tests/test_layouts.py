@@ -63,6 +63,7 @@ def test_layouts(layer, device, dtype, path, nn, data):
     case.extra["layout"] = layout
     out_shape = layer.out_shape(case.hp, case.input_shape)
     grad_layout = data.draw(st.sampled_from(layouts_for(len(out_shape))), label="grad layout")
+    case.extra["grad_layout"] = grad_layout
     # Strided views stride a non-last dimension: the last one stays unit-stride, the
     # common case kernels vectorise over; any earlier dimension of size > 1 is fair game
     # (striding a size-1 dimension changes nothing torch looks at).

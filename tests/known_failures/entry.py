@@ -60,6 +60,7 @@ class Where:
     # The execution path under test unless said otherwise (tests/paths/).
     path: str = field(default_factory=lambda: current_path().name)
     x: np.ndarray | None = None  # the input values, for failures that depend on them
+    grad_layout: str = "contiguous"  # the layout of grad_output (tests/test_layouts.py)
 
     @property
     def arguments(self) -> dict[str, Any]:

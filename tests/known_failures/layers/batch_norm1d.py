@@ -1,0 +1,94 @@
+"""BatchNorm1d's known torch failures: BatchNorm2d's, on (N, C) and (N, C, L) inputs alike
+(one kernel serves both; tests/known_failures/layers/batch_norm2d.py has the 2-D ones)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from tests.known_failures.entry import KnownFailure, Observed
+from tests.known_failures.layers import batch_norm2d as two_d
+from tests.paths.routing import on_path
+
+LAYER = "BatchNorm1d"
+# Found by this layer's own properties on torch 2.13.0 (issue 19's run, eager).
+SEEN = Observed(since="2.13.0")
+
+
+def training_constant_channel(path: str) -> None:
+    for dtype, eps, value in ((torch.float32, 1e-5, 5.0), (torch.float64, 0.1, 6.0)):
+        # Each channel's batch mean is its value, its variance 0: the output is the bias.
+        bn = torch.nn.BatchNorm1d(2, eps=eps, affine=False, track_running_stats=False)
+        plain = on_path(path, bn.to(dtype))(torch.full((2, 2), value, dtype=dtype))
+        bn = torch.nn.BatchNorm1d(1, eps=0.3125, track_running_stats=False).to(dtype)
+        with torch.no_grad():
+            bn.bias.fill_(2.0)
+        biased = on_path(path, bn)(torch.full((1, 1, 2), -8.0, dtype=dtype))
+        assert torch.equal(plain, torch.zeros_like(plain)), (dtype, plain.flatten().tolist())
+        assert torch.equal(biased, torch.full_like(biased, 2.0)), (dtype, biased.flatten().tolist())
+
+
+def float16_invstd_overflow(path: str) -> None:
+    bn = torch.nn.BatchNorm1d(1, eps=2.2e-10).half()
+    y = on_path(path, bn)(torch.full((2, 1), 0.5, dtype=torch.float16))
+    # x equals the batch mean: the normalised output is exactly 0.
+    assert torch.equal(y, torch.zeros_like(y)), y
+
+
+def rejected_input_counts_a_batch() -> None:
+    bn = torch.nn.BatchNorm1d(1)
+    with contextlib.suppress(RuntimeError):  # two features for a one-feature layer
+        bn(torch.ones(2, 2))
+    assert int(bn.num_batches_tracked) == 0, bn.num_batches_tracked
+
+
+def meta_cumulative_average() -> None:
+    bn = torch.nn.BatchNorm1d(1, momentum=None, device="meta")
+    try:
+        shape = bn(torch.empty(2, 1, device="meta")).shape
+    except RuntimeError as error:
+        raise AssertionError(f"raised {error}") from error
+    assert shape == (2, 1), shape
+
+
+def float16_strided_grad_output(path: str) -> None:
+    x = torch.tensor([[-0.016845703125], [-0.0011110305786132812]], dtype=torch.float16)
+    g = torch.tensor([-6.377696990966797e-06, -2.7418136596679688e-06], dtype=torch.float16)
+    spaced = torch.zeros(4, dtype=torch.float16)
+    spaced[::2] = g
+    for name, grad in (("contiguous", g), ("strided", spaced[::2])):
+        bn = torch.nn.BatchNorm1d(1).half()
+        leaf = x.clone().requires_grad_()
+        on_path(path, bn)(leaf).backward(grad.reshape(2, 1))
+        # x_hat = -+0.927828: weight.grad = 3.3735e-06 and x.grad = -+2.98e-05.
+        assert abs(bn.weight.grad.item() - 3.3735e-06) < 1e-7, (name, bn.weight.grad.item())
+        assert leaf.grad.flatten()[0].item() < 0, (name, leaf.grad.flatten().tolist())
+
+
+def _like(entry: KnownFailure, repro, **changes) -> KnownFailure:
+    """BatchNorm2d's entry for this layer: its scope and summary, this layer's repro."""
+    fields = {
+        "layer": LAYER,
+        "repro": repro,
+        "observed": SEEN,
+        "breaks": entry.breaks,
+        "summary": f"{entry.summary} (BatchNorm1d as BatchNorm2d: the same kernel)",
+        "upstream": entry.upstream,
+        "covers": entry.covers,
+        "dtypes": entry.dtypes,
+        "devices": entry.devices,
+        "kernel_sets": entry.kernel_sets,
+        "releases": entry.releases,
+        "paths": entry.paths,
+    }
+    return KnownFailure(id=entry.id.replace("batch_norm2d", "batch_norm1d"), **fields | changes)
+
+
+ENTRIES = (
+    _like(two_d.TRAINING_CONSTANT_CHANNEL, training_constant_channel),
+    _like(two_d.FLOAT16_INVSTD_OVERFLOW, float16_invstd_overflow),
+    _like(two_d.REJECTED_INPUT_COUNTS_A_BATCH, rejected_input_counts_a_batch),
+    _like(two_d.META_CUMULATIVE_AVERAGE, meta_cumulative_average),
+    _like(two_d.FLOAT16_STRIDED_GRAD_OUTPUT, float16_strided_grad_output),
+)

@@ -1,0 +1,41 @@
+"""Conv1d's known torch failures: Conv2d's negative padding, on one spatial dimension."""
+
+from __future__ import annotations
+
+import torch
+
+from tests.known_failures.entry import KnownFailure, Observed
+from tests.known_failures.layers import conv2d as two_d
+from tests.paths.routing import on_path
+
+LAYER = "Conv1d"
+
+
+def negative_padding_crops(path: str) -> None:
+    conv = torch.nn.Conv1d(1, 1, 1, padding=-1, padding_mode="reflect")
+    try:
+        shape = on_path(path, conv)(torch.ones(1, 1, 4)).shape
+    except RuntimeError:
+        return  # rejected, as padding_mode='zeros' rejects it
+    raise AssertionError(f"negative padding accepted: output {tuple(shape)} (cropped input)")
+
+
+NEGATIVE_PADDING_CROPS = KnownFailure(
+    id="conv1d-negative-padding-crops",
+    layer=LAYER,
+    breaks=two_d.NEGATIVE_PADDING_CROPS.breaks,
+    # The predicate reads padding through reference.geometry.pair: an int or a 1-tuple.
+    covers=two_d.NEGATIVE_PADDING_CROPS.covers,
+    paths=two_d.NEGATIVE_PADDING_CROPS.paths,
+    devices=two_d.NEGATIVE_PADDING_CROPS.devices,
+    repro=negative_padding_crops,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "Conv1d, as Conv2d, rejects negative padding only with padding_mode='zeros'; with "
+        "reflect, replicate or circular it crops the input and convolves a shorter one "
+        "(Conv1d(1, 1, 1, padding=-1, padding_mode='reflect') on length 4: length 2)"
+    ),
+    upstream=two_d.NEGATIVE_PADDING_CROPS.upstream,
+)
+
+ENTRIES = (NEGATIVE_PADDING_CROPS,)

@@ -1,0 +1,59 @@
+"""MaxPool1d's known torch failures: MaxPool2d's empty-window backward, on one dimension."""
+
+from __future__ import annotations
+
+import torch
+
+from reference.max_pool1d import max_pool1d_has_empty_window
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.layers import max_pool2d as two_d
+from tests.paths.routing import on_path
+
+LAYER = "MaxPool1d"
+
+
+def _empty_window(where: Where) -> bool:
+    """Some window holds no input element (the reference geometry says so)."""
+    arguments = where.arguments
+    return where.x is not None and max_pool1d_has_empty_window(
+        where.x.shape,
+        arguments["kernel_size"],
+        arguments["stride"],
+        arguments["padding"],
+        arguments["dilation"],
+        arguments["ceil_mode"],
+    )
+
+
+def empty_window_backward(path: str) -> None:
+    # Kernel 2, dilation 2, padding 1 on length-1 rows: the window's taps (-1 and 1) are
+    # both outside, so its output is -inf, constant in x, and every gradient is 0.
+    x = torch.randn(4, 1, 1, requires_grad=True)
+    y = on_path(path, torch.nn.MaxPool1d(2, stride=1, padding=1, dilation=2))(x)
+    try:
+        y.backward(torch.ones_like(y))
+    except RuntimeError as error:
+        raise AssertionError(f"backward raised: {error}") from error
+    assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten()
+
+
+EMPTY_WINDOW_BACKWARD = KnownFailure(
+    id="max_pool1d-empty-window-backward",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    isolate=True,
+    covers=_empty_window,
+    paths=two_d.EMPTY_WINDOW_BACKWARD.paths,
+    repro=empty_window_backward,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "MaxPool1d, as MaxPool2d, accepts a dilation and padding for which a window holds no "
+        "input element and its backward writes that window's gradient out of the row: "
+        "x.grad [0, 1, 1, 1] for MaxPool1d(2, stride=1, padding=1, dilation=2) on (4, 1, 1) "
+        "where it is 0, a worker hung in malloc or killed by heap corruption. Found by the "
+        "gradients and gradcheck properties"
+    ),
+    upstream=two_d.EMPTY_WINDOW_BACKWARD.upstream,
+)
+
+ENTRIES = (EMPTY_WINDOW_BACKWARD,)
