@@ -77,7 +77,9 @@ class ExactCase:
     inputs: Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]
     # Hyperparameters for which the case holds (a strategy, from the spec's own if None).
     hyperparams: Callable[[LayerSpec], st.SearchStrategy[dict]] | None = None
-    # Quantities that must be exact: "output", "input", parameter names, "buffers".
+    # Quantities that must be exact: "output", "input", parameter names, "buffers",
+    # argument names (a target's gradient), and "written": the parameters a forward call
+    # rewrites (LayerSpec.forward_writes), as they are after the call.
     exact: tuple[str, ...] = ("output", "input", "parameters")
     # Device types whose kernels the claim covers (None: all). A claim that relies on the
     # algorithm summing products as they are (no Winograd or FFT transform) names them.
