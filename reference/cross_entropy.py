@@ -54,7 +54,7 @@ def _smoothed(q_last: np.ndarray, label_smoothing: float) -> np.ndarray:
     return q_last * (1.0 - label_smoothing) + label_smoothing / classes
 
 
-def _weights_and_total(
+def loss_weights(
     x_last: np.ndarray,
     target: np.ndarray,
     weight: np.ndarray | None,
@@ -87,7 +87,7 @@ def cross_entropy_forward(
     """reduce(-sum_c h[p, c] logp[p, c]) for class-index or probability targets."""
     x_last = classes_last(x)
     target_last = classes_last(target) if is_probabilities(x, target) else target
-    h, total, _ = _weights_and_total(x_last, target_last, weight, ignore_index, label_smoothing)
+    h, total, _ = loss_weights(x_last, target_last, weight, ignore_index, label_smoothing)
     losses = -np.sum(h * log_softmax_last(x_last), axis=-1)
     return reduce(losses, reduction, total)
 
@@ -105,7 +105,7 @@ def cross_entropy_vjp(
     x_last = classes_last(x)
     probabilities = is_probabilities(x, target)
     target_last = classes_last(target) if probabilities else target
-    h, total, ignored = _weights_and_total(
+    h, total, ignored = loss_weights(
         x_last, target_last, weight, ignore_index, label_smoothing
     )
     logp = log_softmax_last(x_last)

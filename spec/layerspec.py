@@ -94,6 +94,10 @@ def _as_drawn(hp: HyperParams, params: Mapping[str, Array]) -> dict[str, Array]:
     return dict(params)
 
 
+def _every_direction(hp: HyperParams, x: Array) -> dict[str, Array]:
+    return {}
+
+
 @dataclass(frozen=True, repr=False)
 class LayerSpec:
     """Everything the property tests need to know about one layer, as data."""
@@ -169,6 +173,12 @@ class LayerSpec:
     differentiable_params: Callable[[HyperParams, Mapping[str, Array]], dict[str, Array]] = (
         _as_drawn
     )
+    # Where autograd's gradient is, by design, not the derivative of the call (Embedding
+    # zeroes the padding row's; with scale_grad_by_freq it divides a row's by its count):
+    # (hp, x) -> {parameter: boolean mask of the elements whose gradient is the
+    # derivative}. gradcheck perturbs along those alone; the gradients property judges
+    # every element against the documented VJP. Default: every element, every parameter.
+    derivative_directions: Callable[[HyperParams, Array], dict[str, Array]] = _every_direction
     # Whether the constructor takes device=/dtype= (torch's convention for a module that
     # creates its tensors; a loss is handed its class weight and takes neither).
     factory_kwargs: bool = True
