@@ -105,9 +105,7 @@ def cross_entropy_vjp(
     x_last = classes_last(x)
     probabilities = is_probabilities(x, target)
     target_last = classes_last(target) if probabilities else target
-    h, total, ignored = loss_weights(
-        x_last, target_last, weight, ignore_index, label_smoothing
-    )
+    h, total, ignored = loss_weights(x_last, target_last, weight, ignore_index, label_smoothing)
     logp = log_softmax_last(x_last)
     g = per_position_gradient(grad_y, x_last.shape[:-1], reduction, total)
     # Ignored positions get exactly 0, even where the mean's G is NaN (0 / 0).
