@@ -15,6 +15,7 @@ import torch
 from hypothesis import note, reject
 
 from spec.exact import representable
+from spec.inputs import Inputs
 from tests import flight_recorder
 from tests.assertions import (
     assert_bitwise,
@@ -47,7 +48,7 @@ def _bound(
 
 
 def check_parameter_writes(
-    case: Case, module: torch.nn.Module, inputs, exact: frozenset = frozenset()
+    case: Case, module: torch.nn.Module, inputs: Inputs, exact: frozenset = frozenset()
 ) -> None:
     """After a forward call, each parameter holds what the reference says the call wrote
     into it (LayerSpec.forward_writes), and every other parameter is bitwise as loaded."""
