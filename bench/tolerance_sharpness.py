@@ -39,7 +39,13 @@ from spec.layerspec import LayerSpec  # noqa: E402
 from spec.registry import LAYERS  # noqa: E402
 from spec.values import arrays  # noqa: E402
 from tests.assertions import tolerance_bound  # noqa: E402
-from tests.cases import build_case, draw_case, inputs_for, run_with_probe  # noqa: E402
+from tests.cases import (  # noqa: E402
+    argument_tensors,
+    build_case,
+    draw_case,
+    inputs_for,
+    run_with_probe,
+)
 from tests.known_failures import Check, carve_out  # noqa: E402
 from tests.tensors import as_received, to_numpy, to_torch  # noqa: E402
 
@@ -96,7 +102,8 @@ def measure(layer: LayerSpec, dtype: str, cases: int, run_seed: int) -> dict[str
         grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
         before = inputs_for(case, module)
         try:
-            y, probe_x, probe_y = run_with_probe(module, x.clone())
+            arguments = argument_tensors(case, requires_grad=True)
+            y, probe_x, probe_y = run_with_probe(module, x.clone(), arguments)
             y.backward(to_torch(grad_y, dtype, "cpu"))
         except BaseException:  # unsupported dtypes, carved-out crashes: not measured
             return
@@ -107,6 +114,7 @@ def measure(layer: LayerSpec, dtype: str, cases: int, run_seed: int) -> dict[str
         scales = layer.vjp_error(inputs)
         expected = layer.vjp(inputs)
         actual = {"input": x.grad} | {n: p.grad for n, p in module.named_parameters()}
+        actual |= {n: a.grad for n, a in zip(layer.argument_names, arguments, strict=True)}
         for name, reference in expected.items():
             if actual.get(name) is not None:
                 pairs[name] = (to_numpy(actual[name]), reference, scales[name])

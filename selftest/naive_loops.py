@@ -1,10 +1,12 @@
-"""Deliberately naive loop versions of the windowed ops (convolution, padding, pooling), for
-self-tests only.
+"""Deliberately naive loop versions of the windowed ops (convolution, padding, pooling),
+the losses and the embedding lookup, for self-tests only.
 
 Every output element is computed on its own from the definition, with explicit index
 arithmetic and no NumPy vector tricks, so that each line can be checked by eye. They share
 no code with reference/: agreement between the two is evidence that both are right.
 """
+
+import math
 
 import numpy as np
 
@@ -299,4 +301,143 @@ def max_pool1d_vjp_naive(x, kernel_size, stride, padding, dilation, ceil_mode, g
         if y[index] == -np.inf:
             continue  # a window with no real element: constant, no gradient
         grad[(*index[:-1], where[index])] += grad_y[index]
+
+
+# ---- losses: one position at a time, the documented formula written out ----------------
+
+
+def _positions(shape):
+    """The positions of a loss input: () for (C,), (n, d1, ...) for (N, C, d1, ...)."""
+    if len(shape) == 1:
+        return [()]
+    return list(np.ndindex(shape[0], *shape[2:]))
+
+
+def _at(position, c):
+    """The input index of class c at a position."""
+    return (c,) if position == () else (position[0], c, *position[1:])
+
+
+def _log_softmax_at(x, position, classes):
+    values = [float(x[_at(position, c)]) for c in range(classes)]
+    top = max(values)
+    total = 0.0
+    for v in values:
+        total += math.exp(v - top)
+    return [v - top - math.log(total) for v in values]
+
+
+def _reduce_naive(losses, reduction, divisor):
+    if reduction == "none":
+        return losses
+    total = 0.0
+    for value in losses.ravel():
+        total += value
+    if reduction == "sum":
+        return np.array(total)
+    return np.array(math.nan if divisor == 0 else total / divisor)
+
+
+def nll_loss_naive(x, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-w[t] x[p, t] at every position not ignored; 'mean' over the targets' total weight."""
+    x = np.asarray(x, dtype=np.float64)
+    target = np.asarray(target)
+    losses = np.zeros(target.shape)
+    total_weight = 0.0
+    for position in _positions(x.shape):
+        t = int(target[position])
+        if t == ignore_index:
+            continue
+        w = 1.0 if weight is None else float(weight[t])
+        losses[position] = -w * x[_at(position, t)]
+        total_weight += w
+    return _reduce_naive(losses, reduction, total_weight)
+
+
+def cross_entropy_naive(
+    x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Per position, from the documentation's formulas: class indices with smoothing
+    (1 - e) * -w[t] logp[t] + e / C * sum_c -w[c] logp[c], 'mean' over the targets' total
+    weight; probabilities q' = (1 - e) q + e / C: -sum_c w[c] q'[c] logp[c], 'mean' over
+    the positions."""
+    x = np.asarray(x, dtype=np.float64)
+    target = np.asarray(target)
+    classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    probabilities = target.dtype.kind == "f"
+    positions = _positions(x.shape)
+    losses = np.zeros(() if x.ndim == 1 else (x.shape[0], *x.shape[2:]))
+    divisor = 0.0
+    for position in positions:
+        logp = _log_softmax_at(x, position, classes)
+        w = [1.0 if weight is None else float(weight[c]) for c in range(classes)]
+        loss = 0.0
+        if probabilities:
+            for c in range(classes):
+                q = (1 - label_smoothing) * float(target[_at(position, c)])
+                loss -= w[c] * (q + label_smoothing / classes) * logp[c]
+            divisor += 1
+        else:
+            t = int(target[position])
+            if t == ignore_index:
+                continue
+            loss = -(1 - label_smoothing) * w[t] * logp[t]
+            for c in range(classes):
+                loss -= label_smoothing / classes * w[c] * logp[c]
+            divisor += w[t]
+        losses[position] = loss
+    return _reduce_naive(losses, reduction, divisor)
+
+
+def mse_loss_naive(x, target, reduction="mean"):
+    """(x - t)^2 element by element; 'mean' over the elements."""
+    x = np.asarray(x, dtype=np.float64)
+    losses = np.zeros(x.shape)
+    for index in np.ndindex(*x.shape):
+        difference = x[index] - float(target[index])
+        losses[index] = difference * difference
+    return _reduce_naive(losses, reduction, x.size)
+
+
+# ---- the embedding lookup -----------------------------------------------------------------
+
+
+def embedding_naive(indices, weight, max_norm=None, norm_type=2.0):
+    """(y, weight after the call): each looked-up row of norm above max_norm scaled to
+    max_norm / (norm + 1e-7) first, row by row, then every position copies its row."""
+    weight = np.array(weight, dtype=np.float64)
+    indices = np.asarray(indices)
+    if max_norm is not None:
+        for row in sorted({int(i) for i in indices.ravel()}):
+            if math.isinf(norm_type):
+                norm = max(abs(v) for v in weight[row]) if weight.shape[1] else 0.0
+            else:
+                norm = sum(abs(v) ** norm_type for v in weight[row]) ** (1 / norm_type)
+            if norm > max_norm:
+                for j in range(weight.shape[1]):
+                    weight[row, j] = weight[row, j] * (max_norm / (norm + 1e-7))
+    y = np.zeros((*indices.shape, weight.shape[1]))
+    for position in np.ndindex(*indices.shape):
+        for j in range(weight.shape[1]):
+            y[(*position, j)] = weight[int(indices[position]), j]
+    return y, weight
+
+
+def embedding_vjp_naive(indices, num_embeddings, grad_y, padding_idx=None, freq=False):
+    """Each position adds its output gradient to its row (over the row's count with freq);
+    the padding row stays zero."""
+    indices = np.asarray(indices)
+    dim = grad_y.shape[-1]
+    counts = [0] * num_embeddings
+    for position in np.ndindex(*indices.shape):
+        counts[int(indices[position])] += 1
+    pad = None if padding_idx is None else padding_idx % num_embeddings
+    grad = np.zeros((num_embeddings, dim))
+    for position in np.ndindex(*indices.shape):
+        row = int(indices[position])
+        if row == pad:
+            continue
+        for j in range(dim):
+            value = grad_y[(*position, j)]
+            grad[row, j] += value / counts[row] if freq else value
     return grad

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from spec.arguments import is_index
 from spec.dtypes import DTYPES
 from spec.exact import ExactCase, Symmetry, representable, round_to
 from spec.registry import LAYERS
@@ -39,14 +40,12 @@ def test_exact_references_are_values_of_the_dtype(spec, claim, dtype_name, data)
     # a stochastic layer in training (torch's own, there).
     mask = data.draw(st.integers(0, 2**32 - 1).map(np.random.default_rng))
     inputs = drawn.replace(
-        x=round_to(drawn.x, dtype_name),
+        x=rounded(drawn.x, dtype_name),
         params={k: round_to(v, dtype_name) for k, v in drawn.params.items()},
-        buffers={
-            k: v if v.dtype.kind == "i" else round_to(v, dtype_name)
-            for k, v in drawn.buffers.items()
-        },
+        buffers={k: rounded(v, dtype_name) for k, v in drawn.buffers.items()},
         grad_y=round_to(drawn.g, dtype_name),
         randomness=mask.random(drawn.x.shape) < 0.5 if drawn.training else None,
+        arguments=tuple(rounded(a, dtype_name) for a in drawn.arguments),
     )
     y, buffers = spec.forward(inputs)
     grads = spec.vjp(inputs)
@@ -54,8 +53,16 @@ def test_exact_references_are_values_of_the_dtype(spec, claim, dtype_name, data)
     if "output" in exact:
         assert representable(y, dtype_name), f"output {y} is not exact in {dtype_name}"
     for name, value in grads.items():
-        if name in exact or ("parameters" in exact and name != "input"):
+        if name in exact or ("parameters" in exact and name in inputs.params):
             assert representable(value, dtype_name), f"{name} gradient inexact in {dtype_name}"
     if "buffers" in exact:
         for name, value in buffers.items():
             assert value.dtype.kind == "i" or representable(value, dtype_name), name
+    if "written" in exact:
+        for name, (value, _) in spec.forward_writes(inputs).items():
+            assert representable(value, dtype_name), f"{name} after the call inexact"
+
+
+def rounded(values: np.ndarray, dtype_name: str) -> np.ndarray:
+    """Values as torch receives them in the dtype; indices as they are."""
+    return values if is_index(values) else round_to(values, dtype_name)

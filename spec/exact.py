@@ -76,7 +76,9 @@ class ExactCase:
     inputs: Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]
     # Hyperparameters for which the case holds (a strategy, from the spec's own if None).
     hyperparams: Callable[[LayerSpec], st.SearchStrategy[dict]] | None = None
-    # Quantities that must be exact: "output", "input", parameter names, "buffers".
+    # Quantities that must be exact: "output", "input", parameter names, "buffers",
+    # argument names (a target's gradient), and "written": the parameters a forward call
+    # rewrites (LayerSpec.forward_writes), as they are after the call.
     exact: tuple[str, ...] = ("output", "input", "parameters")
     # Device types whose kernels the claim covers (None: all). A claim that relies on the
     # algorithm summing products as they are (no Winograd or FFT transform) names them.
@@ -254,3 +256,22 @@ def filled(value: float, training: bool | None = None) -> Callable:
         return build()
 
     return draw
+
+
+def dyadic_unit(values: np.ndarray) -> float:
+    """The largest power of two every value is an integer multiple of (1 for all zeros)."""
+    flat = np.abs(np.asarray(values, dtype=np.float64).ravel())
+    flat = flat[flat != 0]
+    if not flat.size:
+        return 1.0
+    mantissa, exponent = np.frexp(flat)
+    integers = (mantissa * 2.0**53).astype(np.int64)
+    lowest = [(int(m) & -int(m)).bit_length() - 1 for m in integers]
+    return float(2.0 ** int(min(e - 53 + b for e, b in zip(exponent, lowest, strict=True))))
+
+
+def sums_exact(terms: np.ndarray, dtype: str) -> bool:
+    """Whether every partial sum of `terms`, in any order, is exact in `dtype`: each term
+    a multiple of one power of two u, and the sum of their magnitudes at most u * 2^p."""
+    terms = np.asarray(terms, dtype=np.float64)
+    return float(np.sum(np.abs(terms))) <= dyadic_unit(terms) * exact_range(dtype)

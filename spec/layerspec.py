@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.init_laws import InitLaw
+from spec.arguments import CallArguments
 from spec.exact import ExactCase, Symmetry
 from spec.inputs import Inputs
 from spec.modes import MODE_FREE, Mode
@@ -37,6 +38,28 @@ class InvalidCase:
     input_shape: Shape | None  # None: the constructor itself must raise
     exception: type[BaseException]
     why: str
+    # The call's input and arguments when their values matter (an index out of range, a
+    # target of the wrong class or dtype); by default x is ones of input_shape, alone.
+    x: Array | None = None
+    arguments: tuple[Array, ...] = ()
+
+
+@dataclass(frozen=True)
+class PartLaw:
+    """The init law of part of a parameter: the elements `mask` selects (nn.Embedding's
+    padding row is zeros, its other rows normal). A parameter's parts partition it."""
+
+    law: InitLaw
+    mask: Array  # boolean, the parameter's shape
+
+    def __repr__(self) -> str:
+        return f"PartLaw({self.law}, {int(np.count_nonzero(self.mask))} elements)"
+
+
+# Per parameter: one law for every element, or laws of the parts that partition it.
+InitLaws = dict[str, InitLaw | tuple[PartLaw, ...]]
+# Parameters a forward call rewrites: {name: (value after the call, its error scale)}.
+ParameterWrites = dict[str, tuple[Array, ErrorScale]]
 
 
 def _no_shapes(hp: HyperParams) -> dict:
@@ -67,6 +90,18 @@ def _always_resolved(x: Array, hp: HyperParams, training: bool) -> bool:
     return True
 
 
+def _writes_nothing(inputs: Inputs) -> ParameterWrites:
+    return {}
+
+
+def _as_drawn(hp: HyperParams, params: Mapping[str, Array]) -> dict[str, Array]:
+    return dict(params)
+
+
+def _every_direction(hp: HyperParams, x: Array) -> dict[str, Array]:
+    return {}
+
+
 @dataclass(frozen=True, repr=False)
 class LayerSpec:
     """Everything the property tests need to know about one layer, as data."""
@@ -84,8 +119,9 @@ class LayerSpec:
     # Invalid configurations; given a corner {"invalid kind": kind}, of that kind.
     invalid: Callable[..., st.SearchStrategy[InvalidCase]]
     buffer_shapes: Callable[[HyperParams], dict[str, Shape]] = _no_shapes
-    # Default initialisation law of each parameter, as a function of hp ({}: none).
-    init: Callable[[HyperParams], dict[str, InitLaw]] = _no_laws
+    # Default initialisation law of each parameter (or of its parts), as a function of hp
+    # ({}: none).
+    init: Callable[[HyperParams], InitLaws] = _no_laws
     # How train and eval differ (spec/modes.py): by default they do not.
     mode: Mode = MODE_FREE
     # Buffers' starting values (e.g. a positive running_var); default: torch's own.
@@ -132,6 +168,36 @@ class LayerSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     # Constructor arguments deliberately not drawn, each with the reason.
     out_of_scope: Mapping[str, str] = field(default_factory=dict)
+    # x as indices: (hp, input shape) -> a strategy of integer arrays (nn.Embedding's
+    # rows). None: x is floating-point values over the whole domain (spec/values.py). An
+    # index input has no gradient; the properties judge what exists.
+    input_indices: Callable[[HyperParams, Shape], st.SearchStrategy[Array]] | None = None
+    # The tensors a call takes after x, module(x, *arguments) (a loss's target): their
+    # names, and (hp, input shape, corner) -> a strategy of CallArguments. Floating-point
+    # arguments get gradients, named as here in the VJP; index arguments get none.
+    argument_names: tuple[str, ...] = ()
+    arguments: Callable[..., st.SearchStrategy[CallArguments]] | None = None
+    # The dimensions of `classes` the drawn arguments decide (which targets are ignored).
+    argument_classes: tuple[str, ...] = ()
+    # Parameters a forward call itself rewrites (Embedding's max_norm renormalises the
+    # rows it looks up, in place), as the reference computes them from the call's
+    # inputs; every parameter it does not name must be bitwise unchanged by a forward.
+    forward_writes: Callable[[Inputs], ParameterWrites] = _writes_nothing
+    # Parameter values moved to where the call is a differentiable function of them, for
+    # gradcheck (Embedding with max_norm: looked-up rows inside the norm ball, where the
+    # forward's renormalisation, a state change autograd does not see, does nothing).
+    differentiable_params: Callable[[HyperParams, Mapping[str, Array]], dict[str, Array]] = (
+        _as_drawn
+    )
+    # Where autograd's gradient is, by design, not the derivative of the call (Embedding
+    # zeroes the padding row's; with scale_grad_by_freq it divides a row's by its count):
+    # (hp, x) -> {parameter: boolean mask of the elements whose gradient is the
+    # derivative}. gradcheck perturbs along those alone; the gradients property judges
+    # every element against the documented VJP. Default: every element, every parameter.
+    derivative_directions: Callable[[HyperParams, Array], dict[str, Array]] = _every_direction
+    # Whether the constructor takes device=/dtype= (torch's convention for a module that
+    # creates its tensors; a loss is handed its class weight and takes neither).
+    factory_kwargs: bool = True
 
     def __post_init__(self) -> None:
         """Reject a malformed spec when it is built, naming the bad field."""
@@ -144,6 +210,11 @@ class LayerSpec:
             raise TypeError(f"LayerSpec {self.name}: mode must be a spec.modes.Mode")
         if not self.max_magnitude > 0:
             raise ValueError(f"LayerSpec {self.name}: max_magnitude {self.max_magnitude} <= 0")
+        if (self.arguments is None) != (not self.argument_names):
+            raise ValueError(f"LayerSpec {self.name}: arguments and argument_names go together")
+        unknown = set(self.argument_classes) - set(self.classes)
+        if unknown:
+            raise ValueError(f"LayerSpec {self.name}: argument_classes not in classes: {unknown}")
 
     @property
     def shape_takes_corner(self) -> bool:
@@ -154,6 +225,16 @@ class LayerSpec:
     def has_parameters(self) -> bool:
         """Whether the layer declares parameter init laws (layers without parameters do not)."""
         return self.init is not _no_laws
+
+    @property
+    def takes_indices(self) -> bool:
+        """Whether x is an index tensor (no input gradient), not floating-point values."""
+        return self.input_indices is not None
+
+    @property
+    def writes_parameters(self) -> bool:
+        """Whether some configuration's forward call rewrites a parameter."""
+        return self.forward_writes is not _writes_nothing
 
     def __repr__(self) -> str:
         # Hypothesis prints the failing test's arguments: the name says it all.

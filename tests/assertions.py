@@ -44,8 +44,12 @@ def assert_matches_reference(
         )
     error = np.abs(actual - expected)
     # NaN where the reference is finite is always a violation; matching non-finite
-    # values (inf from a correct overflow) are equal.
-    same_nonfinite = ~np.isfinite(expected) & (actual == expected)
+    # values (inf from a correct overflow) are equal, and so is NaN where the reference
+    # is NaN: the mathematics has no value there (a mean over no weight is 0/0), and NaN
+    # is what says so; a number there would be a violation.
+    same_nonfinite = ~np.isfinite(expected) & (
+        (actual == expected) | (np.isnan(actual) & np.isnan(expected))
+    )
     allowed = np.broadcast_to(bound, error.shape)
     # A reference within the bound of the dtype's largest value may overflow: the dtype's
     # inf of the same sign is then a right answer (float16 sums pass 65504 easily).

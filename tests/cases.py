@@ -1,9 +1,11 @@
 """Drawn cases and the modules under test: what every property test starts from.
 
-A Case is one drawn configuration (hyperparameters, input shape and values, parameter
-and buffer values, mode), all rounded to the dtype torch receives. `build` constructs
-the module from the implementation under test and routes its calls through the execution
-path under test (tests/paths/); `build_case` loads the case's values.
+A Case is one drawn configuration (hyperparameters, input shape and values, the call's
+further arguments, parameter and buffer values, mode), all rounded to the dtype torch
+receives. `build` constructs the module from the implementation under test and routes its
+calls through the execution path under test (tests/paths/); `build_case` loads the
+case's values. Every call is module(x, *arguments): x is floating-point values or indices
+(spec/arguments.py), the arguments what the spec draws after x (a loss's target).
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from hypothesis import note, strategies as st
 
 from report.interface import cover, not_run
+from spec.arguments import TensorValue, is_index
 from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
 from spec.values import arrays
@@ -30,7 +33,7 @@ from tests.known_failures import Check, Where, carve_out
 from tests.paths import Need
 from tests.paths.routing import current as current_path, route
 from tests.repro import configuration_snippet, crash_snippet
-from tests.tensors import as_received, module_buffers, to_numpy, torch_dtype
+from tests.tensors import as_received, module_buffers, to_numpy, to_torch, torch_dtype
 
 # float16 overflows at 65504: drawn magnitudes shrink so a correct layer stays finite.
 MAX_MAGNITUDE_BY_DTYPE = {"float16": 4.0}
@@ -54,11 +57,14 @@ class Case:
     device: str
     impl: str  # the module name of the implementation under test, for repro snippets
     extra: dict[str, Any] = field(default_factory=dict)
+    # The tensors the call takes after x (spec's argument_names), as torch receives them.
+    arguments: tuple[np.ndarray, ...] = ()
 
     def describe(self) -> str:
         """One line naming the configuration, for failure messages."""
         return (
-            f"{self.spec.name}(**{self.hp}) input_shape={self.input_shape} "
+            f"{self.spec.name}(**{self.hp}) input_shape={self.input_shape}"
+            f"{describe_arguments(self.spec, self.arguments)} "
             f"training={self.training} device={self.device} dtype={self.dtype}"
         )
 
@@ -75,6 +81,15 @@ class Case:
             x=self.x,
             grad_layout=self.extra.get("grad_layout", "contiguous"),
         )
+
+
+def describe_arguments(spec: LayerSpec, arguments: tuple[np.ndarray, ...]) -> str:
+    """' target=int64(4,)': the call's further arguments by name, kind and shape."""
+    names = getattr(spec, "argument_names", ())
+    return "".join(
+        f" {name}={'int64' if is_index(a) else 'float'}{tuple(np.shape(a))}"
+        for name, a in zip(names, arguments, strict=False)
+    )
 
 
 def layer_class(nn: ModuleType, name: str) -> type:
@@ -115,8 +130,18 @@ def in_release(nn: ModuleType, spec: LayerSpec, hp: dict) -> None:
         corners.leave_out(f"not in this release: {spec.name} takes no {', '.join(missing)}")
 
 
-def draw_hyperparams(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> tuple[dict, tuple]:
-    """Valid constructor kwargs and an input shape for them (in this release's signature)."""
+class Configuration(NamedTuple):
+    """What a call is, before its values: constructor kwargs, input shape, and the
+    further arguments of the call (float64 values or indices, not yet in the dtype)."""
+
+    hp: dict
+    input_shape: tuple
+    arguments: tuple[np.ndarray, ...]
+
+
+def draw_configuration(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> Configuration:
+    """Valid constructor kwargs (in this release's signature), an input shape for them and
+    the call's further arguments (a loss's target), covering the classes they fall in."""
     corner = corners.forced.get()
     hp = data.draw(spec.hyperparams(corner) if corner else spec.hyperparams(), label="hyperparams")
     in_release(nn, spec, hp)
@@ -124,11 +149,25 @@ def draw_hyperparams(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> tu
     shapes = spec.input_shape(hp, corner) if takes_corner else spec.input_shape(hp)
     shape = tuple(data.draw(shapes, label="input_shape"))
     cover(*corners.covered(spec, hp, shape))
+    arguments: tuple[np.ndarray, ...] = ()
+    if spec.arguments is not None:
+        drawn = data.draw(spec.arguments(hp, shape, corner or {}), label="arguments")
+        arguments = tuple(drawn.values)
+        cover(*(f"{dim}={value}" for dim, value in drawn.classes.items()))
     flight_recorder.record(
         f"{spec.name}(**{hp}) input_shape={shape}",
-        configuration_snippet(nn.__name__, spec.name, hp, shape, "float32", "cpu"),
+        configuration_snippet(nn.__name__, spec, hp, shape, arguments, "float32", "cpu"),
     )
-    return hp, shape
+    return Configuration(hp, shape, arguments)
+
+
+def draw_input(
+    data: st.DataObject, spec: LayerSpec, hp: dict, shape: tuple, top: float, label: str = "x"
+) -> np.ndarray:
+    """x for a call: indices as the spec draws them, else values over the whole domain."""
+    if spec.input_indices is not None:
+        return data.draw(spec.input_indices(hp, shape), label=label)
+    return data.draw(arrays(shape, top, label), label=label)
 
 
 def draw_case(
@@ -144,7 +183,7 @@ def draw_case(
 
     Cases a known failure covers for `check` are left out (tests/known_failures.py).
     """
-    hp, shape = draw_hyperparams(data, spec, nn)
+    hp, shape, arguments = draw_configuration(data, spec, nn)
     if training is None:
         # The mode is drawn here, so it is a class this draw covers (a caller that fixes
         # the mode covers what it runs itself).
@@ -155,7 +194,7 @@ def draw_case(
             training = data.draw(st.booleans(), label="training")
         cover(f"mode={'train' if training else 'eval'}")
     top = min(spec.max_magnitude, MAX_MAGNITUDE_BY_DTYPE.get(dtype, np.inf))
-    x = as_received(data.draw(arrays(shape, top, "x"), label="x"), dtype)
+    x = as_received(draw_input(data, spec, hp, shape, top), dtype)
     params = {
         name: as_received(data.draw(arrays(p_shape, top, name), label=name), dtype)
         for name, p_shape in spec.param_shapes(hp).items()
@@ -168,16 +207,31 @@ def draw_case(
             for name, value in drawn.items()
         }
     case = Case(spec, hp, shape, training, x, params, buffers, dtype, device, nn.__name__)
+    case.arguments = tuple(as_received(a, dtype) for a in arguments)
     carve_out(check, case.where())
     note(case.describe())
     flight_recorder.record(case.describe(), crash_snippet(case))
     return case
 
 
+def constructor_kwargs(hp: dict) -> dict:
+    """hp as the constructor takes it: a tensor argument (a loss's class weight, drawn as a
+    spec.arguments.TensorValue) becomes a float64 tensor; .to(dtype) then rounds it."""
+    return {
+        name: torch.from_numpy(value.array()) if isinstance(value, TensorValue) else value
+        for name, value in hp.items()
+    }
+
+
+def construct(nn: ModuleType, spec: LayerSpec, hp: dict, **factory: Any) -> torch.nn.Module:
+    """`nn.<layer>(**hp)` as constructed, not moved or routed (factory kwargs passed on)."""
+    return layer_class(nn, spec.name)(**constructor_kwargs(hp), **factory)
+
+
 def build(nn: ModuleType, spec: LayerSpec, hp: dict, device: str, dtype: str) -> torch.nn.Module:
     """The module under test, constructed from `hp`, moved to device and dtype, and called
     through the execution path under test."""
-    module = layer_class(nn, spec.name)(**hp)
+    module = construct(nn, spec, hp)
     return route(module.to(device=device, dtype=torch_dtype(dtype)))
 
 
@@ -218,10 +272,18 @@ def kernels_for(what: str) -> Iterator[None]:
         raise
 
 
-def call_valid(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """module(x) for an input the spec says is valid: rejecting it is a violation."""
+def argument_tensors(case: Case, requires_grad: bool = False) -> tuple[torch.Tensor, ...]:
+    """The case's further arguments as tensors: values in its dtype (leaves requiring grad
+    when asked), indices as they are."""
+    return tuple(
+        to_torch(a, case.dtype, case.device, requires_grad=requires_grad) for a in case.arguments
+    )
+
+
+def call_valid(module: torch.nn.Module, x: torch.Tensor, *arguments: torch.Tensor) -> torch.Tensor:
+    """module(x, *arguments) for a call the spec says is valid: rejecting it is a violation."""
     try:
-        return module(x)
+        return module(x, *arguments)
     except Exception as error:
         unsupported_if_no_kernel(error, f"{type(module).__name__} on {x.device} for {x.dtype}")
         raise AssertionError(
@@ -231,19 +293,22 @@ def call_valid(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def run_with_probe(
-    module: torch.nn.Module, x: torch.Tensor
+    module: torch.nn.Module, x: torch.Tensor, arguments: tuple[torch.Tensor, ...] = ()
 ) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """module(x), plus a probe: a copy of the module on ones under the same RNG state.
+    """module(x, *arguments), plus a probe: a copy of the module on ones under the same RNG
+    state (index 0 for an index input: the one index every table has).
 
     A stochastic layer draws the same random numbers for any input of the same shape,
     so the probe shows its realised randomness (a dropout mask) even where x is zero.
-    The copy keeps buffers (BatchNorm running statistics) of the real module untouched.
+    The copy keeps buffers (BatchNorm running statistics) and parameters a forward
+    rewrites (Embedding's max_norm) of the real module untouched.
     """
     devices = [x.device] if x.device.type == "cuda" else []
-    probe_x = torch.ones_like(x)
+    probe_x = torch.zeros_like(x) if not x.is_floating_point() else torch.ones_like(x)
+    probe_arguments = tuple(a.detach() for a in arguments)
     with torch.random.fork_rng(devices=devices), torch.no_grad():
-        probe_y = call_valid(copy.deepcopy(module), probe_x.clone())
-    return call_valid(module, x), to_numpy(probe_x), to_numpy(probe_y)
+        probe_y = call_valid(copy.deepcopy(module), probe_x.clone(), *probe_arguments)
+    return call_valid(module, x, *arguments), to_numpy(probe_x), to_numpy(probe_y)
 
 
 def inputs_for(case: Case, module: torch.nn.Module, randomness: Any = None) -> Inputs:
@@ -255,4 +320,5 @@ def inputs_for(case: Case, module: torch.nn.Module, randomness: Any = None) -> I
         buffers=module_buffers(module),
         training=case.training,
         randomness=randomness,
+        arguments=case.arguments,
     )

@@ -1,8 +1,11 @@
 """The comparisons with the reference that several properties share, written once.
 
 `check_forward` runs the module and compares its output with the reference computed
-from the buffers the module held when called; `check_gradients` runs it the same way,
-backpropagates a drawn output gradient and compares every gradient too.
+from the buffers the module held when called, and its parameters after the call with
+what the forward may write into them (nothing, for almost every layer);
+`check_gradients` runs it the same way, backpropagates a drawn output gradient and
+compares every gradient too: the input's (unless x is indices), each parameter's, and
+each floating-point argument's (a loss's float target).
 """
 
 from __future__ import annotations
@@ -12,9 +15,15 @@ import torch
 from hypothesis import note, reject
 
 from spec.exact import representable
+from spec.inputs import Inputs
 from tests import flight_recorder
-from tests.assertions import assert_matches_reference, tolerance_bound, violated
-from tests.cases import Case, inputs_for, kernels_for, run_with_probe
+from tests.assertions import (
+    assert_bitwise,
+    assert_matches_reference,
+    tolerance_bound,
+    violated,
+)
+from tests.cases import Case, argument_tensors, inputs_for, kernels_for, run_with_probe
 from tests.known_failures import Check, carve_out
 from tests.paths import Need
 from tests.paths.routing import current as current_path
@@ -30,7 +39,7 @@ def _bound(
     An exact claim needs the reference itself to be a value of the dtype; a draw where it
     is not (the case's conditions did not hold) is left out, not judged.
     """
-    if what in exact or ("parameters" in exact and what not in ("output", "input")):
+    if what in exact or ("parameters" in exact and what in case.params):
         if not representable(expected, case.dtype):
             note(f"left out: the exact reference for {what} is not a {case.dtype} value")
             reject()
@@ -38,14 +47,39 @@ def _bound(
     return tolerance_bound(case.dtype, scale)
 
 
+def check_parameter_writes(
+    case: Case, module: torch.nn.Module, inputs: Inputs, exact: frozenset = frozenset()
+) -> None:
+    """After a forward call, each parameter holds what the reference says the call wrote
+    into it (LayerSpec.forward_writes), and every other parameter is bitwise as loaded."""
+    written = case.spec.forward_writes(inputs)
+    for name, parameter in module.named_parameters():
+        after = to_numpy(parameter)
+        if name in written:
+            value, scale = written[name]
+            bound = _bound(case, "written", value, scale, exact)
+            what = f"{name} after the forward call"
+            assert_matches_reference(after, value, bound, what=what, case=case)
+        elif name in case.params:
+            what = f"{name} after the forward call (no forward writes it)"
+            assert_bitwise(after, case.params[name], what, case)
+
+
 def check_forward(
-    case: Case, module: torch.nn.Module, x_in: torch.Tensor, exact: frozenset = frozenset()
+    case: Case,
+    module: torch.nn.Module,
+    x_in: torch.Tensor,
+    exact: frozenset = frozenset(),
+    arguments: tuple[torch.Tensor, ...] | None = None,
 ) -> torch.Tensor:
-    """module(x_in) equals the reference within the tolerance table (exactly, for the
-    quantities in `exact`); returns torch's output."""
+    """module(x_in, *arguments) equals the reference within the tolerance table (exactly,
+    for the quantities in `exact`), and so do the parameters after it; returns torch's
+    output. `arguments` default to the case's, as tensors requiring no grad."""
     layer = case.spec
+    if arguments is None:
+        arguments = argument_tensors(case)
     before = inputs_for(case, module)
-    y, probe_x, probe_y = run_with_probe(module, x_in)
+    y, probe_x, probe_y = run_with_probe(module, x_in, arguments)
     in_place = Need.IN_PLACE in current_path().provides
     if in_place and layer.writes_in_place(case.hp) and y.data_ptr() != x_in.data_ptr():
         # inplace=True promises the result is written into the input tensor itself.
@@ -56,6 +90,9 @@ def check_forward(
     expected = layer.forward(inputs)[0]
     bound = _bound(case, "output", expected, layer.forward_error(inputs), exact)
     assert_matches_reference(to_numpy(y), expected, bound, what="output", case=case)
+    if Need.PARAMETERS in current_path().provides:
+        # A path that runs the module's own Parameters: what the call wrote is in them.
+        check_parameter_writes(case, module, inputs, exact)
     case.extra["inputs"] = inputs
     return y
 
@@ -69,11 +106,13 @@ def check_gradients(
     grad_y_tensor: torch.Tensor,
     exact: frozenset = frozenset(),
 ) -> None:
-    """Backpropagate grad_y through module(x_in); output and gradients equal the reference.
+    """Backpropagate grad_y through module(x_in, *arguments); output and gradients equal
+    the reference.
 
     x_in is computed from the leaf x_leaf (a clone, a strided view, another memory
     format) so in-place layers can run and layouts can vary; the input gradient is
-    read off the leaf.
+    read off the leaf, unless x is indices, which have none. The case's floating-point
+    arguments are leaves of their own, and their gradients are compared by name.
     """
     layer = case.spec
     # A recorded crash in a backward: running it would end the process.
@@ -82,13 +121,20 @@ def check_gradients(
     # A recorded wrong backward (on this path): its forward stays under test elsewhere.
     carve_out(Check.GRADIENTS, where)
     flight_recorder.record(case.describe(), crash_snippet(case))
-    y = check_forward(case, module, x_in, exact)
+    arguments = argument_tensors(case, requires_grad=True)
+    y = check_forward(case, module, x_in, exact, arguments)
     with kernels_for(f"{layer.name} backward on {case.device} for {case.dtype}"):
         y.backward(grad_y_tensor)
     inputs = case.extra["inputs"].with_grad(grad_y)
     expected = layer.vjp(inputs)
     scales = layer.vjp_error(inputs)
-    actual = {"input": x_leaf.grad} | {name: p.grad for name, p in module.named_parameters()}
+    actual = {"input": x_leaf.grad} if x_leaf.is_floating_point() else {}
+    actual |= {
+        name: argument.grad
+        for name, argument in zip(layer.argument_names, arguments, strict=True)
+        if argument.is_floating_point()
+    }
+    actual |= {name: p.grad for name, p in module.named_parameters()}
     if set(expected) != set(actual):
         raise violated(
             f"{case.describe()}: autograd produced gradients for {sorted(actual)}, "

@@ -39,8 +39,12 @@ def check_directional(
     names: Sequence[str],
     generator: torch.Generator,
     what: str = "gradient",
+    directions: Sequence[torch.Tensor | None] | None = None,
 ) -> None:
-    """Assert v^T J u (autograd) equals the central difference, for each input in turn."""
+    """Assert v^T J u (autograd) equals the central difference, for each input in turn.
+
+    `directions`: per input, a mask of the elements u may move (None: all of them).
+    """
     inputs = [t.detach().requires_grad_(True) for t in inputs]
     with torch.enable_grad():
         out = _flat(function(*inputs))
@@ -50,6 +54,10 @@ def check_directional(
         if tensor.numel() == 0:
             continue
         u = torch.randn(tensor.shape, dtype=tensor.dtype, generator=generator, device=tensor.device)
+        if directions is not None and directions[index] is not None:
+            u = u * directions[index]
+            if not u.any():
+                continue  # no element of this input is judged by differences
         u = u / u.norm()
         grad = grads[index]
         analytical = float((grad * u).sum()) if grad is not None else 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from spec.arguments import is_index
 from spec.dtypes import DTYPES
 
 TORCH_DTYPES = {name: getattr(torch, name) for name in DTYPES}
@@ -19,7 +20,12 @@ def torch_dtype(name: str) -> torch.dtype:
 
 
 def as_received(values: np.ndarray, dtype: str) -> np.ndarray:
-    """The float64 values torch actually receives once `values` is cast to `dtype`."""
+    """The float64 values torch actually receives once `values` is cast to `dtype`.
+
+    Indices (an integer array) are received as they are: they are never cast.
+    """
+    if is_index(values):
+        return np.array(values)
     rounded = torch.tensor(np.asarray(values, dtype=np.float64)).to(torch_dtype(dtype))
     return rounded.to(torch.float64).numpy()
 
@@ -31,7 +37,11 @@ def to_torch(
 
     Always a copy: torch.from_numpy would share memory with `values`, and an in-place
     layer (inplace=True) would then overwrite the very array the reference reads.
+    An integer array is an index tensor: its own integer type, never cast to `dtype`,
+    never requiring grad (autograd has no gradient for an index).
     """
+    if is_index(values):
+        return torch.tensor(np.array(values), device=device)
     tensor = torch.tensor(np.asarray(values, dtype=np.float64))
     tensor = tensor.to(device=device, dtype=torch_dtype(dtype))
     return tensor.requires_grad_(requires_grad)

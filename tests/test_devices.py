@@ -9,11 +9,13 @@
   "meta" computes the law's output shape without any data.
 """
 
+import numpy as np
 import torch
 from hypothesis import given, strategies as st
 
+from spec.arguments import is_index
 from spec.values import arrays
-from tests.cases import build, build_case, draw_case, draw_hyperparams, layer_class
+from tests.cases import build, build_case, construct, draw_case, draw_configuration
 from tests.checks import check_gradients
 from tests.known_failures import Check, Where, carve_out
 from tests.paths import Need
@@ -30,6 +32,12 @@ def device_type(device: str) -> str:
     return device.partition(":")[0]
 
 
+def empty_on_meta(values: np.ndarray, dtype: str) -> torch.Tensor:
+    """A meta tensor of the shape and kind of `values`: `dtype`, or the indices' own type."""
+    kind = torch.from_numpy(np.zeros(0, values.dtype)).dtype if is_index(values) else None
+    return torch.empty(np.shape(values), device="meta", dtype=kind or torch_dtype(dtype))
+
+
 def assert_on(module: torch.nn.Module, device: str, dtype: torch.dtype | None) -> None:
     for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
         assert tensor.device.type == device_type(device), f"{name} on {tensor.device}, not {device}"
@@ -39,9 +47,9 @@ def assert_on(module: torch.nn.Module, device: str, dtype: torch.dtype | None) -
 
 @given(data=st.data())
 def test_devices(layer, device, dtype, path, nn, data):
-    hp, shape = draw_hyperparams(data, layer, nn)
+    hp, shape, arguments = draw_configuration(data, layer, nn)
 
-    module = layer_class(nn, layer.name)(**hp)
+    module = construct(nn, layer, hp)
     parameters_before = dict(module.named_parameters())
     moved = module.to(device=device, dtype=torch_dtype(dtype))
     assert moved is module, ".to() must return the module itself"
@@ -50,14 +58,16 @@ def test_devices(layer, device, dtype, path, nn, data):
         assert parameter is parameters_before[name], f".to() replaced the Parameter {name}"
 
     # torch's convention: a module that creates tensors takes device=/dtype= kwargs.
-    if layer.param_shapes(hp) or layer.buffer_shapes(hp):
-        built_there = layer_class(nn, layer.name)(**hp, device=device, dtype=torch_dtype(dtype))
+    if layer.factory_kwargs and (layer.param_shapes(hp) or layer.buffer_shapes(hp)):
+        built_there = construct(nn, layer, hp, device=device, dtype=torch_dtype(dtype))
         assert_on(built_there, device, torch_dtype(dtype))
 
     if device_type(device) == "cpu":
         on_meta = build(nn, layer, hp, "meta", dtype)
         carve_out(Check.META_DEVICE, Where(layer.name, dtype, "meta", hp, on_meta.training))
-        y = on_meta(torch.empty(shape, device="meta", dtype=torch_dtype(dtype)))
+        # Shapes and kinds alone: x (values, or indices) and the call's further arguments.
+        x = np.zeros(shape, dtype=np.int64 if layer.takes_indices else np.float64)
+        y = on_meta(*(empty_on_meta(values, dtype) for values in (x, *arguments)))
         assert tuple(y.shape) == layer.out_shape(hp, shape), (
             f"{layer.name}(**{hp}) on meta: {tuple(y.shape)} != law {layer.out_shape(hp, shape)}"
         )

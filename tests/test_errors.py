@@ -6,6 +6,7 @@ other exception escaping, or none, is a violation of the documented behaviour.
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from hypothesis import given, note, strategies as st
 
@@ -65,8 +66,11 @@ def test_errors(layer, device, path, nn, data):
     module.train(data.draw(st.booleans(), label="training"))
     carve_out(Check.RAISES, where)
     before = snapshot(module)
-    x = to_torch(torch.ones(case.input_shape, dtype=torch.float64).numpy(), "float32", device)
-    assert_raises(case.exception, lambda: module(x), what)
+    # The case's own values where they matter (an index out of range), else ones.
+    values = np.ones(case.input_shape) if case.x is None else case.x
+    x = to_torch(values, "float32", device)
+    arguments = [to_torch(a, "float32", device) for a in case.arguments]
+    assert_raises(case.exception, lambda: module(x, *arguments), what)
     carve_out(Check.UNCHANGED_STATE, Where(layer.name, "float32", device, case.hp, module.training))
     if not same_snapshot(before, snapshot(module)):
         raise violated(f"{what}: a rejected input changed the module's state")

@@ -13,7 +13,7 @@ from hypothesis import given, note, strategies as st
 from report.interface import cover, not_run
 from spec.exact import Symmetry
 from tests.assertions import assert_bitwise
-from tests.cases import Case, build_case, in_release, kernels_for
+from tests.cases import Case, argument_tensors, build_case, in_release, kernels_for
 from tests.checks import check_gradients
 from tests.known_failures import Check, carve_out
 from tests.paths import Need
@@ -30,7 +30,7 @@ def _rounded(values: dict, dtype: str) -> dict:
 
 
 def _case(layer, hp, inputs, dtype, device, nn) -> Case:
-    return Case(
+    case = Case(
         spec=layer,
         hp=dict(hp),
         input_shape=tuple(inputs.x.shape),
@@ -42,6 +42,8 @@ def _case(layer, hp, inputs, dtype, device, nn) -> Case:
         device=device,
         impl=nn.__name__,
     )
+    case.arguments = tuple(as_received(a, dtype) for a in inputs.arguments)
+    return case
 
 
 @given(data=st.data())
@@ -83,7 +85,7 @@ def _run(nn, case: Case, x: np.ndarray, grad_y: np.ndarray) -> tuple[np.ndarray,
     module = build_case(nn, case)
     x_leaf = to_torch(x, case.dtype, case.device, requires_grad=True)
     with kernels_for(f"{case.spec.name} on {case.device} for {case.dtype}"):
-        y = module(x_leaf.clone())
+        y = module(x_leaf.clone(), *argument_tensors(case))
         y.backward(to_torch(grad_y, case.dtype, case.device))
     return to_numpy(y), to_numpy(x_leaf.grad)
 

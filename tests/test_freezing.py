@@ -28,6 +28,7 @@ Each step then moves every element towards zero or (rounded) not at all, never b
 the first step moves it: the final value differs from the first, with certainty.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -37,7 +38,7 @@ from hypothesis import given, note, strategies as st
 
 from spec.models import LENET5_NUM_CLASSES, model_named, named_parameter_shapes
 from spec.registry import LAYERS
-from tests.cases import build, draw_hyperparams, kernels_for
+from tests.cases import build, draw_configuration, draw_input, kernels_for
 from tests.models import build_model
 from tests.paths import Need
 from tests.tensors import bits, seed_torch, to_torch, torch_dtype
@@ -95,9 +96,12 @@ def set_values(module: torch.nn.Module, seed: int) -> None:
             p.copy_(torch.from_numpy(values))
 
 
-def backward(module, x: torch.Tensor, r: torch.Tensor) -> None:
-    # x requires grad, so there is a graph even when every parameter is frozen.
-    (module(x) * r).sum().backward()
+def backward(module, x: torch.Tensor, r: torch.Tensor, arguments: tuple = ()) -> None:
+    # x requires grad, so there is a graph even when every parameter is frozen; an index
+    # input requires none, and with every parameter frozen there is nothing to backpropagate.
+    loss = (module(x, *arguments) * r).sum()
+    if loss.requires_grad:
+        loss.backward()
 
 
 def check_grads(named: dict, frozen: set, where: str) -> None:
@@ -118,7 +122,9 @@ def scale_grads(params: list, weight_decay: float) -> None:
             g.mul_(weight_decay * P_MIN / GRAD_SHARE / largest)
 
 
-def train(module, named: dict, frozen: set, recipe: dict, steps: int, x, r, where: str) -> None:
+def train(
+    module, named: dict, frozen: set, recipe: dict, steps: int, x, r, where: str, arguments=()
+) -> None:
     """`steps` optimizer steps; the optimizer gets all parameters or the trainable ones."""
     params = list(named.values())
     if recipe.get("trainable_only"):
@@ -128,18 +134,36 @@ def train(module, named: dict, frozen: set, recipe: dict, steps: int, x, r, wher
     optimizer = make_optimizer(recipe, params)
     for step in range(steps):
         optimizer.zero_grad(set_to_none=True)
-        backward(module, x, r)
+        backward(module, x, r, arguments)
         check_grads(named, frozen, f"{where}, step {step}")
         scale_grads(params, recipe["weight_decay"])
         optimizer.step()
 
 
-def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtype, device):
-    """The whole property for one module, its parameters' closed-form shapes and a frozen set."""
+def check_freezing(
+    module,
+    shapes: dict,
+    frozen: set,
+    x_shape: tuple,
+    data,
+    dtype,
+    device,
+    x_values: np.ndarray | None = None,
+    arguments: tuple[np.ndarray, ...] = (),
+    forward_writes: bool = False,
+):
+    """The whole property for one module, its parameters' closed-form shapes and a frozen set.
+
+    x is uniform in [-1, 1] unless given (indices); `arguments` follow x in every call.
+    A module whose forward rewrites parameters (Embedding's max_norm) has its frozen ones
+    compared with a twin that made the same forward calls and took no optimizer step.
+    """
     where = f"{type(module).__name__} with {sorted(frozen)} frozen ({device}, {dtype})"
     named = dict(module.named_parameters())
     assert list(named) == list(shapes), f"{where}: parameters {list(named)}, law {list(shapes)}"
     set_values(module, data.draw(SEEDS, label="parameter values seed"))
+    twin = copy.deepcopy(module) if forward_writes else module
+    calls = count_calls(module)
 
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     expected = sum(math.prod(shape) for name, shape in shapes.items() if name not in frozen)
@@ -148,17 +172,25 @@ def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtyp
     # Before any forward: a layer must not touch a frozen parameter even in its forward.
     before = {name: p.detach().clone() for name, p in named.items()}
     rng = np.random.default_rng(data.draw(SEEDS, label="input seed"))
-    x = to_torch(rng.uniform(-1.0, 1.0, x_shape), dtype, device, requires_grad=True)
+    values = rng.uniform(-1.0, 1.0, x_shape) if x_values is None else x_values
+    x = to_torch(values, dtype, device, requires_grad=True)
+    arguments = tuple(to_torch(a, dtype, device) for a in arguments)
     with torch.no_grad():
-        y_shape = module(x).shape
+        y_shape = module(x, *arguments).shape
     r = to_torch(rng.standard_normal(tuple(y_shape)), dtype, device)
-    backward(module, x, r)
+    backward(module, x, r, arguments)
     check_grads(named, frozen, f"{where}, first backward")
 
     recipe = data.draw(recipes(), label="optimizer")
     recipe["trainable_only"] = data.draw(st.booleans(), label="optimizer gets trainable only")
     note(f"{where}: {recipe}")
-    train(module, named, frozen, recipe, STEPS, x, r, where)
+    train(module, named, frozen, recipe, STEPS, x, r, where, arguments)
+    if twin is not module:
+        # What the forward calls alone make of the parameters: no optimizer step in them.
+        with torch.no_grad():
+            for _ in range(calls()):
+                twin(x.detach(), *arguments)
+        before = {name: p.detach().clone() for name, p in twin.named_parameters()}
     for name, p in named.items():
         if name in frozen:
             assert torch.equal(bits(p), bits(before[name])), (
@@ -182,10 +214,17 @@ def check_freezing(module, shapes: dict, frozen: set, x_shape: tuple, data, dtyp
             p.requires_grad_(True)
     before = {name: p.detach().clone() for name, p in named.items()}
     unfrozen = {"name": "SGD", "lr": recipe["lr"], "weight_decay": recipe["weight_decay"]}
-    train(module, named, set(), unfrozen, 1, x, r, f"{where}, unfrozen")
+    train(module, named, set(), unfrozen, 1, x, r, f"{where}, unfrozen", arguments)
     for name, p in named.items():
         still = int((p.detach() == before[name]).sum())
         assert still == 0, f"{where}: unfrozen, {still} elements of {name} did not move"
+
+
+def count_calls(module: torch.nn.Module):
+    """A function telling how many times `module` has been called since now."""
+    count = [0]
+    module.register_forward_hook(lambda *_: count.__setitem__(0, count[0] + 1))
+    return lambda: count[0]
 
 
 # Every public way a user freezes parameters: the chapter's loop setting the attribute,
@@ -219,13 +258,16 @@ def freeze_drawn(module, data) -> set:
 
 @given(data=st.data())
 def test_freezing(layer, device, dtype, path, nn, data):
-    hp, shape = draw_hyperparams(data, layer, nn)
+    hp, shape, arguments = draw_configuration(data, layer, nn)
     shapes = layer.param_shapes(hp)
     module = build(nn, layer, hp, device, dtype)
     note(f"{layer.name}(**{hp}), input {shape}")
     frozen = freeze_drawn(module, data)
+    # Indices as the spec draws them; values uniform in [-1, 1] (check_freezing's own).
+    x = draw_input(data, layer, hp, shape, layer.max_magnitude) if layer.takes_indices else None
+    writes = layer.writes_parameters
     with kernels_for(f"{layer.name} on {device} for {dtype}"):
-        check_freezing(module, shapes, frozen, shape, data, dtype, device)
+        check_freezing(module, shapes, frozen, shape, data, dtype, device, x, arguments, writes)
 
 
 @given(data=st.data())

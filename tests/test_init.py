@@ -42,10 +42,11 @@ from reference.init_laws import (
 )
 from report.interface import not_run
 from spec import chapter_init
+from spec.layerspec import PartLaw
 from spec.registry import LAYERS
 from spec.statistics import check_law, samples_needed
 from spec.tolerances import tolerance_for
-from tests.cases import build, draw_hyperparams, layer_class
+from tests.cases import build, draw_configuration, layer_class
 from tests.known_failures import INIT, Check, Where, carve_out
 from tests.models import chapter_initialize_weights
 from tests.paths import Need
@@ -133,29 +134,49 @@ def check_init_fn(init_fn, shape, law: InitLaw, dtype: str, device: str, what: s
 # --- (a) default initialisation of every layer's parameters --------------------------------
 
 
+def parts_of(law: InitLaw | tuple[PartLaw, ...], shape: tuple) -> list[tuple[str, PartLaw]]:
+    """(part label, its law) of a parameter: the whole, or the parts the spec names, which
+    must partition it (every element under exactly one law)."""
+    if isinstance(law, InitLaw):
+        return [("", PartLaw(law, np.ones(shape, dtype=bool)))]
+    cover = sum(np.asarray(part.mask, dtype=np.int64) for part in law)
+    assert np.shape(cover) == shape and (cover == 1).all(), (
+        f"the spec's parts of a {shape} parameter do not partition it"
+    )
+    return [(f"[{part.law.kind} part]", part) for part in law if part.mask.any()]
+
+
 @given(data=st.data())
 def test_init(layer, device, dtype, path, nn, data):
-    hp, _ = draw_hyperparams(data, layer, nn)
+    hp = draw_configuration(data, layer, nn).hp
     laws = layer.init(hp)
     seed_from(data, device)
     modules = [build(nn, layer, hp, device, dtype)]
-    sizes = {name: p.numel() for name, p in modules[0].named_parameters()}
-    assert set(sizes) == set(laws), (
-        f"{layer.name}(**{hp}) has parameters {sorted(sizes)}; the spec states laws for "
+    shapes = {name: tuple(p.shape) for name, p in modules[0].named_parameters()}
+    assert set(shapes) == set(laws), (
+        f"{layer.name}(**{hp}) has parameters {sorted(shapes)}; the spec states laws for "
         f"{sorted(laws)}"
     )
+    parts = {
+        (name, label): part
+        for name, law in laws.items()
+        for label, part in parts_of(law, shapes[name])
+    }
     unit = unit_roundoff(dtype)
     constructions = max(
-        (math.ceil(samples_needed(law, unit) / sizes[name]) for name, law in laws.items()),
+        (
+            math.ceil(samples_needed(part.law, unit) / int(part.mask.sum()))
+            for part in parts.values()
+        ),
         default=1,
     )
     modules += [build(nn, layer, hp, device, dtype) for _ in range(constructions - 1)]
-    for law in laws.values():
-        sampler_carve_out(law, dtype, device)
-    for name, law in laws.items():
-        draws = np.concatenate([to_numpy(m.get_parameter(name)).ravel() for m in modules])
-        what = f"{layer.name}(**{hp}).{name} over {constructions} constructions ({dtype})"
-        check_law(draws, law, unit, what)
+    for part in parts.values():
+        sampler_carve_out(part.law, dtype, device)
+    for (name, label), part in parts.items():
+        draws = np.concatenate([to_numpy(m.get_parameter(name))[part.mask] for m in modules])
+        what = f"{layer.name}(**{hp}).{name}{label} over {constructions} constructions ({dtype})"
+        check_law(draws, part.law, unit, what)
 
 
 # --- (b) the nn.init functions on drawn weight shapes ------------------------------------

@@ -18,7 +18,6 @@ from hypothesis import given, note, strategies as st
 from report.interface import cover
 from spec.registry import LAYERS
 from spec.statistics import check_keep_rate, keep_samples_needed
-from spec.values import arrays
 from tests.assertions import (
     assert_bitwise,
     assert_matches_reference,
@@ -27,11 +26,13 @@ from tests.assertions import (
 )
 from tests.cases import (
     Case,
+    argument_tensors,
     arguments_missing,
     build,
     build_case,
     draw_case,
-    draw_hyperparams,
+    draw_configuration,
+    draw_input,
     inputs_for,
     kernels_for,
     run_with_probe,
@@ -66,7 +67,7 @@ def _any_layer(draw: st.DrawFn, nn) -> tuple:
 
 @given(data=st.data())
 def test_modes_reach_every_submodule(layer, device, dtype, path, nn, data):
-    hp, _ = draw_hyperparams(data, layer, nn)
+    hp = draw_configuration(data, layer, nn).hp
     siblings = st.lists(trees(_any_layer(nn), MAX_DEPTH - 1, MAX_WIDTH), max_size=MAX_WIDTH)
     before = data.draw(siblings, label="before")
     after = data.draw(siblings, label="after")
@@ -113,7 +114,7 @@ def test_modes_no_grad_and_inference_mode_agree(layer, device, dtype, path, nn, 
         x = to_torch(case.x, dtype, device, requires_grad=name == "grad mode")
         seed_torch(seed, device)  # the same dropout mask in every mode
         with context(), kernels_for(f"{layer.name} on {device} for {dtype}"):
-            outputs[name] = to_numpy(module(x.clone()))
+            outputs[name] = to_numpy(module(x.clone(), *argument_tensors(case)))
         buffers[name] = module_buffers(module)
     for name in ("no_grad", "inference_mode"):
         assert_bitwise(outputs[name], outputs["grad mode"], f"output under {name}", case)
@@ -128,7 +129,7 @@ def _output(module: torch.nn.Module, case: Case, training: bool, seed: int) -> n
     module.train(training)
     seed_torch(seed, case.device)
     with kernels_for(f"{case.spec.name} on {case.device} for {case.dtype}"):
-        return to_numpy(module(to_torch(case.x, case.dtype, case.device)))
+        return to_numpy(module(to_torch(case.x, case.dtype, case.device), *argument_tensors(case)))
 
 
 @given(data=st.data())
@@ -149,7 +150,7 @@ def test_modes(layer, device, dtype, path, nn, data):
         x = to_torch(case.x, dtype, device)
         seed_torch(seed, device)
         before = inputs_for(case, module)
-        y, probe_x, probe_y = run_with_probe(module, x)
+        y, probe_x, probe_y = run_with_probe(module, x, argument_tensors(case))
         randomness = layer.recover_randomness(probe_x, probe_y, case.hp, training)
         inputs = before.replace(randomness=randomness)
         what = f"{'train' if training else 'eval'} output"
@@ -223,19 +224,24 @@ def _buffer_updates(layer, case: Case, module: torch.nn.Module, data: st.DataObj
     for step in range(steps + 1):
         training = step < steps
         if step == 0:
-            x = case.x
+            x, arguments = case.x, case.arguments
         else:
             shape = data.draw(layer.input_shape(case.hp), label=f"shape {step}")
-            x = as_received(data.draw(arrays(shape, layer.max_magnitude, f"x{step}")), case.dtype)
+            drawn = draw_input(data, layer, case.hp, shape, layer.max_magnitude, f"x{step}")
+            x = as_received(drawn, case.dtype)
+            if layer.arguments is not None:
+                more = data.draw(layer.arguments(case.hp, shape, {}), label=f"arguments {step}")
+                arguments = tuple(as_received(a, case.dtype) for a in more.values)
         step_case = copy.copy(case)
         step_case.x, step_case.input_shape, step_case.training = x, x.shape, training
+        step_case.arguments = arguments
         step_case.extra = {}
         carve_out(Check.VALUES, step_case.where())
         module.train(training)
         inputs = inputs_for(step_case, module)
         step_case.buffers = dict(inputs.buffers)
         with kernels_for(f"{layer.name} on {case.device} for {case.dtype}"):
-            y = to_numpy(module(to_torch(x, case.dtype, case.device)))
+            y = to_numpy(module(to_torch(x, case.dtype, case.device), *argument_tensors(step_case)))
         after = module_buffers(module)
         what = f"step {step} ({'train' if training else 'eval'})"
         expected_y, expected_buffers = layer.forward(inputs)

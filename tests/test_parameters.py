@@ -4,7 +4,7 @@ import math
 
 from hypothesis import given, strategies as st
 
-from tests.cases import build, draw_hyperparams
+from tests.cases import build, draw_configuration
 from tests.paths import Need
 
 # Registration is the module object's: no path changes it.
@@ -15,7 +15,7 @@ CORNERS = "hyperparameter classes"
 
 @given(data=st.data())
 def test_parameters(layer, device, dtype, path, nn, data):
-    hp, _ = draw_hyperparams(data, layer, nn)
+    hp = draw_configuration(data, layer, nn).hp
     module = build(nn, layer, hp, device, dtype)
     expected = layer.param_shapes(hp)
     actual = {name: tuple(p.shape) for name, p in module.named_parameters()}

@@ -2,7 +2,7 @@
 
 from hypothesis import given, strategies as st
 
-from tests.cases import build_case, call_valid, draw_case
+from tests.cases import argument_tensors, build_case, call_valid, draw_case
 from tests.known_failures import Check
 from tests.tensors import to_torch
 
@@ -15,6 +15,7 @@ def test_shape(layer, device, dtype, path, nn, data):
     # Only known failures that break the shape (a call that raises) leave cases out here:
     # a wrong value elsewhere in the output does not make its shape wrong.
     case = draw_case(data, layer, dtype, device, nn, check=Check.SHAPE)
-    y = call_valid(build_case(nn, case), to_torch(case.x, dtype, device))
+    module = build_case(nn, case)
+    y = call_valid(module, to_torch(case.x, dtype, device), *argument_tensors(case))
     law = layer.out_shape(case.hp, case.input_shape)
     assert tuple(y.shape) == law, f"{case.describe()}: output shape {tuple(y.shape)}, law {law}"

@@ -39,6 +39,7 @@ class Check(enum.Enum):
     SHAPE = "the output has the closed-form shape (the call returns at all)"
     VALUES = "values agree with the reference"
     GRADIENTS = "gradients agree with the reference"
+    SECOND_ORDER = "gradients of gradients agree with differences of the gradient"
     EXACT = "exact cases give the exact answer"
     RAISES = "an invalid configuration raises"
     UNCHANGED_STATE = "a rejected call leaves the module unchanged"

@@ -1,8 +1,10 @@
 """onnxruntime: torch.onnx.export (the dynamo exporter), run by onnxruntime's CPU provider.
 
 An inference runtime: no autograd, parameters baked into the graph, eval mode only, a
-new output tensor. A model is exported per input shape and dtype. A configuration the
-exporter or the runtime cannot express ends the cell as "unsupported" with their message.
+new output tensor. A model is exported per call signature (every tensor argument's shape
+and dtype: x, and a loss's target) and fed every tensor the call takes, in order. A
+configuration the exporter or the runtime cannot express ends the cell as "unsupported"
+with their message.
 """
 
 from __future__ import annotations
@@ -37,17 +39,18 @@ class OnnxRuntimeCall:
     def __init__(self) -> None:
         self.sessions: dict[Hashable, object] = {}
 
-    def session(self, module: torch.nn.Module, x: torch.Tensor) -> object:
+    def session(self, module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> object:
         import onnxruntime
 
-        key = (tuple(x.shape), x.dtype)
+        key = tuple((tuple(a.shape), a.dtype) for a in args)
         if key in self.sessions:
             return self.sessions[key]
         # The exporter reports its progress on stdout: keep the run's output readable.
         chatter = io.StringIO()
+        detached = tuple(a.detach() for a in args)
         try:
             with as_built(module), contextlib.redirect_stdout(chatter):
-                program = torch.onnx.export(module, (x.detach(),), dynamo=True, verbose=False)
+                program = torch.onnx.export(module, detached, dynamo=True, verbose=False)
         except Exception as error:
             not_run("unsupported", f"{NAME}: torch.onnx.export failed: {first_line(error)}")
         try:
@@ -57,16 +60,26 @@ class OnnxRuntimeCall:
         except Exception as error:
             reason = f"{NAME}: onnxruntime cannot load the model: {first_line(error)}"
             not_run("unsupported", reason)
+        graph_inputs = len(session.get_inputs())
+        if graph_inputs != len(args):
+            # The exporter folded an argument into the graph or dropped it: the model no
+            # longer takes the call as it is made, so it cannot be fed.
+            reason = f"{NAME}: the exported model takes {graph_inputs} inputs, the call {len(args)}"
+            not_run("unsupported", reason)
         self.sessions[key] = session
         return session
 
-    def __call__(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, module: torch.nn.Module, *args: torch.Tensor) -> torch.Tensor:
         if module.training:
             raise AssertionError(f"{NAME} runs modules in eval mode only; this one is training")
-        session = self.session(module, x)
-        feed = {session.get_inputs()[0].name: x.detach().cpu().numpy()}
+        session = self.session(module, args)
+        # The graph's inputs are the call's tensors in order (x first, then a target).
+        feed = {
+            graph_input.name: a.detach().cpu().numpy()
+            for graph_input, a in zip(session.get_inputs(), args, strict=True)
+        }
         (output,) = session.run(None, feed)
-        return torch.from_numpy(output).to(x.device)
+        return torch.from_numpy(output).to(args[0].device)
 
 
 PLAIN = """
@@ -74,10 +87,11 @@ def on_path(path, module):
     # torch.onnx.export (dynamo), run in eval mode by onnxruntime's CPU provider
     import onnxruntime
 
-    def run(x):
-        program = torch.onnx.export(module.eval(), (x,), dynamo=True, verbose=False)
+    def run(*args):
+        program = torch.onnx.export(module.eval(), args, dynamo=True, verbose=False)
         session = onnxruntime.InferenceSession(program.model_proto.SerializeToString())
-        (y,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+        names = [i.name for i in session.get_inputs()]
+        (y,) = session.run(None, {n: a.numpy() for n, a in zip(names, args)})
         return torch.from_numpy(y)
 
     return run

@@ -264,6 +264,7 @@ ONNX_EPSILON_FLOAT32 = KnownFailure(
     ),
 )
 
+
 def half_with_strided_grad(where: Where) -> bool:
     return where.grad_layout == "strided"
 

@@ -1,0 +1,448 @@
+"""nn.CrossEntropyLoss: log_softmax then the likelihood of the targets; class-index targets
+(with ignore_index) and probability targets, class weights, label smoothing, every
+reduction, inputs (C,), (N, C) and (N, C, d1, ...).
+
+Targets are drawn as int64 class indices or as probabilities of the input's shape (torch
+tells them apart by dtype and shape); torch also takes uint8 class indices (not drawn).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.cross_entropy import (
+    cross_entropy_forward,
+    cross_entropy_vjp,
+    is_probabilities,
+    log_softmax_last,
+    loss_weights,
+)
+from reference.nll_loss import DEFAULT_IGNORE_INDEX, classes_back, classes_last
+from reference.reduction import per_position_gradient
+from spec import class_targets
+from spec.arguments import CallArguments, TensorValue, indices
+from spec.exact import ExactCase, largest_power_of_two, representable, sums_exact
+from spec.inputs import Inputs
+from spec.layers.nll_loss import (
+    at_least_two_classes,
+    buffer_shapes,
+    counted_targets,
+    no_params,
+    out_shape,
+    sum_or_none,
+    weight_of,
+)
+from spec.layerspec import InvalidCase, LayerSpec
+from spec.strategies import from_class
+
+# A cross entropy over class indices raises RuntimeError for a 0-d input (it reads the
+# 0-d target as probabilities of the wrong dtype).
+ZERO_D_ERROR = RuntimeError
+
+SMOOTHING_CLASSES = {
+    "0": st.sampled_from([{}, {"label_smoothing": 0.0}]),
+    "in (0, 1)": st.floats(0.0, 1.0, exclude_min=True, exclude_max=True).map(
+        lambda e: {"label_smoothing": e}
+    ),
+    "1": st.just({"label_smoothing": 1.0}),
+}
+TARGET_CLASSES = (*class_targets.INDEX_TARGET_CLASSES, "probabilities")
+CLASSES = {
+    **class_targets.CLASSES,
+    "targets": TARGET_CLASSES,
+    "label_smoothing": tuple(SMOOTHING_CLASSES),
+}
+# How probability targets are drawn: rows summing to 1, one-hot rows, any values in [0, 1].
+PROBABILITY_KINDS = ("distribution", "one-hot", "any in [0, 1]")
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    hp = draw(class_targets.loss_hyperparams(corner), label="loss hp")
+    return hp | from_class(draw, corner or {}, "label_smoothing", SMOOTHING_CLASSES)[1]
+
+
+def _smoothing(hp: dict) -> float:
+    return hp.get("label_smoothing", 0.0)
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    named = {0.0: "0", 1.0: "1"}
+    smoothing = named.get(_smoothing(hp), "in (0, 1)")
+    return class_targets.classify_loss(hp, shape) | {"label_smoothing": smoothing}
+
+
+def input_shape(hp: dict, corner: dict | None = None) -> st.SearchStrategy[tuple]:
+    return class_targets.input_shape(hp, corner)
+
+
+def probability_targets(rng: np.random.Generator, shape: tuple, kind: str) -> np.ndarray:
+    """Probabilities of the input's shape along its class axis."""
+    last = (*class_targets.positions(shape), shape[0 if len(shape) == 1 else 1])
+    if kind == "distribution":
+        values = rng.exponential(size=last)
+        values = values / values.sum(axis=-1, keepdims=True)
+    elif kind == "one-hot":
+        values = np.eye(last[-1])[rng.integers(0, last[-1], last[:-1])]
+    else:
+        values = rng.random(last)
+    return classes_back(values, len(shape))
+
+
+@st.composite
+def arguments(draw: st.DrawFn, hp: dict, shape: tuple, corner: dict) -> CallArguments:
+    wanted = corner.get("targets") or draw(st.sampled_from(TARGET_CLASSES), label="targets")
+    if wanted == "probabilities" and not _takes_probabilities(hp):
+        # torch takes probabilities with the default ignore_index alone (another one is an
+        # invalid call, below): class indices instead, as the coverage then says.
+        wanted = draw(st.sampled_from(class_targets.INDEX_TARGET_CLASSES), label="instead")
+    if wanted != "probabilities":
+        return draw(class_targets.class_index_arguments(hp, shape, {"targets": wanted}))
+    kind = draw(st.sampled_from(PROBABILITY_KINDS), label="probabilities")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="target seed"))
+    return CallArguments((probability_targets(rng, shape, kind),), {"targets": wanted})
+
+
+def _takes_probabilities(hp: dict) -> bool:
+    """Whether a call may pass probabilities: only with the default ignore_index."""
+    return class_targets.ignore_index(hp) == DEFAULT_IGNORE_INDEX
+
+
+def _call(inputs: Inputs) -> tuple:
+    hp = inputs.hp
+    return (
+        inputs.x,
+        inputs.arguments[0],
+        weight_of(inputs),
+        class_targets.ignore_index(hp),
+        hp.get("reduction", "mean"),
+        _smoothing(hp),
+    )
+
+
+def forward(inputs):
+    return cross_entropy_forward(*_call(inputs)), {}
+
+
+def vjp(inputs):
+    return cross_entropy_vjp(*_call(inputs), inputs.g)
+
+
+class _Rounding:
+    """What the error scales read: the per-element log_softmax error factor A and the
+    weights h of loss_p = -sum_c h[p, c] logp[p, c].
+
+    torch computes logp as x - max - log(sum exp(x - max)), or as x - (max + log sum):
+    the subtraction rounds relative to |x| + |max|; exp of a rounded difference errs by
+    eps |x_j - max| relatively, so the sum by the weighted mean of those, and its log by
+    that much absolutely (plus its own rounding of |L|, L = log sum >= 0, and the
+    summation's). A[p, c] = |x| + |max| + |logp| + 2 L + sum_j s_j |x_j - max| + 2 bounds
+    logp's error in units of eps, and everything downstream is weighted by h (K = C).
+    """
+
+    def __init__(self, inputs: Inputs) -> None:
+        x, target, weight, ignore_index, reduction, smoothing = _call(inputs)
+        x_last = classes_last(x)
+        probabilities = is_probabilities(x, target)
+        target_last = classes_last(target) if probabilities else target
+        self.h, self.total, self.ignored = loss_weights(
+            x_last, target_last, weight, ignore_index, smoothing
+        )
+        self.classes = x_last.shape[-1]
+        self.logp = log_softmax_last(x_last)
+        self.s = np.exp(self.logp)
+        top = np.max(x_last, axis=-1, keepdims=True)
+        spread = np.abs(x_last - top)
+        log_sum = np.log(np.sum(np.exp(x_last - top), axis=-1, keepdims=True))
+        self.a = (
+            np.abs(x_last)
+            + np.abs(top)
+            + np.abs(self.logp)
+            + 2 * log_sum
+            + np.sum(self.s * spread, axis=-1, keepdims=True)
+            + 2
+        )
+        self.reduction = reduction
+        self.positions = max(1, int(np.prod(x_last.shape[:-1], dtype=np.int64)))
+        self.probabilities = probabilities
+        self.smoothing = smoothing
+        self.weight = np.ones(self.classes) if weight is None else weight
+        self.ndim = np.ndim(x)
+
+    def k(self) -> int:
+        """Reduction lengths behind an element: the classes, and the positions a sum or a
+        mean's total weight adds up."""
+        return self.classes * (self.positions if self.reduction != "none" else 1)
+
+    def per_position_gradient(self, grad_y: np.ndarray) -> np.ndarray:
+        g = per_position_gradient(grad_y, self.h.shape[:-1], self.reduction, self.total)
+        return np.where(self.ignored, 0.0, np.nan_to_num(np.abs(g), nan=0.0))
+
+
+def forward_error(inputs):
+    r = _Rounding(inputs)
+    per_position = np.sum(r.h * r.a, axis=-1)
+    if r.reduction == "none":
+        return per_position, r.classes
+    if r.reduction == "sum":
+        return per_position.sum(), r.k()
+    if r.total is None:
+        return per_position.sum() / r.positions, r.k()
+    # The total weight is itself a sum: its rounding scales the whole mean.
+    return (2 * per_position.sum() / r.total if r.total > 0 else 0.0), r.k()
+
+
+def vjp_error(inputs):
+    # torch: grad_logp = -G h, then grad_x = grad_logp - exp(logp) * sum(grad_logp); exp
+    # of logp errs by eps * A relatively, the class sum by sqrt(C) roundings.
+    r = _Rounding(inputs)
+    g = r.per_position_gradient(inputs.g)[..., None]
+    total_h = np.sum(r.h, axis=-1, keepdims=True)
+    k = r.classes * (r.positions if r.reduction == "mean" else 1)
+    errors = {"input": (classes_back(g * (r.h + r.s * (r.a + 1) * total_h), r.ndim), k)}
+    if r.probabilities:
+        target_scale = g * (1.0 - r.smoothing) * r.weight * r.a
+        errors["target"] = (classes_back(target_scale, r.ndim), r.classes)
+    return errors
+
+
+SMOOTHING_INVALID = ("label_smoothing above 1", "label_smoothing below 0")
+PROBABILITIES_IGNORING = "probabilities with an ignore_index"
+INVALID_KINDS = (*class_targets.INVALID_KINDS, *SMOOTHING_INVALID, PROBABILITIES_IGNORING)
+
+
+@st.composite
+def _invalid(draw: st.DrawFn, corner: dict | None = None):
+    kind = (corner or {}).get("invalid kind") or draw(st.sampled_from(INVALID_KINDS))
+    if kind == PROBABILITIES_IGNORING:
+        # "ignore_index is only applicable when the target contains class indices"; torch
+        # raises "ignore_index is not supported for floating point target".
+        hp = draw(hyperparams(), label="valid hp")
+        hp["ignore_index"] = draw(st.integers(-5, 5).filter(lambda i: i != DEFAULT_IGNORE_INDEX))
+        classes = len(hp["weight"]) if hp.get("weight") is not None else 3
+        x = np.zeros((2, classes))
+        return InvalidCase(hp, x.shape, RuntimeError, kind, x, (np.full(x.shape, 1 / classes),))
+    if kind not in SMOOTHING_INVALID:
+        return draw(class_targets.invalid_call({"invalid kind": kind}, hyperparams, ZERO_D_ERROR))
+    # A valid call but for the smoothing: torch documents label_smoothing as "a float in
+    # [0.0, 1.0]", and its message says "label_smoothing must be between 0.0 and 1.0".
+    hp = draw(hyperparams(), label="valid hp")
+    classes = len(hp["weight"]) if hp.get("weight") is not None else 3
+    if kind == "label_smoothing above 1":
+        wrong = draw(st.floats(1.0, 4.0, exclude_min=True), label="label_smoothing")
+    else:
+        wrong = draw(st.floats(-4.0, 0.0, exclude_max=True), label="label_smoothing")
+    x, target = np.zeros((2, classes)), np.zeros(2, dtype=np.int64)
+    return InvalidCase({**hp, "label_smoothing": wrong}, x.shape, RuntimeError, kind, x, (target,))
+
+
+# ---- exact cases ------------------------------------------------------------------------
+
+# Logits GAP below the largest: exp(-GAP) is 0 in every dtype (float64's smallest
+# subnormal is exp(-744.4)), so log_softmax is exactly 0 at the largest and -GAP
+# elsewhere, and softmax exactly one-hot, whatever the algorithm.
+GAP = 1024.0
+# Smoothings that keep 1 - e and e / C powers of two (C a power of two), or zero.
+DYADIC_SMOOTHINGS = (0.0, 0.5, 1.0)
+WEIGHT_EXPONENTS = (-1, 0, 1)
+# Probability values of the saturated case: dyadic, so q (1 - e) + e / C is exact.
+DYADIC_PROBABILITIES = (0.0, 0.25, 0.5, 1.0)
+# Positions the saturated case keeps along each dim: sums stay short.
+MAX_SATURATED_SIDE = 2
+
+
+def _dyadic_hyperparams(spec):
+    """Smoothing 0, 1/2 or 1; a weight, if any, a constant power of two over a power of two
+    of classes."""
+
+    @st.composite
+    def build(draw):
+        hp = draw(spec.hyperparams(), label="hp")
+        smoothing = draw(st.sampled_from(DYADIC_SMOOTHINGS), label="label_smoothing")
+        hp["label_smoothing"] = smoothing
+        if hp.get("weight") is not None:
+            classes = largest_power_of_two(max(2, len(hp["weight"])))
+            value = 2.0 ** draw(st.sampled_from(WEIGHT_EXPONENTS), label="weight exponent")
+            hp["weight"] = TensorValue.of(np.full(classes, value))
+        return hp
+
+    return build()
+
+
+def _saturated_inputs(hp: dict, shape: tuple, rng: np.random.Generator, dtype: str) -> Inputs:
+    axis = 0 if len(shape) == 1 else 1
+    last = (*class_targets.positions(shape), shape[axis])
+    top = rng.integers(0, last[-1], last[:-1])
+    x_last = np.full(last, -GAP)
+    np.put_along_axis(x_last, np.asarray(top)[..., None], 0.0, axis=-1)
+    x = classes_back(x_last, len(shape))
+    if rng.random() < 0.5 or not _takes_probabilities(hp):
+        target = counted_targets(rng, hp, shape)
+    else:
+        target = classes_back(rng.choice(DYADIC_PROBABILITIES, last), len(shape))
+    out = out_shape(hp, shape)
+    # Output gradients of -1, 0 or 1: a product with them is exact.
+    grad_y = rng.integers(-1, 2, out).astype(np.float64)
+    buffers = {} if hp.get("weight") is None else {"weight": hp["weight"].array()}
+    return Inputs(x, hp, {}, buffers, False, None, grad_y, (target,))
+
+
+def _exact_in(inputs: Inputs, dtype: str) -> bool:
+    """Every sum the loss and its gradient take is exact in dtype, and so are the results."""
+    r = _Rounding(inputs)
+    terms = r.h * r.logp
+    grads = vjp(inputs)
+    per_position_exact = all(sums_exact(row, dtype) for row in np.reshape(r.h, (-1, r.classes)))
+    return (
+        sums_exact(terms, dtype)
+        and per_position_exact
+        and representable(forward(inputs)[0], dtype)
+        and all(representable(v, dtype) for v in grads.values())
+    )
+
+
+def _saturated(spec, hp, dtype):
+    @st.composite
+    def build(draw):
+        shape = list(at_least_two_classes(hp, tuple(draw(spec.input_shape(hp), label="shape"))))
+        axis = 0 if len(shape) == 1 else 1
+        for i, size in enumerate(shape):
+            # A power of two of classes (e / C exact) and of positions (a mean over them).
+            limit = size if i == axis else min(size, MAX_SATURATED_SIDE)
+            shape[i] = largest_power_of_two(limit)
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        inputs = _saturated_inputs(hp, tuple(shape), rng, dtype)
+        if _exact_in(inputs, dtype):
+            return inputs
+        # One position: the shortest sums, which every dtype holds.
+        shape = [1 if i != axis else n for i, n in enumerate(shape)]
+        inputs = _saturated_inputs(hp, tuple(shape), rng, dtype)
+        assert _exact_in(inputs, dtype), f"a single saturated position is inexact in {dtype}"
+        return inputs
+
+    return build()
+
+
+def _one_class(spec):
+    """A weight, if any, of one positive class; the mean counts a target (not ignored)."""
+
+    @st.composite
+    def build(draw):
+        hp = draw(spec.hyperparams(), label="hp")
+        if hp.get("weight") is not None:
+            hp["weight"] = TensorValue.of([draw(st.floats(0.125, 4.0), label="weight")])
+        if hp.get("ignore_index") == 0:
+            hp["ignore_index"] = -100
+        return hp
+
+    return build()
+
+
+def _single_class_inputs(spec, hp, dtype):
+    @st.composite
+    def build(draw):
+        shape = list(draw(spec.input_shape(hp), label="shape"))
+        shape[0 if len(shape) == 1 else 1] = 1
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        x = rng.uniform(-spec.max_magnitude, spec.max_magnitude, shape)
+        if rng.random() < 0.5 or not _takes_probabilities(hp):
+            target = indices(np.zeros(class_targets.positions(tuple(shape))))
+        else:
+            target = rng.random(shape)
+        grad_y = rng.integers(-2, 3, out_shape(hp, tuple(shape))).astype(np.float64)
+        buffers = {} if hp.get("weight") is None else {"weight": hp["weight"].array()}
+        return Inputs(x, hp, {}, buffers, False, None, grad_y, (target,))
+
+    return build()
+
+
+def _every_target_ignored(spec, hp, dtype):
+    @st.composite
+    def build(draw):
+        shape = tuple(draw(spec.input_shape(hp), label="input_shape"))
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        target = indices(np.full(class_targets.positions(shape), class_targets.ignore_index(hp)))
+        x = rng.uniform(-spec.max_magnitude, spec.max_magnitude, shape)
+        grad_y = rng.standard_normal(out_shape(hp, shape))
+        return Inputs(x, hp, {}, {}, False, None, grad_y, (target,))
+
+    return build()
+
+
+EXACT = (
+    ExactCase(
+        "saturated logits",
+        why=(
+            "one logit 0 and the others -1024 at each position: exp(-1024) is 0 in every "
+            "dtype, so log_softmax is exactly 0 and -1024 and softmax exactly one-hot for "
+            "any algorithm; with a constant power-of-two weight, smoothing 0, 1/2 or 1 over "
+            "2^j classes, dyadic probabilities and 2^k counted positions every term is "
+            "dyadic, every sum is checked exact in the dtype, and the gradient G (s sum h - "
+            "h) with G = +-1 / 2^k is exact too"
+        ),
+        inputs=_saturated,
+        hyperparams=_dyadic_hyperparams,
+        exact=("output", "input", "target"),
+    ),
+    ExactCase(
+        "a single class",
+        why=(
+            "C = 1: log_softmax is x - x - log(1) = 0 exactly, so every loss is exactly 0 "
+            "and the gradient G (s h - h) with s = exp(0) = 1 is exactly 0, for class "
+            "indices and probabilities, with any smoothing and weight"
+        ),
+        inputs=_single_class_inputs,
+        hyperparams=_one_class,
+        exact=("output", "input", "target"),
+    ),
+    ExactCase(
+        "every target ignored",
+        why=(
+            "no position counts: the likelihood and the smoothing terms are masked to 0, "
+            "their sum is 0 and the gradient is exactly 0 everywhere (the mean would be "
+            "0/0, NaN: the forward property judges that)"
+        ),
+        inputs=_every_target_ignored,
+        hyperparams=sum_or_none,
+        exact=("output", "input"),
+    ),
+)
+
+
+SPEC = LayerSpec(
+    name="CrossEntropyLoss",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={
+        "weight": None,
+        "size_average": None,
+        "ignore_index": -100,
+        "reduce": None,
+        "reduction": "mean",
+        "label_smoothing": 0.0,
+    },
+    hyperparams=hyperparams,
+    input_shape=input_shape,
+    forward=forward,
+    vjp=vjp,
+    out_shape=out_shape,
+    param_shapes=no_params,
+    forward_error=forward_error,
+    vjp_error=vjp_error,
+    invalid=_invalid,
+    invalid_kinds=INVALID_KINDS,
+    buffer_shapes=buffer_shapes,
+    max_magnitude=1e3,
+    exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
+    shape_classes=("input rank",),
+    argument_names=("target",),
+    arguments=arguments,
+    argument_classes=("targets",),
+    factory_kwargs=False,
+    out_of_scope={
+        "size_average": "deprecated in favour of reduction (torch maps it onto reduction)",
+        "reduce": "deprecated in favour of reduction (torch maps it onto reduction)",
+    },
+)

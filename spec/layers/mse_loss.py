@@ -1,0 +1,176 @@
+"""nn.MSELoss: (x - t)^2 per element, every reduction, any input shape (0-d included).
+
+The target is floating-point values of the input's shape, and it has a gradient too
+(torch differentiates the loss in both). A target of another shape is broadcast, with a
+warning that it "will likely lead to incorrect results": out of scope.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.mse_loss import mse_loss_forward, mse_loss_vjp
+from reference.reduction import per_position_gradient
+from spec.arguments import CallArguments
+from spec.elementwise import MAX_RANK, same_shape
+from spec.exact import ExactCase, largest_power_of_two, sums_exact
+from spec.inputs import Inputs
+from spec.layerspec import InvalidCase, LayerSpec
+from spec.strategies import from_class, tensor_shapes
+from spec.values import arrays
+
+REDUCTION_CLASSES = {
+    "mean": st.sampled_from([{}, {"reduction": "mean"}]),
+    "sum": st.just({"reduction": "sum"}),
+    "none": st.just({"reduction": "none"}),
+}
+CLASSES = {"reduction": tuple(REDUCTION_CLASSES)}
+# Targets span the inputs' magnitudes (LayerSpec.max_magnitude).
+TARGET_TOP = 1e2
+
+
+@st.composite
+def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
+    return dict(from_class(draw, corner or {}, "reduction", REDUCTION_CLASSES)[1])
+
+
+def classify(hp: dict, shape: tuple) -> dict:
+    return {"reduction": hp.get("reduction", "mean")}
+
+
+def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
+    return tensor_shapes(min_dims=0, max_dims=MAX_RANK)
+
+
+def arguments(hp: dict, shape: tuple, corner: dict) -> st.SearchStrategy[CallArguments]:
+    return arrays(shape, TARGET_TOP, "target").map(lambda target: CallArguments((target,)))
+
+
+def _reduction(inputs: Inputs) -> str:
+    return inputs.hp.get("reduction", "mean")
+
+
+def forward(inputs):
+    return mse_loss_forward(inputs.x, inputs.arguments[0], _reduction(inputs)), {}
+
+
+def vjp(inputs):
+    return mse_loss_vjp(inputs.x, inputs.arguments[0], _reduction(inputs), inputs.g)
+
+
+def forward_error(inputs):
+    # (x - t) rounds once, its square once: 3 roundings of d^2 per element; the sum adds
+    # a K-term sum and the mean one division.
+    squares = (inputs.x - inputs.arguments[0]) ** 2
+    if _reduction(inputs) == "none":
+        return squares, 1
+    count = max(1, squares.size)
+    total = squares.sum()
+    return (total if _reduction(inputs) == "sum" else total / count), count
+
+
+def vjp_error(inputs):
+    # 2 (x - t) G: the difference, the product with G, and G = g / n for the mean.
+    difference = np.abs(inputs.x - inputs.arguments[0])
+    g = np.abs(per_position_gradient(inputs.g, difference.shape, _reduction(inputs)))
+    scale = 2 * difference * g
+    return {"input": (scale, 1), "target": (scale, 1)}
+
+
+def out_shape(hp: dict, shape: tuple) -> tuple:
+    return same_shape(hp, shape) if hp.get("reduction", "mean") == "none" else ()
+
+
+def no_params(hp: dict) -> dict:
+    return {}
+
+
+INVALID_KINDS = ("shapes that do not broadcast", "unknown reduction")
+
+
+@st.composite
+def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
+    kind = (corner or {}).get("invalid kind") or draw(st.sampled_from(INVALID_KINDS))
+    hp = draw(hyperparams(), label="valid hp")
+    # A last dim of 2 or more: the target's, one longer, cannot broadcast against it.
+    lead = tuple(draw(tensor_shapes(0, 2, high=4), label="leading dims"))
+    shape = (*lead, draw(st.integers(2, 4), label="last dim"))
+    if kind == "unknown reduction":
+        hp = {"reduction": draw(st.sampled_from(["avg", "Mean", "batchmean"]))}
+        return InvalidCase(hp, shape, ValueError, kind, np.ones(shape), (np.ones(shape),))
+    # "The size of tensor a (...) must match the size of tensor b (...)".
+    wrong = (*shape[:-1], shape[-1] + draw(st.integers(1, 2)))
+    return InvalidCase(hp, shape, RuntimeError, kind, np.ones(shape), (np.ones(wrong),))
+
+
+# ---- exact cases ------------------------------------------------------------------------
+
+MAX_INTEGER = 2
+DENSITIES = (1.0, 0.5, 0.25, 0.1, 0.0)
+
+
+def _small_integers(spec, hp, dtype):
+    """Small-integer x, t and grad_y; for the mean 2^k elements (sizes cut to powers of
+    two): every square and partial sum is an integer inside the dtype's exact range (the
+    differences thinned until they are) and the division by 2^k is exact."""
+
+    @st.composite
+    def build(draw):
+        shape = tuple(largest_power_of_two(n) for n in draw(spec.input_shape(hp), label="shape"))
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        x = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape).astype(np.float64)
+        grad_y = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, out_shape(hp, shape))
+        grad_y = grad_y.astype(np.float64)
+        for density in DENSITIES:
+            step = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape) * (
+                rng.random(shape) < density
+            )
+            target = x + step
+            if sums_exact((x - target) ** 2, dtype) and sums_exact(2 * (x - target), dtype):
+                return Inputs(x, hp, grad_y=grad_y, arguments=(target,))
+        raise AssertionError("unreachable: density 0 gives equal x and t")
+
+    return build()
+
+
+EXACT = (
+    ExactCase(
+        "small integers",
+        why=(
+            "(x - t)^2 of small integers is an integer, every partial sum of them stays an "
+            "integer inside the dtype's exact range (the differences are thinned until it "
+            "does), the mean divides by 2^k, and the gradients +-2 (x - t) g / 2^k are small "
+            "integers times powers of two"
+        ),
+        inputs=_small_integers,
+        exact=("output", "input", "target"),
+    ),
+)
+
+
+SPEC = LayerSpec(
+    name="MSELoss",
+    # torch's documented defaults of the optional arguments (not device=/dtype=).
+    defaults={"size_average": None, "reduce": None, "reduction": "mean"},
+    hyperparams=hyperparams,
+    input_shape=input_shape,
+    forward=forward,
+    vjp=vjp,
+    out_shape=out_shape,
+    param_shapes=no_params,
+    forward_error=forward_error,
+    vjp_error=vjp_error,
+    invalid=invalid,
+    invalid_kinds=INVALID_KINDS,
+    exact=EXACT,
+    classes=CLASSES,
+    classify=classify,
+    argument_names=("target",),
+    arguments=arguments,
+    factory_kwargs=False,
+    out_of_scope={
+        "size_average": "deprecated in favour of reduction (torch maps it onto reduction)",
+        "reduce": "deprecated in favour of reduction (torch maps it onto reduction)",
+    },
+)
