@@ -36,13 +36,26 @@ def has_coverage(results: Iterable[dict[str, Any]]) -> bool:
     return any("coverage" in r for r in results)
 
 
-def cell_text(examples: int, classes: int | None) -> str:
-    """`30 ex · 4 cl`; the classes left out when the run recorded none."""
+def cell_text(examples: int, classes: int | None, pairs: tuple[int, int] | None = None) -> str:
+    """`30 ex · 52/52 pairs` (pairs of classes met / possible, the fewest of the cell's
+    sub-cells), else `30 ex · 4 cl` (classes); the examples alone if neither was recorded."""
     shown = f"{examples:,} ex"
+    if pairs is not None:
+        return f"{shown} · {pairs[0]:,}/{pairs[1]:,} pairs"
     return shown if classes is None else f"{shown} · {classes:,} cl"
 
 
-LEGEND = "ex: Hypothesis examples run; cl: hyperparameter classes those examples covered"
+def fewest_pairs(found: list[tuple[int, int] | None]) -> tuple[int, int] | None:
+    """The sub-cell that met the smallest share of its possible pairs."""
+    recorded = [f for f in found if f is not None]
+    return min(recorded, key=lambda f: f[0] / f[1]) if recorded else None
+
+
+LEGEND = (
+    "ex: Hypothesis examples run; pairs: pairs of classes (hyperparameter and input "
+    "classes, mode) that met in one example, of those possible (the fewest of the cell's "
+    "boxes); cl: classes covered, where pairs were not recorded"
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,8 @@ class Denominator:
     not_run: dict[str, int]  # outcome -> distinct cells that did not run, for that reason
     examples: int
     classes: int | None  # distinct (layer, property, class); None: none recorded
+    # (pairs met, pairs possible) summed over the results that record them; None: none do.
+    pairs: tuple[int, int] | None = None
 
     @property
     def untested(self) -> int:
@@ -82,6 +97,8 @@ class Denominator:
         totals = f"{self.examples:,} examples"
         if self.classes is not None:
             totals += f", {self.classes:,} hyperparameter classes"
+        if self.pairs is not None:
+            totals += f", {self.pairs[0]:,} of {self.pairs[1]:,} possible class pairs met"
         return "; ".join(parts) + f". {totals}."
 
 
@@ -146,4 +163,13 @@ def denominator(document: dict[str, Any]) -> Denominator:
         not_run=not_run,
         examples=sum(r.get("examples", 0) for r in results),
         classes=len(classes) if recorded else None,
+        pairs=_pair_totals(results),
     )
+
+
+def _pair_totals(results: list[dict[str, Any]]) -> tuple[int, int] | None:
+    counted = [r for r in results if r.get("pairs_possible")]
+    if not counted:
+        return None
+    met = sum(len(r.get("pairs") or ()) for r in counted)
+    return met, sum(r["pairs_possible"] for r in counted)

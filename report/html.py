@@ -72,7 +72,8 @@ def _failure_body(result: dict[str, Any]) -> str:
 
 def _coverage_title(sub: matrix.SubCell) -> str:
     classes = ", ".join(sorted(sub.classes)) or "none recorded"
-    return f"{sub.examples:,} examples; classes: {classes}"
+    pairs = f"; pairs met {sub.pairs[0]}/{sub.pairs[1]}" if sub.pairs else ""
+    return f"{sub.examples:,} examples; classes: {classes}{pairs}"
 
 
 def _coverage(m: matrix.Matrix, layer: str, prop: str, recorded: bool) -> str:
@@ -80,7 +81,8 @@ def _coverage(m: matrix.Matrix, layer: str, prop: str, recorded: bool) -> str:
     subs = m.row(layer, prop)
     examples = sum(s.examples for s in subs)
     classes = frozenset().union(*(s.classes for s in subs))
-    shown = coverage.cell_text(examples, len(classes) if recorded else None)
+    pairs = coverage.fewest_pairs([s.pairs for s in subs])
+    shown = coverage.cell_text(examples, len(classes) if recorded else None, pairs)
     title = ", ".join(sorted(classes)) or "no hyperparameter classes recorded"
     return f'<div class="cov" title="{escape(title)}">{escape(shown)}</div>'
 

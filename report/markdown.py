@@ -60,7 +60,9 @@ def _failure(result: dict[str, Any], shards: dict[str, dict[str, Any]], merged: 
 def _coverage(m: matrix.Matrix, layer: str, prop: str, recorded: bool) -> str:
     subs = m.row(layer, prop)
     classes = frozenset().union(*(s.classes for s in subs))
-    shown = coverage.cell_text(sum(s.examples for s in subs), len(classes) if recorded else None)
+    pairs = coverage.fewest_pairs([s.pairs for s in subs])
+    examples = sum(s.examples for s in subs)
+    shown = coverage.cell_text(examples, len(classes) if recorded else None, pairs)
     return f"<br><sub>{escape(shown)}</sub>"
 
 

@@ -53,6 +53,14 @@ class SubCell:
         """The hyperparameter classes its examples covered, over every shard."""
         return frozenset(c for r in self.results for c in r.get("coverage") or ())
 
+    @property
+    def pairs(self) -> tuple[int, int] | None:
+        """(pairs of classes met, pairs possible) over every shard; None if not recorded."""
+        possible = max((r.get("pairs_possible", 0) for r in self.results), default=0)
+        if not possible:
+            return None
+        return len({p for r in self.results for p in r.get("pairs") or ()}), possible
+
 
 @dataclass
 class Matrix:

@@ -8,8 +8,12 @@ exception; a test body never writes report fields.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
+from hypothesis import currently_in_test_context, target
+from hypothesis.errors import InvalidArgument
 
 from report.interface import ConformanceError, Failure
 from spec.tolerances import tolerance_for
@@ -21,6 +25,30 @@ from tests.tensors import torch_dtype
 def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
     """The allowed error per element from the spec's (scale, K[, floor scale])."""
     return tolerance_for(dtype).bound(*scale_and_k)
+
+
+# Ratios past this are failures already; Hypothesis' target() wants finite numbers.
+TARGET_CAP = 1e6
+
+
+def _steer(error: np.ndarray, allowed: np.ndarray, what: str) -> None:
+    """Steer the search toward the cases that nearly fail: Hypothesis' target() climbs
+    the largest error / allowed error of each compared quantity (and, where the allowed
+    error is 0, an exact case, the error itself in units of the smallest normal)."""
+    if not currently_in_test_context() or error.size == 0:
+        return
+    inexact = allowed > 0
+    if inexact.any():
+        ratio = float(np.max(np.where(inexact, error / np.where(inexact, allowed, 1.0), 0.0)))
+        _target(min(ratio, TARGET_CAP), f"{what}: error / allowed")
+    if not inexact.all():
+        _target(min(float(np.max(np.where(inexact, 0.0, error))), TARGET_CAP), f"{what}: error")
+
+
+def _target(value: float, label: str) -> None:
+    # A second comparison of the same quantity in one example: the first one steers.
+    with contextlib.suppress(InvalidArgument):
+        target(value, label=label)
 
 
 def assert_matches_reference(
@@ -58,6 +86,7 @@ def assert_matches_reference(
     same_nonfinite = same_nonfinite | overflows
     error = np.where(same_nonfinite, 0.0, np.where(np.isnan(error), np.inf, error))
     violation = error > allowed
+    _steer(error, allowed, what)
     if not violation.any():
         return
     index = np.unravel_index(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import inspect
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
 from spec.values import arrays
 from tests import corners, flight_recorder, left_out
-from tests.known_failures import Check, Where, carve_out
+from tests.known_failures import Check, Where, carve_out, known_failure
 from tests.paths import Need
 from tests.paths.routing import current as current_path, route
 from tests.repro import configuration_snippet, crash_snippet
@@ -193,6 +194,19 @@ def draw_case(
         else:
             training = data.draw(st.booleans(), label="training")
         cover(f"mode={'train' if training else 'eval'}")
+    x, params, buffers = _draw_values(data, spec, hp, shape, dtype)
+    case = Case(spec, hp, shape, training, x, params, buffers, dtype, device, nn.__name__)
+    case.arguments = tuple(as_received(a, dtype) for a in arguments)
+    carve_out(check, case.where())
+    note(case.describe())
+    flight_recorder.record(case.describe(), crash_snippet(case))
+    return case
+
+
+def _draw_values(
+    data: st.DataObject, spec: LayerSpec, hp: dict, shape: tuple, dtype: str
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """The input, parameter and buffer values of a call, rounded to `dtype`."""
     top = min(spec.max_magnitude, MAX_MAGNITUDE_BY_DTYPE.get(dtype, np.inf))
     x = as_received(draw_input(data, spec, hp, shape, top), dtype)
     params = {
@@ -206,12 +220,55 @@ def draw_case(
             name: value if value.dtype.kind == "i" else as_received(value, dtype)
             for name, value in drawn.items()
         }
-    case = Case(spec, hp, shape, training, x, params, buffers, dtype, device, nn.__name__)
-    case.arguments = tuple(as_received(a, dtype) for a in arguments)
-    carve_out(check, case.where())
-    note(case.describe())
-    flight_recorder.record(case.describe(), crash_snippet(case))
-    return case
+    return x, params, buffers
+
+
+def judged_cases(data: st.DataObject, case: Case, check: Check = Check.VALUES) -> Iterator[Case]:
+    """`case`, then more of the same configuration with fresh values, on a path where
+    building is the cost (compile once, judge many: ExecutionPath.judgements); on a path
+    with dynamic shapes, each judgement draws its own input shape too. A path that bakes
+    the parameters in (an inference runtime) keeps them; a judgement a known failure
+    covers is skipped, not the example."""
+    yield case
+    path = current_path()
+    spec = case.spec
+    for index in range(1, path.judgements):
+        shape, arguments = case.input_shape, case.arguments
+        if path.dynamic_shapes:
+            shape = tuple(data.draw(spec.input_shape(case.hp), label=f"input_shape {index}"))
+            if spec.arguments is not None:
+                drawn = data.draw(spec.arguments(case.hp, shape, {}), label=f"arguments {index}")
+                arguments = tuple(as_received(a, case.dtype) for a in drawn.values)
+        x, params, buffers = _draw_values(data, spec, case.hp, shape, case.dtype)
+        if Need.PARAMETERS not in path.provides:
+            params, buffers = case.params, case.buffers
+        again = dataclasses.replace(
+            case,
+            input_shape=shape,
+            x=x,
+            params=params,
+            buffers=buffers,
+            arguments=arguments,
+            extra={},
+        )
+        if known_failure(check, again.where()) is not None:
+            continue
+        note(f"judgement {index}: {again.describe()}")
+        flight_recorder.record(again.describe(), crash_snippet(again))
+        yield again
+
+
+def load_values(module: torch.nn.Module, case: Case) -> torch.nn.Module:
+    """The case's parameter and buffer values and mode, loaded into a built module (its
+    gradients cleared): a module judged again on new values."""
+    with torch.no_grad():
+        for name, value in case.params.items():
+            module.get_parameter(name).copy_(torch.from_numpy(value))
+        for name, value in (case.buffers or {}).items():
+            module.get_buffer(name).copy_(torch.from_numpy(value))
+    module.zero_grad(set_to_none=True)
+    module.train(case.training)
+    return module
 
 
 def constructor_kwargs(hp: dict) -> dict:
@@ -244,14 +301,7 @@ def build_case(nn: ModuleType, case: Case) -> torch.nn.Module:
     if case.training and Need.TRAIN_MODE not in current_path().provides:
         case.training = False
         note(f"training=False: {current_path().name} runs eval only")
-    module = build(nn, case.spec, case.hp, case.device, case.dtype)
-    with torch.no_grad():
-        for name, value in case.params.items():
-            module.get_parameter(name).copy_(torch.from_numpy(value))
-        for name, value in (case.buffers or {}).items():
-            module.get_buffer(name).copy_(torch.from_numpy(value))
-    module.train(case.training)
-    return module
+    return load_values(build(nn, case.spec, case.hp, case.device, case.dtype), case)
 
 
 def unsupported_if_no_kernel(error: BaseException, what: str) -> None:

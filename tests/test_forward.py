@@ -2,7 +2,7 @@
 
 from hypothesis import given, strategies as st
 
-from tests.cases import build_case, draw_case
+from tests.cases import build_case, draw_case, judged_cases, load_values
 from tests.checks import check_forward
 from tests.tensors import to_torch
 
@@ -13,4 +13,7 @@ NEEDS: frozenset = frozenset()
 @given(data=st.data())
 def test_forward(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
-    check_forward(case, build_case(nn, case), to_torch(case.x, dtype, device))
+    module = build_case(nn, case)
+    # One build, several drawn values where building is the cost (compile, export).
+    for judged in judged_cases(data, case):
+        check_forward(judged, load_values(module, judged), to_torch(judged.x, dtype, device))

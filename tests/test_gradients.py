@@ -3,8 +3,9 @@
 from hypothesis import given, strategies as st
 
 from spec.values import arrays
-from tests.cases import build_case, draw_case
+from tests.cases import build_case, draw_case, judged_cases, load_values
 from tests.checks import check_gradients
+from tests.known_failures import Check
 from tests.paths import Need
 from tests.tensors import as_received, to_torch
 
@@ -17,9 +18,12 @@ GRAD_MAGNITUDE = 10.0
 @given(data=st.data())
 def test_gradients(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
-    out_shape = layer.out_shape(case.hp, case.input_shape)
-    grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
-    x = to_torch(case.x, dtype, device, requires_grad=True)
-    # A clone, not the leaf itself: in-place layers (inplace=True) may not write into a leaf.
     module = build_case(nn, case)
-    check_gradients(case, module, x, x.clone(), grad_y, to_torch(grad_y, dtype, device))
+    # One build, several drawn values where building is the cost (compile, export).
+    for judged in judged_cases(data, case, Check.GRADIENTS):
+        out_shape = layer.out_shape(judged.hp, judged.input_shape)
+        grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
+        x = to_torch(judged.x, dtype, device, requires_grad=True)
+        # A clone, not the leaf: in-place layers (inplace=True) may not write into a leaf.
+        load_values(module, judged)
+        check_gradients(judged, module, x, x.clone(), grad_y, to_torch(grad_y, dtype, device))

@@ -48,6 +48,21 @@ class Check(enum.Enum):
     DISTRIBUTION = "random values follow their law"
 
 
+# The property that judges a check's cases, unless an entry names another (its found_by).
+PROPERTY_OF = {
+    Check.SHAPE: "shape",
+    Check.VALUES: "forward",
+    Check.GRADIENTS: "gradients",
+    Check.SECOND_ORDER: "gradcheck",
+    Check.EXACT: "exact",
+    Check.RAISES: "errors",
+    Check.UNCHANGED_STATE: "errors",
+    Check.META_DEVICE: "devices",
+    Check.SURVIVES: "gradients",
+    Check.DISTRIBUTION: "init",
+}
+
+
 @dataclass(frozen=True)
 class Where:
     """A drawn configuration, as far as known failures scope themselves by it."""
@@ -136,6 +151,9 @@ class KnownFailure:
     paths: tuple[str, ...] = ("eager",)
     # Run the repro in a child process: it crashes, or needs a kernel set of its own.
     isolate: bool = False
+    # The property (tests/test_<property>.py) that found it, where not the one its first
+    # check names (PROPERTY_OF): bench/rediscovery.py makes that property find it again.
+    found_by: str | None = None
 
     @property
     def takes_path(self) -> bool:
@@ -161,6 +179,13 @@ class KnownFailure:
             # The path's plain-torch runner travels with the repro instead of the suite's.
             header += path_named(path).plain + "\n"
         return header + "\n" + body + "\n"
+
+    @property
+    def finding_property(self) -> str:
+        """The property whose cells judge the cases this entry covers."""
+        if self.found_by:
+            return self.found_by
+        return PROPERTY_OF[sorted(self.checks, key=lambda c: list(Check).index(c))[0]]
 
     @property
     def checks(self) -> frozenset[Check]:

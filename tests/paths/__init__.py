@@ -64,6 +64,11 @@ class ExecutionPath:
     # `on_path(path, module)` in plain torch, for printed repros: the module run as this
     # path runs it, with no suite code (a repro must run with torch alone).
     plain: str = field(default="", repr=False)
+    # How many drawn values one built module is judged on: where building (compiling,
+    # exporting) is the cost, a configuration is built once and judged several times.
+    judgements: int = field(default=1, repr=False)
+    # Whether one build serves inputs of several shapes (each judgement draws its own).
+    dynamic_shapes: bool = field(default=False, repr=False)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # The pretty-printing protocol (IPython's), which Hypothesis' example printer

@@ -29,9 +29,9 @@ BACKENDS = ("inductor", "aot_eager")
 # shapes and layouts, in one example needs a handful; the counted calls prove none was
 # sent to eager, and hitting the limit raises instead of falling back.
 RECOMPILE_LIMIT = 64
-# Static shapes: examples differ in hyperparameters, not only sizes, so dynamic shapes
-# shared no compiled graph between them (measured) and only add symbolic guards.
-DYNAMIC = False
+# Draws judged on one compiled module (compile once, judge many): compiling is seconds,
+# a call of the compiled module milliseconds.
+JUDGEMENTS = 4
 
 
 # Inductor generates C++ for the CPU and compiles it with $CXX, else g++ (its default
@@ -61,6 +61,10 @@ _cache_per_cpu_capability()
 @dataclass(frozen=True)
 class Compiled(ExecutionPath):
     backend: str = "inductor"
+    # Static shapes on compile:<backend>: each example's module differs in its
+    # hyperparameters anyway. compile:inductor-dynamic compiles with dynamic shapes, one
+    # graph serving every judgement's drawn shape, a large source of inductor bugs.
+    dynamic: bool = False
 
     def missing(self) -> str | None:
         absent = super().missing()
@@ -86,13 +90,13 @@ class Compiled(ExecutionPath):
         torch.compiler.reset()
 
     def runner(self, base: type) -> Callable[..., object]:
-        return CompiledCall(self.name, self.backend, base)
+        return CompiledCall(self.name, self.backend, base, self.dynamic)
 
 
 class CompiledCall:
     """`base.forward` compiled for a module's calls; each call proves it ran compiled."""
 
-    def __init__(self, path: str, backend: str, base: type) -> None:
+    def __init__(self, path: str, backend: str, base: type, dynamic: bool) -> None:
         self.path = path
         self.graphs_run = 0
         # torch._dynamo.lookup_backend (in torch._dynamo.__all__) resolves a backend's name
@@ -111,7 +115,7 @@ class CompiledCall:
         def call(module: torch.nn.Module, *args: object) -> object:
             return base.forward(module, *args)
 
-        self.compiled = torch.compile(call, backend=counting, fullgraph=True, dynamic=DYNAMIC)
+        self.compiled = torch.compile(call, backend=counting, fullgraph=True, dynamic=dynamic)
 
     def __call__(self, module: torch.nn.Module, *args: object) -> object:
         before = self.graphs_run
@@ -136,9 +140,28 @@ def on_path(path, module):
     return torch.compile(module, backend=path.partition(":")[2], fullgraph=True)
 """
 
-PATHS = tuple(
+PLAIN_DYNAMIC = PLAIN.replace("fullgraph=True)", "fullgraph=True, dynamic=True)")
+
+PATHS = (
+    *(
+        Compiled(
+            f"compile:{backend}",
+            _PROVIDES,
+            kernels=KERNELS[backend],
+            plain=PLAIN,
+            judgements=JUDGEMENTS,
+            backend=backend,
+        )
+        for backend in BACKENDS
+    ),
     Compiled(
-        f"compile:{backend}", _PROVIDES, kernels=KERNELS[backend], plain=PLAIN, backend=backend
-    )
-    for backend in BACKENDS
+        "compile:inductor-dynamic",
+        _PROVIDES,
+        kernels="inductor",
+        plain=PLAIN_DYNAMIC,
+        judgements=JUDGEMENTS,
+        dynamic_shapes=True,
+        backend="inductor",
+        dynamic=True,
+    ),
 )

@@ -77,7 +77,16 @@ def on_path(path, module):
     return run
 """
 
+# An export is 0.1 s to 0.3 s, a call of the exported program milliseconds.
+JUDGEMENTS = 4
+
 PATHS = (
-    Exported("export:strict", _PROVIDES, plain=PLAIN, strict=True),
-    Exported("export:nonstrict", _PROVIDES | {Need.EXCEPTIONS}, plain=PLAIN, strict=False),
+    Exported("export:strict", _PROVIDES, plain=PLAIN, judgements=JUDGEMENTS, strict=True),
+    Exported(
+        "export:nonstrict",
+        _PROVIDES | {Need.EXCEPTIONS},
+        plain=PLAIN,
+        judgements=JUDGEMENTS,
+        strict=False,
+    ),
 )

@@ -103,6 +103,9 @@ PATHS = (
         frozenset(),
         kernels="onnxruntime",
         plain=PLAIN,
+        # An export and a session are 0.1 s, a run milliseconds: new inputs are judged on
+        # one session (the parameters are baked into the graph, so they stay).
+        judgements=4,
         device_types=("cpu",),
         # NumPy has no bfloat16: onnxruntime's Python API cannot be fed one.
         dtypes=("float32", "float64", "float16"),

@@ -66,6 +66,19 @@ def float16_strided_grad_output(path: str) -> None:
         assert leaf.grad.flatten()[0].item() < 0, (name, leaf.grad.flatten().tolist())
 
 
+def cumulative_average_traced(path: str) -> None:
+    bn = torch.nn.BatchNorm1d(1, momentum=None)  # training, cumulative moving average
+    x = torch.randn(2, 1)
+    family, _, how = path.partition(":")
+    try:
+        if family == "compile":
+            torch.compile(bn, backend=how, fullgraph=True)(x)
+        else:
+            torch.export.export(bn, (x,), strict=how == "strict")
+    except Exception as error:  # data-dependent 1 / float(num_batches_tracked)
+        raise AssertionError(f"{path}: {str(error).splitlines()[0]}") from error
+
+
 def _like(entry: KnownFailure, repro, **changes) -> KnownFailure:
     """BatchNorm2d's entry for this layer: its scope and summary, this layer's repro."""
     fields = {
@@ -81,6 +94,7 @@ def _like(entry: KnownFailure, repro, **changes) -> KnownFailure:
         "kernel_sets": entry.kernel_sets,
         "releases": entry.releases,
         "paths": entry.paths,
+        "found_by": entry.found_by,
     }
     return KnownFailure(id=entry.id.replace("batch_norm2d", "batch_norm1d"), **fields | changes)
 
@@ -91,4 +105,5 @@ ENTRIES = (
     _like(two_d.REJECTED_INPUT_COUNTS_A_BATCH, rejected_input_counts_a_batch),
     _like(two_d.META_CUMULATIVE_AVERAGE, meta_cumulative_average),
     _like(two_d.FLOAT16_STRIDED_GRAD_OUTPUT, float16_strided_grad_output),
+    _like(two_d.CUMULATIVE_AVERAGE_TRACED, cumulative_average_traced),
 )

@@ -79,6 +79,7 @@ CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH = KnownFailure(
     isolate=True,
     covers=_channels_last_strided_1x1_without_conv_padding,
     paths=running_kernels("aten", "inductor"),
+    found_by="layouts",
     repro=channels_last_1x1_strided_backward_crash,
     observed=Observed(since="2.1.2", kernel_sets=("avx2",)),
     summary=(
@@ -124,6 +125,7 @@ BFLOAT16_AMX_STRIDED_SINGLE_COLUMN = KnownFailure(
     isolate=True,
     covers=_strided_single_output_column,
     paths=running_kernels("aten"),
+    found_by="gradients",
     repro=bfloat16_amx_strided_single_column,
     observed=Observed(
         since="2.2.2",

@@ -33,6 +33,7 @@ FLOAT16_RSTD_OVERFLOW = KnownFailure(
     dtypes=("float16",),
     covers=_tiny_eps,
     paths=running_kernels("aten"),
+    found_by="gradients",
     repro=float16_rstd_overflow,
     observed=Observed(since="2.6.0"),
     summary=(

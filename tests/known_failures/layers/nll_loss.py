@@ -34,6 +34,7 @@ CHANNELS_LAST_BACKWARD = KnownFailure(
     breaks=Check.GRADIENTS,
     covers=_channels_last_4d,
     paths=running_kernels("aten"),
+    found_by="layouts",
     repro=channels_last_backward,
     observed=Observed(since="2.13.0"),
     summary=(

@@ -1,0 +1,188 @@
+"""Rediscovery: does the suite find every recorded torch bug again from scratch?
+
+For each known failure (tests/known_failures/) that applies on this machine and this
+torch, on each execution path it lists that can run here, the property that found it
+runs on its layer, dtype, path and kernel set under --ignore-known-failures (so nothing
+carves its cases out), at the path's default profile (`ci` on eager, `compile` on the
+paths that compile or export), once per seed, stopping at the first failure (-x). A
+found entry is one whose cells fail; the time is the pytest command's wall time, from
+start to the red exit, as a user waits for it.
+
+    python bench/rediscovery.py [--seeds 1,2,3,4,5] [--only ID ...] [--path eager]
+                                [--markdown docs/rediscovery.md] [--json out.json]
+
+Run it whole whenever a strategy, a profile or the corner pass changes (README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from tests import kernel_sets  # noqa: E402
+from tests.known_failures import KNOWN_FAILURES, KnownFailure  # noqa: E402
+from tests.paths import by_name  # noqa: E402
+
+SEEDS = (1, 2, 3, 4, 5)
+# A run past this is stopped and counted as not found.
+LIMIT_S = 1800
+EAGER = "eager"
+
+
+def profile_for(path: str) -> str:
+    """The profile users run a path at: ci on eager, compile where building is the cost."""
+    return "ci" if path == EAGER else "compile"
+
+
+def kernel_set_for(known: KnownFailure) -> str | None:
+    """The CPU kernel set to run under (None: the process's own), or raise if none runs."""
+    if known.kernel_sets is None or kernel_sets.started_in() in known.kernel_sets:
+        return None
+    supported = [name for name in known.kernel_sets if name in kernel_sets.supported()]
+    if not supported:
+        raise LookupError(f"kernel sets {', '.join(known.kernel_sets)}: this CPU has none")
+    return supported[0]
+
+
+def why_not(known: KnownFailure, path: str) -> str | None:
+    """Why the entry cannot be looked for here on `path`, or None."""
+    if not known.in_release(torch.__version__):
+        return f"applies to torch {known.releases}"
+    missing = by_name(path).missing()
+    if missing:
+        return missing
+    if by_name(path).lacks_dtype(_dtype(known, path) or "none"):
+        return f"{path} carries none of {', '.join(known.dtypes)}"
+    try:
+        kernel_set_for(known)
+    except LookupError as error:
+        return str(error)
+    return None
+
+
+def _dtype(known: KnownFailure, path: str) -> str | None:
+    carried = [d for d in known.dtypes if not by_name(path).lacks_dtype(d)]
+    return carried[0] if carried else None
+
+
+def command(known: KnownFailure, path: str, seed: int) -> list[str]:
+    chosen = kernel_set_for(known)
+    # The layer's cells by their test ids (a row that is no identifier, nn.init, runs the
+    # property's file whole); one xdist worker, so a crash is an outcome, not the end.
+    layer = ["-k", known.layer] if known.layer.isidentifier() else []
+    return [
+        sys.executable, "-m", "pytest", f"tests/test_{known.finding_property}.py", *layer,
+        "--ignore-known-failures", f"--hypothesis-profile={profile_for(path)}",
+        f"--hypothesis-seed={seed}", "--device", "cpu", "--dtype", _dtype(known, path) or "",
+        "--path", path, "-x", "-q", "-p", "no:cacheprovider", "--no-report", "-n", "1",
+        *(["--cpu-isa", chosen] if chosen else []),
+    ]  # fmt: skip
+
+
+def run_once(known: KnownFailure, path: str, seed: int) -> dict:
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            command(known, path, seed),
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=LIMIT_S,
+        )
+        output, status = done.stdout + done.stderr, done.returncode
+    except subprocess.TimeoutExpired:
+        output, status = "", None
+    seconds = time.perf_counter() - started
+    # A crash is found too: xdist reports the dead worker's test as failed.
+    found = status in (1, 2) and ("FAILED" in output or "crashed" in output)
+    return {"seed": seed, "found": found, "seconds": round(seconds, 1)}
+
+
+def rediscover(known: KnownFailure, path: str, seeds: tuple[int, ...]) -> dict:
+    runs = [run_once(known, path, seed) for seed in seeds]
+    times = [r["seconds"] for r in runs if r["found"]]
+    return {
+        "entry": known.id,
+        "path": path,
+        "property": known.finding_property,
+        "found": sum(r["found"] for r in runs),
+        "seeds": len(runs),
+        "median_s": round(statistics.median(times), 1) if times else None,
+        "worst_s": max(times) if times else None,
+        "runs": runs,
+    }
+
+
+def markdown(rows: list[dict], skipped: list[tuple[str, str, str]]) -> str:
+    lines = [
+        f"Rediscovery on torch {torch.__version__}, kernel set {kernel_sets.started_in()} "
+        f"(`python bench/rediscovery.py`): each entry's property from scratch "
+        "(`--ignore-known-failures`), at `ci` on eager and `compile` elsewhere; time to the "
+        "red exit of the pytest command, found runs only.",
+        "",
+        "| entry | path | property | found | median | worst |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for row in rows:
+        median = "-" if row["median_s"] is None else f"{row['median_s']} s"
+        worst = "-" if row["worst_s"] is None else f"{row['worst_s']} s"
+        lines.append(
+            f"| {row['entry']} | {row['path']} | {row['property']} | "
+            f"{row['found']}/{row['seeds']} | {median} | {worst} |"
+        )
+    if skipped:
+        lines += ["", "Not applicable here:", ""]
+        lines += [f"- {entry} on {path}: {why}" for entry, path, why in skipped]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--path", nargs="*", default=[], help="only these execution paths")
+    parser.add_argument("--markdown", default="")
+    parser.add_argument("--json", default="")
+    args = parser.parse_args(argv)
+    seeds = tuple(int(s) for s in args.seeds.split(","))
+    rows, skipped = [], []
+    for known in KNOWN_FAILURES:
+        if args.only and known.id not in args.only:
+            continue
+        for path in known.paths:
+            if args.path and path not in args.path:
+                continue
+            why = why_not(known, path)
+            if why:
+                skipped.append((known.id, path, why))
+                continue
+            row = rediscover(known, path, seeds)
+            rows.append(row)
+            print(
+                f"{row['found']}/{row['seeds']}  median {row['median_s']} s  worst "
+                f"{row['worst_s']} s  {known.id} on {path} ({row['property']})",
+                flush=True,
+            )
+    table = markdown(rows, skipped)
+    print("\n" + table)
+    if args.markdown:
+        Path(args.markdown).write_text(table, encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    return 0 if all(r["found"] == r["seeds"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
