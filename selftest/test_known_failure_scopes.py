@@ -152,3 +152,12 @@ def test_every_printed_repro_is_python_that_needs_torch_alone(known):
             if isinstance(node, ast.ImportFrom) and node.module
         }
         assert imported <= {"torch", "onnxruntime", "contextlib"}, imported
+
+
+def test_the_known_failures_page_is_the_register():
+    from pathlib import Path
+
+    from tests.known_failures.__main__ import page
+
+    written = (Path(__file__).resolve().parents[1] / "docs/known-failures.md").read_text()
+    assert written == page(), "regenerate: python -m tests.known_failures > docs/known-failures.md"
