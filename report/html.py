@@ -197,6 +197,10 @@ def render(document: dict[str, Any], diff: str = "") -> str:
         f'<p class="denominator"><b>Coverage</b> '
         f"{escape(coverage.denominator(document).line())}</p>",
     ]
+    contract = text.contract_rows(document)
+    if contract:
+        out.append("<h2>Contract</h2>")
+        out.append(_table(["outcome", *text.CONTRACT_COLUMNS], contract))
     if diff:
         out.append(diff)
     if m.failures:

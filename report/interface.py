@@ -46,6 +46,7 @@ __all__ = [
     "Failure",
     "KnownFailureFixedError",
     "NotRun",
+    "count_rejected_draws",
     "count_statistical_assertions",
     "cover",
     "declare_cell",
@@ -60,6 +61,7 @@ __all__ = [
     "not_run",
     "pair_label",
     "record_claim",
+    "record_contract",
 ]
 
 # A dimension a test does not vary over (an init function has no dtype parameter...).
@@ -198,6 +200,10 @@ class Declared:
     example: set[str] = field(default_factory=set)
     # The statistical assertions it made (each spends the run's alpha of false alarm).
     statistical_assertions: int = 0
+    # Draws it rejected, by reason ("timm_nn BatchNorm2d takes no bias=": count).
+    rejected: dict[str, int] = field(default_factory=dict)
+    # Its row of the contract table (tests/test_contract.py), if it checks the contract.
+    contract: dict[str, str] | None = None
 
 
 DECLARED = pytest.StashKey[Declared]()
@@ -240,6 +246,20 @@ def record_claim(
     if outcome is not None:
         entry["outcome"] = outcome
     item.stash.setdefault(DECLARED, Declared()).claims.append(entry)
+
+
+def record_contract(**row: str) -> None:
+    """The running test's row of the report's contract table (the class an implementation
+    provides for a layer, what its constructor lacks, its defaults); the last one stands."""
+    if _running:
+        _running[-1].contract = {str(k): str(v) for k, v in row.items()}
+
+
+def count_rejected_draws(item: pytest.Item, rejected: dict[str, int]) -> None:
+    """Draws `item` rejected, by reason (an argument the constructor does not take)."""
+    declared = item.stash.setdefault(DECLARED, Declared())
+    for reason, count in rejected.items():
+        declared.rejected[reason] = declared.rejected.get(reason, 0) + count
 
 
 def count_statistical_assertions(item: pytest.Item, count: int) -> None:

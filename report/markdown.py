@@ -126,6 +126,12 @@ def render(document: dict[str, Any], diff: str = "") -> str:
     if spent:
         out += [f"**Statistics** {escape(spent)}", ""]
     out += [f"**Coverage** {escape(coverage.denominator(document).line())}", ""]
+    contract = text.contract_rows(document)
+    if contract:
+        out += ["## Contract", "", "| outcome | " + " | ".join(text.CONTRACT_COLUMNS) + " |"]
+        out += ["|---" * (len(text.CONTRACT_COLUMNS) + 1) + "|"]
+        out += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in contract]
+        out.append("")
     if diff:
         out += [diff, ""]
 

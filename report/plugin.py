@@ -250,6 +250,10 @@ class ConformanceReport:
         if payload.get("pairs_possible"):
             result["pairs"] = list(payload.get("pairs") or [])
             result["pairs_possible"] = int(payload["pairs_possible"])
+        if payload.get("contract"):
+            result["contract"] = dict(payload["contract"])
+        if payload.get("rejected_draws"):
+            result["rejected_draws"] = dict(payload["rejected_draws"])
         if payload.get("statistical_assertions"):
             result["statistical_assertions"] = int(payload["statistical_assertions"])
         if outcome in outcomes.BAD or (outcome != "passed" and payload.get("failure")):

@@ -76,6 +76,10 @@ def payload(
         ]
         data["pairs"] = sorted(declared.pairs)
         data["pairs_possible"] = len(possible)
+    if declared.contract and call.when == "call":
+        data["contract"] = dict(declared.contract)
+    if declared.rejected and call.when == "call":
+        data["rejected_draws"] = dict(declared.rejected)
     if declared.statistical_assertions and call.when == "call":
         data["statistical_assertions"] = declared.statistical_assertions
     return data

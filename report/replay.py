@@ -52,4 +52,7 @@ def command(result: dict[str, Any], run: dict[str, Any]) -> str:
         words.append(f"{EXAMPLE_DB_OPTION}={run['example_db']}")
     # A replay must not overwrite the run's own report.
     words.append("--no-report")
-    return shlex.join(words)
+    # An implementation that imported only with a folder on the path needs it again.
+    pythonpath = (run.get("impl_details") or {}).get("pythonpath")
+    prefix = f"PYTHONPATH={shlex.quote(pythonpath)} " if pythonpath else ""
+    return prefix + shlex.join(words)

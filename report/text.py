@@ -32,6 +32,24 @@ def headline(document: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+CONTRACT_COLUMNS = ("layer", "implemented_by", "module", "lacks", "defaults")
+
+
+def contract_rows(document: dict[str, Any]) -> list[list[str]]:
+    """The contract table: one row per layer the contract property saw (its outcome
+    first), shown when the implementation is not torch.nn or a row differs from torch."""
+    rows = {}
+    for result in document["results"]:
+        row = result.get("contract")
+        if row:
+            rows[row.get("layer", result["layer"])] = [result["outcome"]] + [
+                row.get(column, "") for column in CONTRACT_COLUMNS
+            ]
+    torch_itself = document["run"].get("impl") in ("torch.nn", None)
+    differs = any(r[4] != "-" or r[5] != "as torch's" or r[3] != "True" for r in rows.values())
+    return [rows[k] for k in sorted(rows)] if rows and (differs or not torch_itself) else []
+
+
 def cell_values(result: dict[str, Any]) -> list[str]:
     """A result's cell in words: its value in every dimension that says something (not
     '-', and not a dimension's usual value, such as the eager path)."""

@@ -10,9 +10,7 @@ import pytest
 import torch
 
 from spec.registry import LAYERS
-
-# torch's factory keyword arguments: where a module is built, not what it computes.
-FACTORY_KWARGS = frozenset({"device", "dtype"})
+from tests.impl import FACTORY_KWARGS
 
 
 @pytest.mark.parametrize("spec", LAYERS, ids=lambda s: s.name)

@@ -29,7 +29,7 @@ from spec.arguments import TensorValue, is_index
 from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
 from spec.values import arrays
-from tests import corners, flight_recorder, left_out
+from tests import corners, flight_recorder, impl, left_out
 from tests.known_failures import Check, Where, carve_out, known_failure
 from tests.paths import Need
 from tests.paths.routing import current as current_path, route
@@ -97,7 +97,7 @@ def layer_class(nn: ModuleType, name: str) -> type:
     """`nn.<name>`, or the cell ends as "not provided" by the implementation under test."""
     found = getattr(nn, name, None)
     if found is None:
-        if nn is torch.nn:
+        if impl.is_torch(nn):
             not_run("not-in-release", f"torch {torch.__version__} has no torch.nn.{name}")
         not_run("not-provided", f"{nn.__name__} has no {name}")
     return found
@@ -123,12 +123,18 @@ def arguments_missing(nn: ModuleType, spec: LayerSpec, hp: dict) -> list[str]:
 
 
 def in_release(nn: ModuleType, spec: LayerSpec, hp: dict) -> None:
-    """Reject a drawn configuration that uses an argument this torch release lacks."""
+    """Reject a drawn configuration that uses an argument the constructor lacks (this torch
+    release's, or the implementation's under test), counting the draws it rejects."""
     missing = arguments_missing(nn, spec, hp)
     if missing:
-        # A cell whose every case needed one is "not-in-release" (tests/plugin/property_run.py).
-        left_out.running().missing_in_release.update(f"{spec.name}({name}=)" for name in missing)
-        corners.leave_out(f"not in this release: {spec.name} takes no {', '.join(missing)}")
+        # A cell whose every case needed one ends "not-in-release" (torch) or
+        # "not-provided" (another implementation): tests/plugin/property_run.py.
+        tally = left_out.running()
+        tally.torch_lacks = impl.is_torch(nn)
+        owner = f"torch {torch.__version__}'s" if tally.torch_lacks else nn.__name__
+        for name in missing:
+            tally.missing_arguments[f"{owner} {spec.name} takes no {name}="] += 1
+        corners.leave_out(f"{owner} {spec.name} takes no {', '.join(missing)}")
 
 
 class Configuration(NamedTuple):

@@ -4,14 +4,13 @@ A bad option of ours ends the run with one line (OptionError, a pytest.UsageErro
 
 from __future__ import annotations
 
-import importlib
 import os
 from types import ModuleType
 
 import pytest
 
 from spec.dtypes import DTYPES
-from tests import kernel_sets
+from tests import impl, kernel_sets
 from tests.paths import all_paths, by_name as path_named, resolve_paths
 
 # The environment's way to give --example-db (a CI job sets it once for every command).
@@ -49,8 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--impl",
         dest="nnconform_impl",
         default=DEFAULT_IMPL,
-        help="module exposing the torch.nn layer classes and an `init` namespace "
-        f"(default {DEFAULT_IMPL})",
+        help="the implementation under test: a module name or a Python file exposing the "
+        f"torch.nn classes it provides (default {DEFAULT_IMPL}; docs/impl-contract.md)",
     )
     group.addoption(
         "--path",
@@ -137,10 +136,8 @@ def chosen_kernel_sets(config: pytest.Config) -> list[str]:
 
 
 def import_impl(name: str) -> ModuleType:
+    """`--impl`: a module name or a file path; whatever its import raises is one line."""
     try:
-        impl = importlib.import_module(name)
-    except ImportError as error:
-        raise OptionError(f"--impl {name!r} cannot be imported: {error}") from None
-    if not hasattr(impl, "init"):
-        raise OptionError(f"--impl {name!r} has no `init` namespace (see README: --impl contract)")
-    return impl
+        return impl.load(name)
+    except impl.ImplError as error:
+        raise OptionError(str(error)) from None

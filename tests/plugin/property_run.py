@@ -34,16 +34,16 @@ def pytest_runtest_call(item: pytest.Item) -> object:
             # Each statistical assertion spends the run's alpha: the report sums them.
             made = statistics.assertions_made() - made_before
             interface.count_statistical_assertions(item, made)
+            # Draws an argument the constructor lacks rejected: part of the cell's coverage.
+            interface.count_rejected_draws(item, dict(tally.missing_arguments))
 
 
 def _everything_left_out(tally: left_out.LeftOut, error: BaseException) -> None:
     """End the cell by why every case was left out, if a known reason covers them all."""
-    if not tally.known_failures and tally.missing_in_release:
-        missing = ", ".join(sorted(tally.missing_in_release))
-        interface.not_run(
-            "not-in-release",
-            f"every case drawn here needs {missing}, which this torch release lacks",
-        )
+    if not tally.known_failures and tally.missing_arguments:
+        missing = "; ".join(sorted(tally.missing_arguments))
+        outcome = "not-in-release" if tally.torch_lacks else "not-provided"
+        interface.not_run(outcome, f"every case drawn here needs an argument: {missing}")
     if tally.known_failures:
         ids = ", ".join(sorted(tally.known_failures))
         reason = f"every case drawn here is inside known torch failure {ids}"

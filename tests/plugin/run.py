@@ -10,7 +10,7 @@ import pytest
 from report import interface
 from spec import statistics
 from spec.tolerances import TOLERANCES
-from tests import flight_recorder, known_failures
+from tests import flight_recorder, impl, known_failures
 from tests.plugin import options, profiles
 
 IMPL = pytest.StashKey[ModuleType]()
@@ -47,7 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if example_db:
         profiles.use_example_db(profile, example_db)
     impl_name = config.getoption("nnconform_impl")
-    config.stash[IMPL] = options.import_impl(impl_name)
+    module = config.stash[IMPL] = options.import_impl(impl_name)
+    described = impl.describe(impl_name, module, config.rootpath)
     _honour_known_failures(config, impl_name)
     config.addinivalue_line("markers", "row(name): the report row of a test with no layer")
     import torch
@@ -59,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         isas=options.chosen_kernel_sets(config),
         paths=options.paths(config),
         impl=impl_name,
+        impl_details=described.as_dict(),
         profile=profile,
         seed=seed,
         example_db=example_db,
@@ -93,9 +95,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def nn(pytestconfig: pytest.Config) -> ModuleType:
-    """The implementation under test (torch.nn unless --impl says otherwise)."""
-    return pytestconfig.stash[IMPL]
+def nn(pytestconfig: pytest.Config) -> impl.Provided:
+    """The implementation under test (torch.nn unless --impl says otherwise); a name it
+    lacks ends the cell that asks for it "not provided"."""
+    return impl.Provided(pytestconfig.stash[IMPL])
 
 
 def draws_line(run: dict) -> str:
