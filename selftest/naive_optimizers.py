@@ -1,8 +1,11 @@
 """Deliberately naive scalar loops of torch.optim's documented algorithms, for self-tests.
 
 One Python float at a time, the whole run at once (t = 1 .. T), written line by line from
-the pseudo-code in the SGD, Adam and AdamW docstrings, sharing no code with reference/.
+the pseudo-code in the SGD, Adam and AdamW docstrings (its if/else blocks kept as the
+pseudo-code writes them), sharing no code with reference/.
 """
+
+# ruff: noqa: SIM108
 
 import math
 

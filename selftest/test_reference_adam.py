@@ -44,14 +44,18 @@ def test_adam_matches_the_naive_loop(theta, steps, seed, hp):
     for i, start in enumerate(theta):
         naive = adam_naive(start, [g[i] for g in grads], beta1=hp["betas"][0],
                            beta2=hp["betas"][1], **naive_hp)  # fmt: skip
-        for t, ((theta_t, state), (n_theta, n_m, n_v, n_max)) in enumerate(zip(ours, naive, strict=True)):
+        for t, ((theta_t, state), (n_theta, n_m, n_v, n_max)) in enumerate(
+            zip(ours, naive, strict=True)
+        ):
             np.testing.assert_allclose(theta_t[i], n_theta, rtol=1e-10, atol=1e-12)
             np.testing.assert_allclose(state["exp_avg"][i], n_m, rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(state["exp_avg_sq"][i], n_v, rtol=1e-12, atol=1e-15)
             assert float(state["step"]) == t + 1
             assert ("max_exp_avg_sq" in state) == hp["amsgrad"]
             if hp["amsgrad"]:
-                np.testing.assert_allclose(state["max_exp_avg_sq"][i], n_max, rtol=1e-12, atol=1e-15)
+                np.testing.assert_allclose(
+                    state["max_exp_avg_sq"][i], n_max, rtol=1e-12, atol=1e-15
+                )
 
 
 @given(
@@ -71,7 +75,9 @@ def test_a_constant_gradient_keeps_moving_by_lr():
     theta = np.zeros(2)
     state: dict = {}
     for t in range(1, 20):
-        theta, state = adam_step(theta, np.array([3.0, -0.5]), state, lr=0.1, betas=(0.8, 0.9), eps=0.0)
+        theta, state = adam_step(
+            theta, np.array([3.0, -0.5]), state, lr=0.1, betas=(0.8, 0.9), eps=0.0
+        )
         np.testing.assert_allclose(theta, [-0.1 * t, 0.1 * t], rtol=1e-12)
 
 
@@ -112,7 +118,9 @@ def test_adamw_decays_the_parameter_not_the_gradient_by_hand():
 
 
 def test_zero_gradients_leave_adam_at_rest():
-    theta, state = adam_step(np.array([1.5, -2.0]), np.zeros(2), {}, lr=0.1, betas=(0.9, 0.999), eps=1e-8)
+    theta, _ = adam_step(
+        np.array([1.5, -2.0]), np.zeros(2), {}, lr=0.1, betas=(0.9, 0.999), eps=1e-8
+    )
     np.testing.assert_array_equal(theta, [1.5, -2.0])
     theta, _ = adam_step(np.array([1.5]), np.zeros(1), {}, lr=0.1, betas=(0.9, 0.999), eps=0.0)
     assert np.isnan(theta[0])  # eps 0: 0 / 0

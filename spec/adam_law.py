@@ -17,14 +17,14 @@ t small), which matters in float64 alone and is charged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from hypothesis import strategies as st
 
 from reference.adam import adam_step
 from spec.dyadic import Term, exact_square, exact_sums, is_power_of_four, is_power_of_two
-from spec.optimizerspec import StepInputs
+from spec.optimizerspec import StepError, StepInputs, StepRef
 from spec.strategies import from_class
 from spec.tolerances import tolerance_for
 
@@ -93,7 +93,7 @@ DYADIC = {
 SWITCH = {"off": st.just(False), "on": st.just(True)}
 
 
-def hyperparams_for(decoupled_choice: bool):
+def hyperparams_for(decoupled_choice: bool) -> Callable[..., st.SearchStrategy[dict]]:
     """The hyperparameter strategy; with decoupled_choice, decoupled_weight_decay drawn too."""
 
     @st.composite
@@ -114,7 +114,9 @@ def hyperparams_for(decoupled_choice: bool):
             "maximize": from_class(draw, corner, "maximize", SWITCH)[1],
         }
         if decoupled_choice:
-            hp["decoupled_weight_decay"] = from_class(draw, corner, "decoupled_weight_decay", SWITCH)[1]
+            hp["decoupled_weight_decay"] = from_class(
+                draw, corner, "decoupled_weight_decay", SWITCH
+            )[1]
         return hp
 
     return hyperparams
@@ -143,7 +145,7 @@ def state_names(hp: Mapping) -> tuple[str, ...]:
     return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if hp["amsgrad"] else ())
 
 
-def step_for(decoupled: bool | None):
+def step_for(decoupled: bool | None) -> StepRef:
     """The reference step; decoupled None: as hp says (Adam), True: always (AdamW)."""
 
     def step(inputs: StepInputs) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -183,7 +185,7 @@ def _moments(inputs: StepInputs, decoupled: bool):
     return m_scale, k_g + K_FIRST_MOMENT, v_scale, 2 * k_g + K_SECOND_MOMENT
 
 
-def _terms(inputs: StepInputs, decoupled: bool, v_new: np.ndarray) -> dict[str, list[Term]]:
+def _terms(inputs: StepInputs, decoupled: bool) -> dict[str, list[Term]]:
     """The moments and the decayed parameter as sums of scaled values (spec/dyadic.py)."""
     hp, state = inputs.hp, inputs.state
     beta1, beta2 = hp["betas"]
@@ -204,9 +206,11 @@ def _terms(inputs: StepInputs, decoupled: bool, v_new: np.ndarray) -> dict[str, 
     return {"g": g, "exp_avg": m, "exp_avg_sq": v, "decay": decay}
 
 
-def step_error_for(decoupled_always: bool):
+def step_error_for(decoupled_always: bool) -> StepError:
     """The step's error bound; decoupled_always for AdamW."""
 
+    # Non-finite inputs give non-finite scales (inf * 0 and inf - inf among them): quietly.
+    @np.errstate(all="ignore")
     def step_error(inputs: StepInputs, dtype: str) -> dict[str, np.ndarray]:
         hp, state = inputs.hp, inputs.state
         decoupled = decoupled_always or bool(hp.get("decoupled_weight_decay", False))
@@ -217,39 +221,38 @@ def step_error_for(decoupled_always: bool):
         _, new = step_for(decoupled)(inputs)
         m, v = new["exp_avg"], new["exp_avg_sq"]
         m_scale, k_m, v_scale, k_v = _moments(inputs, decoupled)
-        with np.errstate(all="ignore"):
-            m_err = tolerance.bound(m_scale, k_m)
-            v_err = tolerance.bound(v_scale, k_v)
-            # max(v_max, v) is 1-Lipschitz in v: it errs by no more than v does.
-            v_used = new.get("max_exp_avg_sq", v)
-            bias1, bias2 = 1 - beta1**t, 1 - beta2**t
-            rho1 = bias_correction_error(beta1, t)
-            rho2 = bias_correction_error(beta2, t) / 2 + tolerance_for("float64").eps
-            root2 = np.sqrt(bias2)
-            top = np.sqrt(v_used + v_err) / root2 + eps
-            spread = tolerance.bound(top, K_DENOMINATOR) + top * rho2
-            low = np.sqrt(np.maximum(v_used - v_err, 0.0)) / root2 + eps - spread
-            high = top + spread
-            ratio = m / (np.sqrt(v_used) / root2 + eps)
-            ends = [(m + s * m_err) / d for s in (-1, 1) for d in (low, high)]
-            resolved = (low > 0) & np.isfinite(low)
-            ratio_err = np.where(resolved, np.max([np.abs(e - ratio) for e in ends], axis=0), np.inf)
-            ratio_max = np.where(resolved, np.max([np.abs(e) for e in ends], axis=0), np.inf)
-            step_size = lr / bias1
-            update_err = step_size * (ratio_err + ratio_max * rho1)
-            update_err = update_err + tolerance.bound(step_size * ratio_max, K_UPDATE)
-            theta = np.abs(inputs.param)
-            decay_err = 0.0
-            if decoupled and wd != 0:
-                decay_err = tolerance.bound(theta * (1 + lr * wd), K_DECAY)
-                theta = np.abs(inputs.param * (1 - lr * wd))
-            param_err = decay_err + update_err + tolerance.bound(theta + step_size * ratio_max, K_FINAL)
-            # 0 * inf: the step is unresolved and any answer is allowed.
-            param_err = np.where(np.isnan(param_err), np.inf, param_err)
+        m_err = tolerance.bound(m_scale, k_m)
+        v_err = tolerance.bound(v_scale, k_v)
+        # max(v_max, v) is 1-Lipschitz in v: it errs by no more than v does.
+        v_used = new.get("max_exp_avg_sq", v)
+        bias1, bias2 = 1 - beta1**t, 1 - beta2**t
+        rho1 = bias_correction_error(beta1, t)
+        rho2 = bias_correction_error(beta2, t) / 2 + tolerance_for("float64").eps
+        root2 = np.sqrt(bias2)
+        top = np.sqrt(v_used + v_err) / root2 + eps
+        spread = tolerance.bound(top, K_DENOMINATOR) + top * rho2
+        low = np.sqrt(np.maximum(v_used - v_err, 0.0)) / root2 + eps - spread
+        high = top + spread
+        ratio = m / (np.sqrt(v_used) / root2 + eps)
+        ends = [(m + s * m_err) / d for s in (-1, 1) for d in (low, high)]
+        resolved = (low > 0) & np.isfinite(low)
+        ratio_err = np.where(resolved, np.max([np.abs(e - ratio) for e in ends], axis=0), np.inf)
+        ratio_max = np.where(resolved, np.max([np.abs(e) for e in ends], axis=0), np.inf)
+        step_size = lr / bias1
+        update_err = step_size * (ratio_err + ratio_max * rho1)
+        update_err = update_err + tolerance.bound(step_size * ratio_max, K_UPDATE)
+        theta = np.abs(inputs.param)
+        decay_err = 0.0
+        if decoupled and wd != 0:
+            decay_err = tolerance.bound(theta * (1 + lr * wd), K_DECAY)
+            theta = np.abs(inputs.param * (1 - lr * wd))
+        param_err = decay_err + update_err + tolerance.bound(theta + step_size * ratio_max, K_FINAL)
+        # 0 * inf: the step is unresolved and any answer is allowed.
+        param_err = np.where(np.isnan(param_err), np.inf, param_err)
         bounds = {"param": param_err, "step": np.zeros(()), "exp_avg": m_err, "exp_avg_sq": v_err}
         if hp["amsgrad"]:
             bounds["max_exp_avg_sq"] = v_err
-        terms = _terms(inputs, decoupled, v)
+        terms = _terms(inputs, decoupled)
         g_exact = exact_sums(terms["g"], dtype)
         g_value = sum(c * x for c, x in terms["g"])
         m_exact = exact_sums(terms["exp_avg"], dtype) & g_exact
@@ -271,7 +274,11 @@ def step_error_for(decoupled_always: bool):
 
 
 def exact_first_step(
-    inputs: StepInputs, terms: dict[str, list[Term]], dtype: str, g: np.ndarray, moments_exact
+    inputs: StepInputs,
+    terms: dict[str, list[Term]],
+    dtype: str,
+    g: np.ndarray,
+    moments_exact: np.ndarray,
 ) -> np.ndarray:
     """Adam's first step with eps = 0 moves each coordinate by exactly lr * sign(g).
 
@@ -284,7 +291,9 @@ def exact_first_step(
     hp = inputs.hp
     beta1, beta2 = hp["betas"]
     first = "step" not in inputs.state
-    if not (first and hp["eps"] == 0 and is_power_of_two(1 - beta1) and is_power_of_four(1 - beta2)):
+    if not (
+        first and hp["eps"] == 0 and is_power_of_two(1 - beta1) and is_power_of_four(1 - beta2)
+    ):
         return np.zeros(np.shape(inputs.param), dtype=bool)
     moved = terms["decay"] + [(-hp["lr"], np.sign(g))]
     return moments_exact & (g != 0) & np.isfinite(g) & exact_sums(moved, dtype)

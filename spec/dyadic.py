@@ -34,7 +34,7 @@ Term = tuple[float | np.ndarray, np.ndarray]
 
 def significand_bits(dtype: str) -> int:
     """p, the bits of the significand (the implicit one included): 2^-p is the unit roundoff."""
-    return int(round(-np.log2(tolerance_for(dtype).eps)))
+    return round(-np.log2(tolerance_for(dtype).eps))
 
 
 def lowest_bit(x: np.ndarray) -> np.ndarray:

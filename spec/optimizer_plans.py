@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from spec.optimizerspec import OptimizerSpec
 from spec.strategies import from_class
 from spec.values import fill, value_recipes
 
@@ -98,7 +99,9 @@ def shapes(draw: st.DrawFn, label: str) -> tuple[int, ...]:
 
 
 @st.composite
-def gradient(draw: st.DrawFn, kind: str, shape: tuple, top: float, dyadic: bool, label: str):
+def gradient(
+    draw: st.DrawFn, kind: str, shape: tuple, top: float, dyadic: bool, label: str
+) -> np.ndarray | None:
     """A loss coefficient of `kind` (None: the parameter is left out of the loss)."""
     if kind == "none":
         return None
@@ -121,7 +124,9 @@ def arithmetic_class(draw: st.DrawFn, corner: Mapping[str, str]) -> str:
 def plans(draw: st.DrawFn, corner: Mapping[str, str], top: float, arithmetic: str) -> Plan:
     """A training run within the corner's plan classes, values up to |top|."""
     dyadic = arithmetic == "dyadic"
-    frozen = from_class(draw, dict(corner), "frozen", {c: st.just(c) for c in PLAN_CLASSES["frozen"]})[0]
+    frozen = from_class(
+        draw, dict(corner), "frozen", {c: st.just(c) for c in PLAN_CLASSES["frozen"]}
+    )[0]
     count = draw(st.integers(1, MAX_TRAINABLE), label="trainable parameters")
     trainable = (True,) * count + ((False,) if frozen == "one frozen" else ())
     param_shapes = [draw(shapes(f"shape {i}")) for i in range(len(trainable))]
@@ -131,10 +136,16 @@ def plans(draw: st.DrawFn, corner: Mapping[str, str], top: float, arithmetic: st
     )
     forced_zero_grad = corner.get("zero_grad")
     steps = draw(st.integers(2 if forced_zero_grad else 1, MAX_STEPS), label="steps")
-    calls = [draw(st.sampled_from(PLAN_CLASSES["zero_grad"]), label="zero_grad") for _ in range(steps - 1)]
+    calls = [
+        draw(st.sampled_from(PLAN_CLASSES["zero_grad"]), label="zero_grad")
+        for _ in range(steps - 1)
+    ]
     if forced_zero_grad:
         calls[draw(st.integers(0, steps - 2), label="forced zero_grad")] = forced_zero_grad
-    kinds = [[draw(st.sampled_from(KIND_WEIGHTS), label="gradient") for _ in range(count)] for _ in range(steps)]
+    kinds = [
+        [draw(st.sampled_from(KIND_WEIGHTS), label="gradient") for _ in range(count)]
+        for _ in range(steps)
+    ]
     forced_kind = corner.get("gradient")
     if forced_kind:
         kinds[draw(st.integers(0, steps - 1))][draw(st.integers(0, count - 1))] = forced_kind
@@ -167,3 +178,24 @@ def run_corners(spec_corners: tuple[Mapping[str, str], ...]) -> list[dict[str, s
         }
         for i in range(count)
     ]
+
+
+@st.composite
+def configurations(
+    draw: st.DrawFn, spec: OptimizerSpec, corner: Mapping[str, str], top: float
+) -> tuple[dict, dict, Plan]:
+    """(the law's hyperparameters, the constructor's kwargs, a plan) within a corner.
+
+    The kwargs leave out, when drawn so, every argument at its documented default: the
+    law's hyperparameters stay complete, so a default that is not the documented one
+    breaks the law.
+    """
+    arithmetic = arithmetic_class(draw, corner)
+    hp = draw(spec.hyperparams(corner, arithmetic), label="hyperparameters")
+    leave_defaults_out = draw(st.booleans(), label="defaults left out")
+    kwargs = {
+        name: value
+        for name, value in hp.items()
+        if not (leave_defaults_out and name in spec.defaults and value == spec.defaults[name])
+    }
+    return hp, kwargs, draw(plans(corner, top, arithmetic), label="plan")

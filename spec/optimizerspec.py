@@ -65,7 +65,9 @@ class OptimizerSpec:
     corners: tuple[Mapping[str, str], ...]
     # The documented default of each argument: one drawn at its default may be left out.
     defaults: HyperParams = field(default_factory=dict)
-    implementations: Mapping[str, Mapping[str, bool]] = field(default_factory=lambda: IMPLEMENTATIONS)
+    implementations: Mapping[str, Mapping[str, bool]] = field(
+        default_factory=lambda: IMPLEMENTATIONS
+    )
     # Largest |value| drawn for parameters and gradients (float16 draws less: tests/cases).
     max_magnitude: float = 1e2
     # Constructor arguments deliberately not drawn, each with the reason.
@@ -82,11 +84,15 @@ class OptimizerSpec:
             reached = {corner.get(dimension) for corner in self.corners}
             missing = [value for value in values if value not in reached]
             if missing:
-                raise ValueError(f"OptimizerSpec {self.name}: no corner reaches {dimension} {missing}")
+                raise ValueError(
+                    f"OptimizerSpec {self.name}: no corner reaches {dimension} {missing}"
+                )
         for corner in self.corners:
             unknown = {d: c for d, c in corner.items() if c not in self.classes.get(d, ())}
             if unknown:
-                raise ValueError(f"OptimizerSpec {self.name}: corner names unknown classes {unknown}")
+                raise ValueError(
+                    f"OptimizerSpec {self.name}: corner names unknown classes {unknown}"
+                )
 
     def __repr__(self) -> str:
         return f"<OptimizerSpec {self.name}>"

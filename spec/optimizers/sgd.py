@@ -88,7 +88,9 @@ def hyperparams(
     corner = dict(corner or {})
     values = DYADIC if arithmetic == "dyadic" else GENERAL
     # Nesterov momentum requires a momentum and zero dampening (torch raises otherwise).
-    nesterov_possible = corner.get("momentum") != "none" and corner.get("dampening", "zero") == "zero"
+    nesterov_possible = (
+        corner.get("momentum") != "none" and corner.get("dampening", "zero") == "zero"
+    )
     switch = SWITCH if nesterov_possible else {"off": SWITCH["off"]}
     _, nesterov = from_class(draw, corner, "nesterov", switch)
     momenta = {k: v for k, v in values["momentum"].items() if not nesterov or k != "none"}
