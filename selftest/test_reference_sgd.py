@@ -101,9 +101,7 @@ def test_maximize_is_descent_on_the_negated_gradient():
 
 
 def test_nonfinite_gradients_follow_ieee_arithmetic():
-    theta, _ = sgd_step(
-        np.zeros(3), np.array([np.nan, np.inf, -np.inf]), {}, lr=0.5, momentum=0.5
-    )
+    theta, _ = sgd_step(np.zeros(3), np.array([np.nan, np.inf, -np.inf]), {}, lr=0.5, momentum=0.5)
     np.testing.assert_array_equal(theta, [np.nan, -np.inf, np.inf])
     theta, _ = sgd_step(np.ones(1), np.array([np.inf]), {}, lr=0.0)
     assert np.isnan(theta[0])  # 0 * inf: no step is defined
