@@ -173,13 +173,19 @@ def bias_correction_error(beta: float, step: float) -> float:
     return float(tolerance_for("float64").bound(1 + 2 * power / (1 - power), 2))
 
 
-def _moments(inputs: StepInputs, decoupled: bool):
+def _moments(inputs: StepInputs, decoupled: bool, dtype: str) -> tuple:
     hp, state = inputs.hp, inputs.state
     zeros = np.zeros_like(inputs.param)
     beta1, beta2 = hp["betas"]
     coupled = hp["weight_decay"] != 0 and not decoupled
     g_abs = np.abs(inputs.grad) + (hp["weight_decay"] * np.abs(inputs.param) if coupled else 0)
-    m_scale = beta1 * np.abs(state.get("exp_avg", zeros)) + (1 - beta1) * g_abs
+    m_abs = np.abs(state.get("exp_avg", zeros))
+    m_scale = beta1 * m_abs + (1 - beta1) * g_abs
+    if not exact_sums([(1.0, np.asarray(1 - beta1))], dtype):
+        # torch hands lerp the weight 1 - beta1, rounded: the beta1 it then applies,
+        # 1 - weight, errs by eps * (1 - beta1) on (g - m), which is large next to beta1
+        # when beta1 is small.
+        m_scale = m_scale + (1 - beta1) * (m_abs + g_abs)
     v_scale = beta2 * state.get("exp_avg_sq", zeros) + (1 - beta2) * g_abs**2
     k_g = K_DECAYED_GRADIENT if coupled else 0
     return m_scale, k_g + K_FIRST_MOMENT, v_scale, 2 * k_g + K_SECOND_MOMENT
@@ -220,7 +226,7 @@ def step_error_for(decoupled_always: bool) -> StepError:
         t = float(state.get("step", 0.0)) + 1
         _, new = step_for(decoupled)(inputs)
         m, v = new["exp_avg"], new["exp_avg_sq"]
-        m_scale, k_m, v_scale, k_v = _moments(inputs, decoupled)
+        m_scale, k_m, v_scale, k_v = _moments(inputs, decoupled, dtype)
         m_err = tolerance.bound(m_scale, k_m)
         v_err = tolerance.bound(v_scale, k_v)
         # max(v_max, v) is 1-Lipschitz in v: it errs by no more than v does.
