@@ -181,7 +181,7 @@ def _moments(inputs: StepInputs, decoupled: bool, dtype: str) -> tuple:
     g_abs = np.abs(inputs.grad) + (hp["weight_decay"] * np.abs(inputs.param) if coupled else 0)
     m_abs = np.abs(state.get("exp_avg", zeros))
     m_scale = beta1 * m_abs + (1 - beta1) * g_abs
-    if not exact_sums([(1.0, np.asarray(1 - beta1))], dtype):
+    if not exact_sums([((1.0,), np.asarray(1 - beta1))], dtype):
         # torch hands lerp the weight 1 - beta1, rounded: the beta1 it then applies,
         # 1 - weight, errs by eps * (1 - beta1) on (g - m), which is large next to beta1
         # when beta1 is small.
@@ -191,24 +191,33 @@ def _moments(inputs: StepInputs, decoupled: bool, dtype: str) -> tuple:
     return m_scale, k_g + K_FIRST_MOMENT, v_scale, 2 * k_g + K_SECOND_MOMENT
 
 
+def _value(terms: list[Term]) -> np.ndarray:
+    """The float64 value of a sum of terms (exact where spec/dyadic.py says it is)."""
+    return sum(float(np.prod(f)) * x for f, x in terms)
+
+
 def _terms(inputs: StepInputs, decoupled: bool) -> dict[str, list[Term]]:
     """The moments and the decayed parameter as sums of scaled values (spec/dyadic.py)."""
     hp, state = inputs.hp, inputs.state
     beta1, beta2 = hp["betas"]
     zeros = np.zeros_like(inputs.param)
     coupled = hp["weight_decay"] != 0 and not decoupled
-    g: list[Term] = [(-1.0 if hp["maximize"] else 1.0, inputs.grad)]
+    g: list[Term] = [((-1.0 if hp["maximize"] else 1.0,), inputs.grad)]
     if coupled:
-        g.append((hp["weight_decay"], inputs.param))
+        g.append(((hp["weight_decay"],), inputs.param))
     m0, v0 = state.get("exp_avg", zeros), state.get("exp_avg_sq", zeros)
     # beta * x = x - (1 - beta) * x: exact when 1 - beta is a power of two and it fits.
-    m = g if beta1 == 0 else [(1.0, m0), (beta1 - 1, m0)] + [(c * (1 - beta1), x) for c, x in g]
-    g_value = sum(c * x for c, x in g)
-    square: list[Term] = [(1.0, g_value * g_value)]
-    v = square if beta2 == 0 else [(1.0, v0), (beta2 - 1, v0), (1 - beta2, g_value * g_value)]
-    decay = [(1.0, inputs.param)]
+    m = g
+    if beta1 != 0:
+        m = [((1.0,), m0), ((beta1 - 1,), m0)] + [((1 - beta1, *f), x) for f, x in g]
+    g_value = _value(g)
+    square: list[Term] = [((1.0,), g_value * g_value)]
+    v = square
+    if beta2 != 0:
+        v = [((1.0,), v0), ((beta2 - 1,), v0), ((1 - beta2,), g_value * g_value)]
+    decay: list[Term] = [((1.0,), inputs.param)]
     if decoupled and hp["weight_decay"] != 0:
-        decay.append((-hp["lr"] * hp["weight_decay"], inputs.param))
+        decay.append(((-hp["lr"], hp["weight_decay"]), inputs.param))
     return {"g": g, "exp_avg": m, "exp_avg_sq": v, "decay": decay}
 
 
@@ -260,7 +269,7 @@ def step_error_for(decoupled_always: bool) -> StepError:
             bounds["max_exp_avg_sq"] = v_err
         terms = _terms(inputs, decoupled)
         g_exact = exact_sums(terms["g"], dtype)
-        g_value = sum(c * x for c, x in terms["g"])
+        g_value = _value(terms["g"])
         m_exact = exact_sums(terms["exp_avg"], dtype) & g_exact
         v_exact = exact_sums(terms["exp_avg_sq"], dtype) & g_exact & exact_square(g_value)
         bounds["exp_avg"] = np.where(m_exact, 0.0, bounds["exp_avg"])
@@ -301,5 +310,5 @@ def exact_first_step(
         first and hp["eps"] == 0 and is_power_of_two(1 - beta1) and is_power_of_four(1 - beta2)
     ):
         return np.zeros(np.shape(inputs.param), dtype=bool)
-    moved = terms["decay"] + [(-hp["lr"], np.sign(g))]
+    moved = terms["decay"] + [((-hp["lr"],), np.sign(g))]
     return moments_exact & (g != 0) & np.isfinite(g) & exact_sums(moved, dtype)

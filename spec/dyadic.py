@@ -28,8 +28,9 @@ LARGEST = {
     "bfloat16": (2 - 2.0**-7) * 2.0**127,
 }
 
-# A scaled term: a scalar (or per-element) coefficient and the values it scales.
-Term = tuple[float | np.ndarray, np.ndarray]
+# A scaled term: the factors of its coefficient (each a hyperparameter as the law applies
+# it, one multiplication apiece) and the values they scale.
+Term = tuple[tuple[float, ...], np.ndarray]
 
 
 def significand_bits(dtype: str) -> int:
@@ -59,15 +60,18 @@ def is_power_of_two(c: float | np.ndarray) -> np.ndarray:
 def exact_sums(terms: Sequence[Term], dtype: str) -> np.ndarray:
     """Per element: whether sum(c * x) is exact in `dtype` in every association (see above).
 
-    A term whose coefficient or value is zero drops out; a nonzero term with a coefficient
-    that is not a power of two, or a value that is not finite, makes the element inexact.
+    A term whose coefficient or value is zero drops out; a nonzero term with a factor that
+    is not a power of two (each factor is a multiplication of its own: 3 * (1/3) is 1 in
+    float64, and not in the dtype), or a value that is not finite, makes the element
+    inexact.
     """
     scaled, ok = [], None
-    for coefficient, values in terms:
+    for factors, values in terms:
         values = np.asarray(values, dtype=np.float64)
-        coefficient = np.asarray(coefficient, dtype=np.float64)
+        coefficient = np.asarray(float(np.prod(factors)), dtype=np.float64)
+        powers = all(bool(is_power_of_two(factor)) for factor in factors)
         present = (coefficient != 0) & (values != 0)
-        usable = ~present | (is_power_of_two(coefficient) & np.isfinite(values))
+        usable = ~present | (powers & np.isfinite(values))
         ok = usable if ok is None else ok & usable
         with np.errstate(invalid="ignore", over="ignore"):
             scaled.append(np.where(present & usable, coefficient * values, 0.0))

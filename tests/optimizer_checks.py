@@ -145,14 +145,13 @@ def check_step(run: Run, step: int, before: list[Held], after: list[Held]) -> No
         for value in old.state.values():
             if np.shape(value) == np.shape(old.value):
                 had_nan = had_nan | np.isnan(value)
-        assert_law(new.value, expected_param, bounds["param"], had_nan, f"parameter {i}", run, step)
+        assert_law(new.value, expected_param, bounds["param"], had_nan, "param", i, run, step)
         for name in sorted(names):
             nan_in = had_nan if np.shape(expected_state[name]) == np.shape(old.value) else False
-            what = f"parameter {i}'s {name}"
             expected, bound = _outside_carve_outs(
                 run, step, name, old, expected_state, bounds[name], new.state[name]
             )
-            assert_law(new.state[name], expected, bound, nan_in, what, run, step)
+            assert_law(new.state[name], expected, bound, nan_in, name, i, run, step)
 
 
 def _outside_carve_outs(
@@ -187,11 +186,14 @@ def assert_law(
     expected: np.ndarray,
     bound: np.ndarray,
     had_nan: np.ndarray | bool,
-    what: str,
+    quantity: str,
+    index: int,
     run: Run,
     step: int,
 ) -> None:
-    """`actual` follows the law: within `bound` of `expected`, non-finite as the law says."""
+    """Parameter `index`'s `quantity` ("param" or a state name) follows the law: within
+    `bound` of `expected`, non-finite as the law says."""
+    what = f"parameter {index}" + ("" if quantity == "param" else f"'s {quantity}")
     actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
     if actual.shape != expected.shape:
         raise violation(run, step, f"{what} has shape {actual.shape}, the law {expected.shape}")
@@ -212,15 +214,15 @@ def assert_law(
         within = (error <= bound) | np.isposinf(bound) | overflow
     wrong |= finite & ~within
     if (finite & (bound == 0)).any():
-        cover(f"exact={what.rpartition(' ')[2] if 'state' in what else 'param'}")
+        cover(f"exact={quantity}")
     if not wrong.any():
         return
-    index = tuple(int(k) for k in np.argwhere(wrong)[0])
+    worst_at = tuple(int(k) for k in np.argwhere(wrong)[0])
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
     worst = (
-        f"torch {actual[index]!r}, law {expected[index]!r}, allowed |error| {bound[index]:.3e}"
-        + (" (exact)" if bound[index] == 0 else "")
+        f"torch {actual[worst_at]!r}, law {expected[worst_at]!r}, "
+        f"allowed |error| {bound[worst_at]:.3e}" + (" (exact)" if bound[worst_at] == 0 else "")
     )
     at = f"after step {step + 1} [{run.implementation}]"
     failure = Failure(
@@ -228,11 +230,11 @@ def assert_law(
         example=run.describe(step),
         max_abs_error=float(np.nanmax(np.where(finite, error, 0.0), initial=0.0)),
         max_rel_error=float(np.nanmax(np.where(finite, relative, 0.0), initial=0.0)),
-        index=list(index),
-        repro=run.repro(f"{what}{list(index)}: {worst}"),
+        index=list(worst_at),
+        repro=run.repro(f"{what}{list(worst_at)}: {worst}"),
     )
     text = (
-        f"{failure.message}: {run.describe(step)}\n  element {index}: {worst}; "
+        f"{failure.message}: {run.describe(step)}\n  element {worst_at}: {worst}; "
         f"{int(wrong.sum())} of {wrong.size} elements break it"
     )
     error_to_raise = ConformanceError(failure, text)

@@ -143,17 +143,17 @@ def terms(inputs: StepInputs) -> dict[str, list[Term]]:
     """The law as sums of scaled values (spec/dyadic.py), per result."""
     hp, state = inputs.hp, inputs.state
     sign = -1.0 if hp["maximize"] else 1.0
-    g: list[Term] = [(sign, inputs.grad), (hp["weight_decay"], inputs.param)]
+    g: list[Term] = [((sign,), inputs.grad), ((hp["weight_decay"],), inputs.param)]
     sums: dict[str, list[Term]] = {}
     if hp["momentum"] != 0:
         if "momentum_buffer" in state:
-            first = [(hp["momentum"], state["momentum_buffer"])]
-            buffer = first + [(c * (1 - hp["dampening"]), x) for c, x in g]
+            first = [((hp["momentum"],), state["momentum_buffer"])]
+            buffer = first + [((1 - hp["dampening"], *f), x) for f, x in g]
         else:
             buffer = g
         sums["momentum_buffer"] = buffer
-        g = g + [(c * hp["momentum"], x) for c, x in buffer] if hp["nesterov"] else buffer
-    sums["param"] = [(1.0, inputs.param)] + [(-hp["lr"] * c, x) for c, x in g]
+        g = g + [((hp["momentum"], *f), x) for f, x in buffer] if hp["nesterov"] else buffer
+    sums["param"] = [((1.0,), inputs.param)] + [((-hp["lr"], *f), x) for f, x in g]
     return sums
 
 
