@@ -181,10 +181,10 @@ def _moments(inputs: StepInputs, decoupled: bool, dtype: str) -> tuple:
     g_abs = np.abs(inputs.grad) + (hp["weight_decay"] * np.abs(inputs.param) if coupled else 0)
     m_abs = np.abs(state.get("exp_avg", zeros))
     m_scale = beta1 * m_abs + (1 - beta1) * g_abs
-    if not exact_sums([((1.0,), np.asarray(1 - beta1))], dtype):
-        # torch hands lerp the weight 1 - beta1, rounded: the beta1 it then applies,
-        # 1 - weight, errs by eps * (1 - beta1) on (g - m), which is large next to beta1
-        # when beta1 is small.
+    if not exact_sums([((1.0,), np.ones(())), ((-1.0,), np.asarray(beta1))], dtype):
+        # torch hands lerp the weight 1 - beta1, rounded (in float64, then to the computing
+        # type): the beta1 it then applies, 1 - weight, errs by eps * (1 - beta1) on
+        # (g - m), which is large next to beta1 when beta1 is small.
         m_scale = m_scale + (1 - beta1) * (m_abs + g_abs)
     v_scale = beta2 * state.get("exp_avg_sq", zeros) + (1 - beta2) * g_abs**2
     k_g = K_DECAYED_GRADIENT if coupled else 0
