@@ -65,7 +65,7 @@ def implementation_fails_as_recorded(cls: type, run: Run) -> str | None:
         return None
     if _fused_sgd_still_skips(cls, run.dtype):
         note(f"known torch failure (temporary carve-out): {FUSED_SGD_HALF_SKIPS_SIMD_BLOCKS}")
-        cover("known failure: fused SGD skips half-precision SIMD blocks (pytorch#191763)")
+        cover("known torch failure=fused SGD skips half-precision SIMD blocks (pytorch#191763)")
         return ""
     return (
         "fixed: fused SGD steps a 64-element half-precision parameter (pytorch#191763); "
@@ -128,7 +128,7 @@ def step_fails_as_recorded(run: Run, optimizer: torch.optim.Optimizer, params) -
         optimizer.step()
     except TypeError as error:
         note(f"known torch failure (temporary carve-out): {error}")
-        cover("known failure: fused SGD, late first gradient")
+        cover("known torch failure=fused SGD, late first gradient")
         return ""
     return (
         "fixed: fused SGD stepped a parameter's late first gradient; remove the carve-out "
@@ -153,6 +153,6 @@ def carved_elements(
     kept = covered & (actual == previous)
     if not (covered & ~kept & ~np.isnan(actual)).any() and kept.any():
         note(f"known torch failure (temporary carve-out): {FUSED_AMSGRAD_IGNORES_NAN}")
-        cover("known failure: fused amsgrad drops NaN in its scalar tail")
+        cover("known torch failure=fused amsgrad drops NaN in its scalar tail")
         return kept
     return none
