@@ -10,8 +10,9 @@ value) two numbers are kept over its inexact elements (bound > 0):
 - caught at: the smallest relative perturbation delta such that torch's value scaled by
   (1 + delta) breaks the bound somewhere.
 
-Also counted: the share of elements judged exact (bound 0). The table gives the median,
-99th percentile and maximum of `used` and the median of `caught at`.
+Also counted: the share of elements judged exact (bound 0) and of finite elements the
+dtype cannot resolve (bound inf: Adam's denominator within its error of zero). The table gives
+the median, 99th percentile and maximum of `used` and the median of `caught at`.
 
     python bench/optimizer_sharpness.py [--runs 100] [--dtypes float32,...]
 """
@@ -108,12 +109,15 @@ def measure(spec: OptimizerSpec, dtype: str, runs: int) -> dict:
                     for quantity, actual, expected in pairs:
                         bound = np.broadcast_to(bounds[quantity], expected.shape)
                         row = rows.setdefault((name, quantity), {"used": [], "caught": [],
-                                                                 "exact": 0, "all": 0})  # fmt: skip
+                                                                 "exact": 0, "open": 0,
+                                                                 "all": 0})  # fmt: skip
                         judged = np.isfinite(expected) & np.isfinite(bound) & (bound > 0)
                         row["exact"] += int((bound == 0).sum())
+                        row["open"] += int((np.isinf(bound) & np.isfinite(expected)).sum())
                         row["all"] += expected.size
                         if judged.any():
-                            used = np.abs(actual - expected)[judged] / bound[judged]
+                            with np.errstate(invalid="ignore"):
+                                used = np.abs(actual - expected)[judged] / bound[judged]
                             row["used"].append(float(used.max()))
                             row["caught"].append(caught_at(actual, expected, bound))
     return rows
@@ -126,17 +130,18 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("| optimizer | implementation | quantity | dtype | used: median | p99 | max | "
-          "caught at: median | exact elements |")  # fmt: skip
-    print("|---|---|---|---|---:|---:|---:|---:|---:|")
+          "caught at: median | exact | unresolved |")  # fmt: skip
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
     for spec in OPTIMIZERS:
         for dtype in args.dtypes.split(","):
             for (impl, quantity), row in sorted(measure(spec, dtype, args.runs).items()):
                 used = np.array(row["used"]) if row["used"] else np.array([np.nan])
                 caught = np.array([c for c in row["caught"] if math.isfinite(c)] or [np.nan])
                 share = row["exact"] / max(row["all"], 1)
+                unresolved = row["open"] / max(row["all"], 1)
                 print(f"| {spec.name} | {impl} | {quantity} | {dtype} | {np.median(used):.3f} | "
                       f"{np.percentile(used, 99):.3f} | {used.max():.3f} | "
-                      f"{np.median(caught):.2g} | {share:.0%} |")  # fmt: skip
+                      f"{np.median(caught):.2g} | {share:.0%} | {unresolved:.1%} |")  # fmt: skip
 
 
 if __name__ == "__main__":
