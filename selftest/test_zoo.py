@@ -217,10 +217,18 @@ def test_mutant_declares_itself(name):
     # An implementation per the --impl contract: every torch.nn name resolves...
     # (a name no mutant replaces stands for "everything else comes from torch.nn").
     assert mutant.init is not None and mutant.Identity is torch.nn.Identity
-    # ...and something of its own replaces torch's.
+    # ...and something of its own replaces torch's: a torch.nn name, or an optimizer in
+    # its `optim` namespace (the optimizers' seam: tests/optimizers.py optim_namespace).
     own = {
         key
         for key, value in vars(mutant).items()
         if hasattr(torch.nn, key) and value is not getattr(torch.nn, key)
     }
-    assert own, f"{name} overrides nothing of torch.nn"
+    optim = vars(mutant).get("optim")
+    if optim is not None:
+        own |= {
+            f"optim.{key}"
+            for key, value in vars(optim).items()
+            if value is not getattr(torch.optim, key, None)
+        }
+    assert own, f"{name} overrides nothing of torch.nn or torch.optim"

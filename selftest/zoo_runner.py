@@ -28,7 +28,7 @@ from hypothesis.errors import Flaky
 
 from spec.layerspec import LayerSpec
 from spec.models import MODELS
-from spec.registry import LAYERS
+from spec.registry import LAYERS, OPTIMIZERS
 from tests import corners
 from tests.paths import ExecutionPath, Need, by_name
 from tests.paths.routing import active
@@ -118,13 +118,15 @@ def property_tests(selector: str) -> list[Callable]:
 
 
 # The specs each spec-taking fixture is parametrized over (tests/plugin/parametrize.py).
-SPEC_FIXTURES = ("layer", "model")
+SPEC_FIXTURES = ("layer", "model", "optimizer")
 
 
 def specs_for(test: Callable, fixture: str) -> dict[str, object]:
-    """The specs a test's `layer` or `model` fixture runs over, by name."""
+    """The specs a test's `layer`, `model` or `optimizer` fixture runs over, by name."""
     if fixture == "model":
         return {model.name: model for model in MODELS}
+    if fixture == "optimizer":
+        return {optimizer.name: optimizer for optimizer in OPTIMIZERS}
     module = importlib.import_module(test.__module__)
     return {spec.name: spec for spec in getattr(module, "SPECS", LAYERS)}
 

@@ -46,6 +46,7 @@ class Check(enum.Enum):
     META_DEVICE = "the meta device computes the output shape"
     SURVIVES = "the process survives the call"
     DISTRIBUTION = "random values follow their law"
+    OPTIMIZER_STEP = "an optimizer step follows the update law, state included"
 
 
 # The property that judges a check's cases, unless an entry names another (its found_by).
@@ -60,6 +61,7 @@ PROPERTY_OF = {
     Check.META_DEVICE: "devices",
     Check.SURVIVES: "gradients",
     Check.DISTRIBUTION: "init",
+    Check.OPTIMIZER_STEP: "optimizer_steps",
 }
 
 

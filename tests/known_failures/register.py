@@ -49,14 +49,17 @@ def honour(honoured: bool, because: str = "") -> None:
     HONOURED.honoured, HONOURED.because = honoured, because
 
 
+def covering(check: Check, where: Where) -> list[KnownFailure]:
+    """Every known failure that breaks `check` for `where` in this process."""
+    if not HONOURED.honoured:
+        return []
+    return [known for known in KNOWN_FAILURES if check in known.checks and known.applies(where)]
+
+
 def known_failure(check: Check, where: Where) -> KnownFailure | None:
     """The known failure that breaks `check` for `where` in this process, if any."""
-    if not HONOURED.honoured:
-        return None
-    for known in KNOWN_FAILURES:
-        if check in known.checks and known.applies(where):
-            return known
-    return None
+    found = covering(check, where)
+    return found[0] if found else None
 
 
 def carve_out(check: Check, where: Where) -> None:

@@ -33,6 +33,10 @@ class Need(enum.Enum):
     SECOND_ORDER = "gradients of gradients (gradgradcheck) through the call"
     FUNCTIONAL_CALL = "torch.func.functional_call: the call runs on substituted parameters"
     EXCEPTIONS = "an invalid call raises the layer's own documented exception, unwrapped"
+    OPTIMIZER_STEP = (
+        "optimizer.step() as torch.optim runs it: the paths transform a module's calls, "
+        "and no path runs an optimizer otherwise"
+    )
     UNCHANGED_MODULE = (
         "modules as constructed: the property inspects the module object (registration, "
         "init, .to) or calls modules the harness does not route (containers, models)"

@@ -40,7 +40,8 @@ def cell_of(item: pytest.Item) -> interface.Cell | None:
     if not (stem.startswith("test_") and module.__name__.startswith("tests.")):
         return None
     params = getattr(getattr(item, "callspec", None), "params", {})
-    subject = params.get("layer") or params.get("model")
+    # The report row: a layer, a model or an optimizer (spec/registry.py), else a marker.
+    subject = params.get("layer") or params.get("model") or params.get("optimizer")
     path = params.get("path", "eager")
     marker = item.get_closest_marker("row")
     row = subject.name if subject is not None else (marker.args[0] if marker else None)

@@ -8,7 +8,7 @@ import pytest
 
 from report import interface
 from spec.models import MODELS
-from spec.registry import LAYERS
+from spec.registry import LAYERS, OPTIMIZERS
 from tests.paths import by_name as path_named
 
 
@@ -19,6 +19,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("layer", list(specs), ids=[s.name for s in specs])
     if "model" in metafunc.fixturenames:
         metafunc.parametrize("model", list(MODELS), ids=[m.name for m in MODELS])
+    if "optimizer" in metafunc.fixturenames:
+        metafunc.parametrize("optimizer", list(OPTIMIZERS), ids=[o.name for o in OPTIMIZERS])
     if "device" in metafunc.fixturenames:
         metafunc.parametrize("device", run["devices"])
     if "dtype" in metafunc.fixturenames:

@@ -1,0 +1,1 @@
+"""One module per torch.optim optimizer, each defining SPEC (spec/registry.py discovers them)."""

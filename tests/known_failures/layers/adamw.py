@@ -1,0 +1,35 @@
+"""torch.optim.AdamW's known failures: Adam's fused kernel, with decoupled decay."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import torch
+
+from tests.known_failures.layers import adam
+
+LAYER = "AdamW"
+
+
+def fused_amsgrad_ignores_nan() -> None:
+    p = torch.zeros(9, requires_grad=True)
+    adamw = torch.optim.AdamW([p], lr=0.1, amsgrad=True, fused=True)
+    p.grad = torch.ones(9)
+    adamw.step()
+    p.grad = torch.full((9,), float("nan"))
+    adamw.step()
+    # max(old, NaN) is NaN, as the for-loop and foreach paths give for every element.
+    kept = adamw.state[p]["max_exp_avg_sq"].tolist()
+    assert all(math.isnan(v) for v in kept), kept
+
+
+ENTRIES = (
+    dataclasses.replace(
+        adam.FUSED_AMSGRAD_IGNORES_NAN,
+        id="adamw-fused-amsgrad-ignores-nan",
+        layer=LAYER,
+        repro=fused_amsgrad_ignores_nan,
+        summary=adam.FUSED_AMSGRAD_IGNORES_NAN.summary + " (AdamW as Adam: the same kernel)",
+    ),
+)
