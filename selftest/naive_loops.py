@@ -301,6 +301,7 @@ def max_pool1d_vjp_naive(x, kernel_size, stride, padding, dilation, ceil_mode, g
         if y[index] == -np.inf:
             continue  # a window with no real element: constant, no gradient
         grad[(*index[:-1], where[index])] += grad_y[index]
+    return grad
 
 
 # ---- losses: one position at a time, the documented formula written out ----------------
