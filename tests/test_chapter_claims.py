@@ -20,6 +20,7 @@ from reference.activations import relu_forward
 from reference.conv2d import conv2d_forward
 from reference.init_laws import kaiming_normal_std, xavier_uniform_bound
 from reference.linear import linear_forward
+from report.interface import NotRun
 from spec.chapter_claims import CONV_TOTAL, LINEAR_TOTAL, claim_named, claims_checked_by
 from spec.inputs import Inputs
 from spec.models import CHAPTER_DYNAMIC_NET, CHAPTER_MY_NETWORK, LENET5_INPUT
@@ -54,6 +55,8 @@ class Claims:
         outcome = "passed"
         try:
             yield claim
+        except NotRun:
+            raise  # a claim the implementation cannot be asked (not provided): no verdict
         except Exception as error:  # any way of not holding the claim fails it
             outcome = "failed"
             self.failures.append(f"{claim.id} ({claim.claim}): {type(error).__name__}: {error}")

@@ -15,8 +15,9 @@ a child process started with that set's variables (tests/known_failures/judge.py
 import pytest
 
 from report.interface import declared_run
-from tests.known_failures import KNOWN_FAILURES, KnownFailure
+from tests.known_failures import KnownFailure
 from tests.known_failures.judge import judge
+from tests.known_failures.register import active
 
 # Not a property: a register of torch bugs. Each strict xfail is its own proof (it
 # fails the run the day torch is fixed), so the mutant zoo does not ask for a mutant.
@@ -31,8 +32,6 @@ def _param(known: KnownFailure, path: str) -> object:
     return pytest.param(known, path, id=name, marks=pytest.mark.row(known.layer))
 
 
-@pytest.mark.parametrize(
-    ("known", "path"), [_param(k, path) for k in KNOWN_FAILURES for path in k.paths]
-)
+@pytest.mark.parametrize(("known", "path"), [_param(k, path) for k in active() for path in k.paths])
 def test_known_failures(known, path, pytestconfig):
     judge(known, path, declared_run(pytestconfig).get("paths") or ["eager"])

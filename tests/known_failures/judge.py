@@ -37,7 +37,10 @@ def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | N
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if kernel_set is not None:
         env.update(kernel_sets.KERNEL_SETS[kernel_set].environment())
-    code = f"from tests.known_failures import BY_ID; BY_ID[{known.id!r}].run({path!r})"
+    code = (
+        "from tests.known_failures.register import entry_named; "
+        f"entry_named({known.id!r}).run({path!r})"
+    )
     child = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -6,14 +6,19 @@ applicable entry covers, with one call, `carve_out(check, where)`.
 
 Entries are facts about torch. They judge a run of torch.nn only, and only while the run
 honours them: under `--ignore-known-failures` (a raw verdict) or another implementation
-(`--impl`), no entry carves anything out and no strict xfail runs.
+(`--impl`), none of torch's entries carves anything out and none of their strict xfails
+runs. Another implementation may keep its own, in the same typed form, in a file of its
+own (`--impl-known FILE`, a Python file with a tuple ENTRIES): those then judge its run.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests import corners, left_out
 from tests.known_failures import layers
@@ -33,27 +38,70 @@ if len(BY_ID) != len(KNOWN_FAILURES):
     raise ValueError("two known failures share an id")
 
 
+# The variable naming an implementation's own entries file, so that a child process (a
+# repro run in isolation) finds them too.
+IMPL_KNOWN_VARIABLE = "NNCONFORM_IMPL_KNOWN"
+
+
+def load_entries(path: str) -> tuple[KnownFailure, ...]:
+    """ENTRIES of an implementation's known-failures file (ValueError when it has none)."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    entries = tuple(getattr(module, "ENTRIES", ()))
+    if not all(isinstance(entry, KnownFailure) for entry in entries) or not entries:
+        raise ValueError(f"{path}: ENTRIES must be a non-empty tuple of KnownFailure")
+    return entries
+
+
 @dataclass
 class Honoured:
-    """Whether this run's judgement honours the register, and why not."""
+    """Which entries this run's judgement honours (torch's, an implementation's own, or
+    none), and why not torch's."""
 
     honoured: bool = True
     because: str = ""
+    entries: tuple[KnownFailure, ...] = field(default=KNOWN_FAILURES)
 
 
 HONOURED = Honoured()
 
 
-def honour(honoured: bool, because: str = "") -> None:
-    """Set, for this process, whether known failures carve cases out and xfail (the plugin)."""
+def honour(
+    honoured: bool, because: str = "", entries: tuple[KnownFailure, ...] | None = None
+) -> None:
+    """Set, for this process, which known failures carve cases out and xfail (the plugin):
+    torch's, or (`entries`) an implementation's own."""
     HONOURED.honoured, HONOURED.because = honoured, because
+    HONOURED.entries = KNOWN_FAILURES if entries is None else entries
+
+
+def active() -> tuple[KnownFailure, ...]:
+    """The entries whose strict xfails this run runs: torch's, an implementation's own
+    (which run even where torch's are not honoured), or none."""
+    if HONOURED.entries is not KNOWN_FAILURES:
+        return HONOURED.entries
+    return KNOWN_FAILURES
+
+
+def entry_named(entry_id: str) -> KnownFailure:
+    """An entry by id, torch's or (in a child process too) the implementation's own."""
+    if entry_id in BY_ID:
+        return BY_ID[entry_id]
+    own = os.environ.get(IMPL_KNOWN_VARIABLE)
+    for entry in load_entries(own) if own else ():
+        if entry.id == entry_id:
+            return entry
+    raise KeyError(entry_id)
 
 
 def covering(check: Check, where: Where) -> list[KnownFailure]:
     """Every known failure that breaks `check` for `where` in this process."""
     if not HONOURED.honoured:
         return []
-    return [known for known in KNOWN_FAILURES if check in known.checks and known.applies(where)]
+    return [known for known in HONOURED.entries if check in known.checks and known.applies(where)]
 
 
 def known_failure(check: Check, where: Where) -> KnownFailure | None:

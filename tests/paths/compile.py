@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
-import torch._dynamo
 
 from tests.paths import ExecutionPath, Need
 
@@ -77,6 +76,8 @@ class Compiled(ExecutionPath):
 
     @contextlib.contextmanager
     def settings(self) -> Iterator[None]:
+        import torch._dynamo  # seconds to import: only where a compile path runs
+
         with torch._dynamo.config.patch(
             recompile_limit=RECOMPILE_LIMIT, fail_on_recompile_limit_hit=True
         ):
@@ -101,6 +102,8 @@ class CompiledCall:
         self.graphs_run = 0
         # torch._dynamo.lookup_backend (in torch._dynamo.__all__) resolves a backend's name
         # to the compiler torch.compile would use, so the count wraps exactly that one.
+        import torch._dynamo
+
         compiler = torch._dynamo.lookup_backend(backend)
 
         def counting(graph: torch.fx.GraphModule, example_inputs: list) -> Callable:

@@ -75,6 +75,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"by one replay first on all; the run is then unseeded (default ${EXAMPLE_DB_VARIABLE})",
     )
     group.addoption(
+        "--impl-known",
+        dest="nnconform_impl_known",
+        default=None,
+        metavar="FILE",
+        help="the implementation's own known failures: a Python file with a tuple ENTRIES "
+        "of tests.known_failures.KnownFailure (docs/impl-contract.md); they judge its run "
+        "as torch's judge torch's",
+    )
+    group.addoption(
+        "--compare-torch",
+        dest="nnconform_compare_torch",
+        action="store_true",
+        help="with --impl: a failing cell runs again through torch.nn on the same draws, and "
+        "says whether torch passes it (you differ from torch) or not (torch differs too)",
+    )
+    group.addoption(
         "--ignore-known-failures",
         dest="nnconform_ignore_known_failures",
         action="store_true",

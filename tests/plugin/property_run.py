@@ -8,12 +8,16 @@ in the item's stash, tests/left_out.py).
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
 import pytest
+import torch
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from report import interface
 from spec import statistics
-from tests import left_out
+from tests import impl, left_out
 from tests.plugin.corner_pass import run_corners
 
 
@@ -30,12 +34,45 @@ def pytest_runtest_call(item: pytest.Item) -> object:
         except (FailedHealthCheck, Unsatisfiable) as error:
             _everything_left_out(tally, error)
             raise
+        except AssertionError as error:
+            compared = compare_with_torch(item, error)
+            if compared is None:
+                raise
+            raise compared from error
         finally:
             # Each statistical assertion spends the run's alpha: the report sums them.
             made = statistics.assertions_made() - made_before
             interface.count_statistical_assertions(item, made)
             # Draws an argument the constructor lacks rejected: part of the cell's coverage.
             interface.count_rejected_draws(item, dict(tally.missing_arguments))
+
+
+def compare_with_torch(item: pytest.Item, error: AssertionError) -> Exception | None:
+    """Under --compare-torch, a cell an implementation fails runs again through torch.nn on
+    the same draws (the same seed); the failure then says whether torch passes it: "you
+    differ from torch", or "torch differs from the mathematics too"."""
+    if not item.config.getoption("nnconform_compare_torch"):
+        return None
+    nn = item.funcargs.get("nn")
+    if nn is None or impl.is_torch(nn):
+        return None
+    takes = inspect.signature(item.obj).parameters
+    arguments = {name: value for name, value in item.funcargs.items() if name in takes}
+    arguments["nn"] = impl.Provided(torch.nn)
+    try:
+        item.obj(**arguments)
+        verdict = (
+            "torch.nn passes this cell on the same draws: the implementation differs from torch"
+        )
+    except AssertionError as torch_error:
+        first = str(torch_error).strip().splitlines()[0] if str(torch_error).strip() else ""
+        verdict = f"torch.nn fails this cell too, differing from the mathematics: {first}"
+    except BaseException as other:
+        verdict = f"torch.nn did not run this cell: {type(other).__name__}: {other}"
+    found = error.failure if isinstance(error, interface.ConformanceError) else None
+    base = found or interface.Failure(message=str(error).strip())
+    failure = dataclasses.replace(base, message=f"{base.message} [--compare-torch: {verdict}]")
+    return interface.ConformanceError(failure)
 
 
 def _everything_left_out(tally: left_out.LeftOut, error: BaseException) -> None:

@@ -3,6 +3,8 @@ under test; the header and closing lines that say how to replay the run."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -11,6 +13,7 @@ from report import interface
 from spec import statistics
 from spec.tolerances import TOLERANCES
 from tests import flight_recorder, impl, known_failures
+from tests.known_failures import register
 from tests.plugin import options, profiles
 
 IMPL = pytest.StashKey[ModuleType]()
@@ -26,9 +29,19 @@ def _turn_off_tf32() -> None:
 
 
 def _honour_known_failures(config: pytest.Config, impl_name: str) -> None:
-    """Whether torch's recorded failures carve cases out and xfail in this run."""
+    """Whose recorded failures carve cases out and xfail in this run: torch's, the
+    implementation's own (--impl-known), or none."""
+    own = config.getoption("nnconform_impl_known")
     if config.getoption("nnconform_ignore_known_failures"):
         known_failures.honour(False, "known failures ignored (--ignore-known-failures)")
+    elif own:
+        try:
+            entries = register.load_entries(own)
+        except Exception as error:
+            raise options.OptionError(f"--impl-known {own}: {error}") from None
+        # A repro run in a child process finds the file through the environment.
+        os.environ[register.IMPL_KNOWN_VARIABLE] = str(Path(own).resolve())
+        known_failures.honour(True, entries=entries)
     elif impl_name != options.DEFAULT_IMPL:
         known_failures.honour(
             False, f"torch's known failures judge torch.nn, not the implementation {impl_name}"

@@ -1,0 +1,1 @@
+"""Small implementations the --impl selftests run the suite on (selftest/test_impl_runs.py)."""
