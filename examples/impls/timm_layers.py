@@ -11,12 +11,15 @@ raises "operator torchvision::nms does not exist"), so on a CPU-only machine:
 - while they load, a stand-in `torchvision.ops.misc` offers examples/impls/
   frozen_batch_norm.py's FrozenBatchNorm2d; it leaves sys.modules once they are loaded.
 
-Where torchvision imports, timm is imported as its users import it.
+Where torchvision imports, timm is imported as its users import it. Installed from PyPI
+beside a CPU torch, torchvision is present but raises on import: the attempt is undone
+(its modules and timm's leave sys.modules) and the stand-in serves.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import sys
@@ -43,8 +46,10 @@ def torchvision_stand_in() -> Iterator[None]:
             sys.modules.pop(name, None)
 
 
-def torchvision_imports() -> bool:
-    return importlib.util.find_spec("torchvision") is not None
+def _forget(package: str) -> None:
+    """Drop a package and its submodules from sys.modules (after a failed import)."""
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
 
 
 def _enter_timm_package() -> None:
@@ -57,14 +62,19 @@ def _enter_timm_package() -> None:
     sys.modules["timm"] = importlib.util.module_from_spec(spec)
 
 
+@functools.cache
 def load() -> tuple[types.ModuleType, types.ModuleType, str]:
     """timm.layers, timm.loss and timm's version."""
-    if torchvision_imports():
+    try:
         import timm
         import timm.layers
         import timm.loss
 
-        return timm.layers, timm.loss, timm.__version__
+        return timm.layers, timm.loss, importlib.import_module("timm.version").__version__
+    except (ImportError, RuntimeError):
+        # No torchvision, or one whose operators do not load against this torch.
+        _forget("timm")
+        _forget("torchvision")
     _enter_timm_package()
     with torchvision_stand_in():
         layers = importlib.import_module("timm.layers")
