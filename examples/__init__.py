@@ -1,0 +1,1 @@
+"""Worked examples: third-party implementations run through the suite with `--impl`."""

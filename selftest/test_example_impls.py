@@ -1,0 +1,159 @@
+"""The worked examples of `--impl` (examples/impls/): each adapter keeps the contract, and
+each of its known failures still reproduces, without running the suite.
+
+- timm_nn answers the names in its MAPPED with timm's classes and every other name with
+  torch.nn's own; learner_nn is partial (what it lacks is "not provided").
+- Every entry of timm_known_failures.py and learner_known_failures.py is a KnownFailure
+  of a layer the suite has, with an id of its own; its repro raises AssertionError on the
+  implementation (the finding is still there).
+- So does each repro of a finding outside the register (CONTAINER_FINDINGS: containers
+  and reprs, which the model and chapter-claim properties find and no entry can scope).
+- The repro is right about torch: run with torch.nn in the implementation's place it
+  passes, unless the entry says it is inherited from torch ("inherited from torch
+  (<id>)": timm computes with torch's kernel), and then it fails on torch too and names
+  an entry of torch's register.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import sys
+
+import pytest
+import torch
+
+from spec.registry import layer_named
+from tests import kernel_sets
+from tests.known_failures import BY_ID
+from tests.known_failures.entry import KnownFailure
+from tests.known_failures.layers.init import INIT
+
+HAS_TIMM = importlib.util.find_spec("timm") is not None
+# implementation module -> its known failures
+EXAMPLES = {
+    "examples.impls.timm_nn": "examples.impls.timm_known_failures",
+    "examples.impls.learner_nn": "examples.impls.learner_known_failures",
+}
+INHERITED = re.compile(r"^inherited from torch \(([\w-]+)\)")
+
+
+def needs(impl: str) -> list[pytest.MarkDecorator]:
+    if impl.endswith("timm_nn"):
+        return [pytest.mark.skipif(not HAS_TIMM, reason="timm is not installed (extra: timm)")]
+    return []
+
+
+def entries(impl: str) -> tuple[KnownFailure, ...]:
+    return importlib.import_module(EXAMPLES[impl]).ENTRIES
+
+
+def all_entries() -> list:
+    found = []
+    for impl in EXAMPLES:
+        if impl.endswith("timm_nn") and not HAS_TIMM:
+            found.append(pytest.param(impl, None, marks=needs(impl), id=f"{impl}-skipped"))
+            continue
+        found += [pytest.param(impl, known, id=known.id) for known in entries(impl)]
+    return found
+
+
+def container_findings() -> list:
+    found = []
+    for impl, module in EXAMPLES.items():
+        if impl.endswith("timm_nn") and not HAS_TIMM:
+            continue
+        findings = getattr(importlib.import_module(module), "CONTAINER_FINDINGS", ())
+        found += [pytest.param(impl, repro, id=name) for name, _, repro in findings]
+    return found
+
+
+@pytest.fixture
+def torch_in_place_of(monkeypatch):
+    """Put torch.nn where an example implementation is imported from, for one test."""
+
+    def swap(impl: str) -> None:
+        package, _, name = impl.rpartition(".")
+        monkeypatch.setitem(sys.modules, impl, torch.nn)
+        monkeypatch.setattr(importlib.import_module(package), name, torch.nn)
+
+    return swap
+
+
+@pytest.mark.skipif(not HAS_TIMM, reason="timm is not installed (extra: timm)")
+def test_timm_nn_maps_its_names_and_falls_through_to_torch():
+    timm_nn = importlib.import_module("examples.impls.timm_nn")
+    assert timm_nn.init is torch.nn.init
+    for name, cls in timm_nn.mapped_classes().items():
+        assert issubclass(cls, torch.nn.Module), name
+        assert cls is not getattr(torch.nn, name), f"{name} is torch's own, not timm's"
+        assert cls.__module__.startswith(("timm.", "examples.impls.timm_nn")), cls
+    # Anything timm has no drop-in for is torch.nn's, looked up by name.
+    assert timm_nn.ReLU is torch.nn.ReLU and timm_nn.Sequential is torch.nn.Sequential
+    # No stand-in is left behind where torchvision could not load.
+    assert "torchvision.ops.misc" not in sys.modules or hasattr(
+        sys.modules["torchvision.ops.misc"], "__file__"
+    )
+
+
+def test_learner_nn_is_partial():
+    learner = importlib.import_module("examples.impls.learner_nn")
+    for name in ("Linear", "ReLU", "Sigmoid", "Flatten", "Sequential"):
+        assert issubclass(getattr(learner, name), torch.nn.Module), name
+    for name in ("Conv2d", "BatchNorm2d", "LayerNorm"):
+        assert not hasattr(learner, name), f"{name} was meant to be left for later"
+    assert hasattr(learner.init, "xavier_uniform_")
+    assert not hasattr(learner.init, "kaiming_uniform_")
+
+
+@pytest.mark.parametrize("impl", [pytest.param(i, marks=needs(i)) for i in EXAMPLES])
+def test_entries_are_known_failures_of_suite_layers(impl):
+    found = entries(impl)
+    assert found, f"{EXAMPLES[impl]} has no ENTRIES"
+    ids = [known.id for known in found]
+    assert len(set(ids)) == len(ids), "two entries share an id"
+    prefix = impl.rsplit(".", 1)[-1].removesuffix("_nn") + "-"
+    for known in found:
+        assert isinstance(known, KnownFailure), known
+        assert known.id.startswith(prefix) and known.id not in BY_ID, known.id
+        if known.layer != INIT:
+            layer_named(known.layer)  # a layer the suite has a spec for
+        assert known.summary and known.upstream, known.id
+
+
+def skip_unless_observed_here(known: KnownFailure) -> None:
+    """A repro runs where its entry was seen: this torch release, kernel set and CPU."""
+    in_scope = known.in_release(torch.__version__) and (
+        known.kernel_sets is None or kernel_sets.current() in known.kernel_sets
+    )
+    if not (in_scope and known.observed.covers(torch.__version__, None, "cpu")):
+        pytest.skip(f"{known.id}: not observed here ({known.observed.describe()})")
+
+
+@pytest.mark.parametrize(("impl", "known"), all_entries())
+def test_repro_still_fails_on_the_implementation(impl, known):
+    skip_unless_observed_here(known)
+    with pytest.raises(AssertionError):
+        known.run(known.paths[0])
+
+
+@pytest.mark.parametrize(("impl", "known"), all_entries())
+def test_repro_is_right_about_torch(impl, known, torch_in_place_of):
+    skip_unless_observed_here(known)
+    inherited = INHERITED.match(known.summary)
+    torch_in_place_of(impl)
+    if inherited is None:
+        known.run(known.paths[0])  # torch.nn does what the repro asks
+        return
+    assert inherited.group(1) in BY_ID, f"{known.id} names no torch entry"
+    with pytest.raises(AssertionError):
+        known.run(known.paths[0])
+
+
+@pytest.mark.parametrize(("impl", "repro"), container_findings())
+def test_container_finding_still_fails_and_torch_passes(impl, repro, torch_in_place_of):
+    with pytest.raises(AssertionError):
+        repro()
+    torch_in_place_of(impl)
+    repro()
