@@ -24,7 +24,7 @@ from hypothesis import note
 from report.interface import cover, not_run
 from spec.optimizer_plans import Plan
 from spec.optimizerspec import OptimizerSpec
-from tests import flight_recorder
+from tests import flight_recorder, impl
 from tests.optimizer_carve_outs import implementation_fails_as_recorded, step_fails_as_recorded
 from tests.optimizer_checks import Held, Run, check_step, hold, same_bits, violation
 from tests.tensors import to_torch, torch_dtype
@@ -34,8 +34,14 @@ UNSUPPORTED_DTYPE = "not implemented for"
 
 
 def optim_namespace(nn: ModuleType) -> Any:
-    """Where the implementation under test keeps its optimizers (torch.optim by default)."""
-    return getattr(nn, "optim", torch.optim)
+    """Where the implementation under test keeps its optimizers: its `optim`; torch.nn's
+    are torch.optim. An implementation without one provides no optimizer to judge."""
+    found = getattr(nn, "optim", None)
+    if found is not None:
+        return found
+    if impl.is_torch(nn):
+        return torch.optim
+    not_run("not-provided", f"{nn.__name__} has no optim (its optimizers are not under test)")
 
 
 def optimizer_class(nn: ModuleType, spec: OptimizerSpec) -> type:
