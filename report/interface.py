@@ -103,6 +103,9 @@ class Cell:
     dtype: str = _dimension(noun="dtype", run_key="dtypes", option="--dtype", always_named=True)
     path: str = _dimension(noun="path", run_key="paths", option="--path", usual="eager")
     isa: str = _dimension(noun="CPU kernel set", run_key="isas", option="--cpu-isa", cpu_only=True)
+    switch: str = _dimension(
+        noun="backend switch", run_key="switches", option="--switch", usual="default"
+    )
 
     def as_dict(self) -> dict[str, str]:
         return {name: str(value) for name, value in asdict(self).items()}

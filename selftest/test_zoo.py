@@ -28,6 +28,7 @@ from selftest.zoo_runner import (
     property_tests,
     run_property,
 )
+from tests import backend_switches
 from tests.paths import all_paths, by_name
 
 
@@ -57,6 +58,11 @@ def paths_of(mutant) -> tuple[str, ...]:
 
 def examples_of(mutant, path: str = EAGER) -> int:
     return getattr(mutant, "EXAMPLES", None) or path_examples(path)
+
+
+def switch_of(mutant) -> str:
+    """The backend switch a mutant is broken under (the default one, unless it says)."""
+    return getattr(mutant, "SWITCH", backend_switches.DEFAULT)
 
 
 def spec_of(mutant, prop: str) -> str:
@@ -124,7 +130,14 @@ def test_property_catches_mutant(name, prop, on_path):
     _path_available(on_path)
     examples = examples_of(mutant, on_path)
     raised = run_property(
-        prop, spec_name, mutant, dtype_of(mutant), examples, first_failure_only=True, path=on_path
+        prop,
+        spec_name,
+        mutant,
+        dtype_of(mutant),
+        examples,
+        first_failure_only=True,
+        path=on_path,
+        switch=switch_of(mutant),
     )
     where = "" if on_path == EAGER else f" on path {on_path}"
     assert raised, (
@@ -164,6 +177,28 @@ def test_path_mutant_is_invisible_to_eager(name):
     for prop in mutant.CAUGHT_BY:
         raised = run_property(prop, spec_of(mutant, prop), mutant, dtype_of(mutant), examples)
         assert not raised, f"{name} fails test_{prop} on eager too: {raised}"
+
+
+SWITCH_MUTANTS = [
+    name for name, mutant in MUTANTS.items() if switch_of(mutant) != backend_switches.DEFAULT
+]
+
+
+@pytest.mark.parametrize("name", SWITCH_MUTANTS)
+def test_switch_mutant_is_invisible_without_its_switch(name):
+    """Broken under its switch only: without it, with the same examples, it passes."""
+    mutant = MUTANTS[name]
+    for prop in mutant.CAUGHT_BY:
+        raised = run_property(prop, spec_of(mutant, prop), mutant, dtype_of(mutant), 30)
+        assert not raised, f"{name} fails test_{prop} without its switch: {raised}"
+
+
+@pytest.mark.parametrize(
+    "switch", [name for name in backend_switches.SWITCHES if name != backend_switches.DEFAULT]
+)
+def test_every_backend_switch_has_a_mutant(switch):
+    catchers = [name for name in SWITCH_MUTANTS if switch_of(MUTANTS[name]) == switch]
+    assert catchers, f"no mutant in selftest/zoo/ is broken under backend switch {switch} alone"
 
 
 @pytest.mark.parametrize("on_path", [name for name in all_paths() if name != EAGER])

@@ -29,7 +29,7 @@ from hypothesis.errors import Flaky
 from spec.layerspec import LayerSpec
 from spec.models import MODELS
 from spec.registry import LAYERS, OPTIMIZERS
-from tests import corners
+from tests import backend_switches, corners
 from tests.paths import ExecutionPath, Need, by_name
 from tests.paths.routing import active
 from tests.tensors import seed_torch
@@ -202,14 +202,15 @@ def run_property(
     examples: int,
     first_failure_only: bool = False,
     path: str = EAGER,
+    switch: str = backend_switches.DEFAULT,
 ) -> list:
     """Run the tests `selector` names for the spec `spec_name` on `nn` on execution path
-    `path`; the exceptions raised.
+    `path`, under backend switch `switch`; the exceptions raised.
 
     `first_failure_only`: stop at the first test that fails (one failure proves a mutant
     caught; the rest of the file would only cost time).
     """
-    with active(by_name(path)):
+    with active(by_name(path)), backend_switches.SWITCHES[switch].active():
         return _run_tests(selector, spec_name, nn, dtype, examples, first_failure_only, path)
 
 

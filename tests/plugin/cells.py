@@ -13,7 +13,7 @@ import pytest
 
 from report import interface
 from spec.layerspec import LayerSpec
-from tests import corners, kernel_sets
+from tests import backend_switches, corners, kernel_sets
 from tests.paths import Need, by_name as path_named, describe as describe_needs
 
 # What a property needs from a path when its file does not say: every need, so a new
@@ -56,6 +56,7 @@ def cell_of(item: pytest.Item) -> interface.Cell | None:
         dtype=params.get("dtype", interface.NONE),
         path=getattr(path, "name", path),
         isa=isa,
+        switch=params.get("switch", backend_switches.DEFAULT),
     )
 
 

@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 
 from spec.dtypes import DTYPES
-from tests import impl, kernel_sets
+from tests import backend_switches, impl, kernel_sets
 from tests.paths import all_paths, by_name as path_named, resolve_paths
 
 # The environment's way to give --example-db (a CI job sets it once for every command).
@@ -57,6 +57,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="eager",
         help=f"comma-separated execution paths: {_path_choices()} for all its paths, or "
         "'all' (default eager)",
+    )
+    group.addoption(
+        "--switch",
+        dest="nnconform_switch",
+        default=backend_switches.DEFAULT,
+        help="comma-separated backend switches to judge each cell under: "
+        f"{', '.join(backend_switches.CHOICES)} (default: {backend_switches.DEFAULT})",
     )
     group.addoption(
         "--cpu-isa",
@@ -142,6 +149,13 @@ def paths(config: pytest.Config) -> list[str]:
             if missing:
                 raise OptionError(f"--path {name}: {missing}")
     return names
+
+
+def switches(config: pytest.Config) -> list[str]:
+    try:
+        return backend_switches.resolve(listed(config, "nnconform_switch"))
+    except ValueError as error:
+        raise OptionError(f"--switch: {error}") from None
 
 
 def chosen_kernel_sets(config: pytest.Config) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 from report import interface
 from spec.models import MODELS
 from spec.registry import LAYERS, OPTIMIZERS
+from tests import backend_switches
 from tests.paths import by_name as path_named
 
 
@@ -28,6 +29,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "path" in metafunc.fixturenames and not _parametrized_by_test(metafunc, "path"):
         # Indirect: the `path` fixture makes the path the active one for the test.
         metafunc.parametrize("path", run["paths"], indirect=True)
+        # Every cell under each backend switch asked for (the default one only, usually).
+        if run["switches"] != [backend_switches.DEFAULT]:
+            metafunc.parametrize("switch", run["switches"], indirect=True)
 
 
 def _parametrized_by_test(metafunc: pytest.Metafunc, name: str) -> bool:
@@ -38,6 +42,14 @@ def _parametrized_by_test(metafunc: pytest.Metafunc, name: str) -> bool:
         if name in (n.strip() for n in listed):
             return True
     return False
+
+
+@pytest.fixture(autouse=True)
+def switch(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The backend switch the test runs under (tests/backend_switches.py), set around it."""
+    name = getattr(request, "param", backend_switches.DEFAULT)
+    with backend_switches.SWITCHES[name].active():
+        yield name
 
 
 @pytest.fixture

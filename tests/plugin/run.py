@@ -72,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         dtypes=options.dtypes(config),
         isas=options.chosen_kernel_sets(config),
         paths=options.paths(config),
+        switches=options.switches(config),
         impl=impl_name,
         impl_details=described.as_dict(),
         profile=profile,
