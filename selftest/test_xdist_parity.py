@@ -17,7 +17,7 @@ def run_report(tmp_path: Path, *extra: str) -> dict:
     command = [
         sys.executable, "-m", "pytest", *PROPERTIES, "-q", "-p", "no:cacheprovider",
         "--hypothesis-profile", "dev", "--hypothesis-seed", SEED,
-        "--report-dir", str(report_dir), *extra,
+        "--dtype", "float32", "--report-dir", str(report_dir), *extra,
     ]  # fmt: skip
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -15,7 +15,11 @@ LAYER = "Conv2d"
 
 def _negative_padding_copying_mode(where: Where) -> bool:
     padding = where.arguments["padding"]
-    negative = not isinstance(padding, str) and min(pair(padding)) < 0
+    # An int, or one amount per spatial dimension (Conv1d's 1-tuple, Conv2d's pair).
+    amounts = (
+        () if isinstance(padding, str) else (padding,) if isinstance(padding, int) else padding
+    )
+    negative = bool(amounts) and min(amounts) < 0
     return negative and where.arguments["padding_mode"] != "zeros"
 
 
