@@ -36,6 +36,7 @@ from spec.registry import layer_named
 from spec.values import arrays
 from tests.assertions import assert_bitwise, assert_matches_reference, tolerance_bound, violated
 from tests.cases import MAX_MAGNITUDE_BY_DTYPE, Case, arguments_missing, construct, kernels_for
+from tests.known_failures import Check, Where, carve_out
 from tests.paths import Need
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch, torch_dtype
 
@@ -141,6 +142,10 @@ def test_fusion(pair, device, dtype, path, nn, data):
 
     top = min(first_spec.max_magnitude, MAX_MAGNITUDE_BY_DTYPE.get(dtype, np.inf))
     x = as_received(data.draw(arrays(shape, top, "x"), label="x"), dtype)
+    # A case a known failure of the fold covers: scoped by the first layer, with the
+    # BatchNorm's arguments under "norm" (tests/known_failures/layers/linear.py).
+    where = Where(pair.first, dtype, device, {**first_hp, "norm": norm_hp}, False, x=x)
+    carve_out(Check.VALUES, where)
     first_values = _draw_values(data, first_spec, first_hp, dtype, top)
     norm_values = _draw_values(data, norm_spec, norm_hp, dtype, top)
     buffers = data.draw(norm_spec.buffer_values(norm_hp), label="buffers")
@@ -275,6 +280,9 @@ def _fx_route(nn, pair, fused, first_in, norm_in, tail, tail_hp, x, folds, conte
 
 
 def _check_layer(spec: LayerSpec, call: Inputs, y: np.ndarray, name: str, context) -> None:
+    # The layer's own known failures (a float16 BatchNorm of a constant channel) are its
+    # forward property's to show: left out here as there.
+    carve_out(Check.VALUES, Where(spec.name, context[0], context[1], call.hp, False, x=call.x))
     expected = spec.forward(call)[0]
     error = spec.forward_error(call)
     exact = not np.any(error[0])
