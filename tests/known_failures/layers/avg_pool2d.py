@@ -99,7 +99,7 @@ OPENVINO_FAKE_MODE_GUARD = KnownFailure(
     repro=openvino_fake_mode_guard,
     observed=Observed(since="2.13.0"),
     summary=conv2d.OPENVINO_FAKE_MODE_SUMMARY.replace(
-        "Conv2d(1, 1, 1) on a (1, 1, 2, 2) input raises, on (1, 1, 2, 1) it compiles",
+        "Conv2d(1, 1, 2) on a (1, 1, 3, 3) input raises",
         "AvgPool2d(1, stride=2, ceil_mode=True) on (5, 4, 3) raises",
     ),
     upstream=conv2d.OPENVINO_FAKE_MODE_UPSTREAM,

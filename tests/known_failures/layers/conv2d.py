@@ -193,8 +193,9 @@ OPENVINO_FAKE_MODE_SUMMARY = (
     "the real example inputs get size symbols with no source, and the size guards the "
     "layer's fake kernel adds on them cannot be expressed. Run outside that context "
     "(torch._guards.tracing(None)) the same backend compiles. Which configurations "
-    "trigger it depends on the guards the kernel adds (Conv2d(1, 1, 1) on a (1, 1, 2, 2) "
-    "input raises, on (1, 1, 2, 1) it compiles), so the entry covers the whole cell"
+    "trigger it depends on the guards the kernel adds, and on the thread count (Conv2d(1, "
+    "1, 2) on a (1, 1, 3, 3) input raises; Conv2d(1, 1, 1) on (1, 1, 2, 2) raises with "
+    "several threads and compiles with one), so the entry covers the whole cell"
 )
 OPENVINO_FAKE_MODE_UPSTREAM = "not filed (no upstream issue found for openvino's make_fx)"
 
@@ -204,8 +205,8 @@ def _any(where: Where) -> bool:
 
 
 def openvino_fake_mode_guard() -> None:
-    conv = torch.nn.Conv2d(1, 1, 1)
-    x = torch.randn(1, 1, 2, 2)
+    conv = torch.nn.Conv2d(1, 1, 2)
+    x = torch.randn(1, 1, 3, 3)
     try:
         y = on_path("compile:openvino", conv)(x)
     except Exception as error:  # dynamo's guard builder, not the layer
