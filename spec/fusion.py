@@ -146,6 +146,12 @@ PAIRS = (
 )  # fmt: skip
 
 
+def has_running_statistics(norm_hp: dict) -> bool:
+    """Whether the BatchNorm keeps running statistics: only then is it a constant affine
+    map in eval mode (without, it normalises by each batch's statistics: nothing folds)."""
+    return bool(norm_hp["track_running_stats"])
+
+
 def norm_hyperparams(pair: FusablePair, channels: int) -> st.SearchStrategy[dict]:
     """The BatchNorm's constructor kwargs as its spec draws them, on `channels` channels."""
     return pair.norm_spec.hyperparams().map(lambda hp: {**hp, "num_features": channels})

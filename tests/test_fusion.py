@@ -28,6 +28,7 @@ from spec.fusion import (
     TAIL_LAYERS,
     composition,
     folded_error,
+    has_running_statistics,
     norm_hyperparams,
 )
 from spec.inputs import Inputs
@@ -44,7 +45,8 @@ from tests.tensors import as_received, module_buffers, to_numpy, to_torch, torch
 # as constructed (eager).
 NEEDS = frozenset({Need.UNCHANGED_MODULE})
 
-FIRST, NORM = "layer", "bn"
+# The children's names in the drawn network.
+FIRST, NORM = "first", "norm"
 
 PAIR_PARAMS = [pytest.param(p, id=p.name, marks=pytest.mark.row(p.name)) for p in PAIRS]
 
@@ -172,7 +174,7 @@ def test_fusion(pair, device, dtype, path, nn, data):
         module_buffers(norm),
     )
     x_torch = to_torch(x, dtype, device)
-    tracked = norm_hp["track_running_stats"]
+    tracked = has_running_statistics(norm_hp)
     folds = tracked and pair.folds(first_hp, shape)
     # Without running statistics an eval-mode BatchNorm normalises by the batch's, which
     # torch rejects for one value per channel (the layer's own invalid case): not a model.
@@ -245,7 +247,7 @@ def _fx_route(nn, pair, fused, first_in, norm_in, tail, tail_hp, x, folds, conte
     )
     if own_classes and folds and NORM in names:
         raise violated(f"fuse left {pair.norm} after {pair.first}: {fused}")
-    if NORM in names and not folds and own_classes and norm_in.hp["track_running_stats"]:
+    if NORM in names and not folds and own_classes and has_running_statistics(norm_in.hp):
         note("fuse kept the BatchNorm whose channels are not the Linear's features")
     value = first_in.x
     for name in names:
