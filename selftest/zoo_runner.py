@@ -26,6 +26,7 @@ import torch
 from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
 from hypothesis.errors import Flaky
 
+from spec.fusion import PAIRS
 from spec.layerspec import LayerSpec
 from spec.models import MODELS
 from spec.registry import LAYERS, OPTIMIZERS
@@ -117,16 +118,19 @@ def property_tests(selector: str) -> list[Callable]:
     return tests
 
 
-# The specs each spec-taking fixture is parametrized over (tests/plugin/parametrize.py).
-SPEC_FIXTURES = ("layer", "model", "optimizer")
+# The specs each spec-taking fixture is parametrized over (tests/plugin/parametrize.py;
+# `pair`: tests/test_fusion.py's own parametrize over spec/fusion.py's pairs).
+SPEC_FIXTURES = ("layer", "model", "optimizer", "pair")
 
 
 def specs_for(test: Callable, fixture: str) -> dict[str, object]:
-    """The specs a test's `layer`, `model` or `optimizer` fixture runs over, by name."""
+    """The specs a test's `layer`, `model`, `optimizer` or `pair` runs over, by name."""
     if fixture == "model":
         return {model.name: model for model in MODELS}
     if fixture == "optimizer":
         return {optimizer.name: optimizer for optimizer in OPTIMIZERS}
+    if fixture == "pair":
+        return {pair.name: pair for pair in PAIRS}
     module = importlib.import_module(test.__module__)
     return {spec.name: spec for spec in getattr(module, "SPECS", LAYERS)}
 

@@ -59,8 +59,10 @@ class ExecutionPath:
     provides: frozenset[Need] = field(repr=False)
     device_types: tuple[str, ...] = field(default=("cpu", "cuda", "meta"), repr=False)
     dtypes: tuple[str, ...] = field(default=DTYPES, repr=False)
-    # Extra Python packages the path imports, by import name (an optional dependency).
+    # Extra Python packages the path imports, by import name (an optional dependency),
+    # and the project's extra that installs them (pyproject.toml).
     requires: tuple[str, ...] = field(default=(), repr=False)
+    extra: str = field(default="", repr=False)
     # Whose kernels compute the result: ATen's own ("aten": eager, and the paths that
     # trace into graphs of ATen calls), or generated/foreign ones ("inductor",
     # "onnxruntime"). A kernel bug of eager torch shows on every "aten" path.
@@ -93,7 +95,7 @@ class ExecutionPath:
         """Why this path cannot run in this environment, or None."""
         absent = [name for name in self.requires if importlib.util.find_spec(name) is None]
         if absent:
-            return f"{', '.join(absent)} not installed (pip install 'nnconform[onnx]')"
+            return f"{', '.join(absent)} not installed (pip install 'nnconform[{self.extra}]')"
         return None
 
     def lacks_device(self, device: str) -> str | None:

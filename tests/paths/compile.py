@@ -97,14 +97,22 @@ class Compiled(ExecutionPath):
 class CompiledCall:
     """`base.forward` compiled for a module's calls; each call proves it ran compiled."""
 
-    def __init__(self, path: str, backend: str, base: type, dynamic: bool) -> None:
+    def __init__(
+        self,
+        path: str,
+        backend: str,
+        base: type,
+        dynamic: bool,
+        compiler: Callable[..., Callable] | None = None,
+    ) -> None:
         self.path = path
         self.graphs_run = 0
         # torch._dynamo.lookup_backend (in torch._dynamo.__all__) resolves a backend's name
-        # to the compiler torch.compile would use, so the count wraps exactly that one.
+        # to the compiler torch.compile would use, so the count wraps exactly that one
+        # (or the one a subclass hands in: a backend called with its options).
         import torch._dynamo
 
-        compiler = torch._dynamo.lookup_backend(backend)
+        compiler = compiler or torch._dynamo.lookup_backend(backend)
 
         def counting(graph: torch.fx.GraphModule, example_inputs: list) -> Callable:
             compiled = compiler(graph, example_inputs)

@@ -110,5 +110,6 @@ PATHS = (
         # NumPy has no bfloat16: onnxruntime's Python API cannot be fed one.
         dtypes=("float32", "float64", "float16"),
         requires=("onnx", "onnxscript", "onnxruntime"),
+        extra="onnx",
     ),
 )

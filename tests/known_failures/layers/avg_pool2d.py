@@ -6,6 +6,7 @@ import torch
 
 from spec.layers.avg_pool2d import DIVISION_CLASSES, WINDOW_CLASSES
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.layers import conv2d
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -78,4 +79,34 @@ ONNX_DIVISOR_OVERRIDE_IGNORED = KnownFailure(
     upstream="not filed (no upstream issue found)",
 )
 
-ENTRIES = (INDUCTOR_CEIL_OVERHANG_BACKWARD, ONNX_DIVISOR_OVERRIDE_IGNORED)
+
+def openvino_fake_mode_guard() -> None:
+    pool = torch.nn.AvgPool2d(1, stride=2, ceil_mode=True)
+    x = torch.randn(5, 4, 3)
+    try:
+        y = on_path("compile:openvino", pool)(x)
+    except Exception as error:  # dynamo's guard builder, not the layer
+        raise AssertionError(f"{type(error).__name__}: {str(error)[:200]}") from error
+    assert torch.allclose(y, pool(x)), (y, pool(x))
+
+
+OPENVINO_FAKE_MODE_GUARD = KnownFailure(
+    id="avg_pool2d-openvino-fake-mode-guard",
+    layer=LAYER,
+    breaks=conv2d.OPENVINO_FAKE_MODE_GUARD.breaks,
+    paths=conv2d.OPENVINO_FAKE_MODE_GUARD.paths,
+    covers=conv2d.OPENVINO_FAKE_MODE_GUARD.covers,
+    repro=openvino_fake_mode_guard,
+    observed=Observed(since="2.13.0"),
+    summary=conv2d.OPENVINO_FAKE_MODE_SUMMARY.replace(
+        "Conv2d(1, 1, 2) on a (1, 1, 3, 3) input raises",
+        "AvgPool2d(1, stride=2, ceil_mode=True) on (5, 4, 3) raises",
+    ),
+    upstream=conv2d.OPENVINO_FAKE_MODE_UPSTREAM,
+)
+
+ENTRIES = (
+    INDUCTOR_CEIL_OVERHANG_BACKWARD,
+    ONNX_DIVISOR_OVERRIDE_IGNORED,
+    OPENVINO_FAKE_MODE_GUARD,
+)

@@ -38,4 +38,30 @@ NEGATIVE_PADDING_CROPS = KnownFailure(
     upstream=two_d.NEGATIVE_PADDING_CROPS.upstream,
 )
 
-ENTRIES = (NEGATIVE_PADDING_CROPS,)
+
+def openvino_fake_mode_guard() -> None:
+    conv = torch.nn.Conv1d(1, 1, 2)
+    x = torch.randn(1, 1, 5)
+    try:
+        y = on_path("compile:openvino", conv)(x)
+    except Exception as error:  # dynamo's guard builder, not the layer
+        raise AssertionError(f"{type(error).__name__}: {str(error)[:200]}") from error
+    assert torch.allclose(y, conv(x)), (y, conv(x))
+
+
+OPENVINO_FAKE_MODE_GUARD = KnownFailure(
+    id="conv1d-openvino-fake-mode-guard",
+    layer=LAYER,
+    breaks=two_d.OPENVINO_FAKE_MODE_GUARD.breaks,
+    paths=two_d.OPENVINO_FAKE_MODE_GUARD.paths,
+    covers=two_d.OPENVINO_FAKE_MODE_GUARD.covers,
+    repro=openvino_fake_mode_guard,
+    observed=Observed(since="2.13.0"),
+    summary=two_d.OPENVINO_FAKE_MODE_SUMMARY.replace(
+        "Conv2d(1, 1, 2) on a (1, 1, 3, 3) input raises",
+        "Conv1d(1, 1, 2) on a (1, 1, 5) input raises",
+    ),
+    upstream=two_d.OPENVINO_FAKE_MODE_UPSTREAM,
+)
+
+ENTRIES = (NEGATIVE_PADDING_CROPS, OPENVINO_FAKE_MODE_GUARD)

@@ -7,6 +7,7 @@ import torch
 from reference.max_pool1d import max_pool1d_has_empty_window
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import max_pool2d as two_d
+from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
 LAYER = "MaxPool1d"
@@ -56,4 +57,30 @@ EMPTY_WINDOW_BACKWARD = KnownFailure(
     upstream=two_d.EMPTY_WINDOW_BACKWARD.upstream,
 )
 
-ENTRIES = (EMPTY_WINDOW_BACKWARD,)
+
+def openvino_empty_window() -> None:
+    pool = torch.nn.MaxPool1d(2, padding=1, dilation=2, ceil_mode=True)
+    y = on_path("compile:openvino", pool)(torch.tensor([[[0.125]]]))
+    # The window's taps (-1 and 1) are both outside the length-1 input: torch's forward
+    # gives -inf, the max over nothing.
+    assert y.item() == float("-inf"), f"openvino {y.item()}, torch -inf"
+
+
+OPENVINO_EMPTY_WINDOW = KnownFailure(
+    id="max_pool1d-openvino-empty-window",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    paths=running_kernels("openvino"),
+    covers=_empty_window,
+    repro=openvino_empty_window,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "MaxPool1d compiled by torch.compile(backend='openvino') (openvino 2026.4.1) "
+        "returns the lowest finite float (-3.4028e38) for a window that holds no input "
+        "element, where torch returns -inf, the max over nothing (as onnxruntime's "
+        "MaxPool2d does; MaxPool2d on this path raises first, its fake-mode guard entry)"
+    ),
+    upstream=two_d.ONNX_EMPTY_WINDOW.upstream,
+)
+
+ENTRIES = (EMPTY_WINDOW_BACKWARD, OPENVINO_EMPTY_WINDOW)

@@ -6,6 +6,7 @@ import torch
 
 from spec.layers.max_pool2d import WINDOW_CLASSES
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.layers import conv2d
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -84,4 +85,30 @@ ONNX_EMPTY_WINDOW = KnownFailure(
     ),
 )
 
-ENTRIES = (EMPTY_WINDOW_BACKWARD, ONNX_EMPTY_WINDOW)
+
+def openvino_fake_mode_guard() -> None:
+    pool = torch.nn.MaxPool2d((2, 1), stride=(1, 3), padding=(1, 0), dilation=(3, 2))
+    x = torch.randn(1, 5, 5)
+    try:
+        y = on_path("compile:openvino", pool)(x)
+    except Exception as error:  # dynamo's guard builder, not the layer
+        raise AssertionError(f"{type(error).__name__}: {str(error)[:200]}") from error
+    assert torch.equal(y, pool(x)), (y, pool(x))
+
+
+OPENVINO_FAKE_MODE_GUARD = KnownFailure(
+    id="max_pool2d-openvino-fake-mode-guard",
+    layer=LAYER,
+    breaks=conv2d.OPENVINO_FAKE_MODE_GUARD.breaks,
+    paths=conv2d.OPENVINO_FAKE_MODE_GUARD.paths,
+    covers=conv2d.OPENVINO_FAKE_MODE_GUARD.covers,
+    repro=openvino_fake_mode_guard,
+    observed=Observed(since="2.13.0"),
+    summary=conv2d.OPENVINO_FAKE_MODE_SUMMARY.replace(
+        "Conv2d(1, 1, 2) on a (1, 1, 3, 3) input raises",
+        "MaxPool2d((2, 1), stride=(1, 3), padding=(1, 0), dilation=(3, 2)) on (1, 5, 5) raises",
+    ),
+    upstream=conv2d.OPENVINO_FAKE_MODE_UPSTREAM,
+)
+
+ENTRIES = (EMPTY_WINDOW_BACKWARD, ONNX_EMPTY_WINDOW, OPENVINO_FAKE_MODE_GUARD)

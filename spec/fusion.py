@@ -1,0 +1,190 @@
+"""Inference rewrites: a BatchNorm in eval mode folded into the layer before it.
+
+In eval mode with running statistics, a BatchNorm is an affine map per channel c,
+
+    BN(z)_c = s_c * (z_c - mean_c) + beta_c,    s_c = gamma_c / sqrt(var_c + eps),
+
+so after a layer linear in its input (a convolution, a Linear) it folds into that layer's
+parameters: w'_c = s_c * w_c (each output channel's filter) and b'_c = s_c * (b_c -
+mean_c) + beta_c. torch does it for a pair of modules
+(torch.nn.utils.fusion.fuse_conv_bn_eval, fuse_linear_bn_eval) and for every pair it
+finds in a traced model (torch.fx.experimental.optimization.fuse). Which pairs fold is
+data here: `PAIRS`. What the folded layer computes is the composition of the two layers'
+own references (their specs in spec/layers/), never a new formula.
+
+The bound. The folded layer computes y' = fl(conv(x, fl(w'), fl(b'))). Against the exact
+composition R = s * (conv(x, w, b) - mean) + beta it errs by
+  1. the layer's own rounding on the folded parameters, c*u*sqrt(K) * conv(|x|, |w'|, |b'|)
+     as the layer's spec says, and conv(|x|, |w'|, |b'|) <= S below;
+  2. the folding itself: w' is rounded once more (v + eps, the reciprocal square root,
+     the product with gamma, the product with w: at most about 5 units of roundoff,
+     relative, per element of w'), b' through (b - mean), s, gamma and + beta (about 6):
+     at most about 6u * S, no sqrt(K) (a relative error per term, not a sum's growth);
+where S = |s| * (conv(|x|, |w|, |b|) + |mean|) + |beta|, the composition on absolute
+values (the BatchNorm reference run on the layer's absolute output, with -|mean| and
+|gamma|, |beta|). With the table's c (8 in float32/float64, 16 in the half types >= 6),
+    c * u * (sqrt(K) + 1) * S
+covers both: the ErrorScale (S * (1 + 1/sqrt(K)), K). No spec/tolerances.py change.
+
+No torch here (spec/ never imports it): the functions are named as torch spells them,
+resolved by tests/test_fusion.py from the implementation under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from spec.inputs import Inputs
+from spec.layerspec import ErrorScale, LayerSpec
+from spec.registry import layer_named
+from spec.strategies import MAX_BATCH
+
+# Layers that may follow the pair, as in the chapter's LeNet5 (a conv, then an
+# activation): shape-preserving maps, each checked against its own spec.
+TAIL_LAYERS = ("ReLU", "Tanh", "Sigmoid", "LeakyReLU")
+MAX_TAIL = 2
+# The containers a user writes the network in: nn.Sequential, or a Module whose forward
+# calls its children (tests/test_fusion.py builds both).
+CONTAINERS = ("sequential", "module")
+# Input classes of a Linear followed by BatchNorm1d. BatchNorm1d normalises axis 1:
+# a 2-D input's features (= out_features), or a 3-D input's channels, whose count may
+# equal out_features, be 1, or neither.
+LINEAR_INPUT_CLASSES = ("(N, F)", "(N, C, F), C == out_features", "(N, C, F), C == 1", "(N, C, F)")
+MAX_CHANNELS = 6
+
+
+@dataclass(frozen=True)
+class FusablePair:
+    """A layer, then a BatchNorm that torch folds into it in eval mode."""
+
+    first: str  # the layer spec's torch.nn class name
+    norm: str
+    # The function of torch.nn.utils.fusion that folds a pair of modules.
+    fuser: str
+    # The input shape for the first layer's hyperparameters (batched: a BatchNorm needs N).
+    input_shape: Callable[[dict], st.SearchStrategy[tuple]]
+    # The channels the BatchNorm sees, from the first layer's hp and the input shape.
+    channels: Callable[[dict, tuple], int]
+    # Whether a fold into the first layer is the composition for this input shape: the
+    # BatchNorm's channel axis (1) is the layer's output-feature axis.
+    folds: Callable[[dict, tuple], bool]
+
+    @property
+    def name(self) -> str:
+        """The report row: "Conv2d+BatchNorm2d"."""
+        return f"{self.first}+{self.norm}"
+
+    @property
+    def first_spec(self) -> LayerSpec:
+        return layer_named(self.first)
+
+    @property
+    def norm_spec(self) -> LayerSpec:
+        return layer_named(self.norm)
+
+    def __repr__(self) -> str:
+        return f"<FusablePair {self.name}>"
+
+
+def _batched_conv_input(first: str, rank: int) -> Callable[[dict], st.SearchStrategy[tuple]]:
+    def shapes(hp: dict) -> st.SearchStrategy[tuple]:
+        # The conv spec's own shapes, batched ones only (a BatchNorm needs the batch axis).
+        return layer_named(first).input_shape(hp).filter(lambda shape: len(shape) == rank)
+
+    return shapes
+
+
+@st.composite
+def _linear_input(draw: st.DrawFn, hp: dict) -> tuple:
+    n = draw(st.integers(1, MAX_BATCH), label="N")
+    chosen = draw(st.sampled_from(LINEAR_INPUT_CLASSES), label="input class")
+    if chosen == LINEAR_INPUT_CLASSES[0]:
+        return (n, hp["in_features"])
+    channels = {
+        LINEAR_INPUT_CLASSES[1]: st.just(hp["out_features"]),
+        LINEAR_INPUT_CLASSES[2]: st.just(1),
+        LINEAR_INPUT_CLASSES[3]: st.integers(1, MAX_CHANNELS),
+    }[chosen]
+    return (n, draw(channels, label="C"), hp["in_features"])
+
+
+def _conv_channels(hp: dict, shape: tuple) -> int:
+    return hp["out_channels"]
+
+
+def _linear_channels(hp: dict, shape: tuple) -> int:
+    return hp["out_features"] if len(shape) == 2 else shape[1]
+
+
+def _always(hp: dict, shape: tuple) -> bool:
+    return True
+
+
+def _linear_folds(hp: dict, shape: tuple) -> bool:
+    # A 3-D input's channel axis is not the Linear's feature axis: one channel's scale
+    # is a scalar (it folds), several channels' scales are not a per-feature one.
+    return len(shape) == 2 or shape[1] == 1
+
+
+PAIRS = (
+    FusablePair(
+        "Conv2d", "BatchNorm2d", "fuse_conv_bn_eval", _batched_conv_input("Conv2d", 4),
+        _conv_channels, _always,
+    ),
+    FusablePair(
+        "Conv1d", "BatchNorm1d", "fuse_conv_bn_eval", _batched_conv_input("Conv1d", 3),
+        _conv_channels, _always,
+    ),
+    FusablePair(
+        "Linear", "BatchNorm1d", "fuse_linear_bn_eval", _linear_input,
+        _linear_channels, _linear_folds,
+    ),
+)  # fmt: skip
+
+
+def has_running_statistics(norm_hp: dict) -> bool:
+    """Whether the BatchNorm keeps running statistics: only then is it a constant affine
+    map in eval mode (without, it normalises by each batch's statistics: nothing folds)."""
+    return bool(norm_hp["track_running_stats"])
+
+
+def norm_hyperparams(pair: FusablePair, channels: int) -> st.SearchStrategy[dict]:
+    """The BatchNorm's constructor kwargs as its spec draws them, on `channels` channels."""
+    return pair.norm_spec.hyperparams().map(lambda hp: {**hp, "num_features": channels})
+
+
+def composition(pair: FusablePair, first: Inputs, norm: Inputs) -> np.ndarray:
+    """What the pair computes in eval mode: the BatchNorm's reference on the layer's."""
+    z = pair.first_spec.forward(first)[0]
+    return pair.norm_spec.forward(norm.replace(x=z, training=False))[0]
+
+
+def folded_error(pair: FusablePair, first: Inputs, norm: Inputs) -> ErrorScale:
+    """The error scale of the folded layer against the composition (the module docstring)."""
+    k = pair.first_spec.forward_error(first)[1]
+    absolute = norm.replace(
+        x=pair.first_spec.forward(first.absolute())[0],
+        params={name: np.abs(value) for name, value in norm.params.items()},
+        buffers={
+            **norm.buffers,
+            "running_mean": -np.abs(norm.buffers["running_mean"]),
+        },
+        training=False,
+    )
+    scale = pair.norm_spec.forward(absolute)[0]
+    k = np.maximum(np.asarray(k, dtype=np.float64), 1.0)
+    # The layer's own scale on the folded parameters is at most `scale`: both terms are
+    # carried by S * (1 + 1/sqrt(K)) at the layer's K.
+    return scale * (1.0 + 1.0 / np.sqrt(k)), k
+
+
+def pair_named(name: str) -> FusablePair:
+    """The pair whose report row is `name`."""
+    for pair in PAIRS:
+        if pair.name == name:
+            return pair
+    raise KeyError(name)

@@ -1,0 +1,112 @@
+"""Linear's known torch failures: its fusion with a following BatchNorm1d (tests/test_fusion.py).
+
+The fusion property scopes a case by the Linear (the pair's first layer) with the
+BatchNorm's constructor arguments under `hp["norm"]`, and x the network's input.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+
+LAYER = "Linear"
+
+
+def _norm(where: Where) -> dict | None:
+    return where.hp.get("norm")
+
+
+def _norm_without_weight_or_bias(where: Where) -> bool:
+    norm = _norm(where)
+    return norm is not None and (not norm["affine"] or norm.get("bias") is False)
+
+
+def fusion_without_affine() -> None:
+    linear = torch.nn.Linear(1, 1, bias=False).eval()
+    for norm in (torch.nn.BatchNorm1d(1, affine=False), torch.nn.BatchNorm1d(1, bias=False)):
+        norm.eval()
+        try:
+            fused = torch.nn.utils.fusion.fuse_linear_bn_eval(linear, norm)
+        except TypeError as error:
+            raise AssertionError(f"{norm}: TypeError {error}") from error
+        # Running mean 0, variance 1: bn(linear(x)) = w * x / sqrt(1 + eps), a fold.
+        x = torch.ones(1, 1)
+        assert torch.allclose(fused(x), norm(linear(x))), (fused(x), norm(linear(x)))
+
+
+FUSION_WITHOUT_AFFINE = KnownFailure(
+    id="linear-fusion-batch-norm-without-affine",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    covers=_norm_without_weight_or_bias,
+    found_by="fusion",
+    repro=fusion_without_affine,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.nn.utils.fusion.fuse_linear_bn_eval (and so torch.fx.experimental."
+        "optimization.fuse on a Linear followed by a BatchNorm1d) raises TypeError for a "
+        "BatchNorm1d with affine=False ('NoneType' * 'Tensor') or bias=False ('Tensor' + "
+        "'NoneType'): fuse_linear_bn_weights uses bn.weight and bn.bias as they are, "
+        "where fuse_conv_bn_weights puts ones and zeros in their place. The fold exists: "
+        "Linear(1, 1, bias=False) then BatchNorm1d(1, affine=False) (mean 0, var 1) is "
+        "x -> w * x / sqrt(1 + eps)"
+    ),
+    upstream=(
+        "https://github.com/pytorch/pytorch/issues/122183 (open: Linear-BN with "
+        "affine=False, through FX quantization's fusion)"
+    ),
+)
+
+
+def _three_d_channels(where: Where) -> bool:
+    norm = _norm(where)
+    return (
+        norm is not None
+        and norm["track_running_stats"]
+        and where.x is not None
+        and where.x.ndim == 3
+        and where.x.shape[1] > 1
+    )
+
+
+def fx_fuse_three_d_input() -> None:
+    linear = torch.nn.Linear(1, 2, bias=False)
+    norm = torch.nn.BatchNorm1d(2)
+    with torch.no_grad():
+        linear.weight.fill_(1.0)
+        norm.weight.copy_(torch.tensor([1.0, 2.0]))
+    model = torch.nn.Sequential(linear, norm).eval()
+    # (N, C, F) = (1, 2, 1): BatchNorm1d scales axis 1, the channels, so
+    # y[0, c, f] = gamma_c / sqrt(1 + eps): [[1, 1], [2, 2]] / sqrt(1 + 1e-5).
+    x = torch.ones(1, 2, 1)
+    fused = torch.fx.experimental.optimization.fuse(model)
+    assert torch.allclose(fused(x), model(x)), (fused(x), model(x))
+
+
+FX_FUSE_THREE_D_INPUT = KnownFailure(
+    id="linear-fx-fuse-three-d-input",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    covers=_three_d_channels,
+    found_by="fusion",
+    repro=fx_fuse_three_d_input,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.fx.experimental.optimization.fuse folds a BatchNorm1d into the Linear "
+        "before it whatever the input's rank; on a 3-D input (N, C, F) BatchNorm1d "
+        "scales axis 1 (channels) while the fold scales the Linear's output features "
+        "(the last axis). With C == out_features it returns wrong values without a word "
+        "(Linear(1, 2), BatchNorm1d(2) with weight [1, 2] on ones(1, 2, 1): fused "
+        "[[1, 2], [1, 2]] / sqrt(1 + eps), the model [[1, 1], [2, 2]] / sqrt(1 + eps)); "
+        "with another C > 1 fuse raises AssertionError ('To fuse, linear.out_features "
+        "== bn.num_features or bn.num_features == 1') on a valid model"
+    ),
+    upstream=(
+        "related: https://github.com/pytorch/pytorch/issues/118990 (closed by the "
+        "out_features check of pytorch#119264, which turned the shape error into this "
+        "assertion and left C == out_features folding along the wrong axis)"
+    ),
+)
+
+ENTRIES = (FUSION_WITHOUT_AFFINE, FX_FUSE_THREE_D_INPUT)
