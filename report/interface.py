@@ -62,6 +62,7 @@ __all__ = [
     "pair_label",
     "record_claim",
     "record_contract",
+    "record_unreached",
 ]
 
 # A dimension a test does not vary over (an init function has no dtype parameter...).
@@ -207,6 +208,8 @@ class Declared:
     rejected: dict[str, int] = field(default_factory=dict)
     # Its row of the contract table (tests/test_contract.py), if it checks the contract.
     contract: dict[str, str] | None = None
+    # Corners of its corner pass that could not be drawn (a known failure covers them).
+    unreached: list[str] = field(default_factory=list)
 
 
 DECLARED = pytest.StashKey[Declared]()
@@ -256,6 +259,11 @@ def record_contract(**row: str) -> None:
     provides for a layer, what its constructor lacks, its defaults); the last one stands."""
     if _running:
         _running[-1].contract = {str(k): str(v) for k, v in row.items()}
+
+
+def record_unreached(item: pytest.Item, corner: str) -> None:
+    """A corner of `item`'s corner pass could not be drawn (every draw left out)."""
+    item.stash.setdefault(DECLARED, Declared()).unreached.append(corner)
 
 
 def count_rejected_draws(item: pytest.Item, rejected: dict[str, int]) -> None:

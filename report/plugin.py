@@ -250,6 +250,8 @@ class ConformanceReport:
         if payload.get("pairs_possible"):
             result["pairs"] = list(payload.get("pairs") or [])
             result["pairs_possible"] = int(payload["pairs_possible"])
+        if payload.get("corners_unreached"):
+            result["corners_unreached"] = list(payload["corners_unreached"])
         if payload.get("contract"):
             result["contract"] = dict(payload["contract"])
         if payload.get("rejected_draws"):

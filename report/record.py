@@ -76,6 +76,8 @@ def payload(
         ]
         data["pairs"] = sorted(declared.pairs)
         data["pairs_possible"] = len(possible)
+    if declared.unreached and call.when == "call":
+        data["corners_unreached"] = list(declared.unreached)
     if declared.contract and call.when == "call":
         data["contract"] = dict(declared.contract)
     if declared.rejected and call.when == "call":

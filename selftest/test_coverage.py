@@ -1,4 +1,4 @@
-"""Every class of every hyperparameter reaches every property in every run, at `dev` too.
+"""Every class, and every pair of classes, reaches every property in every run, at `dev` too.
 
 The corner pass (tests/corners.py) makes it so; this proves it from a run's own record:
 the suite runs on torch.nn at the dev profile (10 examples per cell) and every cell of
@@ -59,6 +59,20 @@ def test_every_class_reaches_every_property_at_dev(dev_run):
             if lacking:
                 missing.append(f"{result['layer']}/{result['property']}: {dim} {lacking}")
     assert not missing, "classes never reached:\n" + "\n".join(missing)
+
+
+def test_every_pair_of_classes_meets_in_every_property_at_dev(dev_run):
+    """The corner pass's covering array (tests/corners.py): every possible pair of classes
+    met in one example, unless a row could not be drawn (a known failure covers it)."""
+    missing = [
+        f"{r['layer']}/{r['property']}/{r['dtype']}: {len(r['pairs'])} of {r['pairs_possible']}"
+        for r in dev_run
+        if r["outcome"] == "passed"
+        and r.get("pairs_possible")
+        and len(r["pairs"]) < r["pairs_possible"]
+        and not r.get("corners_unreached")
+    ]
+    assert not missing, "pairs never met:\n" + "\n".join(missing)
 
 
 def test_the_record_shows_coverage(dev_run):

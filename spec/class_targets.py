@@ -57,6 +57,11 @@ CLASSES = {
 }
 
 
+def impossible(classes: dict) -> bool:
+    """One position (a (C,) input) is all ignored or none: never some."""
+    return classes.get("input rank") == RANK_CLASSES[0] and classes.get("targets") == "some ignored"
+
+
 def ignore_index(hp: dict) -> int:
     return hp.get("ignore_index", DEFAULT_IGNORE_INDEX)
 
@@ -82,14 +87,24 @@ def loss_hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     """reduction, weight and ignore_index, each from the class the corner names."""
     corner = corner or {}
     hp = dict(from_class(draw, corner, "reduction", REDUCTION_CLASSES)[1])
+    hp |= from_class(draw, corner, "ignore_index", IGNORE_CLASSES)[1]
     weighted = corner.get("weight") or draw(st.sampled_from(WEIGHT_CLASSES), label="weight")
     if weighted == "weight":
-        classes = draw(st.integers(1, MAX_CLASSES), label="classes (the weight's length)")
+        classes = draw(
+            st.integers(fewest_classes(hp, corner), MAX_CLASSES),
+            label="classes (the weight's length)",
+        )
         hp["weight"] = draw(weight_values(classes), label="weight values")
     elif draw(st.booleans(), label="weight=None given"):
         hp["weight"] = None
-    hp |= from_class(draw, corner, "ignore_index", IGNORE_CLASSES)[1]
     return hp
+
+
+def fewest_classes(hp: dict, corner: dict) -> int:
+    """A corner asking for counted targets needs a class that is not ignore_index: with
+    ignore_index 0, two classes at least (one class, 0, would be ignored everywhere)."""
+    counted = corner.get("targets") in INDEX_TARGET_CLASSES[:2]
+    return 2 if counted and ignore_index(hp) == 0 else 1
 
 
 def classify_loss(hp: dict, shape: tuple) -> dict:
@@ -114,7 +129,10 @@ def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     """An input of the rank class the corner names; C is the weight's length if given."""
     corner = corner or {}
     weight = hp.get("weight")
-    classes = len(weight) if weight is not None else draw(st.integers(1, MAX_CLASSES), label="C")
+    if weight is not None:
+        classes = len(weight)
+    else:
+        classes = draw(st.integers(fewest_classes(hp, corner), MAX_CLASSES), label="C")
     rank = corner.get("input rank") or draw(st.sampled_from(RANK_CLASSES), label="input rank")
     if rank == RANK_CLASSES[0]:
         return (classes,)

@@ -111,6 +111,7 @@ def elementwise_spec(
     arguments: Callable[[HyperParams], dict] = _no_arguments,
     invalid_calls: tuple[InvalidCase, ...] = (),
     defaults: Mapping[str, Any] | None = None,
+    impossible: Callable[[Mapping[str, str]], bool] | None = None,
 ) -> LayerSpec:
     """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode.
 
@@ -164,4 +165,5 @@ def elementwise_spec(
         classes=classes,
         classify=classify,
         defaults=defaults,
+        **({"impossible": impossible} if impossible is not None else {}),
     )

@@ -241,6 +241,13 @@ EXACT = (
     ),
 )
 
+
+def impossible(classes: dict) -> bool:
+    # Only ceil mode keeps a window past the padded input.
+    floor = "ceil_mode=False" in classes.get("division", "")
+    return floor and classes.get("last window") == WINDOW_CLASSES[1]
+
+
 SPEC = LayerSpec(
     # torch's documented defaults of the optional arguments (not device=/dtype=).
     defaults={"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True},
@@ -258,6 +265,7 @@ SPEC = LayerSpec(
     # The map is linear: its second derivative is zero, which gradgradcheck confirms.
     twice_differentiable=True,
     classes=CLASSES,
+    impossible=impossible,
     classify=classify,
     shape_classes=("last window",),
     exact=EXACT,

@@ -104,6 +104,14 @@ def arguments(draw: st.DrawFn, hp: dict, shape: tuple, corner: dict) -> CallArgu
     return CallArguments((probability_targets(rng, shape, kind),), {"targets": wanted})
 
 
+def impossible(classes: dict) -> bool:
+    # Probabilities go with the default ignore_index alone (another one is an invalid call).
+    other_ignore = classes.get("ignore_index", "default (-100)") != "default (-100)"
+    return class_targets.impossible(classes) or (
+        classes.get("targets") == "probabilities" and other_ignore
+    )
+
+
 def _takes_probabilities(hp: dict) -> bool:
     """Whether a call may pass probabilities: only with the default ignore_index."""
     return class_targets.ignore_index(hp) == DEFAULT_IGNORE_INDEX
@@ -435,6 +443,7 @@ SPEC = LayerSpec(
     max_magnitude=1e3,
     exact=EXACT,
     classes=CLASSES,
+    impossible=impossible,
     classify=classify,
     shape_classes=("input rank",),
     argument_names=("target",),

@@ -102,6 +102,11 @@ def _power_of_two_slopes(spec):
     )
 
 
+def impossible(classes: dict) -> bool:
+    # A negative slope in place: torch's backward refuses it (drawn out of place only).
+    return classes.get("inplace") == "in place" and classes.get("negative_slope") == "negative"
+
+
 SPEC = elementwise_spec(
     "LeakyReLU",
     # torch's documented defaults of the optional arguments (not device=/dtype=).
@@ -116,6 +121,7 @@ SPEC = elementwise_spec(
     hyperparams=hyperparams,
     classes=CLASSES,
     classify=classify,
+    impossible=impossible,
     arguments=arguments,
     invalid_calls=(
         InvalidCase({"negative_slope": "0.1"}, (2, 3), TypeError, "negative_slope a string"),

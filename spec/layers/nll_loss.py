@@ -261,6 +261,7 @@ SPEC = LayerSpec(
     buffer_shapes=buffer_shapes,
     exact=EXACT,
     classes=class_targets.CLASSES,
+    impossible=class_targets.impossible,
     classify=classify,
     shape_classes=("input rank",),
     argument_names=("target",),

@@ -25,3 +25,4 @@ def run_corners(item: pytest.Item) -> None:
     corner_list = corners.CORNER_KINDS[kind](spec)
     for unreached in corners.run(inner, arguments, corner_list, int(run["seed"] or 0)):
         item.add_report_section("call", "corners", f"not reachable here: {unreached}")
+        interface.record_unreached(item, unreached)
