@@ -8,6 +8,7 @@ in its coverage, the mode's included where the property draws it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from spec.registry import layer_named
-from tests.corners import classes_of
+from tests.corners import CORNER_DIMENSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "20261201"
@@ -51,7 +52,7 @@ def test_every_class_reaches_every_property_at_dev(dev_run):
             continue  # a model or an init function: no layer classes
         covered = set(result.get("coverage") or ())
         seen_dims = {label.split("=", 1)[0] for label in covered}
-        for dim, values in classes_of(spec).items():
+        for dim, values in _dimensions_covered(result["property"], spec).items():
             # The mode counts where the property draws it; hyperparameters always.
             if dim == "mode" and dim not in seen_dims:
                 continue
@@ -59,6 +60,13 @@ def test_every_class_reaches_every_property_at_dev(dev_run):
             if lacking:
                 missing.append(f"{result['layer']}/{result['property']}: {dim} {lacking}")
     assert not missing, "classes never reached:\n" + "\n".join(missing)
+
+
+def _dimensions_covered(prop: str, spec) -> dict[str, tuple[str, ...]]:
+    """The dimensions the property's corner pass covers (CORNERS in its file): the
+    hyperparameters alone where the input is incidental (contract, init, parameters)."""
+    kind = getattr(importlib.import_module(f"tests.test_{prop}"), "CORNERS", "classes")
+    return CORNER_DIMENSIONS[kind](spec)
 
 
 def test_every_pair_of_classes_meets_in_every_property_at_dev(dev_run):

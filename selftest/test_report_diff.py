@@ -130,7 +130,7 @@ def test_two_kernel_sets_match_once_the_isa_is_left_out():
     assert "--ignore-dimension isa" in keyed.hint
     across = diffing.compare(base, new, ignore=["isa"])
     assert kinds(across) == {"regressions": ["Conv2d"]}
-    assert across.dimensions == ("layer", "property", "device", "dtype", "path")
+    assert across.dimensions == ("layer", "property", "device", "dtype", "path", "switch")
     assert not across.hint
 
 

@@ -64,15 +64,20 @@ def test_merge_keeps_every_result_once_and_dedups_a_repeated_shard(shards, tmp_p
     assert (tmp_path / "conformance.md").exists() and (tmp_path / "conformance.html").exists()
 
 
+def _key(device: str, dtype: str) -> tuple:
+    """A sub-cell's key on eager, the other dimensions at their defaults."""
+    return matrix.sub_key({"device": device, "dtype": dtype, "path": "eager", "switch": "default"})
+
+
 def test_the_same_cell_from_two_machines_shows_the_worse_outcome(shards):
     merged = merge.merge([load(p) for p in shards])
     m = matrix.build(merged)
     # cuda:0: not present on the CPU machine, passed on the GPU machine.
-    cuda = m.sub("Linear", "forward", ("cuda:0", "float32", "eager", "-"))
+    cuda = m.sub("Linear", "forward", _key("cuda:0", "float32"))
     assert sorted(r["outcome"] for r in cuda.results) == ["not-present", "passed"]
     assert cuda.outcome == "passed"
     # cpu float64: failed on the CPU machine, not present on the GPU machine.
-    assert m.sub("Conv2d", "forward", ("cpu", "float64", "eager", "-")).outcome == "failed"
+    assert m.sub("Conv2d", "forward", _key("cpu", "float64")).outcome == "failed"
     page = markdown.render(merged)
     assert "| Conv2d |" in page and "ok FAIL ok ok" in page
     assert page.count(" (cpu, cuda:0) ") >= 2  # one environment column per shard
