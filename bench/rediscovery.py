@@ -9,7 +9,13 @@ found entry is one whose cells fail; the time is the pytest command's wall time,
 start to the red exit, as a user waits for it.
 
     python bench/rediscovery.py [--seeds 1,2,3,4,5] [--only ID ...] [--path eager]
+                                [--jobs 2] [--eager-once]
                                 [--markdown docs/rediscovery.md] [--json out.json]
+
+--jobs runs that many pytest commands at once (each on one xdist worker); --eager-once
+looks for an entry that also applies on eager there alone (its other paths run the same
+kernel under a graph: eager's row measures the strategy that finds it), and for the
+path-specific entries (inductor, ONNX Runtime, OpenVINO, export) on their paths.
 
 Run it whole whenever a strategy, a profile or the corner pass changes (README).
 """
@@ -23,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,8 +117,8 @@ def run_once(known: KnownFailure, path: str, seed: int) -> dict:
     return {"seed": seed, "found": found, "seconds": round(seconds, 1)}
 
 
-def rediscover(known: KnownFailure, path: str, seeds: tuple[int, ...]) -> dict:
-    runs = [run_once(known, path, seed) for seed in seeds]
+def rediscover(known: KnownFailure, path: str, seeds: tuple[int, ...], pool: Executor) -> dict:
+    runs = list(pool.map(lambda seed: run_once(known, path, seed), seeds))
     times = [r["seconds"] for r in runs if r["found"]]
     return {
         "entry": known.id,
@@ -153,11 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--path", nargs="*", default=[], help="only these execution paths")
+    parser.add_argument("--jobs", type=int, default=1, help="pytest commands at once")
+    parser.add_argument("--eager-once", action="store_true", help="entries on eager: there alone")
     parser.add_argument("--markdown", default="")
     parser.add_argument("--json", default="")
     args = parser.parse_args(argv)
     seeds = tuple(int(s) for s in args.seeds.split(","))
     rows, skipped = [], []
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
     for known in KNOWN_FAILURES:
         if args.only and known.id not in args.only:
             continue
@@ -165,10 +175,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.path and path not in args.path:
                 continue
             why = why_not(known, path)
+            on_eager = EAGER in known.paths and not why_not(known, EAGER)
+            if not why and args.eager_once and path != EAGER and on_eager:
+                why = "also on eager: looked for there (--eager-once)"
             if why:
                 skipped.append((known.id, path, why))
                 continue
-            row = rediscover(known, path, seeds)
+            row = rediscover(known, path, seeds, pool)
             rows.append(row)
             print(
                 f"{row['found']}/{row['seeds']}  median {row['median_s']} s  worst "
