@@ -18,7 +18,7 @@ from reference.cross_entropy import (
     log_softmax_last,
     loss_weights,
 )
-from reference.nll_loss import DEFAULT_IGNORE_INDEX, classes_back, classes_last
+from reference.nll_loss import classes_back, classes_last
 from reference.reduction import per_position_gradient
 from spec import class_targets
 from spec.arguments import CallArguments, TensorValue, indices
@@ -94,8 +94,8 @@ def probability_targets(rng: np.random.Generator, shape: tuple, kind: str) -> np
 def arguments(draw: st.DrawFn, hp: dict, shape: tuple, corner: dict) -> CallArguments:
     wanted = corner.get("targets") or draw(st.sampled_from(TARGET_CLASSES), label="targets")
     if wanted == "probabilities" and not _takes_probabilities(hp):
-        # torch takes probabilities with the default ignore_index alone (another one is an
-        # invalid call, below): class indices instead, as the coverage then says.
+        # torch takes probabilities with a negative ignore_index alone (a non-negative one
+        # is an invalid call, below): class indices instead, as the coverage then says.
         wanted = draw(st.sampled_from(class_targets.INDEX_TARGET_CLASSES), label="instead")
     if wanted != "probabilities":
         return draw(class_targets.class_index_arguments(hp, shape, {"targets": wanted}))
@@ -105,16 +105,17 @@ def arguments(draw: st.DrawFn, hp: dict, shape: tuple, corner: dict) -> CallArgu
 
 
 def impossible(classes: dict) -> bool:
-    # Probabilities go with the default ignore_index alone (another one is an invalid call).
-    other_ignore = classes.get("ignore_index", "default (-100)") != "default (-100)"
+    # Probabilities go with a negative ignore_index alone (a non-negative one is an invalid
+    # call; a negative one has nothing to ignore and is accepted, in every release seen).
+    non_negative = classes.get("ignore_index") == "non-negative"
     return class_targets.impossible(classes) or (
-        classes.get("targets") == "probabilities" and other_ignore
+        classes.get("targets") == "probabilities" and non_negative
     )
 
 
 def _takes_probabilities(hp: dict) -> bool:
-    """Whether a call may pass probabilities: only with the default ignore_index."""
-    return class_targets.ignore_index(hp) == DEFAULT_IGNORE_INDEX
+    """Whether a call may pass probabilities: torch checks ignore_index < 0."""
+    return class_targets.ignore_index(hp) < 0
 
 
 def _call(inputs: Inputs) -> tuple:
@@ -216,7 +217,7 @@ def vjp_error(inputs):
 
 
 SMOOTHING_INVALID = ("label_smoothing above 1", "label_smoothing below 0")
-PROBABILITIES_IGNORING = "probabilities with an ignore_index"
+PROBABILITIES_IGNORING = "probabilities with a non-negative ignore_index"
 INVALID_KINDS = (*class_targets.INVALID_KINDS, *SMOOTHING_INVALID, PROBABILITIES_IGNORING)
 
 
@@ -225,9 +226,11 @@ def _invalid(draw: st.DrawFn, corner: dict | None = None):
     kind = (corner or {}).get("invalid kind") or draw(st.sampled_from(INVALID_KINDS))
     if kind == PROBABILITIES_IGNORING:
         # "ignore_index is only applicable when the target contains class indices"; torch
-        # raises "ignore_index is not supported for floating point target".
+        # raises "ignore_index is not supported for floating point target" for one that
+        # could name a class (>= 0), and accepts a negative one, which ignores nothing
+        # (2.1.2, 2.6.0, 2.13.0: the valid draws hold it).
         hp = draw(hyperparams(), label="valid hp")
-        hp["ignore_index"] = draw(st.integers(-5, 5).filter(lambda i: i != DEFAULT_IGNORE_INDEX))
+        hp["ignore_index"] = draw(st.integers(0, 5), label="ignore_index")
         classes = len(hp["weight"]) if hp.get("weight") is not None else 3
         x = np.zeros((2, classes))
         return InvalidCase(hp, x.shape, RuntimeError, kind, x, (np.full(x.shape, 1 / classes),))

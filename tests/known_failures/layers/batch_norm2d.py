@@ -266,8 +266,9 @@ ONNX_EPSILON_FLOAT32 = KnownFailure(
 )
 
 
-def half_with_strided_grad(where: Where) -> bool:
-    return where.grad_layout == "strided"
+def strided_grad_or_input(where: Where) -> bool:
+    # Either tensor strided sends the backward down the same float16-product path.
+    return where.grad_layout == "strided" or where.layout == "strided"
 
 
 def float16_strided_grad_output(path: str) -> None:
@@ -283,6 +284,15 @@ def float16_strided_grad_output(path: str) -> None:
         # x.grad = -+2.98e-05, whatever the layout of the same grad values.
         assert abs(bn.weight.grad.item() - 3.3735e-06) < 1e-7, (name, bn.weight.grad.item())
         assert leaf.grad.flatten()[0].item() < 0, (name, leaf.grad.flatten().tolist())
+    # A strided input with a contiguous grad_output takes that path too: subnormal x, so
+    # (x - mean) * g underflows in float16. weight.grad = sum(g * x_hat) = 1.538e-05.
+    x = torch.tensor([-6.377696990966797e-06, -2.7418136596679688e-06], dtype=torch.float16)
+    g = torch.tensor([-0.01113128662109375, 0.015625], dtype=torch.float16)
+    spaced = torch.zeros(2, 2, dtype=torch.float16)
+    spaced[:, 0] = x
+    bn = torch.nn.BatchNorm1d(1).half()
+    on_path(path, bn)(spaced[:, :1].requires_grad_()).backward(g.reshape(2, 1))
+    assert abs(bn.weight.grad.item() - 1.538e-05) < 1e-6, ("strided input", bn.weight.grad.item())
 
 
 FLOAT16_STRIDED_GRAD_OUTPUT = KnownFailure(
@@ -290,19 +300,21 @@ FLOAT16_STRIDED_GRAD_OUTPUT = KnownFailure(
     layer=LAYER,
     breaks=Check.GRADIENTS,
     dtypes=("float16",),
-    covers=half_with_strided_grad,
+    covers=strided_grad_or_input,
     paths=running_kernels("aten"),
     found_by="layouts",
     repro=float16_strided_grad_output,
     observed=Observed(since="2.13.0"),
     summary=(
-        "CPU float16 BatchNorm backward with a non-contiguous grad_output forms the "
-        "products g * (x - mean) in float16, where they underflow among the subnormals; "
-        "a contiguous grad_output forms them in float32. For x = [-0.01685, -0.00111], "
+        "CPU float16 BatchNorm backward with a non-contiguous grad_output or input forms "
+        "the products g * (x - mean) in float16, where they underflow among the "
+        "subnormals; contiguous ones form them in float32. For x = [-0.01685, -0.00111], "
         "g = [-6.38e-6, -2.74e-6] (subnormals) the strided call gives weight.grad 7.03e-6 "
         "(exactly the sum of the float16-rounded products) and x.grad of the wrong sign, "
-        "[1.69e-4, -1.76e-4], where the answer is 3.37e-6 and [-2.98e-5, 2.98e-5]. Found by "
-        "the layouts property on BatchNorm1d; BatchNorm2d alike"
+        "[1.69e-4, -1.76e-4], where the answer is 3.37e-6 and [-2.98e-5, 2.98e-5]; a "
+        "strided input x = [-6.38e-6, -2.74e-6] with g = [-0.0111, 0.0156] gives weight.grad "
+        "0 where it is 1.54e-5. Found by the layouts property on BatchNorm1d (the strided "
+        "input by a corner's drawn example); BatchNorm2d alike"
     ),
     upstream="not filed (no upstream issue found)",
 )
