@@ -114,6 +114,9 @@ def run_once(known: KnownFailure, path: str, seed: int) -> dict:
     seconds = time.perf_counter() - started
     # A crash is found too: xdist reports the dead worker's test as failed.
     found = status in (1, 2) and ("FAILED" in output or "crashed" in output)
+    # Each run as it ends: a table that takes hours says how it is going.
+    verdict = "found" if found else ("stopped" if status is None else "not found")
+    print(f"  seed {seed}: {verdict} in {seconds:.1f} s  ({known.id} on {path})", flush=True)
     return {"seed": seed, "found": found, "seconds": round(seconds, 1)}
 
 
