@@ -104,7 +104,7 @@ def layer_class(nn: ModuleType, name: str) -> type:
 
 
 @functools.cache
-def _accepted_arguments(cls: type) -> frozenset[str] | None:
+def accepted_arguments(cls: type) -> frozenset[str] | None:
     """The keyword arguments `cls` takes; None when it takes any (**kwargs)."""
     parameters = inspect.signature(cls).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
@@ -118,7 +118,7 @@ def arguments_missing(nn: ModuleType, spec: LayerSpec, hp: dict) -> list[str]:
     Found by probing the constructor's signature, not from a table of versions: a newer
     argument (BatchNorm2d's bias) is absent from an older release's signature.
     """
-    accepted = _accepted_arguments(layer_class(nn, spec.name))
+    accepted = accepted_arguments(layer_class(nn, spec.name))
     return sorted(set(hp) - accepted) if accepted is not None else []
 
 

@@ -24,7 +24,8 @@ from hypothesis import note
 from report.interface import cover, not_run
 from spec.optimizer_plans import Plan
 from spec.optimizerspec import OptimizerSpec
-from tests import flight_recorder, impl
+from tests import flight_recorder, impl, left_out
+from tests.cases import accepted_arguments
 from tests.optimizer_carve_outs import implementation_fails_as_recorded, step_fails_as_recorded
 from tests.optimizer_checks import Held, Run, check_step, hold, same_bits, violation
 from tests.tensors import to_torch, torch_dtype
@@ -87,6 +88,27 @@ def offered(cls: type, spec: OptimizerSpec, device: str, dtype: str) -> dict[str
             not_run("unsupported", f"{spec.name} on {device} for {dtype}: {reasons}")
         not_run("not-provided", f"no implementation of {spec.name} steps here: {reasons}")
     return chosen
+
+
+def in_release(cls: type, spec: OptimizerSpec, kwargs: dict, nn: ModuleType) -> dict | None:
+    """`kwargs` as this release's constructor takes them, or None where it cannot.
+
+    An argument the constructor lacks (Adam's decoupled_weight_decay before 2.7) is dropped
+    where it asks for the documented default, which is the release's own behaviour; set
+    otherwise, the configuration cannot run: the tally names the missing argument (a cell
+    whose every configuration needed one ends "not-in-release").
+    """
+    accepted = accepted_arguments(cls)
+    missing = [] if accepted is None else sorted(set(kwargs) - accepted)
+    needed = [name for name in missing if kwargs[name] != spec.defaults.get(name, object())]
+    if needed:
+        tally = left_out.running()
+        tally.torch_lacks = impl.is_torch(nn)
+        owner = f"torch {torch.__version__}'s" if tally.torch_lacks else nn.__name__
+        for name in needed:
+            tally.missing_arguments[f"{owner} {spec.name} takes no {name}="] += 1
+        return None
+    return {name: value for name, value in kwargs.items() if name not in missing}
 
 
 def build_params(plan: Plan, dtype: str, device: str) -> list[torch.Tensor]:
