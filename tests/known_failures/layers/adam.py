@@ -7,6 +7,7 @@ import math
 import torch
 
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.layers.sgd import offers_fused
 
 LAYER = "Adam"
 
@@ -16,6 +17,8 @@ def _fused_amsgrad(where: Where) -> bool:
 
 
 def fused_amsgrad_ignores_nan() -> None:
+    if not offers_fused(torch.optim.Adam):
+        return
     p = torch.zeros(9, requires_grad=True)
     adam = torch.optim.Adam([p], lr=0.1, amsgrad=True, fused=True)
     p.grad = torch.ones(9)
