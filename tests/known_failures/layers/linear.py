@@ -85,11 +85,11 @@ def fx_fuse_three_d_input() -> None:
     # (N, C, F) = (1, 2, 1): BatchNorm1d scales axis 1, the channels, so
     # y[0, c, f] = gamma_c / sqrt(1 + eps): [[1, 1], [2, 2]] / sqrt(1 + 1e-5).
     x = torch.ones(1, 2, 1)
-    # A submodule torch does not import by itself: the repro must not rely on another
-    # test having imported it first (it ran alone in a fresh worker and failed so).
-    from torch.fx.experimental import optimization
+    # A submodule torch does not import by itself: the repro (printed or run alone in a
+    # fresh worker, where it failed) must not rely on another test having imported it.
+    import torch.fx.experimental.optimization as fx_optimization
 
-    fused = optimization.fuse(model)
+    fused = fx_optimization.fuse(model)
     assert torch.allclose(fused(x), model(x)), (fused(x), model(x))
 
 
