@@ -127,14 +127,22 @@ def in_release(nn: ModuleType, spec: LayerSpec, hp: dict) -> None:
     release's, or the implementation's under test), counting the draws it rejects."""
     missing = arguments_missing(nn, spec, hp)
     if missing:
-        # A cell whose every case needed one ends "not-in-release" (torch) or
-        # "not-provided" (another implementation): tests/plugin/property_run.py.
-        tally = left_out.running()
-        tally.torch_lacks = impl.is_torch(nn)
-        owner = f"torch {torch.__version__}'s" if tally.torch_lacks else nn.__name__
-        for name in missing:
-            tally.missing_arguments[f"{owner} {spec.name} takes no {name}="] += 1
+        owner = tally_missing_arguments(nn, spec.name, missing)
         corners.leave_out(f"{owner} {spec.name} takes no {', '.join(missing)}")
+
+
+def tally_missing_arguments(nn: ModuleType, name: str, missing: list[str]) -> str:
+    """Count the arguments `name`'s constructor lacks; whose constructor it is, in words.
+
+    A cell whose every case needed one ends "not-in-release" (torch) or "not-provided"
+    (another implementation): tests/plugin/property_run.py.
+    """
+    tally = left_out.running()
+    tally.torch_lacks = impl.is_torch(nn)
+    owner = f"torch {torch.__version__}'s" if tally.torch_lacks else nn.__name__
+    for argument in missing:
+        tally.missing_arguments[f"{owner} {name} takes no {argument}="] += 1
+    return owner
 
 
 class Configuration(NamedTuple):

@@ -24,8 +24,8 @@ from hypothesis import note
 from report.interface import cover, not_run
 from spec.optimizer_plans import Plan
 from spec.optimizerspec import OptimizerSpec
-from tests import flight_recorder, impl, left_out
-from tests.cases import accepted_arguments
+from tests import flight_recorder, impl
+from tests.cases import accepted_arguments, tally_missing_arguments
 from tests.optimizer_carve_outs import implementation_fails_as_recorded, step_fails_as_recorded
 from tests.optimizer_checks import Held, Run, check_step, hold, same_bits, violation
 from tests.tensors import to_torch, torch_dtype
@@ -102,11 +102,7 @@ def in_release(cls: type, spec: OptimizerSpec, kwargs: dict, nn: ModuleType) -> 
     missing = [] if accepted is None else sorted(set(kwargs) - accepted)
     needed = [name for name in missing if kwargs[name] != spec.defaults.get(name, object())]
     if needed:
-        tally = left_out.running()
-        tally.torch_lacks = impl.is_torch(nn)
-        owner = f"torch {torch.__version__}'s" if tally.torch_lacks else nn.__name__
-        for name in needed:
-            tally.missing_arguments[f"{owner} {spec.name} takes no {name}="] += 1
+        tally_missing_arguments(nn, spec.name, needed)
         return None
     return {name: value for name, value in kwargs.items() if name not in missing}
 
