@@ -7,6 +7,8 @@ import numpy as np
 # Central differences have O(h^2) truncation and O(eps/h) rounding error; h = 1e-6
 # balances the two in float64 for inputs of order one.
 STEP = 1e-6
+ATOL = 1e-7
+ULP = 2.0**-52
 
 
 def numerical_vjp(
@@ -34,8 +36,32 @@ def assert_vjp_matches_finite_differences(
     grad_y: np.ndarray,
     analytic: np.ndarray,
     rtol: float = 1e-6,
-    atol: float = 1e-7,
+    atol: float = ATOL,
 ) -> None:
     """The analytic VJP equals central differences of <f(x), grad_y> in float64."""
     numeric = numerical_vjp(f, x, grad_y)
     np.testing.assert_allclose(analytic, numeric, rtol=rtol, atol=atol)
+
+
+def normalisation_atol(
+    x: np.ndarray,
+    weight: np.ndarray | None,
+    grad_y: np.ndarray,
+    smallest_variance: float,
+    eps: float,
+    shift: float = 0.0,
+    step: float = STEP,
+) -> float:
+    """ATOL plus the rounding noise central differences pick up through a normalisation.
+
+    The mean a normalisation subtracts carries a few ulps of max|x| (of max|x| + shift when
+    a stored mean is subtracted), and every output multiplies that error by
+    |weight| / sqrt(var + eps): up to 1 / sqrt(eps) on a constant channel, where a perturbed
+    element moves the variance only at second order. Each of the two evaluations of
+    <f(x), grad_y> may then err by that times sum|grad_y|, and their difference is divided
+    by 2 * step.
+    """
+    gain = 1.0 if weight is None else max(1.0, float(np.max(np.abs(weight))))
+    output_error = 8 * ULP * (float(np.max(np.abs(x))) + shift) * gain
+    output_error /= np.sqrt(smallest_variance + eps)
+    return ATOL + output_error * float(np.sum(np.abs(grad_y))) / step

@@ -14,7 +14,7 @@ from reference.batch_norm import (
     batch_norm2d_vjp,
     reduced_axes,
 )
-from selftest.finite_differences import assert_vjp_matches_finite_differences
+from selftest.finite_differences import assert_vjp_matches_finite_differences, normalisation_atol
 
 MAGNITUDE = 3.0
 ELEMENTS = st.floats(-MAGNITUDE, MAGNITUDE, allow_nan=False, allow_subnormal=False)
@@ -53,6 +53,15 @@ def forward(x, weight=None, bias=None, buffers=(None, None, None), **options):
     return batch_norm2d_forward(x, weight, bias, *buffers, **options)
 
 
+def fd_atol(x, weight, grad_y, running_mean, running_var, eps, use_batch_stats):
+    """The finite-difference allowance for this case: batch or stored statistics."""
+    if use_batch_stats:
+        variance, shift = float(np.min(x.var(axis=reduced_axes(x.ndim)))), 0.0
+    else:
+        variance, shift = float(np.min(running_var)), float(np.max(np.abs(running_mean)))
+    return normalisation_atol(x, weight, grad_y, variance, eps, shift)
+
+
 def channel_stats(x):
     return x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
 
@@ -75,14 +84,15 @@ def test_vjp_matches_finite_differences(case, use_batch_stats):
     )
     present = {"input"} | {k for k, v in (("weight", weight), ("bias", bias)) if v is not None}
     assert set(grads) == present
-    assert_vjp_matches_finite_differences(output, x, grad_y, grads["input"])
+    atol = fd_atol(x, weight, grad_y, running_mean, running_var, eps, use_batch_stats)
+    assert_vjp_matches_finite_differences(output, x, grad_y, grads["input"], atol=atol)
     if weight is not None:
         assert_vjp_matches_finite_differences(
-            lambda w_: output(x, weight_=w_), weight, grad_y, grads["weight"]
+            lambda w_: output(x, weight_=w_), weight, grad_y, grads["weight"], atol=atol
         )
     if bias is not None:
         assert_vjp_matches_finite_differences(
-            lambda b_: output(x, bias_=b_), bias, grad_y, grads["bias"]
+            lambda b_: output(x, bias_=b_), bias, grad_y, grads["bias"], atol=atol
         )
 
 
@@ -228,14 +238,15 @@ def test_batch_norm1d_vjp_matches_finite_differences(case, use_batch_stats):
         x, weight, bias, running_mean, running_var, eps=eps,
         use_batch_stats=use_batch_stats, grad_y=grad_y,
     )  # fmt: skip
-    assert_vjp_matches_finite_differences(output, x, grad_y, grads["input"])
+    atol = fd_atol(x, weight, grad_y, running_mean, running_var, eps, use_batch_stats)
+    assert_vjp_matches_finite_differences(output, x, grad_y, grads["input"], atol=atol)
     if weight is not None:
         assert_vjp_matches_finite_differences(
-            lambda w_: output(x, weight_=w_), weight, grad_y, grads["weight"]
+            lambda w_: output(x, weight_=w_), weight, grad_y, grads["weight"], atol=atol
         )
     if bias is not None:
         assert_vjp_matches_finite_differences(
-            lambda b_: output(x, bias_=b_), bias, grad_y, grads["bias"]
+            lambda b_: output(x, bias_=b_), bias, grad_y, grads["bias"], atol=atol
         )
 
 
