@@ -79,6 +79,9 @@ class Where:
     path: str = field(default_factory=lambda: current_path().name)
     x: np.ndarray | None = None  # the input values, for failures that depend on them
     grad_layout: str = "contiguous"  # the layout of grad_output (tests/test_layouts.py)
+    # The gradient reaching the output, where a property knows it before judging the
+    # gradients (a model's child: tests/model_checks.py), for failures that depend on it.
+    grad_y: np.ndarray | None = None
 
     @property
     def arguments(self) -> dict[str, Any]:

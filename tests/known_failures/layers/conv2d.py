@@ -230,7 +230,53 @@ OPENVINO_FAKE_MODE_GUARD = KnownFailure(
     upstream=OPENVINO_FAKE_MODE_UPSTREAM,
 )
 
+# float16's smallest normal: below it, float16 has only the fixed spacing 2^-24.
+FLOAT16_SMALLEST_NORMAL = 2.0**-14
+
+
+def _subnormal_gradient(where: Where) -> bool:
+    """A gradient reaching the output with float16 subnormals among its nonzero values."""
+    if where.grad_y is None:
+        return False
+    g = abs(where.grad_y)
+    return bool(((g > 0) & (g < FLOAT16_SMALLEST_NORMAL)).any())
+
+
+def half_backward_input_rounds_columns() -> None:
+    w = torch.full((1, 1, 3, 3), 0.25, dtype=torch.float16)
+    x = torch.zeros(1, 1, 3, 3, dtype=torch.float16, requires_grad=True)
+    y = torch.nn.functional.conv2d(x, w, padding=1)
+    y.backward(torch.full_like(y, 2.0**-24))  # float16's smallest subnormal
+    # The centre input feeds all 9 outputs: 9 * 0.25 * 2^-24 = 2.25 * 2^-24, which rounds
+    # to 2 * 2^-24 in float16; each product alone (0.25 * 2^-24) rounds to 0.
+    got = x.grad[0, 0, 1, 1].item()
+    assert got == 2.0**-23, f"input gradient {got}, the law rounds to {2.0**-23}"
+
+
+HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
+    id="conv2d-half-backward-input-rounds-columns",
+    layer=LAYER,
+    breaks=Check.GRADIENTS,
+    dtypes=("float16",),
+    covers=_subnormal_gradient,
+    repro=half_backward_input_rounds_columns,
+    observed=Observed(since="2.6.0"),
+    summary=(
+        "CPU float16 Conv2d backward for the input rounds each column of W^T g to float16 "
+        "before col2im adds the columns up, so among float16's subnormals the input "
+        "gradient is lost or inflated: a 3x3 kernel of 0.25 under a grad_output of 2^-24 "
+        "gives 0 at the centre where 9 * 0.25 * 2^-24 rounds to 2^-23 (and 6 channels "
+        "of a 5x5 kernel give 32 subnormals for 24). Forward and the weight gradient "
+        "round once and are right; Conv1d does the same (0 for 3 * 0.25 * 2^-24). Found "
+        "by a float16 run of the training_steps property (LeNet5, cross entropy: the "
+        "gradient reaching c1 is about 1e-7), which now leaves float16 out; the models "
+        "property leaves the covered comparison out. 2.1.2 has no float16 CPU convolution"
+    ),
+    upstream="not filed (no upstream issue found)",
+)
+
 ENTRIES = (
+    HALF_BACKWARD_INPUT_ROUNDS_COLUMNS,
     NEGATIVE_PADDING_CROPS,
     OPENVINO_FAKE_MODE_GUARD,
     CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH,
