@@ -148,7 +148,7 @@ def backward(params: list[torch.Tensor], losses: tuple, dtype: str, device: str)
             loss.backward()
 
 
-def _skipped_as_recorded(cls: type, run: Run) -> bool:
+def skipped_as_recorded(cls: type, run: Run) -> bool:
     """Whether the implementation is inside a whole-implementation carve-out (still failing)."""
     outcome = implementation_fails_as_recorded(cls, run)
     if outcome:
@@ -156,7 +156,7 @@ def _skipped_as_recorded(cls: type, run: Run) -> bool:
     return outcome == ""
 
 
-def _failed_as_recorded(run: Run, step: int, optimizer, params) -> bool:
+def failed_as_recorded(run: Run, step: int, optimizer, params) -> bool:
     """Whether the step is inside a step-level carve-out and failed as it records."""
     outcome = step_fails_as_recorded(run, optimizer, params)
     if outcome:
@@ -166,7 +166,7 @@ def _failed_as_recorded(run: Run, step: int, optimizer, params) -> bool:
 
 def train(cls: type, run: Run) -> None:
     """Run the plan as a training loop, judging every step (tests/optimizer_checks.py)."""
-    if _skipped_as_recorded(cls, run):
+    if skipped_as_recorded(cls, run):
         return
     plan, dtype, device = run.plan, run.dtype, run.device
     params = build_params(plan, dtype, device)
@@ -178,7 +178,7 @@ def train(cls: type, run: Run) -> None:
         before = [hold(optimizer, p) for p in params]
         run.grads.append([held.grad for held in before])
         flight_recorder.record(run.describe(step), run.repro())
-        if _failed_as_recorded(run, step, optimizer, params):
+        if failed_as_recorded(run, step, optimizer, params):
             return  # the step raised as the recorded torch failure says: nothing to judge
         optimizer.step()
         check_step(run, step, before, [hold(optimizer, p) for p in params])
@@ -189,7 +189,7 @@ def mirror(cls: type, run: Run) -> None:
 
     The gradients are assigned, not accumulated, so the mirror's are exactly -g.
     """
-    if _skipped_as_recorded(cls, run):
+    if skipped_as_recorded(cls, run):
         return
     maximize = bool(run.hp.get("maximize", False))
     runs = []
@@ -206,7 +206,7 @@ def mirror(cls: type, run: Run) -> None:
                     [None if p.grad is None else hold(optimizer, p).grad for p in params]
                 )
                 flight_recorder.record(run.describe(step), run.repro())
-            if _failed_as_recorded(run, step, optimizer, params):
+            if failed_as_recorded(run, step, optimizer, params):
                 return  # the step raised as the recorded torch failure says
             optimizer.step()
             held.append([hold(optimizer, p) for p in params])
