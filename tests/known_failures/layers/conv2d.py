@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from reference.geometry import pair
+from spec.dtypes import format_of
 from spec.registry import layer_named
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.paths import running_kernels
@@ -230,8 +231,8 @@ OPENVINO_FAKE_MODE_GUARD = KnownFailure(
     upstream=OPENVINO_FAKE_MODE_UPSTREAM,
 )
 
-# float16's smallest normal: below it, float16 has only the fixed spacing 2^-24.
-FLOAT16_SMALLEST_NORMAL = 2.0**-14
+# Below float16's smallest normal (2^-14) there is only the fixed spacing 2^-24.
+FLOAT16_SMALLEST_NORMAL = format_of("float16").smallest_normal
 
 
 def _subnormal_gradient(where: Where) -> bool:
