@@ -271,3 +271,42 @@ def test_a_corner_set_that_misses_a_class_is_refused():
             state_names=sgd.state_names, classes=sgd.classes, classify=sgd.classify,
             corners=sgd.corners[:1],
         )  # fmt: skip
+
+
+def test_a_0_over_0_of_rounding_is_undetermined_and_of_exact_zeros_is_nan():
+    """eps = 0: moments that rounding cancelled to 0 leave the step undetermined, while
+    moments that are 0 in every algorithm (a zero gradient, no decay) make it NaN."""
+    adam = optimizer_named("Adam")
+    hp = {"lr": 2.78, "betas": (0.99999, 0.99999), "eps": 0.0, "amsgrad": False,
+          "maximize": True, "decoupled_weight_decay": False}  # fmt: skip
+    # A bfloat16 run drew a gradient equal to weight_decay * theta in decimal: -g + 0.01
+    # theta is 0 in float64, about -4e-21 in exact arithmetic and +5e-12 with fused
+    # Adam's float32 weight_decay, which then stepped by lr.
+    theta, grad = np.array([-0.0213623046875]), np.array([-0.000213623046875])
+    cancelled = StepInputs(theta, grad, {}, {**hp, "weight_decay": 0.01})
+    assert np.isnan(adam.step(cancelled)[0]).all()
+    assert np.isnan(adam.step_error(cancelled, "bfloat16")["param"]).all()
+    zero = StepInputs(theta, np.zeros(1), {}, {**hp, "weight_decay": 0.0})
+    assert np.isnan(adam.step(zero)[0]).all()
+    assert not np.isnan(adam.step_error(zero, "bfloat16")["param"]).any()
+
+
+def test_a_second_moment_stored_as_inf_may_stop_the_step():
+    """float16 (1 - beta2) g^2 past 65504 is stored as inf: the for-loop then moves by 0,
+    fused Adam (float32 inside) by lr; the law allows both, and each by no more."""
+    adam = optimizer_named("AdamW")
+    hp = {"lr": 1e-3, "betas": (0.9, 0.3509119853944475), "eps": 0.0, "weight_decay": 0.0,
+          "amsgrad": False, "maximize": True}  # fmt: skip
+    theta, grad = np.array([0.1151123046875]), np.array([373.25])
+    inputs = StepInputs(theta, grad, {}, hp)
+    law = adam.step(inputs)[0]
+    bound = adam.step_error(inputs, "float16")["param"]
+    moved = {}
+    for flags in ({"foreach": False}, {"fused": True}):
+        p = torch.tensor(theta, dtype=torch.float16, requires_grad=True)
+        p.grad = torch.tensor(grad, dtype=torch.float16)
+        torch.optim.AdamW([p], **hp, **flags).step()
+        moved[next(iter(flags))] = float(p.detach()[0]) - theta[0]
+    assert moved["foreach"] == 0.0 and abs(moved["fused"]) > 5e-4, moved
+    assert (np.abs(theta + np.array(list(moved.values())) - law) <= bound).all()
+    assert (bound < 2 * hp["lr"]).all()

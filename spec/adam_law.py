@@ -23,8 +23,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.adam import adam_step
-from spec.dyadic import Term, exact_square, exact_sums, is_power_of_four, is_power_of_two
-from spec.optimizerspec import StepError, StepInputs, StepRef
+from spec.dyadic import LARGEST, Term, exact_square, exact_sums, is_power_of_four, is_power_of_two
+from spec.optimizerspec import UNDETERMINED, StepError, StepInputs, StepRef
 from spec.strategies import from_class
 from spec.tolerances import tolerance_for
 
@@ -252,6 +252,11 @@ def step_error_for(decoupled_always: bool) -> StepError:
         ends = [(m + s * m_err) / d for s in (-1, 1) for d in (low, high)]
         resolved = (low > 0) & np.isfinite(low)
         ratio_err = np.where(resolved, np.max([np.abs(e - ratio) for e in ends], axis=0), np.inf)
+        # A second moment past the dtype's largest value is stored as inf, its correct
+        # rounding, and an algorithm that divides by the stored moment moves by 0 (a
+        # float16 gradient of 373 with beta2 0.35 does it; fused kernels keep float32).
+        stored_inf = v_used + v_err > LARGEST[dtype]
+        ratio_err = np.where(stored_inf, np.maximum(ratio_err, np.abs(ratio)), ratio_err)
         ratio_max = np.where(resolved, np.max([np.abs(e) for e in ends], axis=0), np.inf)
         step_size = lr / bias1
         update_err = step_size * (ratio_err + ratio_max * rho1)
@@ -283,6 +288,12 @@ def step_error_for(decoupled_always: bool) -> StepError:
         exact = decay_exact & still & resolved
         exact |= exact_first_step(inputs, terms, dtype, g_value, g_exact & m_exact & v_exact)
         bounds["param"] = np.where(exact, 0.0, bounds["param"])
+        # eps = 0 over moments that are zero only because g's terms cancelled in rounding
+        # (the gradient and weight_decay * theta, equal in the dtype): the float64 law is
+        # 0/0, yet a rounding that keeps the terms apart (fused kernels multiply by a
+        # float32 weight_decay) leaves a tiny moment and a step of lr * sign.
+        cancelled = (eps == 0) & (m == 0) & (v_used == 0) & ~(m_exact & v_exact)
+        bounds["param"] = np.where(cancelled, UNDETERMINED, bounds["param"])
         return bounds
 
     return step_error

@@ -33,8 +33,13 @@ class StepInputs:
 # (new parameter, new state) = step(inputs)
 StepRef = Callable[[StepInputs], tuple[np.ndarray, dict[str, np.ndarray]]]
 # {"param": allowed |error|, <state name>: allowed |error|} = step_error(inputs, dtype);
-# zero where every correct algorithm is exact, inf where the dtype cannot resolve the law.
+# zero where every correct algorithm is exact, inf where the dtype cannot resolve the law,
+# UNDETERMINED where the law itself has no value (below).
 StepError = Callable[[StepInputs, str], dict[str, np.ndarray]]
+# The bound of an element whose law is 0/0 only because rounding cancelled a sum to
+# zero: another correct rounding leaves a tiny moment and a finite step, so any value,
+# finite or not, is the law's. A 0/0 of exact zeros keeps its NaN (bound inf).
+UNDETERMINED = np.nan
 
 # The implementations torch.optim may offer, by the constructor flags that choose them.
 # Which of them a device and dtype support is probed when the suite runs, never listed.
