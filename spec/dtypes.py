@@ -19,6 +19,8 @@ class FloatFormat:
     significand_bits: int
     # The smallest positive normal number.
     smallest_normal: float
+    # The largest finite number: (2 - 2^(1 - bits)) * 2^(largest exponent).
+    largest: float
 
     @property
     def unit_roundoff(self) -> float:
@@ -27,10 +29,11 @@ class FloatFormat:
 
 # In the order a run lists them: the default dtype first, then wider, then the half types.
 FORMATS: dict[str, FloatFormat] = {
-    "float32": FloatFormat("float32", 24, 2.0**-126),
-    "float64": FloatFormat("float64", 53, 2.0**-1022),
-    "float16": FloatFormat("float16", 11, 2.0**-14),
-    "bfloat16": FloatFormat("bfloat16", 8, 2.0**-126),
+    "float32": FloatFormat("float32", 24, 2.0**-126, (2 - 2.0**-23) * 2.0**127),
+    "float64": FloatFormat("float64", 53, 2.0**-1022, (2 - 2.0**-52) * 2.0**1023),
+    "float16": FloatFormat("float16", 11, 2.0**-14, (2 - 2.0**-10) * 2.0**15),
+    # bfloat16 keeps float32's exponent range with 8 significand bits.
+    "bfloat16": FloatFormat("bfloat16", 8, 2.0**-126, (2 - 2.0**-7) * 2.0**127),
 }
 
 DTYPES: tuple[str, ...] = tuple(FORMATS)

@@ -17,16 +17,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from spec.dtypes import FORMATS
 from spec.tolerances import tolerance_for
 
-# The largest finite value of each dtype (bfloat16 keeps float32's exponent range with
-# 8 significand bits: (2 - 2^-7) * 2^127).
-LARGEST = {
-    "float64": float(np.finfo(np.float64).max),
-    "float32": float(np.finfo(np.float32).max),
-    "float16": float(np.finfo(np.float16).max),
-    "bfloat16": (2 - 2.0**-7) * 2.0**127,
-}
+# The largest finite value of each dtype.
+LARGEST = {name: number_format.largest for name, number_format in FORMATS.items()}
 
 # A scaled term: the factors of its coefficient (each a hyperparameter as the law applies
 # it, one multiplication apiece) and the values they scale.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spec.dtypes import DTYPES, format_of
+from spec.dtypes import DTYPES, HALF_DTYPES, format_of
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,10 @@ class Tolerance:
     c: float
     eps: float
     floor: float
+    # Past this absolute scale some order of summation overflows a partial sum, to +inf
+    # or -inf: inf of either sign, and NaN (inf - inf), are then right answers too, so
+    # the bound is infinite. It is the largest value of the format sums accumulate in.
+    accumulator_largest: float
 
     def bound(
         self, scale: np.ndarray, k: np.ndarray | int, floor_scale: np.ndarray | float = 1.0
@@ -44,14 +48,23 @@ class Tolerance:
         """
         k = np.maximum(np.asarray(k, dtype=np.float64), 1.0)
         scale = np.asarray(scale, dtype=np.float64)
-        return self.c * self.eps * np.sqrt(k) * scale + self.floor * np.asarray(floor_scale)
+        bound = self.c * self.eps * np.sqrt(k) * scale + self.floor * np.asarray(floor_scale)
+        return np.where(scale > self.accumulator_largest, np.inf, bound)
 
 
 def _row(dtype: str, c: float, floor: float | None = None) -> Tolerance:
     """A row whose eps is the dtype's unit roundoff and floor its smallest normal, unless said."""
     number_format = format_of(dtype)
     floor = number_format.smallest_normal if floor is None else floor
-    return Tolerance(dtype, c=c, eps=number_format.unit_roundoff, floor=floor)
+    # CPU kernels accumulate the half types in float32.
+    accumulator = "float32" if dtype in HALF_DTYPES else dtype
+    return Tolerance(
+        dtype,
+        c=c,
+        eps=number_format.unit_roundoff,
+        floor=floor,
+        accumulator_largest=format_of(accumulator).largest,
+    )
 
 
 TOLERANCES: dict[str, Tolerance] = {
