@@ -24,18 +24,6 @@ REDUCTIONS = ("mean", "sum")
 # ignored has a mean loss of 0/0, and NaN would flow into every later step.
 TARGETS = ("none ignored", "probabilities")
 IGNORE_INDEX = ("default (-100)", "negative")
-# Dtypes a training loop leaves the domain its links are judged in, with the reason.
-NOT_JUDGED = {
-    "float16": (
-        "a float16 training loop leaves, within a step or two, the magnitudes its links are "
-        "judged at (float16 draws values up to 4 everywhere else: sums of squares, Adam's "
-        "(1 - beta2) g^2 and convolution columns then pass 65504); docs/properties.md"
-    ),
-    "bfloat16": (
-        "not yet judged: its first ci runs failed in a ModuleList example whose shrinking "
-        "outran ten minutes, not yet classified as torch's or the spec's; docs/properties.md"
-    ),
-}
 # How a loop clears the last step's gradients: both are documented and both are used.
 ZERO_GRAD = ("optimizer.zero_grad()", "model.zero_grad()")
 

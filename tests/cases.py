@@ -81,6 +81,7 @@ class Case:
             path=current_path().name,
             x=self.x,
             grad_layout=self.extra.get("grad_layout", "contiguous"),
+            call_arguments=self.arguments,
         )
 
 

@@ -190,19 +190,19 @@ def _check_child(model, stage, entry, context):
     actual = {"input": grad_x} | {name: to_numpy(p.grad) for name, p in module.named_parameters()}
     assert set(actual) == set(expected), f"{stage.child}: gradients {sorted(actual)}"
     for name, reference in expected.items():
-        if name == "input" and _input_gradient_known_to_fail(stage, x, grad_y, context):
+        if name == "input" and _input_gradient_known_to_fail(stage, call, context):
             continue
         bound = _bound(context.dtype, _exact_or(scales[name]), reference)
         _check(actual[name], reference, bound, f"{stage.child} d/d{name}", case, context, grad_y)
 
 
-def _input_gradient_known_to_fail(stage: Stage, x, grad_y, context: SimpleNamespace) -> bool:
+def _input_gradient_known_to_fail(stage: Stage, call: Inputs, context: SimpleNamespace) -> bool:
     """Whether a known torch failure covers the gradient this child passes back, given the
-    gradient that reached it. Only that comparison is left out: each other is judged on
-    the values torch held, so nothing downstream inherits the error."""
+    gradient that reached it and the child's parameters. Only that comparison is left out:
+    each other is judged on the values torch held, so nothing downstream inherits it."""
     where = Where(
         stage.layer, context.dtype, context.device, dict(stage.hp), context.training,
-        x=x, grad_y=grad_y,
+        x=call.x, grad_y=call.g, params=call.params,
     )  # fmt: skip
     known = known_failure(Check.GRADIENTS, where)
     if known is None:

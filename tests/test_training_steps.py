@@ -14,7 +14,8 @@ Each step is judged link by link against the references, on the very values torc
 The steps chain: step 2 runs on the parameters step 1 left, so a gradient that is not
 cleared (zero_grad on the model or on the optimizer, both drawn), a parameter the
 optimizer does not see, or a loss whose gradient does not reach the network breaks a
-link. float16 and bfloat16 are not judged (spec/training_loop.py: NOT_JUDGED says why).
+link. Every dtype is judged: where a half-precision loop grows past its range, the
+bounds say what rounding allows (a stored moment of inf, a sum that may overflow).
 A run stops once a parameter is not finite (Adam with eps 0 on a zero gradient): the law
 has judged that step, and a NaN network has nothing left to compose.
 """
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 from hypothesis import given, note, strategies as st
 
-from report.interface import cover, not_run
+from report.interface import cover
 from spec import training_loop
 from spec.inputs import Inputs
 from spec.optimizer_plans import Plan
@@ -33,6 +34,7 @@ from spec.values import arrays
 from tests import corners, impl
 from tests.assertions import assert_matches_reference, tolerance_bound
 from tests.cases import Case, argument_tensors, build, kernels_for
+from tests.known_failures import Check, known_failure
 from tests.model_checks import forward_and_gradients_follow_the_reference, run_with_hooks
 from tests.models import build_model
 from tests.optimizer_checks import Run, check_step, hold
@@ -52,8 +54,6 @@ NEEDS = frozenset({Need.UNCHANGED_MODULE, Need.OPTIMIZER_STEP})
 
 @given(data=st.data())
 def test_training_steps(model, device, dtype, path, nn, data):
-    if dtype in training_loop.NOT_JUDGED:
-        not_run("not-applicable", training_loop.NOT_JUDGED[dtype])
     # Dropout's masks decide the values, and the values whether the run goes on (a
     # non-finite parameter ends it) and so what is drawn next: torch's generator is seeded
     # from a draw, so an example replays as it ran (Hypothesis demands the same draws).
@@ -162,7 +162,13 @@ def _loss_follows_the_reference(case: Case, loss: torch.Tensor, output: tuple, c
     what = f"{context.model} trained with {case.spec.name}"
     expected = case.spec.forward(call)[0]
     bound = tolerance_bound(context.dtype, case.spec.forward_error(call))
-    assert_matches_reference(to_numpy(loss), expected, bound, what=f"{what}: loss", case=case)
+    known = known_failure(Check.VALUES, case.where())
+    if known is None:
+        assert_matches_reference(to_numpy(loss), expected, bound, what=f"{what}: loss", case=case)
+    else:
+        # Only the loss's value is left out: its gradient is judged as ever.
+        note(f"{what}: the loss is not judged: known torch failure {known.id}")
+        cover(f"known torch failure={known.id}")
     g = np.ones(np.shape(expected))
     call = call.with_grad(g)
     reference = case.spec.vjp(call)["input"]

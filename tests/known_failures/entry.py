@@ -82,6 +82,10 @@ class Where:
     # The gradient reaching the output, where a property knows it before judging the
     # gradients (a model's child: tests/model_checks.py), for failures that depend on it.
     grad_y: np.ndarray | None = None
+    # The layer's parameter values, where the property passes them with grad_y.
+    params: Mapping[str, np.ndarray] | None = None
+    # The call's further arguments (a loss's target), as the spec draws them.
+    call_arguments: tuple[np.ndarray, ...] = ()
 
     @property
     def arguments(self) -> dict[str, Any]:
