@@ -14,8 +14,9 @@ Each step is judged link by link against the references, on the very values torc
 The steps chain: step 2 runs on the parameters step 1 left, so a gradient that is not
 cleared (zero_grad on the model or on the optimizer, both drawn), a parameter the
 optimizer does not see, or a loss whose gradient does not reach the network breaks a
-link. Every dtype is judged: where a half-precision loop grows past its range, the
-bounds say what rounding allows (a stored moment of inf, a sum that may overflow).
+link. Where a half-precision loop grows past its range, the bounds say what rounding
+allows (a stored moment of inf, a sum that may overflow); float16 is not judged yet
+(spec/training_loop.py: NOT_JUDGED says why).
 A run stops once a parameter is not finite (Adam with eps 0 on a zero gradient): the law
 has judged that step, and a NaN network has nothing left to compose.
 """
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 from hypothesis import given, note, strategies as st
 
-from report.interface import cover
+from report.interface import cover, not_run
 from spec import training_loop
 from spec.inputs import Inputs
 from spec.optimizer_plans import Plan
@@ -54,6 +55,8 @@ NEEDS = frozenset({Need.UNCHANGED_MODULE, Need.OPTIMIZER_STEP})
 
 @given(data=st.data())
 def test_training_steps(model, device, dtype, path, nn, data):
+    if dtype in training_loop.NOT_JUDGED:
+        not_run("not-applicable", training_loop.NOT_JUDGED[dtype])
     # Dropout's masks decide the values, and the values whether the run goes on (a
     # non-finite parameter ends it) and so what is drawn next: torch's generator is seeded
     # from a draw, so an example replays as it ran (Hypothesis demands the same draws).
