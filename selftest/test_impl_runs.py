@@ -20,7 +20,10 @@ from pathlib import Path
 from report import json_report, outcomes, replay, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = "20261203"
+# Fixed draws, chosen so the dev run meets BatchNorm2d's constant channel *with a bias*,
+# which torch gets wrong on every kernel set (without one only the FMA sets do): the
+# verdicts below then hold on any CPU, checked at the default kernel set and AVX2.
+SEED = "4"
 
 
 def run(tmp_path: Path, name: str, *arguments: str) -> tuple[int, dict]:
