@@ -310,3 +310,35 @@ def test_a_second_moment_stored_as_inf_may_stop_the_step():
     assert moved["foreach"] == 0.0 and abs(moved["fused"]) > 5e-4, moved
     assert (np.abs(theta + np.array(list(moved.values())) - law) <= bound).all()
     assert (bound < 2 * hp["lr"]).all()
+
+
+@pytest.mark.parametrize(
+    ("theta", "grads", "hp"),
+    [
+        # theta - lr * (weight_decay * theta) = 61141 fits; lr * d_p = 73485 does not.
+        (-0.392578125, [0.0, 1671.0, 0.0],
+         {"lr": 7.380563329756815, "weight_decay": 0.8065862254013723}),
+        # (1 - dampening) g = 70538: the momentum buffer itself passes 65504.
+        (0.00080394744873046875, [0.03167724609375, 55232.0],
+         {"lr": 0.5, "momentum": 0.7629780684278777, "dampening": -0.2771303753697646,
+          "maximize": True}),
+    ],
+)  # fmt: skip
+def test_an_sgd_intermediate_past_the_range_may_make_the_step_inf(theta, grads, hp):
+    """float16 training runs: the for-loop holds its intermediates in float16 and steps to
+    inf, fused SGD (float32 inside) to the finite law; the law allows both."""
+    sgd = optimizer_named("SGD")
+    for flags in ({"foreach": False}, {"foreach": True}, {"fused": True}):
+        p = torch.tensor([theta], dtype=torch.float16, requires_grad=True)
+        optimizer = torch.optim.SGD([p], **hp, **flags)
+        for g in grads:
+            state = {k: v.double().numpy() for k, v in optimizer.state[p].items()}
+            inputs = StepInputs(p.detach().double().numpy(), np.array([g]), state,
+                                {**sgd.defaults, **hp})  # fmt: skip
+            law, bound = sgd.step(inputs)[0], sgd.step_error(inputs, "float16")["param"]
+            p.grad = torch.tensor([g], dtype=torch.float16)
+            optimizer.step()
+            got = p.detach().double().numpy()
+            assert ((np.abs(got - law) <= bound) | np.isposinf(bound)).all(), (flags, got, law)
+        if flags.get("fused"):
+            assert np.isfinite(got).all(), got

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.sgd import sgd_step
-from spec.dyadic import Term, exact_sums
+from spec.dyadic import LARGEST, Term, exact_sums
 from spec.optimizerspec import OptimizerSpec, StepInputs
 from spec.strategies import from_class
 from spec.tolerances import tolerance_for
@@ -181,6 +181,19 @@ def step_error(inputs: StepInputs, dtype: str) -> dict[str, np.ndarray]:
         bounds[name] = tolerance.bound(scale, K_BUFFER, K_BUFFER * (1 + unit_state[name]))
     for name, sums in terms(inputs).items():
         bounds[name] = np.where(exact_sums(sums, dtype), 0.0, bounds[name])
+    # The documented algorithm holds its intermediates in the parameter's dtype (the
+    # for-loop and foreach steps are tensor ops): one that may pass the dtype's largest
+    # value (g + weight_decay * theta, the momentum buffer, lr times the result) is inf,
+    # its correct rounding, and the parameter may then be inf too. float16 does it: a
+    # buffer of 70538 for g = 55232; lr * d_p = 73485 where theta - lr * d_p = 61141.
+    # Fused kernels keep float32 inside and step to the finite value, also allowed.
+    decayed = np.abs(inputs.grad) + abs(hp["weight_decay"]) * np.abs(inputs.param)
+    stepped = param_scale - np.abs(inputs.param)
+    intermediates = [decayed, stepped, *state_scale.values()]
+    with np.errstate(invalid="ignore"):
+        passes = np.any([np.broadcast_to(v, np.shape(decayed)) > LARGEST[dtype]
+                         for v in intermediates], axis=0)  # fmt: skip
+    bounds["param"] = np.where(passes, np.inf, bounds["param"])
     return bounds
 
 
