@@ -216,7 +216,9 @@ def assert_law(
         )
         within = (error <= bound) | np.isposinf(bound) | overflow
     wrong |= finite & ~within
-    wrong &= ~np.isnan(bound)  # UNDETERMINED: any value is the law's
+    # UNDETERMINED: any value is the law's. A bound that is NaN because the step's inputs
+    # were (NaN gradient squared) is no such verdict: the law's NaN must come out.
+    wrong &= ~(np.isnan(bound) & ~propagated)
     if (finite & (bound == 0)).any():
         cover(f"exact={quantity}")
     if not wrong.any():
@@ -224,10 +226,12 @@ def assert_law(
     worst_at = tuple(int(k) for k in np.argwhere(wrong)[0])
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
-    worst = (
-        f"torch {actual[worst_at]!r}, law {expected[worst_at]!r}, "
-        f"allowed |error| {bound[worst_at]:.3e}" + (" (exact)" if bound[worst_at] == 0 else "")
-    )
+    if propagated[worst_at]:
+        allowed = "NaN in, NaN out"
+    else:
+        allowed = f"allowed |error| {bound[worst_at]:.3e}"
+        allowed += " (exact)" if bound[worst_at] == 0 else ""
+    worst = f"torch {actual[worst_at]!r}, law {expected[worst_at]!r}, {allowed}"
     at = f"after step {step + 1} [{run.implementation}]"
     failure = Failure(
         message=f"{run.spec.name} {what} {at} breaks the law",
