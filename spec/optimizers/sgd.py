@@ -105,6 +105,13 @@ def hyperparams(
     }
 
 
+def impossible(corner: Mapping[str, str]) -> bool:
+    """Nesterov momentum with no momentum, or with dampening: torch raises (hyperparams)."""
+    return corner.get("nesterov") == "on" and (
+        corner.get("momentum") == "none" or corner.get("dampening", "zero") != "zero"
+    )
+
+
 def classify(hp: Mapping) -> dict[str, str]:
     lr, momentum, dampening = hp["lr"], hp["momentum"], hp["dampening"]
     return {
@@ -187,10 +194,10 @@ def step_error(inputs: StepInputs, dtype: str) -> dict[str, np.ndarray]:
     # its correct rounding, and the parameter may then be inf too. float16 does it: a
     # buffer of 70538 for g = 55232; lr * d_p = 73485 where theta - lr * d_p = 61141.
     # Fused kernels keep float32 inside and step to the finite value, also allowed.
-    decayed = np.abs(inputs.grad) + abs(hp["weight_decay"]) * np.abs(inputs.param)
-    stepped = param_scale - np.abs(inputs.param)
-    intermediates = [decayed, stepped, *state_scale.values()]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # inf * 0 and inf - inf: NaN, not past the range
+        decayed = np.abs(inputs.grad) + abs(hp["weight_decay"]) * np.abs(inputs.param)
+        stepped = param_scale - np.abs(inputs.param)
+        intermediates = [decayed, stepped, *state_scale.values()]
         passes = np.any([np.broadcast_to(v, np.shape(decayed)) > LARGEST[dtype]
                          for v in intermediates], axis=0)  # fmt: skip
     bounds["param"] = np.where(passes, np.inf, bounds["param"])
@@ -207,6 +214,7 @@ SPEC = OptimizerSpec(
     classify=classify,
     corners=CORNERS,
     defaults=DEFAULTS,
+    impossible=impossible,
     out_of_scope={
         "lr as a Tensor": "a 1-element tensor lr is the same law; the spec draws Python floats",
         "differentiable": "autograd through the step is a property of its own",
