@@ -63,6 +63,7 @@ __all__ = [
     "record_claim",
     "record_contract",
     "record_unreached",
+    "start_example",
 ]
 
 # A dimension a test does not vary over (an init function has no dtype parameter...).
@@ -237,8 +238,10 @@ def cover(*classes: str) -> None:
         declared.example.add(label)
 
 
-def _start_example() -> None:
-    """A new example of the running test begins (the report plugin calls it)."""
+def start_example() -> None:
+    """A new example of the running test begins: the report plugin calls it per Hypothesis
+    example, and a property that judges several configurations in one example per
+    configuration, so that only classes met in one configuration count as a pair."""
     if _running:
         _running[-1].example.clear()
 

@@ -92,7 +92,7 @@ def _count_examples(function: Any) -> None:
         if _counting:
             item = _counting[-1]
             item.stash[_EXAMPLES] = item.stash.get(_EXAMPLES, 0) + 1
-            interface._start_example()
+            interface.start_example()
         return inner(*args, **kwargs)
 
     counted._nnconform_counts = True  # type: ignore[attr-defined]

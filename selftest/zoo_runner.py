@@ -27,7 +27,6 @@ from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as 
 from hypothesis.errors import Flaky
 
 from spec.fusion import PAIRS
-from spec.layerspec import LayerSpec
 from spec.models import MODELS
 from spec.registry import LAYERS, OPTIMIZERS
 from tests import backend_switches, corners
@@ -253,10 +252,11 @@ def _run_tests(
 
 def _corner_pass(test: Callable, arguments: dict) -> None:
     """The corner pass a CI run makes after each property's examples (tests/corners.py)."""
-    spec = arguments.get("layer")
-    kind = getattr(property_module(test.__module__.rpartition(".test_")[2]), "CORNERS", "classes")
-    if not isinstance(spec, LayerSpec) or not hasattr(test, "hypothesis") or not kind:
+    module = property_module(test.__module__.rpartition(".test_")[2])
+    subject = corners.cornered(arguments, module)
+    if subject is None or not hasattr(test, "hypothesis"):
         return
+    spec, kind = subject
     inner = _seeded_torch(test.hypothesis.inner_test)
     corner_list = corners.CORNER_KINDS[kind](spec)
     for _ in corners.run(inner, arguments, corner_list, HYPOTHESIS_SEED, ZOO_SETTINGS):

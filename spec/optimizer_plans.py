@@ -6,7 +6,8 @@ the loss. The loss is sum(p * r) over the parameters in it, so backward gives ea
 parameter exactly r as its gradient (added to what it holds when zero_grad was skipped);
 a parameter left out of the loss keeps what it holds (None after set_to_none). Its
 classes (every gradient kind, every zero_grad call, general and dyadic arithmetic, a
-frozen parameter or none) are reached every run by the corners.
+frozen parameter or none) are reached every run by the corners, and every pair of them
+by the corner pass.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ KIND_WEIGHTS = ("values",) * 5 + ("zero", "none", "nonfinite")
 # Dyadic values: k * 2^e with |k| <= DYADIC_INTEGER, e within DYADIC_EXPONENTS of the top.
 DYADIC_INTEGER = 7
 DYADIC_EXPONENTS = 4
-# In a "nonfinite" gradient, each element is NaN, +inf or -inf with this probability.
+# In a "nonfinite" gradient, one element is NaN and another (if any) +inf or -inf, so the
+# class always holds both kinds; each other element is NaN, +inf or -inf with this
+# probability.
 NONFINITE_SHARE = 0.3
 
 
@@ -75,10 +78,14 @@ def dyadic_fill(shape: tuple[int, ...], seed: int, top: float) -> np.ndarray:
 
 
 def nonfinite_fill(values: np.ndarray, seed: int) -> np.ndarray:
-    """`values` with NONFINITE_SHARE of the elements replaced by NaN, +inf or -inf."""
+    """`values` with a NaN, an infinity and NONFINITE_SHARE of the other elements replaced
+    by NaN, +inf or -inf (as many of these as it has elements)."""
     rng = np.random.default_rng(seed)
     hit = rng.random(values.shape) < NONFINITE_SHARE
     specials = rng.choice(np.array([np.nan, np.inf, -np.inf]), values.shape)
+    sure = rng.permutation(values.size)[:2]
+    hit.flat[sure] = True
+    specials.flat[sure] = np.array([np.nan, rng.choice([np.inf, -np.inf])])[: sure.size]
     return np.where(hit, specials, values)
 
 
@@ -168,8 +175,9 @@ def plans(draw: st.DrawFn, corner: Mapping[str, str], top: float, arithmetic: st
 
 
 def run_corners(spec_corners: tuple[Mapping[str, str], ...]) -> list[dict[str, str]]:
-    """A covering set of corners over an optimizer's classes and the plan's: corner i
-    takes the spec's corner i and class i of every plan dimension (cyclically)."""
+    """Corners reaching every class of an optimizer and of the plan: corner i takes the
+    spec's corner i and class i of every plan dimension (cyclically). Every class, not
+    every pair: the pairs are the corner pass's (tests/corners.optimizer_corners)."""
     count = max(len(spec_corners), *(len(values) for values in PLAN_CLASSES.values()))
     return [
         {

@@ -50,6 +50,10 @@ IMPLEMENTATIONS: Mapping[str, Mapping[str, bool]] = {
 }
 
 
+def _nothing_impossible(corner: Mapping[str, str]) -> bool:
+    return False
+
+
 @dataclass(frozen=True, repr=False)
 class OptimizerSpec:
     """Everything the optimizer properties need to know about one optimizer, as data."""
@@ -77,6 +81,9 @@ class OptimizerSpec:
     max_magnitude: float = 1e2
     # Constructor arguments deliberately not drawn, each with the reason.
     out_of_scope: Mapping[str, str] = field(default_factory=dict)
+    # Whether a partial corner {dimension: class} names classes no configuration can
+    # have together (the corner pass's covering array leaves such pairs out).
+    impossible: Callable[[Mapping[str, str]], bool] = _nothing_impossible
 
     def __post_init__(self) -> None:
         """Reject a malformed spec when it is built: every class reached by some corner."""

@@ -31,6 +31,8 @@ from hypothesis import HealthCheck, given, note, reject, seed, settings, strateg
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from spec.layerspec import LayerSpec
+from spec.optimizer_plans import PLAN_CLASSES
+from spec.optimizerspec import OptimizerSpec
 
 # The mode is a class of every layer: the harness draws it (tests/cases.py draw_case).
 MODE_CLASSES = ("train", "eval")
@@ -152,6 +154,17 @@ def hyperparameter_corners(spec: LayerSpec) -> list[dict[str, str]]:
     return covering_rows(dims, spec.impossible)
 
 
+def optimizer_dimensions(spec: OptimizerSpec) -> dict[str, tuple[str, ...]]:
+    """An optimizer's hyperparameter classes and the training plan's (spec/optimizer_plans)."""
+    return {**spec.classes, **PLAN_CLASSES}
+
+
+def optimizer_corners(spec: OptimizerSpec) -> list[dict[str, str]]:
+    """The pairwise rows over an optimizer's classes and its plan's: amsgrad meets a NaN
+    gradient, nesterov a skipped zero_grad, in some row of every run."""
+    return covering_rows(optimizer_dimensions(spec), spec.impossible)
+
+
 def invalid_corners(spec: LayerSpec) -> list[dict[str, str]]:
     """One corner per kind of invalid configuration the spec draws."""
     return [{"invalid kind": kind} for kind in spec.invalid_kinds]
@@ -162,12 +175,28 @@ CORNER_KINDS = {
     "classes": corners,
     "hyperparameter classes": hyperparameter_corners,
     "invalid kinds": invalid_corners,
+    "optimizer classes": optimizer_corners,
 }
 # The dimensions whose pairs each kind of corners covers (the report's "pairs possible").
 CORNER_DIMENSIONS = {
     "classes": classes_of,
     "hyperparameter classes": lambda spec: dict(spec.classes),
+    "optimizer classes": optimizer_dimensions,
 }
+# The spec a kind of corners is drawn from: the fixture that holds it, and its type.
+CORNER_SUBJECTS = {"optimizer classes": ("optimizer", OptimizerSpec)}
+LAYER_SUBJECT = ("layer", LayerSpec)
+
+
+def cornered(params: Mapping[str, Any], module: Any) -> tuple[Any, str] | None:
+    """(spec, kind) of the corners a property runs on a cell, from its fixture values and
+    its file's CORNERS ("classes" unless it says otherwise; False: none); None if none."""
+    kind = getattr(module, "CORNERS", "classes")
+    if not kind:
+        return None
+    fixture, spec_type = CORNER_SUBJECTS.get(kind, LAYER_SUBJECT)
+    spec = params.get(fixture)
+    return (spec, kind) if isinstance(spec, spec_type) else None
 
 
 def covered(spec: LayerSpec, hp: dict, shape: tuple) -> list[str]:

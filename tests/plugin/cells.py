@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from report import interface
-from spec.layerspec import LayerSpec
 from tests import backend_switches, corners, kernel_sets
 from tests.paths import Need, by_name as path_named, describe as describe_needs
 
@@ -85,10 +84,10 @@ def _off_path(item: pytest.Item, params: dict) -> interface.NotRun | None:
 
 def _pairs_possible(item: pytest.Item, params: dict) -> frozenset[str] | None:
     """The pairs of classes the item's corner pass makes its examples meet (tests/corners.py)."""
-    spec = params.get("layer")
-    kind = getattr(getattr(item, "module", None), "CORNERS", "classes")
-    if not isinstance(spec, LayerSpec) or kind not in corners.CORNER_DIMENSIONS:
+    subject = corners.cornered(params, getattr(item, "module", None))
+    if subject is None or subject[1] not in corners.CORNER_DIMENSIONS:
         return None
+    spec, kind = subject
     dims = corners.CORNER_DIMENSIONS[kind](spec)
     possible = corners.possible_pairs(dims, spec.impossible)
     return frozenset(interface.pair_label(first, second) for first, second in possible)
