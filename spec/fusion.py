@@ -72,6 +72,10 @@ class FusablePair:
     # Whether a fold into the first layer is the composition for this input shape: the
     # BatchNorm's channel axis (1) is the layer's output-feature axis.
     folds: Callable[[dict, tuple], bool]
+    # The first torch release whose torch.fx.experimental.optimization.fuse has the pair's
+    # pattern (None: every release the suite runs on). Before it, fuse keeps the pair
+    # unfolded, as documented for a pattern it lacks, and each module is judged alone.
+    fx_pattern_since: str | None = None
 
     @property
     def name(self) -> str:
@@ -142,6 +146,8 @@ PAIRS = (
     FusablePair(
         "Linear", "BatchNorm1d", "fuse_linear_bn_eval", _linear_input,
         _linear_channels, _linear_folds,
+        # torch PR 141585 added the pattern to fx fuse (2.6.0 has it, 2.1.2 does not).
+        fx_pattern_since="2.6",
     ),
 )  # fmt: skip
 

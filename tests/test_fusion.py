@@ -20,6 +20,7 @@ import pytest
 import torch
 import torch.fx.experimental.optimization as fx_optimization
 from hypothesis import assume, given, note, strategies as st
+from packaging.version import Version
 
 from spec.fusion import (
     CONTAINERS,
@@ -38,6 +39,7 @@ from spec.values import arrays
 from tests.assertions import assert_bitwise, assert_matches_reference, tolerance_bound, violated
 from tests.cases import MAX_MAGNITUDE_BY_DTYPE, Case, arguments_missing, construct, kernels_for
 from tests.known_failures import Check, Where, carve_out
+from tests.known_failures.entry import base_release
 from tests.paths import Need
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch, torch_dtype
 
@@ -236,6 +238,16 @@ def _check_folded(pair, fused, first_in, norm_in, y, what, context):
     assert_matches_reference(y, expected, bound, what=f"{pair.name} folded: {what}", case=case)
 
 
+def _fx_has_pattern(pair) -> bool:
+    """Whether this torch's fx fuse has the pair's pattern (FusablePair.fx_pattern_since)."""
+    if pair.fx_pattern_since is None:
+        return True
+    if base_release(torch.__version__) >= Version(pair.fx_pattern_since):
+        return True
+    note(f"torch {torch.__version__}: fx fuse has no {pair.name} pattern; each module alone")
+    return False
+
+
 def _fx_route(nn, pair, fused, first_in, norm_in, tail, tail_hp, x, folds, context):
     """torch.fx.experimental.optimization.fuse(model): the network, op by op."""
     y, children = _run_with_hooks(fused, x)
@@ -245,7 +257,7 @@ def _fx_route(nn, pair, fused, first_in, norm_in, tail, tail_hp, x, folds, conte
         for m in fused.modules()
         if m is not fused
     )
-    if own_classes and folds and NORM in names:
+    if own_classes and folds and NORM in names and _fx_has_pattern(pair):
         raise violated(f"fuse left {pair.norm} after {pair.first}: {fused}")
     if NORM in names and not folds and own_classes and has_running_statistics(norm_in.hp):
         note("fuse kept the BatchNorm whose channels are not the Linear's features")
