@@ -25,6 +25,15 @@ values (the BatchNorm reference run on the layer's absolute output, with -|mean|
 |gamma|, |beta|). With the table's c (8 in float32/float64, 16 in the half types >= 6),
     c * u * (sqrt(K) + 1) * S
 covers both: the ErrorScale (S * (1 + 1/sqrt(K)), K). No spec/tolerances.py change.
+  3. in float16, s, w' and b' may be subnormal (a tiny gamma), where a rounding errs by
+     up to half the subnormal spacing, absolute, not relative: an error in s reaches y
+     times T = conv(|x|, |w|, |b|) + |mean|, one in w' times conv(|x|, 1), and b' and
+     its sum with beta round twice more. Half a spacing is an eighth of float16's floor
+     (four subnormals), so the floor scale is 1 + (T + conv(|x|, 1) + 3) / 8. Measured:
+     gamma -3.6e-7 over var 1.27 gives s = -2.98e-7 for -3.18e-7 in float16 (5
+     subnormals for 5.33), and with b - mean = -48.6 the folded output is 9.6e-7 off,
+     16 subnormals (torch 2.6.0 and 2.13.0 alike: the correct rounding of the
+     documented algorithm, not a torch fault).
 
 No torch here (spec/ never imports it): the functions are named as torch spells them,
 resolved by tests/test_fusion.py from the implementation under test.
@@ -185,7 +194,20 @@ def folded_error(pair: FusablePair, first: Inputs, norm: Inputs) -> ErrorScale:
     k = np.maximum(np.asarray(k, dtype=np.float64), 1.0)
     # The layer's own scale on the folded parameters is at most `scale`: both terms are
     # carried by S * (1 + 1/sqrt(K)) at the layer's K.
-    return scale * (1.0 + 1.0 / np.sqrt(k)), k
+    return scale * (1.0 + 1.0 / np.sqrt(k)), k, _subnormal_floors(pair, first, norm)
+
+
+def _subnormal_floors(pair: FusablePair, first: Inputs, norm: Inputs) -> np.ndarray:
+    """The floor scale of the fold's roundings into subnormals (item 3 above)."""
+    layer = pair.first_spec.forward(first.absolute())[0]
+    mean = np.abs(norm.buffers["running_mean"])
+    t = layer + np.reshape(mean, (1, -1) + (1,) * (layer.ndim - 2))
+    unit = {
+        name: np.ones_like(value) if name == "weight" else np.zeros_like(value)
+        for name, value in first.params.items()
+    }
+    reach = pair.first_spec.forward(first.absolute().replace(params=unit))[0]
+    return 1.0 + (t + reach + 3.0) / 8.0
 
 
 def pair_named(name: str) -> FusablePair:
