@@ -324,9 +324,11 @@ def invalid_cases(
             shape = draw(st.sampled_from(wrong_ranks(c)), label="shape")
             return InvalidCase(hp, shape, ValueError, kind)
         if kind == kinds[2]:
-            # Without running stats the layer takes batch statistics in train and eval alike.
-            hp = {**hp, "track_running_stats": False}
-            return InvalidCase(hp, shaped(1, c, 1), ValueError, kind)
+            # Without running stats the layer takes batch statistics in train and eval
+            # alike; with them, in training alone (where it also counts the batch).
+            if not hp["track_running_stats"]:
+                return InvalidCase(hp, shaped(1, c, 1), ValueError, kind)
+            return InvalidCase(hp, shaped(1, c, 1), ValueError, kind, training=True)
         if kind == kinds[3]:
             # The size is only checked by allocating a per-channel tensor: with affine=False
             # and no running stats, BatchNorm(-1) constructs (and can never be called).

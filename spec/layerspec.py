@@ -42,6 +42,9 @@ class InvalidCase:
     # target of the wrong class or dtype); by default x is ones of input_shape, alone.
     x: Array | None = None
     arguments: tuple[Array, ...] = ()
+    # The mode the call must run in to be invalid (a batch norm with running statistics
+    # takes batch statistics only in training); None: it is invalid in either.
+    training: bool | None = None
 
 
 @dataclass(frozen=True)

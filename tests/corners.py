@@ -166,8 +166,11 @@ def optimizer_corners(spec: OptimizerSpec) -> list[dict[str, str]]:
 
 
 def invalid_corners(spec: LayerSpec) -> list[dict[str, str]]:
-    """One corner per kind of invalid configuration the spec draws."""
-    return [{"invalid kind": kind} for kind in spec.invalid_kinds]
+    """Each kind of invalid configuration the spec draws, in each mode: a rejected input
+    must leave the module unchanged, and training is where a module updates its state."""
+    return [
+        {"invalid kind": kind, "mode": mode} for kind in spec.invalid_kinds for mode in MODE_CLASSES
+    ]
 
 
 # What a property file's CORNERS names: the corners its tests run after the random ones.

@@ -63,7 +63,12 @@ def test_errors(layer, device, path, nn, data):
         assert_raises(case.exception, lambda: build(nn, layer, case.hp, device, "float32"), what)
         return
     module = build(nn, layer, case.hp, device, "float32")
-    module.train(data.draw(st.booleans(), label="training"))
+    if case.training is not None:
+        module.train(case.training)
+    elif corner and "mode" in corner:
+        module.train(corner["mode"] == "train")
+    else:
+        module.train(data.draw(st.booleans(), label="training"))
     carve_out(Check.RAISES, where)
     before = snapshot(module)
     # The case's own values where they matter (an index out of range), else ones.

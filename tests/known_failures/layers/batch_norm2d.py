@@ -37,6 +37,9 @@ FLOAT16_INVSTD_OVERFLOW = KnownFailure(
     paths=running_kernels("aten"),
     repro=float16_invstd_overflow,
     observed=Observed(since="2.6.0"),
+    # The exact cases' constant channels meet it whenever eps is tiny (1e-10 is one of
+    # the spec's named values): forward's random values hold a constant channel rarely.
+    found_by="exact",
     summary=(
         "CPU float16 BatchNorm2d in training returns NaN for a constant channel when "
         "eps < 65504**-2: the inverse std is stored in float16 and overflows to inf, "
