@@ -277,7 +277,13 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     if kind == "non-positive stride":
         return InvalidCase({**hp, "stride": draw(st.integers(-2, 0))}, fits, RuntimeError, kind)
     if kind == "negative padding":
-        return InvalidCase({**hp, "padding": draw(st.integers(-3, -1))}, fits, RuntimeError, kind)
+        padding = draw(st.integers(-3, -1))
+        # Large enough that cropping |p| from each side would still leave a window (as
+        # Conv1d's case): with the bare `fits` a crop leaves less than the kernel, and the
+        # kernel-size check raises the same RuntimeError, so an implementation that crops
+        # (torch with a copying padding_mode) was never caught here.
+        cropped = (1, hp["in_channels"], k_h + 1 - 2 * padding, k_w + 1 - 2 * padding)
+        return InvalidCase({**hp, "padding": padding}, cropped, RuntimeError, kind)
     if kind == "non-positive dilation":
         return InvalidCase({**hp, "dilation": draw(st.integers(-2, 0))}, fits, RuntimeError, kind)
     size = draw(st.integers(max(k_h, k_w), max(k_h, k_w) + 2))

@@ -6,6 +6,7 @@ import torch
 
 from reference.geometry import pair
 from spec.dtypes import format_of
+from spec.inputs import Inputs
 from spec.registry import layer_named
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.paths import running_kernels
@@ -238,8 +239,9 @@ FLOAT16_LARGEST = format_of("float16").largest
 
 def _columns_leave_float16(where: Where) -> bool:
     """A gradient reaching the output whose columns W^T g, rounded to float16, lose
-    subnormals (some nonzero |g| below the smallest normal) or may overflow (the largest
-    column |W^T g| can pass 65504 even where col2im's sums would not)."""
+    subnormals (some nonzero |g| below the smallest normal), or whose float16 sums may
+    overflow: a column, or col2im's running sum of the columns, can pass 65504 even where
+    the input gradient fits, wherever its absolute scale sum |w| |g| passes it."""
     if where.grad_y is None:
         return False
     g = abs(where.grad_y)
@@ -247,9 +249,14 @@ def _columns_leave_float16(where: Where) -> bool:
         return True
     if where.params is None or "weight" not in where.params:
         return False
-    # A column entry sums one tap's products over the output channels of its group.
-    column_weight = abs(where.params["weight"]).sum(axis=0).max()
-    return bool(g.max(initial=0.0) * column_weight > FLOAT16_LARGEST)
+    if where.x is None:
+        # No input to run the VJP on: a column sums one tap's products over the output
+        # channels, and an input element at most every column of its in-channel.
+        taps = abs(where.params["weight"]).sum(axis=(0, 2, 3)).max()
+        return bool(g.max(initial=0.0) * taps > FLOAT16_LARGEST)
+    call = Inputs(where.x, where.arguments, dict(where.params), grad_y=where.grad_y)
+    scale = layer_named(LAYER).vjp(call.absolute())["input"]
+    return bool(scale.max(initial=0.0) > FLOAT16_LARGEST)
 
 
 def half_backward_input_rounds_columns() -> None:
@@ -261,6 +268,14 @@ def half_backward_input_rounds_columns() -> None:
     # to 2 * 2^-24 in float16; each product alone (0.25 * 2^-24) rounds to 0.
     got = x.grad[0, 0, 1, 1].item()
     assert got == 2.0**-23, f"input gradient {got}, the law rounds to {2.0**-23}"
+    # col2im's running sum is float16 too: taps (1, 1, -1) under 40000 everywhere give
+    # 40000 + 40000 - 40000 = 40000 at the middle input, which a float16 partial sum of
+    # 80000 makes inf.
+    w = torch.tensor([1.0, 1.0, -1.0], dtype=torch.float16).reshape(1, 1, 1, 3)
+    x = torch.zeros(1, 1, 1, 5, dtype=torch.float16, requires_grad=True)
+    y = torch.nn.functional.conv2d(x, w)
+    y.backward(torch.full_like(y, 40000.0))
+    assert x.grad[0, 0, 0, 2].item() == 40000.0, x.grad.flatten().tolist()
 
 
 HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
@@ -278,10 +293,13 @@ HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
         "gives 0 at the centre where 9 * 0.25 * 2^-24 rounds to 2^-23 (and 6 channels "
         "of a 5x5 kernel give 32 subnormals for 24); and a column past 65504 overflows "
         "where the sum fits (a 1x2 kernel of 2 under grad_output (40000, -20000), padding "
-        "(0, 1), gives inf for 40000). Forward and the weight gradient round once and "
+        "(0, 1), gives inf for 40000); col2im's running sum of the columns is float16 "
+        "as well (taps (1, 1, -1) under a grad_output of 40000: inf for 40000). Forward "
+        "and the weight gradient round once and "
         "are right; Conv1d does the same (0 for 3 * 0.25 * 2^-24). Found by float16 runs "
         "of the training_steps property (LeNet5: a gradient of about 1e-7 reaching c1; "
-        "c3's input gradient inf for 23489); the models and training_steps properties "
+        "c3's input gradient inf for 23489; c1's -inf for -48029 after an Adam step of "
+        "lr 4.1 made every weight about 4); the models and training_steps properties "
         "leave only the covered comparison out. 2.1.2 has no float16 CPU convolution"
     ),
     upstream="not filed (no upstream issue found)",
