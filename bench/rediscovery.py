@@ -2,11 +2,13 @@
 
 For each known failure (tests/known_failures/) that applies on this machine and this
 torch, on each execution path it lists that can run here, the property that found it
-runs on its layer, dtype, path and kernel set under --ignore-known-failures (so nothing
-carves its cases out), at the path's default profile (`ci` on eager, `compile` on the
-paths that compile or export), once per seed, stopping at the first failure (-x). A
-found entry is one whose cells fail; the time is the pytest command's wall time, from
-start to the red exit, as a user waits for it.
+runs on its layer, dtype, path and kernel set with that entry forgotten
+(--forget-known-failure ID: nothing carves its cases out, while every other entry still
+carves out its own, so that a red exit is this bug found again and not another recorded
+one met first), at the path's default profile (`ci` on eager, `compile` on the paths
+that compile or export), once per seed, stopping at the first failure (-x). A found entry
+is one whose cells fail; the time is the pytest command's wall time, from start to the
+red exit, as a user waits for it.
 
     python bench/rediscovery.py [--seeds 1,2,3,4,5] [--only ID ...] [--path eager]
                                 [--jobs 2] [--eager-once]
@@ -90,7 +92,7 @@ def command(known: KnownFailure, path: str, seed: int) -> list[str]:
     layer = ["-k", known.layer] if known.layer.isidentifier() else []
     return [
         sys.executable, "-m", "pytest", f"tests/test_{known.finding_property}.py", *layer,
-        "--ignore-known-failures", f"--hypothesis-profile={profile_for(path)}",
+        f"--forget-known-failure={known.id}", f"--hypothesis-profile={profile_for(path)}",
         f"--hypothesis-seed={seed}", "--device", "cpu", "--dtype", _dtype(known, path) or "",
         "--path", path, "-x", "-q", "-p", "no:cacheprovider", "--no-report", "-n", "1",
         *(["--cpu-isa", chosen] if chosen else []),
@@ -141,7 +143,8 @@ def markdown(rows: list[dict], skipped: list[tuple[str, str, str]]) -> str:
         "",
         f"Rediscovery on torch {torch.__version__}, kernel set {kernel_sets.started_in()} "
         f"(`python bench/rediscovery.py`): each entry's property from scratch "
-        "(`--ignore-known-failures`), at `ci` on eager and `compile` elsewhere; time to the "
+        "(`--forget-known-failure ID`: the entry alone is forgotten, every other one still "
+        "carves out its cases), at `ci` on eager and `compile` elsewhere; time to the "
         "red exit of the pytest command, found runs only.",
         "",
         "| entry | path | property | found | median | worst |",

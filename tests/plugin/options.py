@@ -104,6 +104,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="judge every case as if no torch failure were known: nothing is carved out and "
         "no strict xfail runs (a raw verdict, e.g. against an unpatched baseline)",
     )
+    group.addoption(
+        "--forget-known-failure",
+        dest="nnconform_forget_known_failures",
+        default="",
+        metavar="ID[,ID...]",
+        help="judge these entries' cases as if they were never recorded, while every other "
+        "known failure still carves out its own: is this bug found again from scratch, and "
+        "by nothing else (bench/rediscovery.py)",
+    )
 
 
 def listed(config: pytest.Config, option: str) -> list[str]:

@@ -34,6 +34,15 @@ def _honour_known_failures(config: pytest.Config, impl_name: str) -> None:
     own = config.getoption("nnconform_impl_known")
     if config.getoption("nnconform_ignore_known_failures"):
         known_failures.honour(False, "known failures ignored (--ignore-known-failures)")
+    elif forgotten := options.listed(config, "nnconform_forget_known_failures"):
+        unknown = [entry for entry in forgotten if entry not in register.BY_ID]
+        if unknown:
+            raise options.OptionError(
+                f"--forget-known-failure: no known failure {', '.join(unknown)} "
+                "(python -m tests.known_failures lists them)"
+            )
+        kept = tuple(k for k in register.KNOWN_FAILURES if k.id not in forgotten)
+        known_failures.honour(True, entries=kept)
     elif own:
         try:
             entries = register.load_entries(own)
@@ -80,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
         example_db=example_db,
         examples_per_test=profiles.PROFILE_EXAMPLES[profile],
         known_failures_ignored=config.getoption("nnconform_ignore_known_failures"),
+        known_failures_forgotten=options.listed(config, "nnconform_forget_known_failures"),
         # Every statistical assertion spends alpha of it (spec/statistics.py).
         false_alarm_budget={"alpha": statistics.ALPHA, "budget": statistics.RUN_FALSE_ALARM},
         tf32=False,
@@ -128,6 +138,8 @@ def draws_line(run: dict) -> str:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     run = interface.declared_run(config)
     ignored = "; known failures ignored" if run["known_failures_ignored"] else ""
+    if run.get("known_failures_forgotten"):
+        ignored += f"; known failures forgotten: {', '.join(run['known_failures_forgotten'])}"
     return [
         f"nnconform: impl={run['impl']} torch={run['torch']} devices={','.join(run['devices'])} "
         f"dtypes={','.join(run['dtypes'])} paths={','.join(run['paths'])} "
