@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from reference.geometry import pair
@@ -253,10 +254,12 @@ def _columns_leave_float16(where: Where) -> bool:
         # No input to run the VJP on: a column sums one tap's products over the output
         # channels, and an input element at most every column of its in-channel.
         taps = abs(where.params["weight"]).sum(axis=(0, 2, 3)).max()
-        return bool(g.max(initial=0.0) * taps > FLOAT16_LARGEST)
+        return bool(np.nanmax(g, initial=0.0) * taps > FLOAT16_LARGEST)
     call = Inputs(where.x, where.arguments, dict(where.params), grad_y=where.grad_y)
     scale = layer_named(LAYER).vjp(call.absolute())["input"]
-    return bool(scale.max(initial=0.0) > FLOAT16_LARGEST)
+    # NaN where a NaN gradient reaches (torch's too: NaN in, NaN out); the other elements
+    # still say whether a finite answer's sums may overflow.
+    return bool(np.nanmax(scale, initial=0.0) > FLOAT16_LARGEST)
 
 
 def half_backward_input_rounds_columns() -> None:
