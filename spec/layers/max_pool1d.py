@@ -7,10 +7,24 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.geometry import single
-from reference.max_pool1d import max_pool1d_forward, max_pool1d_out_shape, max_pool1d_vjp
+from reference.max_pool1d import (
+    max_pool1d_forward,
+    max_pool1d_has_empty_window,
+    max_pool1d_out_shape,
+    max_pool1d_vjp,
+)
 from spec.exact import ExactCase, integer_inputs
+from spec.input_classes import (
+    BATCH,
+    CHANNELS,
+    batch_class,
+    batch_dims,
+    channel_count,
+    channels_class,
+)
+from spec.layers.max_pool2d import WINDOW_CLASSES, impossible as impossible_2d
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, MAX_CHANNELS, from_class, int_or_single
+from spec.strategies import from_class, int_or_single
 
 MAX_KERNEL = 5
 # Above MAX_KERNEL, so a stride larger than the kernel (windows that skip input) is drawn.
@@ -32,11 +46,31 @@ CLASSES = {
 }
 
 
+# MaxPool2d's window classes along the one spatial dimension: a dilated window over the
+# padding can hold no input element (its max is over nothing, its gradient goes nowhere),
+# and which configurations can have one is the same rule.
+# Batch and channels as MaxPool2d's: an empty window's gradient written out of its row
+# shows only where another row follows (batch > 1 or several channels).
+INPUT_CLASSES = {"batch": BATCH, "channels": CHANNELS, "window": WINDOW_CLASSES}
+
+
+def impossible(classes: dict) -> bool:
+    return impossible_2d(classes)
+
+
+def _window_class(hp: dict, shape: tuple) -> str:
+    empty = max_pool1d_has_empty_window(shape, *_geometry(hp))
+    return WINDOW_CLASSES[1] if empty else WINDOW_CLASSES[0]
+
+
 def classify(hp: dict, shape: tuple) -> dict:
     return {
         "ceil_mode": "ceil" if hp["ceil_mode"] else "floor",
         "dilation": "1" if single(hp["dilation"]) == 1 else "dilated",
         "padding": "none" if single(hp["padding"]) == 0 else "padded",
+        "batch": batch_class(shape, 2),
+        "channels": channels_class(shape[-2]),
+        "window": _window_class(hp, shape),
     }
 
 
@@ -67,6 +101,11 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     _, ceil_mode = from_class(
         draw, corner, "ceil_mode", {"floor": st.just(False), "ceil": st.just(True)}
     )
+    if corner.get("window") == WINDOW_CLASSES[1]:
+        # An empty window: kernel 2 from -1 with dilation d > 1 taps -1 and d - 1, both
+        # outside an input shorter than d (input_shape picks one).
+        kernel, padding = 2, 1
+        dilation = draw(st.integers(2, MAX_DILATION), label="dilation")
     return {
         "kernel_size": kernel,
         "stride": draw(st.one_of(st.none(), int_or_single(1, MAX_STRIDE)), label="stride"),
@@ -97,13 +136,18 @@ def _smallest_length(hp: dict) -> int:
 
 
 @st.composite
-def input_shape(draw: st.DrawFn, hp: dict) -> tuple:
+def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     low = _smallest_length(hp)
     length = draw(st.integers(low, low + LENGTH_SLACK), label="L")
-    channels = draw(st.integers(1, MAX_CHANNELS), label="C")
-    if draw(st.booleans(), label="unbatched"):
-        return (channels, length)
-    return (draw(st.integers(1, MAX_BATCH), label="N"), channels, length)
+    wanted = (corner or {}).get("window")
+    if wanted is not None:
+        # The corner asks for (or against) an empty window: pick L so, if any does.
+        lengths = [
+            n for n in range(low, low + LENGTH_SLACK + 1) if _window_class(hp, (1, n)) == wanted
+        ]
+        if lengths:
+            length = draw(st.sampled_from(lengths), label="L for the corner")
+    return (*batch_dims(draw, corner), channel_count(draw, corner), length)
 
 
 def forward(inputs):
@@ -225,7 +269,9 @@ SPEC = LayerSpec(
     # Piecewise linear: its second derivative is zero wherever the first exists.
     twice_differentiable=True,
     classes=CLASSES,
+    input_classes=INPUT_CLASSES,
     classify=classify,
+    impossible=impossible,
     out_of_scope={
         "return_indices": (
             "return_indices=True returns (values, indices), a second output the one-output "
