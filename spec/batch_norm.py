@@ -353,6 +353,16 @@ def _momentum_zero_or_one(spec: LayerSpec) -> st.SearchStrategy[dict]:
     )
 
 
+# Below 65504**-2 = 2.3e-10, 1/sqrt(var + eps) of a constant channel passes float16's
+# largest value: the exact normalised 0 must not become 0 * inf.
+TINY_EPS = 1e-10
+
+
+def _tiny_eps(spec: LayerSpec) -> st.SearchStrategy[dict]:
+    """The spec's configurations with eps below float16's inverse-std range."""
+    return spec.hyperparams().map(lambda hp: {**hp, "eps": TINY_EPS})
+
+
 EXACT = (
     ExactCase(
         "constant channels",
@@ -376,6 +386,17 @@ EXACT = (
         inputs=constant_groups(_channel_axes, training=True),
         hyperparams=_momentum_zero_or_one,
         exact=("output", "parameters", "buffers"),
+    ),
+    ExactCase(
+        "constant channels, tiny eps",
+        why=(
+            "as constant channels, with eps 1e-10: the normalised value is exactly 0 however "
+            "large 1/sqrt(var + eps) is (1e5, past float16's largest value), so the output "
+            "is exactly the bias and the weight gradient exactly 0"
+        ),
+        inputs=constant_groups(_channel_axes, training=True),
+        hyperparams=_tiny_eps,
+        exact=("output", "parameters"),
     ),
 )
 
