@@ -143,6 +143,45 @@ HALF_ONE_CLASS = KnownFailure(
 )
 
 
+def _class_dim_inside(where: Where) -> bool:
+    """The class dim (1, or 0 unbatched) is not the last, over 16 or more positions."""
+    if where.x is None or where.x.ndim < 2:
+        return False
+    axis = 0 if where.x.ndim == 1 else 1
+    return log_softmax.inner_size(where.x.shape, axis) >= log_softmax.HALF_LANES
+
+
+def half_upper_lanes_wrong_max(path: str) -> None:
+    x = torch.zeros(1, 2, log_softmax.HALF_LANES, dtype=torch.bfloat16)
+    x[0, 1, 15] = 100.0
+    target = torch.zeros(1, log_softmax.HALF_LANES, dtype=torch.long)
+    loss = on_path(path, torch.nn.CrossEntropyLoss(reduction="none"))(x, target)
+    # Position 15: logits (0, 100), class 0: -log_softmax = 100, exact in bfloat16.
+    assert loss[0, 15].item() == 100.0, loss.flatten().tolist()
+
+
+HALF_UPPER_LANES_WRONG_MAX = KnownFailure(
+    id="cross_entropy_loss-half-upper-lanes-wrong-max",
+    layer=LAYER,
+    breaks=frozenset({Check.VALUES, Check.GRADIENTS}),
+    dtypes=log_softmax.HALF,
+    releases="<2.13",
+    covers=_class_dim_inside,
+    paths=running_kernels("aten"),
+    found_by="forward",
+    repro=half_upper_lanes_wrong_max,
+    observed=Observed(since="2.1.2"),
+    summary=(
+        "CrossEntropyLoss in bfloat16 and float16 over (N, C, d1, ...) inputs with 16 or "
+        "more positions: its log_softmax over the class dim is the kernel of "
+        "log_softmax-half-upper-lanes-wrong-max (logits (0, 100) at position 15 of 16 give "
+        "inf or NaN for a loss of 100; label smoothing 1.0 over a (1, 2, 1, 4, 4) input "
+        "gave NaN for 1463.6 on 2.6.0). 2.1.2 and 2.6.0; 2.13.0 right"
+    ),
+    upstream="not filed (not reproduced on 2.13.0)",
+)
+
+
 def _smoothing_sum_overflows(where: Where) -> bool:
     """Label smoothing over logits whose summed -log p, over classes and batch, passes
     65504: float16 holds that sum before it scales it by label_smoothing / C."""
@@ -218,6 +257,7 @@ HALF_PROBABILITIES_ZERO_TIMES_INF = KnownFailure(
 
 ENTRIES = (
     HALF_ONE_CLASS,
+    HALF_UPPER_LANES_WRONG_MAX,
     HALF_PROBABILITIES_ZERO_TIMES_INF,
     HALF_SMOOTHING_SUM_OVERFLOWS,
     NEGATIVE_LABEL_SMOOTHING_ACCEPTED,

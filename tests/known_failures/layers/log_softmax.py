@@ -57,4 +57,55 @@ HALF_SINGLE_ELEMENT = KnownFailure(
     upstream="not filed (not reproduced on 2.13.0)",
 )
 
-ENTRIES = (HALF_SINGLE_ELEMENT,)
+# The vectorised half-precision kernel over a dim that is not the last takes 16 inner
+# positions at a time; below that it runs a scalar loop.
+HALF_LANES = 16
+
+
+def inner_size(x_shape: tuple, axis: int) -> int:
+    size = 1
+    for extent in x_shape[axis + 1 :]:
+        size *= extent
+    return size
+
+
+def full_half_vector_inside(where: Where) -> bool:
+    """The reduced dim is not the last, and a full vector of 16 inner positions exists."""
+    if where.x is None or where.x.ndim == 0:
+        return False
+    return inner_size(where.x.shape, axis_of(dict(where.arguments), where.x.ndim)) >= HALF_LANES
+
+
+def half_upper_lanes_wrong_max(path: str) -> None:
+    x = torch.zeros(2, HALF_LANES, dtype=torch.bfloat16)
+    x[1, 15] = 100.0
+    y = on_path(path, torch.nn.LogSoftmax(dim=0))(x)
+    # Column 15 is (0, 100): log_softmax is (-100, 0), finite, exact in bfloat16.
+    assert y[:, 15].tolist() == [-100.0, 0.0], y[:, 15].tolist()
+
+
+HALF_UPPER_LANES_WRONG_MAX = KnownFailure(
+    id="log_softmax-half-upper-lanes-wrong-max",
+    layer=LAYER,
+    breaks=frozenset({Check.VALUES, Check.GRADIENTS}),
+    dtypes=HALF,
+    releases="<2.13",
+    covers=full_half_vector_inside,
+    paths=running_kernels("aten"),
+    found_by="forward",
+    repro=half_upper_lanes_wrong_max,
+    observed=Observed(since="2.1.2"),
+    summary=(
+        "CPU log_softmax in bfloat16 and float16 over a dim that is not the last, with 16 "
+        "or more inner positions: lanes 8-15 of each 16 are shifted by the max of lanes "
+        "0-7, not their own, so exp overflows where their values pass it by about 89: "
+        "zeros (2, 16) with x[1, 15] = 100 give (-inf, -inf) for (-100, 0) at column 15 "
+        "(columns 0-7 right, 8-15 wrong). A shift off by less leaves a rounding residue "
+        "instead (log_softmax-half-single-element-nonzero is that case). 2.1.2 and 2.6.0, "
+        "at the AVX2 and default kernel sets; 2.13.0 right. Found by the forward property "
+        "on 2.6.0 (a (2, 3, 6) input over dim 0: -inf for -360)"
+    ),
+    upstream="not filed (not reproduced on 2.13.0)",
+)
+
+ENTRIES = (HALF_SINGLE_ELEMENT, HALF_UPPER_LANES_WRONG_MAX)
