@@ -99,6 +99,10 @@ class Conv2d(Module):
             raise RuntimeError("non-positive stride is not supported")
         if min(self.dilation) <= 0:
             raise RuntimeError("dilation should be greater than zero")
+        # Negative padding is documented as an error in every padding_mode (torch itself
+        # crops with the copying modes: conv2d-negative-padding-crops, a known failure).
+        if not isinstance(self.padding, str) and min(self.padding) < 0:
+            raise RuntimeError("negative padding is not supported")
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
         return pad2d(x, *self._pads(), mode=self.padding_mode)
