@@ -22,7 +22,7 @@ from spec.input_classes import (
     channel_count,
     channels_class,
 )
-from spec.layers.max_pool2d import WINDOW_CLASSES, impossible as impossible_2d
+from spec.layers.max_pool2d import WINDOW_CLASSES, impossible
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class, int_or_single
 
@@ -52,10 +52,6 @@ CLASSES = {
 # Batch and channels as MaxPool2d's: an empty window's gradient written out of its row
 # shows only where another row follows (batch > 1 or several channels).
 INPUT_CLASSES = {"batch": BATCH, "channels": CHANNELS, "window": WINDOW_CLASSES}
-
-
-def impossible(classes: dict) -> bool:
-    return impossible_2d(classes)
 
 
 def _window_class(hp: dict, shape: tuple) -> str:

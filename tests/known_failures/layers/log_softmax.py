@@ -3,6 +3,8 @@ the same kernel: tests/known_failures/layers/cross_entropy_loss.py)."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from spec.softmax_dim import axis_of
@@ -63,10 +65,7 @@ HALF_LANES = 16
 
 
 def inner_size(x_shape: tuple, axis: int) -> int:
-    size = 1
-    for extent in x_shape[axis + 1 :]:
-        size *= extent
-    return size
+    return math.prod(x_shape[axis + 1 :])
 
 
 def full_half_vector_inside(where: Where) -> bool:
