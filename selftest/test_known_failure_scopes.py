@@ -9,6 +9,7 @@ implementations judge every case.
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, errors as hypothesis_errors, given, settings
 from packaging.specifiers import SpecifierSet
 
 from report.interface import ExpectedFailure, KnownFailureFixedError, NotRun
+from spec.registry import layer_named
 from tests import kernel_sets
 from tests.known_failures import (
     BY_ID,
@@ -125,6 +127,42 @@ def test_a_carve_out_rejects_the_case_when_honoured():
     with pytest.raises((hypothesis_errors.Unsatisfiable, hypothesis_errors.FailedHealthCheck)):
         once()
     assert not judged
+
+
+def test_an_entry_of_some_quantities_leaves_the_others_judged():
+    """carve_out_quantities: a case that an entry naming quantities covers stays drawn
+    (its other quantities are judged); one naming none still leaves the case out."""
+    where = Where("Linear", "float32", "cpu", {})
+    output_only = dataclasses.replace(_entry(_fails, Observed("2.1.2")), quantities=("output",))
+    whole = dataclasses.replace(output_only, id="made-up-whole", quantities=())
+    unjudged = []
+
+    @settings(max_examples=1, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.none())
+    def once(_):
+        unjudged.append(register.carve_out_quantities(Check.VALUES, where))
+
+    try:
+        register.honour(True, entries=(output_only,))
+        once()
+        assert unjudged == [{"output"}]
+        register.honour(True, entries=(output_only, whole))
+        with pytest.raises((hypothesis_errors.Unsatisfiable, hypothesis_errors.FailedHealthCheck)):
+            once()
+        assert unjudged == [{"output"}]
+    finally:
+        register.honour(True)
+
+
+@pytest.mark.parametrize("known", [k for k in KNOWN_FAILURES if k.quantities], ids=lambda k: k.id)
+def test_quantities_name_what_the_exact_property_compares(known):
+    """An entry's quantities are names tests/checks.py compares (the output, the input's
+    gradient, a parameter's or an argument's, the buffers), and only the exact property
+    reads them: the entry must break what it judges (values or exact answers)."""
+    spec = layer_named(known.layer)
+    names = {"output", "input", "buffers", "weight", "bias", *spec.argument_names}
+    assert set(known.quantities) <= names, set(known.quantities) - names
+    assert known.checks & {Check.VALUES, Check.EXACT}, known.checks
 
 
 @pytest.mark.parametrize("known", KNOWN_FAILURES, ids=lambda k: k.id)

@@ -15,7 +15,7 @@ from spec.exact import Symmetry
 from tests.assertions import assert_bitwise
 from tests.cases import Case, argument_tensors, build_case, in_release, kernels_for
 from tests.checks import check_gradients
-from tests.known_failures import Check, carve_out
+from tests.known_failures import Check, carve_out_quantities
 from tests.paths import Need
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch
 
@@ -63,9 +63,13 @@ def test_exact(layer, device, dtype, path, nn, data):
     in_release(nn, layer, hp)
     inputs = data.draw(claim.inputs(layer, hp, dtype), label="inputs")
     case = _case(layer, hp, inputs, dtype, device, nn)
-    carve_out(Check.VALUES, case.where())
-    carve_out(Check.EXACT, case.where())
+    # A known failure that breaks some quantities of the case leaves the others judged.
+    unjudged = carve_out_quantities(Check.VALUES, case.where()) | carve_out_quantities(
+        Check.EXACT, case.where()
+    )
     note(f"{claim.name}: {case.describe()}")
+    if unjudged:
+        note(f"not judged (known failures): {sorted(unjudged)}")
     cover(f"exact={claim.name}")
     grad_y = as_received(inputs.g, dtype)
     if isinstance(claim, Symmetry):
@@ -74,8 +78,9 @@ def test_exact(layer, device, dtype, path, nn, data):
     module = build_case(nn, case)
     x = to_torch(case.x, dtype, device, requires_grad=True)
     exact = frozenset(claim.exact)
-    check_gradients(case, module, x, x.clone(), grad_y, to_torch(grad_y, dtype, device), exact)
-    if "buffers" in exact:
+    grad_y_tensor = to_torch(grad_y, dtype, device)
+    check_gradients(case, module, x, x.clone(), grad_y, grad_y_tensor, exact, unjudged)
+    if "buffers" in exact and "buffers" not in unjudged:
         expected = layer.forward(case.extra["inputs"])[1]
         for name, value in module_buffers(module).items():
             assert_bitwise(value, expected[name], f"{name} after the call", case)

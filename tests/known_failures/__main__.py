@@ -16,6 +16,8 @@ def _scope(known: KnownFailure) -> str:
         parts.append(f"torch {known.releases}")
     parts.append(f"paths {', '.join(known.paths)}")
     parts.append(f"devices {', '.join(known.devices)}")
+    if known.quantities:
+        parts.append(f"breaks only {', '.join(known.quantities)} (exact cases judge the rest)")
     return "; ".join(parts)
 
 

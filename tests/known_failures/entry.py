@@ -163,6 +163,10 @@ class KnownFailure:
     # The property (tests/test_<property>.py) that found it, where not the one its first
     # check names (PROPERTY_OF): bench/rediscovery.py makes that property find it again.
     found_by: str | None = None
+    # The quantities it breaks where a property compares several in one case ("output",
+    # "input", a parameter's or an argument's name: tests/checks.py), so the others stay
+    # judged there; empty: the whole case.
+    quantities: tuple[str, ...] = ()
 
     @property
     def takes_path(self) -> bool:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import torch
 
@@ -92,21 +93,13 @@ def non_positive_eps_accepted() -> None:
 def _like(entry: KnownFailure, repro, **changes) -> KnownFailure:
     """BatchNorm2d's entry for this layer: its scope and summary, this layer's repro."""
     fields = {
+        "id": entry.id.replace("batch_norm2d", "batch_norm1d"),
         "layer": LAYER,
         "repro": repro,
         "observed": SEEN,
-        "breaks": entry.breaks,
         "summary": f"{entry.summary} (BatchNorm1d as BatchNorm2d: the same kernel)",
-        "upstream": entry.upstream,
-        "covers": entry.covers,
-        "dtypes": entry.dtypes,
-        "devices": entry.devices,
-        "kernel_sets": entry.kernel_sets,
-        "releases": entry.releases,
-        "paths": entry.paths,
-        "found_by": entry.found_by,
     }
-    return KnownFailure(id=entry.id.replace("batch_norm2d", "batch_norm1d"), **fields | changes)
+    return dataclasses.replace(entry, **fields | changes)
 
 
 ENTRIES = (

@@ -147,6 +147,7 @@ TRAINING_CONSTANT_CHANNEL = KnownFailure(
     breaks=Check.EXACT,
     dtypes=("float32", "float64"),
     covers=constant_channel_in_training,
+    quantities=("output",),
     paths=running_kernels("aten"),
     repro=training_constant_channel,
     observed=Observed(since="2.1.2"),
