@@ -165,7 +165,8 @@ class KnownFailure:
     found_by: str | None = None
     # The quantities it breaks where a property compares several in one case ("output",
     # "input", a parameter's or an argument's name: tests/checks.py), so the others stay
-    # judged there; empty: the whole case.
+    # judged there: the exact cases for values and exact answers, every property that
+    # backpropagates for gradients. Empty: the whole case.
     quantities: tuple[str, ...] = ()
 
     @property
