@@ -34,9 +34,17 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from scipy import stats
 
 from reference.init_laws import InitLaw
+
+
+def _stats():
+    """scipy.stats, imported at first use: importing it costs a process about 1.4 s, and
+    most of the suite's processes (a bad option, a shape-only run) test no law."""
+    from scipy import stats
+
+    return stats
+
 
 # The run's false-alarm budget, and the most statistical assertions a run may make. A `ci`
 # run on one device makes about 15,000 (counted: every check below tallies itself); a
@@ -196,7 +204,7 @@ def check_uniform(
 
 def two_sided_z(alpha: float = ALPHA) -> float:
     """z with P(|Z| > z) = alpha for a standard normal Z (7.1305 at alpha = 1e-12)."""
-    return float(stats.norm.isf(alpha / 2))
+    return float(_stats().norm.isf(alpha / 2))
 
 
 @cache
@@ -207,8 +215,8 @@ def variance_ratio_interval(n: int, alpha: float = ALPHA) -> tuple[float, float]
     normal samples, whatever their mean. Two-sided, alpha/2 in each tail:
     lo = chi2.ppf(alpha/2, n-1)/(n-1), hi = chi2.isf(alpha/2, n-1)/(n-1).
     """
-    dof = n - 1
-    return float(stats.chi2.ppf(alpha / 2, dof) / dof), float(stats.chi2.isf(alpha / 2, dof) / dof)
+    dof, chi2 = n - 1, _stats().chi2
+    return float(chi2.ppf(alpha / 2, dof) / dof), float(chi2.isf(alpha / 2, dof) / dof)
 
 
 def std_test_power(n: int, std_ratio: float, alpha: float = ALPHA) -> float:
@@ -219,7 +227,7 @@ def std_test_power(n: int, std_ratio: float, alpha: float = ALPHA) -> float:
     """
     lo, hi = variance_ratio_interval(n, alpha)
     dof, r2 = n - 1, std_ratio**2
-    return float(stats.chi2.cdf(dof * lo / r2, dof) + stats.chi2.sf(dof * hi / r2, dof))
+    return float(_stats().chi2.cdf(dof * lo / r2, dof) + _stats().chi2.sf(dof * hi / r2, dof))
 
 
 def _smallest_n(enough: Callable[[int], bool], start: int = 2) -> int:
@@ -264,7 +272,7 @@ def mean_test_power(n: int, shift_in_stds: float, alpha: float = ALPHA) -> float
     P(Z > z_a - d sqrt(n)) + P(Z < -z_a - d sqrt(n)), exactly for normal samples.
     """
     z, d = two_sided_z(alpha), shift_in_stds * math.sqrt(n)
-    return float(stats.norm.sf(z - d) + stats.norm.cdf(-z - d))
+    return float(_stats().norm.sf(z - d) + _stats().norm.cdf(-z - d))
 
 
 @cache
@@ -324,7 +332,7 @@ def check_normal(
     )
     check_shape(
         samples,
-        lambda x: stats.norm.cdf(x, loc=mean, scale=std),
+        lambda x: _stats().norm.cdf(x, loc=mean, scale=std),
         normal_rounding_slack(roundoff),
         what,
     )
@@ -356,12 +364,13 @@ def same_moments_distance() -> float:
     pair is the law and whichever the impostor.
     """
     grid = np.linspace(-4.0, 4.0, 800_001)
-    return float(np.max(np.abs(stats.norm.cdf(grid) - _uniform_cdf_of_unit_normal_moments(grid))))
+    normal = _stats().norm.cdf(grid)
+    return float(np.max(np.abs(normal - _uniform_cdf_of_unit_normal_moments(grid))))
 
 
 def ks_critical(n: int, alpha: float = ALPHA) -> float:
     """The D above which the shape test rejects: P(D > it) = alpha for the true law."""
-    return float(stats.kstwo.isf(alpha, n))
+    return float(_stats().kstwo.isf(alpha, n))
 
 
 def ks_power_lower_bound(
@@ -424,13 +433,13 @@ def keep_interval(n: int, q: float, alpha: float = ALPHA) -> tuple[int, int]:
     lo is the smallest k with P(K <= k) >= alpha/2, so P(K < lo) < alpha/2; hi the
     smallest k with P(K > k) <= alpha/2. The false alarm is at most alpha, exactly.
     """
-    return int(stats.binom.ppf(alpha / 2, n, q)), int(stats.binom.isf(alpha / 2, n, q))
+    return int(_stats().binom.ppf(alpha / 2, n, q)), int(_stats().binom.isf(alpha / 2, n, q))
 
 
 def keep_test_power(n: int, q: float, q_true: float, alpha: float = ALPHA) -> float:
     """P(the kept count falls outside keep_interval(n, q)) when each is kept w.p. q_true."""
     lo, hi = keep_interval(n, q, alpha)
-    return float(stats.binom.cdf(lo - 1, n, q_true) + stats.binom.sf(hi, n, q_true))
+    return float(_stats().binom.cdf(lo - 1, n, q_true) + _stats().binom.sf(hi, n, q_true))
 
 
 @cache
