@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from reference.cross_entropy import is_probabilities, log_softmax_last
-from reference.nll_loss import classes_last
+from reference.nll_loss import class_axis, classes_last
 from spec.dtypes import format_of
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import log_softmax
@@ -111,7 +111,7 @@ def _one_class(where: Where) -> bool:
     """One class: log_softmax over it is exactly 0, so is every loss."""
     if where.x is None or where.x.ndim == 0:
         return False
-    return where.x.shape[0 if where.x.ndim == 1 else 1] == 1
+    return where.x.shape[class_axis(where.x.ndim)] == 1
 
 
 def half_one_class_nonzero(path: str) -> None:
@@ -147,7 +147,7 @@ def _class_dim_inside(where: Where) -> bool:
     """The class dim (1, or 0 unbatched) is not the last, over 16 or more positions."""
     if where.x is None or where.x.ndim < 2:
         return False
-    axis = 0 if where.x.ndim == 1 else 1
+    axis = class_axis(where.x.ndim)
     return log_softmax.inner_size(where.x.shape, axis) >= log_softmax.HALF_LANES
 
 
