@@ -51,6 +51,7 @@ from spec.inputs import Inputs
 from spec.layerspec import ErrorScale, LayerSpec
 from spec.registry import layer_named
 from spec.strategies import MAX_BATCH
+from spec.tolerances import SUBNORMAL_ROUNDING_IN_FLOORS
 
 # Layers that may follow the pair, as in the chapter's LeNet5 (a conv, then an
 # activation): shape-preserving maps, each checked against its own spec.
@@ -207,7 +208,7 @@ def _subnormal_floors(pair: FusablePair, first: Inputs, norm: Inputs) -> np.ndar
         for name, value in first.params.items()
     }
     reach = pair.first_spec.forward(first.absolute().replace(params=unit))[0]
-    return 1.0 + (t + reach + 3.0) / 8.0
+    return 1.0 + (t + reach + 3.0) * SUBNORMAL_ROUNDING_IN_FLOORS
 
 
 def pair_named(name: str) -> FusablePair:

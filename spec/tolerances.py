@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spec.dtypes import DTYPES, HALF_DTYPES, format_of
+from spec.dtypes import DTYPES, FORMATS, HALF_DTYPES, format_of
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,29 @@ TOLERANCES: dict[str, Tolerance] = {
 }
 # Every dtype of spec/dtypes.py has its row, and nothing else has one.
 assert set(TOLERANCES) == set(DTYPES), sorted(set(TOLERANCES) ^ set(DTYPES))
+
+
+# A value rounded into the subnormals errs by up to half their spacing, absolute, not
+# relative: in floors of the table, 1/8 in float16 (2^-25 against 2^-22) and far less in
+# every other dtype. Only values below float16's smallest normal, the highest of the
+# dtypes', can land there.
+SUBNORMAL_ROUNDING_IN_FLOORS = 1.0 / 8.0
+SUBNORMAL_REACH = max(number_format.smallest_normal for number_format in FORMATS.values())
+
+
+def rounded_terms_floor(terms: np.ndarray, divisor: float = 1.0) -> float:
+    """The floor scale of sum(terms) / divisor when each term is rounded into the dtype
+    before the sum (a loss's per-position values, materialised in the dtype).
+
+    Seen on torch 2.13.0: NLLLoss(weight=[0.0698]) in float16 on x = [107 * 2^-24] rounds
+    w * x to 7 subnormals instead of 7.46, and the mean's division by the weight turns
+    that into -100 * 2^-24 against -107 * 2^-24: 1.75 floors off, one term.
+    """
+    magnitudes = np.abs(np.asarray(terms, dtype=np.float64))
+    tiny = np.count_nonzero((magnitudes > 0) & (magnitudes < SUBNORMAL_REACH))
+    if tiny == 0 or divisor <= 0:
+        return 1.0
+    return 1.0 + SUBNORMAL_ROUNDING_IN_FLOORS * tiny / divisor
 
 
 def tolerance_for(dtype: str) -> Tolerance:

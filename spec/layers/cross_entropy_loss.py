@@ -35,6 +35,7 @@ from spec.layers.nll_loss import (
 )
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class
+from spec.tolerances import rounded_terms_floor
 
 # A cross entropy over class indices raises RuntimeError for a 0-d input (it reads the
 # 0-d target as probabilities of the wrong dtype).
@@ -194,12 +195,16 @@ def forward_error(inputs):
     per_position = np.sum(r.h * r.a, axis=-1)
     if r.reduction == "none":
         return per_position, r.classes
+    # Each position's loss is materialised in the dtype before the sum; among the
+    # subnormals that rounding is absolute (spec/tolerances.py: rounded_terms_floor).
+    losses = np.sum(r.h * np.abs(r.logp), axis=-1)
     if r.reduction == "sum":
-        return per_position.sum(), r.k()
+        return per_position.sum(), r.k(), rounded_terms_floor(losses)
     if r.total is None:
-        return per_position.sum() / r.positions, r.k()
+        return per_position.sum() / r.positions, r.k(), rounded_terms_floor(losses, r.positions)
     # The total weight is itself a sum: its rounding scales the whole mean.
-    return (2 * per_position.sum() / r.total if r.total > 0 else 0.0), r.k()
+    mean_scale = 2 * per_position.sum() / r.total if r.total > 0 else 0.0
+    return mean_scale, r.k(), rounded_terms_floor(losses, r.total)
 
 
 def vjp_error(inputs):

@@ -17,6 +17,7 @@ from spec.arguments import TensorValue, indices
 from spec.exact import ExactCase, largest_power_of_two, sums_exact
 from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
+from spec.tolerances import rounded_terms_floor
 
 # NLLLoss's 0-d input: "Expected 1 or more dimensions (got 0)".
 ZERO_D_ERROR = ValueError
@@ -82,10 +83,12 @@ def forward_error(inputs):
     reduction = _reduction(inputs)
     if reduction == "none":
         return picked, 1
+    # torch materialises each w * x in the dtype before the sum: among the subnormals
+    # that rounding is absolute, and the mean divides it by the total weight.
     if reduction == "sum":
-        return picked.sum(), count
+        return picked.sum(), count, rounded_terms_floor(picked)
     mean_scale = 2 * picked.sum() / targets.total if targets.total > 0 else 0.0
-    return mean_scale, count
+    return mean_scale, count, rounded_terms_floor(picked, targets.total)
 
 
 def vjp_error(inputs):
