@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from tests.known_failures.entry import KnownFailure, Observed
@@ -64,4 +66,28 @@ OPENVINO_FAKE_MODE_GUARD = KnownFailure(
     upstream=two_d.OPENVINO_FAKE_MODE_UPSTREAM,
 )
 
-ENTRIES = (NEGATIVE_PADDING_CROPS, OPENVINO_FAKE_MODE_GUARD)
+
+def fold_bias_intermediate_overflow() -> None:
+    conv = torch.nn.Conv1d(1, 1, 1, bias=False).half().eval()
+    norm = torch.nn.BatchNorm1d(1, eps=1e-10).half().eval()
+    with torch.no_grad():
+        conv.weight.fill_(1.0)
+        norm.running_mean.fill_(91.5)
+        norm.running_var.fill_(1.55e-6)
+        norm.weight.fill_(-0.125)
+    fused = torch.nn.utils.fusion.fuse_conv_bn_eval(conv, norm)
+    x = torch.zeros(1, 1, 1, dtype=torch.float16)
+    model, folded = norm(conv(x)).item(), fused(x).item()
+    assert abs(folded - model) <= 1e-2 * abs(model), f"folded {folded}, the model {model}"
+
+
+# Conv1d, as Conv2d, folds through fuse_conv_bn_weights.
+FOLD_BIAS_INTERMEDIATE_OVERFLOW = dataclasses.replace(
+    two_d.FOLD_BIAS_INTERMEDIATE_OVERFLOW,
+    id="conv1d-fusion-bias-intermediate-overflow",
+    layer=LAYER,
+    repro=fold_bias_intermediate_overflow,
+    summary=two_d.FOLD_BIAS_INTERMEDIATE_OVERFLOW.summary + " (Conv1d as Conv2d)",
+)
+
+ENTRIES = (NEGATIVE_PADDING_CROPS, OPENVINO_FAKE_MODE_GUARD, FOLD_BIAS_INTERMEDIATE_OVERFLOW)
