@@ -13,11 +13,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, errors as hypothesis_errors, given, settings, strategies as st
 from packaging.specifiers import SpecifierSet
 
 from report.interface import ExpectedFailure, KnownFailureFixedError, NotRun
-from spec.registry import layer_named
+from spec.registry import LAYERS, layer_named
 from tests import kernel_sets
 from tests.known_failures import (
     BY_ID,
@@ -201,3 +202,31 @@ def test_the_known_failures_page_is_the_register():
 
     written = (Path(__file__).resolve().parents[1] / "docs/known-failures.md").read_text()
     assert written == page(), "regenerate: python -m tests.known_failures > docs/known-failures.md"
+
+
+def test_an_implementation_keeps_torch_s_entries_on_the_layers_it_leaves_to_torch():
+    """Under --impl, torch's entries judge nothing of the implementation's own classes, yet
+    a layer it answers with torch.nn's own class is torch's, bugs and all: there they carve
+    (a brevitas run failed 60 cells on torch's BatchNorm, LayerNorm and pool entries)."""
+    entry = BY_ID["layer_norm-onnx-epsilon-float32"]
+    where = Where("LayerNorm", "float64", "cpu", {"eps": 0.1}, path="onnxruntime")
+    elsewhere = dataclasses.replace(where, layer="Linear")
+    try:
+        register.honour(False, "another implementation", torch_layers=frozenset({"LayerNorm"}))
+        assert entry in register.covering(Check.VALUES, where)
+        assert entry not in register.covering(Check.VALUES, dataclasses.replace(where, layer="X"))
+        register.honour(False, "another implementation", torch_layers=frozenset({"Linear"}))
+        assert register.covering(Check.VALUES, where) == []
+        assert register.covering(Check.VALUES, elsewhere) == []
+    finally:
+        register.honour(True)
+
+
+def test_the_layers_left_to_torch_are_read_off_the_implementation():
+    from examples.impls import learner_nn
+    from tests.plugin.run import _torch_layers
+
+    left = _torch_layers(learner_nn)
+    # learner_nn writes its own Linear and ReLU; everything it lacks is not torch's either.
+    assert "Linear" not in left and "ReLU" not in left and "Conv2d" not in left
+    assert _torch_layers(torch.nn) == frozenset(spec.name for spec in LAYERS)

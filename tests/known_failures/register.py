@@ -64,18 +64,26 @@ class Honoured:
     honoured: bool = True
     because: str = ""
     entries: tuple[KnownFailure, ...] = field(default=KNOWN_FAILURES)
+    # Layers an implementation answers with torch.nn's own class (a name it leaves to
+    # torch): torch's entries are facts about that very class, so they carve its cases
+    # out there too (their repros are torch's run's to run, not the implementation's).
+    torch_layers: frozenset[str] = frozenset()
 
 
 HONOURED = Honoured()
 
 
 def honour(
-    honoured: bool, because: str = "", entries: tuple[KnownFailure, ...] | None = None
+    honoured: bool,
+    because: str = "",
+    entries: tuple[KnownFailure, ...] | None = None,
+    torch_layers: frozenset[str] = frozenset(),
 ) -> None:
     """Set, for this process, which known failures carve cases out and xfail (the plugin):
-    torch's, or (`entries`) an implementation's own."""
+    torch's, or (`entries`) an implementation's own, plus torch's on `torch_layers`."""
     HONOURED.honoured, HONOURED.because = honoured, because
     HONOURED.entries = KNOWN_FAILURES if entries is None else entries
+    HONOURED.torch_layers = torch_layers
 
 
 def active() -> tuple[KnownFailure, ...]:
@@ -99,9 +107,10 @@ def entry_named(entry_id: str) -> KnownFailure:
 
 def covering(check: Check, where: Where) -> list[KnownFailure]:
     """Every known failure that breaks `check` for `where` in this process."""
-    if not HONOURED.honoured:
-        return []
-    return [known for known in HONOURED.entries if check in known.checks and known.applies(where)]
+    entries = HONOURED.entries if HONOURED.honoured else ()
+    if where.layer in HONOURED.torch_layers and entries is not KNOWN_FAILURES:
+        entries = (*entries, *KNOWN_FAILURES)
+    return [known for known in entries if check in known.checks and known.applies(where)]
 
 
 def known_failure(check: Check, where: Where) -> KnownFailure | None:

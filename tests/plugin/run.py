@@ -28,10 +28,26 @@ def _turn_off_tf32() -> None:
     torch.set_float32_matmul_precision("highest")
 
 
-def _honour_known_failures(config: pytest.Config, impl_name: str) -> None:
+def _torch_layers(module: ModuleType) -> frozenset[str]:
+    """The registry's layers an implementation answers with torch.nn's own class."""
+    import torch
+
+    from spec.registry import LAYERS
+
+    return frozenset(
+        spec.name
+        for spec in LAYERS
+        if getattr(torch.nn, spec.name, None) is not None
+        and getattr(module, spec.name, None) is getattr(torch.nn, spec.name)
+    )
+
+
+def _honour_known_failures(config: pytest.Config, impl_name: str, module: ModuleType) -> None:
     """Whose recorded failures carve cases out and xfail in this run: torch's, the
-    implementation's own (--impl-known), or none."""
+    implementation's own (--impl-known), or none; under --impl, torch's still carve on the
+    layers the implementation leaves to torch.nn's own classes."""
     own = config.getoption("nnconform_impl_known")
+    torch_layers = frozenset() if impl_name == options.DEFAULT_IMPL else _torch_layers(module)
     if config.getoption("nnconform_ignore_known_failures"):
         known_failures.honour(False, "known failures ignored (--ignore-known-failures)")
     elif forgotten := options.listed(config, "nnconform_forget_known_failures"):
@@ -50,10 +66,12 @@ def _honour_known_failures(config: pytest.Config, impl_name: str) -> None:
             raise options.OptionError(f"--impl-known {own}: {error}") from None
         # A repro run in a child process finds the file through the environment.
         os.environ[register.IMPL_KNOWN_VARIABLE] = str(Path(own).resolve())
-        known_failures.honour(True, entries=entries)
+        known_failures.honour(True, entries=entries, torch_layers=torch_layers)
     elif impl_name != options.DEFAULT_IMPL:
         known_failures.honour(
-            False, f"torch's known failures judge torch.nn, not the implementation {impl_name}"
+            False,
+            f"torch's known failures judge torch.nn, not the implementation {impl_name}",
+            torch_layers=torch_layers,
         )
     else:
         known_failures.honour(True)
@@ -71,7 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     impl_name = config.getoption("nnconform_impl")
     module = config.stash[IMPL] = options.import_impl(impl_name)
     described = impl.describe(impl_name, module, config.rootpath)
-    _honour_known_failures(config, impl_name)
+    _honour_known_failures(config, impl_name, module)
     config.addinivalue_line("markers", "row(name): the report row of a test with no layer")
     import torch
 
