@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import re
 import sys
 
@@ -30,19 +31,28 @@ from tests.known_failures import BY_ID
 from tests.known_failures.entry import KnownFailure
 from tests.known_failures.layers.init import INIT
 
-HAS_TIMM = importlib.util.find_spec("timm") is not None
 # implementation module -> its known failures
 EXAMPLES = {
     "examples.impls.timm_nn": "examples.impls.timm_known_failures",
+    "examples.impls.brevitas_nn": "examples.impls.brevitas_known_failures",
     "examples.impls.learner_nn": "examples.impls.learner_known_failures",
 }
+# implementation module -> the package (and extra) it wraps, where it wraps one
+PACKAGES = {"examples.impls.timm_nn": "timm", "examples.impls.brevitas_nn": "brevitas"}
+HAS_TIMM = importlib.util.find_spec("timm") is not None
 INHERITED = re.compile(r"^inherited from torch \(([\w-]+)\)")
 
 
+def installed(impl: str) -> bool:
+    package = PACKAGES.get(impl)
+    return package is None or importlib.util.find_spec(package) is not None
+
+
 def needs(impl: str) -> list[pytest.MarkDecorator]:
-    if impl.endswith("timm_nn"):
-        return [pytest.mark.skipif(not HAS_TIMM, reason="timm is not installed (extra: timm)")]
-    return []
+    if installed(impl):
+        return []
+    package = PACKAGES[impl]
+    return [pytest.mark.skip(reason=f"{package} is not installed (extra: {package})")]
 
 
 def entries(impl: str) -> tuple[KnownFailure, ...]:
@@ -52,7 +62,7 @@ def entries(impl: str) -> tuple[KnownFailure, ...]:
 def all_entries() -> list:
     found = []
     for impl in EXAMPLES:
-        if impl.endswith("timm_nn") and not HAS_TIMM:
+        if not installed(impl):
             found.append(pytest.param(impl, None, marks=needs(impl), id=f"{impl}-skipped"))
             continue
         found += [pytest.param(impl, known, id=known.id) for known in entries(impl)]
@@ -62,7 +72,7 @@ def all_entries() -> list:
 def container_findings() -> list:
     found = []
     for impl, module in EXAMPLES.items():
-        if impl.endswith("timm_nn") and not HAS_TIMM:
+        if not installed(impl):
             continue
         findings = getattr(importlib.import_module(module), "CONTAINER_FINDINGS", ())
         found += [pytest.param(impl, repro, id=name) for name, _, repro in findings]
@@ -95,6 +105,25 @@ def test_timm_nn_maps_its_names_and_falls_through_to_torch():
     assert "torchvision.ops.misc" not in sys.modules or hasattr(
         sys.modules["torchvision.ops.misc"], "__file__"
     )
+
+
+@pytest.mark.skipif(not installed("examples.impls.brevitas_nn"), reason="brevitas is not installed")
+def test_brevitas_nn_maps_its_names_to_brevitas_layers_with_quantization_off():
+    brevitas_nn = importlib.import_module("examples.impls.brevitas_nn")
+    for name, (brevitas_name, off) in brevitas_nn.MAPPED.items():
+        cls = getattr(brevitas_nn, name)
+        assert cls.__mro__[1].__name__ == brevitas_name and cls.__mro__[1].__module__.startswith(
+            "brevitas."
+        ), cls.__mro__
+        defaults = inspect.signature(cls).parameters
+        assert all(defaults[argument].default is value for argument, value in off.items()), name
+    # Quantization off: the float layer computes torch's numbers (one hand check).
+    x = torch.tensor([[1.0, -2.0]])
+    linear = brevitas_nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([[3.0, 0.5]]))
+    assert linear(x).item() == 2.0 and brevitas_nn.ReLU()(x).tolist() == [[1.0, 0.0]]
+    assert brevitas_nn.LayerNorm is torch.nn.LayerNorm and brevitas_nn.init is torch.nn.init
 
 
 def test_learner_nn_is_partial():
