@@ -8,8 +8,9 @@ Entries are facts about torch. They judge a run of torch.nn only, and only while
 honours them: under `--ignore-known-failures` (a raw verdict) or another implementation
 (`--impl`), none of torch's entries carves anything out and none of their strict xfails
 runs, except that under `--impl` they still carve on the layers the implementation
-answers with torch.nn's own class (Honoured.torch_layers). Another implementation may keep its own, in the same typed form, in a file of its
-own (`--impl-known FILE`, a Python file with a tuple ENTRIES): those then judge its run.
+answers with torch.nn's own class (Honoured.torch_layers). Another implementation may
+keep its own, in the same typed form, in a file of its own (`--impl-known FILE`, a Python
+file with a tuple ENTRIES): those then judge its run.
 """
 
 from __future__ import annotations
