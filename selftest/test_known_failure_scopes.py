@@ -230,3 +230,15 @@ def test_the_layers_left_to_torch_are_read_off_the_implementation():
     # learner_nn writes its own Linear and ReLU; everything it lacks is not torch's either.
     assert "Linear" not in left and "ReLU" not in left and "Conv2d" not in left
     assert _torch_layers(torch.nn) == frozenset(spec.name for spec in LAYERS)
+
+
+def test_a_bug_seen_only_on_cpus_with_a_feature_is_not_observed_without_it(monkeypatch):
+    """A kernel set admits the best instructions a CPU has: oneDNN's avx512_core_bf16
+    BRGEMM kernels run at `avx512` only where the CPU has avx512_bf16. On an AVX-512 CPU
+    without it, a passing repro is "not reproduced", never "fixed" (never a red run)."""
+    seen = Observed("2.13.0", kernel_sets=("avx512",), cpu_flags=("avx512_bf16",))
+    monkeypatch.setattr(kernel_sets, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    assert seen.covers("2.13.0", "avx512", "cpu")
+    monkeypatch.setattr(kernel_sets, "cpu_flags", lambda: frozenset({"avx512f"}))
+    assert not seen.covers("2.13.0", "avx512", "cpu")
+    assert "avx512_bf16" in seen.describe()

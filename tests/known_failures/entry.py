@@ -114,20 +114,27 @@ class Observed:
     kernel_sets: tuple[str, ...] = PROJECT_KERNEL_SETS
     devices: tuple[str, ...] = ("cpu", "meta")
     by: str = "this project's runs"  # who saw it, where not this project's machines
+    # CPU features the machines it was seen on had beyond their kernel set's own: a kernel
+    # set admits the best instructions a CPU has (oneDNN's avx512_core_bf16 kernels run
+    # only where the CPU has avx512_bf16), so a CPU without them was not observed.
+    cpu_flags: tuple[str, ...] = ()
 
     def covers(self, release: str, kernel_set: str | None, device: str) -> bool:
-        """Whether this release, kernel set (None: the process's own) and device were seen."""
+        """Whether this release, kernel set (None: the process's own), device and CPU were
+        seen."""
         kernel_set = kernel_set or kernel_sets.current()
         return (
             base_release(release) >= Version(self.since)
             and kernel_set in self.kernel_sets
             and device.partition(":")[0] in self.devices
+            and set(self.cpu_flags) <= kernel_sets.cpu_flags()
         )
 
     def describe(self) -> str:
+        flags = f" (CPUs with {', '.join(self.cpu_flags)})" if self.cpu_flags else ""
         return (
-            f"observed from torch {self.since} on kernel sets {', '.join(self.kernel_sets)}, "
-            f"devices {', '.join(self.devices)} ({self.by})"
+            f"observed from torch {self.since} on kernel sets {', '.join(self.kernel_sets)}"
+            f"{flags}, devices {', '.join(self.devices)} ({self.by})"
         )
 
 
