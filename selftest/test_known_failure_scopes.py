@@ -207,7 +207,7 @@ def test_the_known_failures_page_is_the_register():
 def test_an_implementation_keeps_torch_s_entries_on_the_layers_it_leaves_to_torch():
     """Under --impl, torch's entries judge nothing of the implementation's own classes, yet
     a layer it answers with torch.nn's own class is torch's, bugs and all: there they carve
-    (a brevitas run failed 60 cells on torch's BatchNorm, LayerNorm and pool entries)."""
+    (a brevitas run failed 27 cells of torch's own BatchNorm, LayerNorm and MaxPool)."""
     entry = BY_ID["layer_norm-onnx-epsilon-float32"]
     where = Where("LayerNorm", "float64", "cpu", {"eps": 0.1}, path="onnxruntime")
     elsewhere = dataclasses.replace(where, layer="Linear")
