@@ -33,7 +33,7 @@ from spec.normalization_error import (
     weight_grad_floor_scale,
     weight_grad_scale,
 )
-from spec.strategies import from_class
+from spec.strategies import MAX_CHANNELS, from_class
 from spec.values import arrays, fill
 
 # Torch's default, the usual alternatives, a large one that dominates small variances
@@ -363,6 +363,47 @@ def _tiny_eps(spec: LayerSpec) -> st.SearchStrategy[dict]:
     return spec.hyperparams().map(lambda hp: {**hp, "eps": TINY_EPS})
 
 
+# A cancelling bias stays inside every dtype's finite range (float16's largest is 65504);
+# one the dtype rounds is still the exact answer, as the layer receives it.
+MAX_CANCELLING_BIAS = 2.0**15
+# Named eps whose 1 / sqrt(eps) is irrational: mean * weight * invstd is then not an
+# integer, and a bias of its size cannot cancel it exactly.
+CANCELLING_EPS = (1e-5, 1e-3, 0.1)
+# Each channel is one more chance: a folded sum loses mean * a's last bit, set in about
+# half the channels.
+MIN_CANCELLING_CHANNELS = 4
+
+
+def _affine_with_bias(spec: LayerSpec) -> st.SearchStrategy[dict]:
+    """The spec's configurations with a weight, a bias (the bias argument left out: every
+    release's default, including those before the argument), a cancelling eps and several
+    channels."""
+    eps = st.sampled_from(CANCELLING_EPS)
+    channels = st.integers(MIN_CANCELLING_CHANNELS, MAX_CHANNELS)
+    return st.tuples(spec.hyperparams(), eps, channels).map(
+        lambda parts: (
+            {k: v for k, v in parts[0].items() if k != "bias"}
+            | {"affine": True, "eps": parts[1], "num_features": parts[2]}
+        )
+    )
+
+
+def _with_cancelling_bias(inputs: Inputs, hp: Mapping) -> Inputs:
+    # Each channel's constant c, normalised with variance 0: the bias -c * w / sqrt(eps),
+    # rounded to an integer, has the size of mean * weight * invstd and the other sign. A
+    # zero weight (nothing to cancel) becomes 1: any weight keeps the case exact.
+    weight = np.where(inputs.params["weight"] == 0, 1.0, inputs.params["weight"])
+    x = np.moveaxis(inputs.x, 1, 0).reshape(inputs.x.shape[1], -1)
+    scaled = x[:, 0] * weight / np.sqrt(hp["eps"])
+    bias = np.clip(-np.round(scaled), -MAX_CANCELLING_BIAS, MAX_CANCELLING_BIAS)
+    return inputs.replace(params={**inputs.params, "weight": weight, "bias": bias})
+
+
+def _cancelling_bias(spec: LayerSpec, hp: Mapping, dtype: str) -> st.SearchStrategy[Inputs]:
+    constant = constant_groups(_channel_axes, training=True)(spec, hp, dtype)
+    return constant.map(lambda inputs: _with_cancelling_bias(inputs, hp))
+
+
 EXACT = (
     ExactCase(
         "constant channels",
@@ -396,6 +437,18 @@ EXACT = (
         ),
         inputs=constant_groups(_channel_axes, training=True),
         hyperparams=_tiny_eps,
+        exact=("output", "parameters"),
+    ),
+    ExactCase(
+        "constant channels, cancelling bias",
+        why=(
+            "as constant channels, with each channel's bias about -mean * weight / sqrt(eps) "
+            "(an integer): the output is exactly the bias whatever its size, and a kernel "
+            "that folds the bias as x * a + (bias - mean * a) rounds the sum, whose size "
+            "is twice mean * a's"
+        ),
+        inputs=_cancelling_bias,
+        hyperparams=_affine_with_bias,
         exact=("output", "parameters"),
     ),
 )

@@ -158,7 +158,8 @@ TRAINING_CONSTANT_CHANNEL = KnownFailure(
         "x * a + (b - mean * a), a = weight * invstd, rounding b - mean * a (-1.0000010 "
         "for bias -1 in float32); the AVX2/AVX-512 kernels also fuse x * a - mean * a "
         "into one multiply-add, wrong without a bias too (-3.05e-5 for x = 5). Found by "
-        "the exact cases; the bias form by a run under the default kernel set"
+        "the exact cases; the bias form, first met by a run under the default kernel "
+        "set, by their case of a bias that cancels mean * a"
     ),
     upstream=(
         "related: https://github.com/pytorch/pytorch/issues/5410 (closed: the same "
