@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from reference.cross_entropy import is_probabilities, log_softmax_last
+from reference.cross_entropy import is_probabilities, log_softmax_last, loss_weights
 from reference.nll_loss import class_axis, classes_last
+from spec.class_targets import class_weight
 from spec.dtypes import format_of
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import log_softmax
@@ -255,7 +257,59 @@ HALF_PROBABILITIES_ZERO_TIMES_INF = KnownFailure(
     upstream="not filed (no upstream issue found)",
 )
 
+
+def _mean_of_overflowing_sum(where: Where) -> bool:
+    """A mean whose per-position losses sum, in magnitude, past 65504 (float16's largest)."""
+    if where.arguments["reduction"] != "mean" or where.x is None or not where.call_arguments:
+        return False
+    arguments = where.arguments
+    x_last = classes_last(where.x)
+    target = where.call_arguments[0]
+    target_last = classes_last(target) if is_probabilities(where.x, target) else target
+    try:
+        weight, smoothing = class_weight(arguments), arguments["label_smoothing"]
+        ignore_index = arguments["ignore_index"]
+        h, _, _ = loss_weights(x_last, target_last, weight, ignore_index, smoothing)
+    except IndexError:
+        return False  # an invalid target: an error case, not a sum
+    losses = -np.sum(h * log_softmax_last(x_last), axis=-1)
+    return bool(np.abs(losses).sum() > FLOAT16_LARGEST)
+
+
+def half_mean_sum_overflows(path: str) -> None:
+    x = torch.tensor([[40000.0, 0.0], [40000.0, 0.0]], dtype=torch.float16)
+    loss = on_path(path, torch.nn.CrossEntropyLoss())
+    # Each row's loss is -log p1 = 40000 (log_softmax is exact here): the mean is 40000,
+    # whether the target is class 1 or the probabilities (0, 1).
+    for target in (torch.tensor([1, 1]), torch.tensor([[0.0, 1.0]] * 2, dtype=torch.float16)):
+        value = loss(x, target).item()
+        assert value == 40000.0, f"{target.dtype} targets: loss {value}, the law 40000"
+
+
+HALF_MEAN_SUM_OVERFLOWS = KnownFailure(
+    id="cross_entropy_loss-half-mean-sum-overflows",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    dtypes=("float16",),
+    covers=_mean_of_overflowing_sum,
+    paths=running_kernels("aten"),
+    found_by="training_steps",
+    repro=half_mean_sum_overflows,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "CPU float16 CrossEntropyLoss with reduction 'mean' holds the sum of the "
+        "per-position losses in float16 before dividing it, so the mean is inf once that "
+        "sum passes 65504 although the mean fits: logits (40000, 0) in two rows, target "
+        "class 1 or probabilities (0, 1), give inf for 40000 (float32: 40000; 'none' gives "
+        "each 40000). Class indices go through nll_loss (nll_loss-half-mean-sum-overflows). "
+        "Found by a float16 run of the training_steps property (probability targets: inf "
+        "for a mean of 48236)"
+    ),
+    upstream="not filed (no upstream issue found)",
+)
+
 ENTRIES = (
+    HALF_MEAN_SUM_OVERFLOWS,
     HALF_ONE_CLASS,
     HALF_UPPER_LANES_WRONG_MAX,
     HALF_PROBABILITIES_ZERO_TIMES_INF,
