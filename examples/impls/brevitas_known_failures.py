@@ -23,22 +23,12 @@ from collections.abc import Callable
 
 import torch
 
+from examples.impls.entry_helpers import raised, strided_same
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv1d, conv2d, embedding
 
 BREVITAS = "brevitas 0.13.4"
 OBSERVED = Observed(since="2.13.0", by=f"this project's runs, {BREVITAS}")
-
-
-def _raises(call: Callable[[], object], expected: type[BaseException]) -> str:
-    """What `call()` raised: the name of `expected`, 'nothing', or the other exception."""
-    try:
-        call()
-    except expected:
-        return expected.__name__
-    except Exception as error:
-        return f"{type(error).__name__} ({error})"
-    return "nothing"
 
 
 # ---- AvgPool2d: brevitas.nn.TruncAvgPool2d ------------------------------------------------
@@ -91,16 +81,10 @@ AVG_POOL2D_PADDING_IGNORED = KnownFailure(
 # ---- Conv2d: brevitas.nn.QuantConv2d ------------------------------------------------------
 
 
-def _strided_same(where: Where) -> bool:
-    stride = where.hp.get("stride", 1)
-    strides = (stride, stride) if isinstance(stride, int) else tuple(stride)
-    return where.hp.get("padding") == "same" and max(strides) > 1
-
-
 def conv2d_strided_same_accepted() -> None:
     from examples.impls import brevitas_nn
 
-    seen = _raises(lambda: brevitas_nn.Conv2d(1, 1, 2, stride=2, padding="same"), ValueError)
+    seen = raised(lambda: brevitas_nn.Conv2d(1, 1, 2, stride=2, padding="same"), ValueError)
     assert seen == "ValueError", f"Conv2d(stride=2, padding='same') raised {seen}"
 
 
@@ -108,7 +92,7 @@ CONV2D_STRIDED_SAME_ACCEPTED = KnownFailure(
     id="brevitas-conv2d-strided-same-accepted",
     layer="Conv2d",
     breaks=Check.RAISES,
-    covers=_strided_same,
+    covers=strided_same,
     repro=conv2d_strided_same_accepted,
     observed=OBSERVED,
     summary=(
@@ -135,7 +119,7 @@ def _takes_anything(name: str, argument: str) -> Callable[[], None]:
     def repro() -> None:
         from examples.impls import brevitas_nn
 
-        seen = _raises(lambda: getattr(brevitas_nn, name)(**{argument: True}), TypeError)
+        seen = raised(lambda: getattr(brevitas_nn, name)(**{argument: True}), TypeError)
         assert seen == "TypeError", f"{name}({argument}=True) raised {seen}"
 
     repro.__name__ = f"{name.lower()}_takes_{argument}"

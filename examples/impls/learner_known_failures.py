@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from examples.impls.entry_helpers import exception_name
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where, constant_over
 
 OBSERVED = Observed(since="2.13.0", by="this project's runs of examples.impls.learner_nn")
@@ -32,14 +33,6 @@ def _exp_limit(dtype: str) -> float:
     """The largest x whose e^x the dtype holds: 88.72 (float32, bfloat16), 11.09 (float16),
     709.78 (float64)."""
     return math.log(torch.finfo(getattr(torch, dtype)).max)
-
-
-def _raises(call: Callable[[], object]) -> str:
-    try:
-        call()
-    except Exception as error:
-        return type(error).__name__
-    return "nothing"
 
 
 # ---- Linear ------------------------------------------------------------------------------
@@ -79,8 +72,8 @@ def linear_size_checks() -> None:
     from examples.impls import learner_nn
 
     # torch: Linear(0, 1) is valid (its output is the bias); Linear(-1, 1) RuntimeError.
-    seen = {"zero": _raises(lambda: learner_nn.Linear(0, 1)(torch.zeros(2, 0)))}
-    seen["negative"] = _raises(lambda: learner_nn.Linear(-1, 1))
+    seen = {"zero": exception_name(lambda: learner_nn.Linear(0, 1)(torch.zeros(2, 0)))}
+    seen["negative"] = exception_name(lambda: learner_nn.Linear(-1, 1))
     assert seen == {"zero": "nothing", "negative": "RuntimeError"}, seen
 
 
@@ -516,7 +509,7 @@ def _p_outside(where: Where) -> bool:
 def dropout_p_outside_accepted() -> None:
     from examples.impls import learner_nn
 
-    seen = {p: _raises(lambda p=p: learner_nn.Dropout(p=p)) for p in (-1.0, 1.5)}
+    seen = {p: exception_name(lambda p=p: learner_nn.Dropout(p=p)) for p in (-1.0, 1.5)}
     assert seen == {-1.0: "ValueError", 1.5: "ValueError"}, seen
 
 
@@ -542,8 +535,8 @@ def flatten_argument_checks() -> None:
     from examples.impls import learner_nn
 
     seen = {
-        "start after end": _raises(lambda: learner_nn.Flatten(1, 0)(torch.ones(1, 1))),
-        "start out of range": _raises(lambda: learner_nn.Flatten(2, 0)(torch.ones(1, 2))),
+        "start after end": exception_name(lambda: learner_nn.Flatten(1, 0)(torch.ones(1, 1))),
+        "start out of range": exception_name(lambda: learner_nn.Flatten(2, 0)(torch.ones(1, 2))),
     }
     assert seen == {"start after end": "RuntimeError", "start out of range": "IndexError"}, seen
 

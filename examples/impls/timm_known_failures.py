@@ -25,6 +25,7 @@ import math
 
 import torch
 
+from examples.impls.entry_helpers import raised, strided_same
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import batch_norm2d, layer_norm
 
@@ -32,17 +33,6 @@ TIMM = "timm 1.0.31"
 OBSERVED = Observed(since="2.13.0", by=f"this project's runs, {TIMM}")
 # Where a failure lives in torch's CPU kernels: the kernel set this machine ran.
 OBSERVED_AVX2 = Observed(since="2.13.0", kernel_sets=("avx2",), by=OBSERVED.by)
-
-
-def _raises(call: object, expected: type[BaseException] | tuple[()]) -> str:
-    """What `call()` raised: the name of `expected`, 'nothing', or the other exception."""
-    try:
-        call()  # type: ignore[operator]
-    except expected:
-        return expected.__name__
-    except Exception as error:
-        return f"{type(error).__name__} ({error})"
-    return "nothing"
 
 
 # ---- CrossEntropyLoss: timm.loss.LabelSmoothingCrossEntropy ------------------------------
@@ -87,7 +77,7 @@ def cross_entropy_only_batched_2d() -> None:
 
     loss = timm_nn.CrossEntropyLoss(label_smoothing=0.0)
     # (C,) logits and a 0-d target: torch gives -log_softmax(x)[1] = -ln(3/4).
-    seen = _raises(lambda: loss(torch.tensor([0.0, math.log(3.0)]), torch.tensor(1)), ())
+    seen = raised(lambda: loss(torch.tensor([0.0, math.log(3.0)]), torch.tensor(1)), ())
     # (N, C, d) with d = C: classes are dim 1; timm takes the last dim as classes.
     x = torch.tensor([[[0.0, 1.0], [3.0, -1.0]]])
     target = torch.tensor([[1, 0]])
@@ -193,8 +183,8 @@ def cross_entropy_error_types() -> None:
     x = torch.zeros(1, 1)
     loss = timm_nn.CrossEntropyLoss(label_smoothing=0.0)
     seen = {
-        "target out of range": _raises(lambda: loss(x, torch.tensor([1])), IndexError),
-        "label_smoothing=1.5": _raises(
+        "target out of range": raised(lambda: loss(x, torch.tensor([1])), IndexError),
+        "label_smoothing=1.5": raised(
             lambda: timm_nn.CrossEntropyLoss(label_smoothing=1.5)(x, torch.tensor([0])),
             RuntimeError,
         ),
@@ -225,16 +215,10 @@ CROSS_ENTROPY_ERROR_TYPES = KnownFailure(
 # ---- Conv2d: timm.layers.Conv2dSame for padding='same' ------------------------------------
 
 
-def _strided_same(where: Where) -> bool:
-    stride = where.arguments["stride"]
-    strides = (stride, stride) if isinstance(stride, int) else tuple(stride)
-    return where.arguments["padding"] == "same" and max(strides) > 1
-
-
 def conv2d_strided_same_accepted() -> None:
     from examples.impls import timm_nn
 
-    seen = _raises(lambda: timm_nn.Conv2d(2, 2, 1, stride=2, padding="same"), ValueError)
+    seen = raised(lambda: timm_nn.Conv2d(2, 2, 1, stride=2, padding="same"), ValueError)
     assert seen == "ValueError", f"Conv2d(stride=2, padding='same') raised {seen}"
 
 
@@ -242,7 +226,7 @@ CONV2D_STRIDED_SAME_ACCEPTED = KnownFailure(
     id="timm-conv2d-strided-same-accepted",
     layer="Conv2d",
     breaks=Check.RAISES,
-    covers=_strided_same,
+    covers=strided_same,
     repro=conv2d_strided_same_accepted,
     observed=OBSERVED,
     summary=(
@@ -266,7 +250,7 @@ def _inplace_given(where: Where) -> bool:
 def _takes_no_inplace(name: str) -> None:
     from examples.impls import timm_nn
 
-    seen = _raises(lambda: getattr(timm_nn, name)(inplace=True), TypeError)
+    seen = raised(lambda: getattr(timm_nn, name)(inplace=True), TypeError)
     assert seen == "TypeError", f"{name}(inplace=True) raised {seen}"
 
 
@@ -321,7 +305,7 @@ def _any_error_case(where: Where) -> bool:
 def batch_norm2d_wrong_rank_assertion() -> None:
     from examples.impls import timm_nn
 
-    seen = _raises(lambda: timm_nn.BatchNorm2d(1)(torch.ones(2, 1, 2)), ValueError)
+    seen = raised(lambda: timm_nn.BatchNorm2d(1)(torch.ones(2, 1, 2)), ValueError)
     assert seen == "ValueError", f"a 3-D input raised {seen}"
 
 
