@@ -31,8 +31,8 @@ from tests.known_failures.layers import batch_norm2d, layer_norm
 
 TIMM = "timm 1.0.31"
 OBSERVED = Observed(since="2.13.0", by=f"this project's runs, {TIMM}")
-# Where a failure lives in torch's CPU kernels: the kernel set this machine ran.
-OBSERVED_AVX2 = Observed(since="2.13.0", kernel_sets=("avx2",), by=OBSERVED.by)
+# Failures of torch's FMA kernels (LayerNorm's): seen on AVX2 and on AVX-512 machines.
+OBSERVED_FMA = Observed(since="2.13.0", kernel_sets=("avx2", "avx512"), by=OBSERVED.by)
 
 
 # ---- CrossEntropyLoss: timm.loss.LabelSmoothingCrossEntropy ------------------------------
@@ -403,7 +403,7 @@ BATCH_NORM2D_TRAINING_CONSTANT_CHANNEL = KnownFailure(
     dtypes=("float32", "float64"),
     covers=batch_norm2d.constant_channel_in_training,
     repro=batch_norm2d_training_constant_channel,
-    observed=OBSERVED_AVX2,
+    observed=OBSERVED,
     summary=(
         "inherited from torch (batch_norm2d-training-constant-channel): BatchNormAct2d "
         "calls F.batch_norm, whose CPU kernel folds the affine transform as "
@@ -429,7 +429,7 @@ BATCH_NORM2D_FLOAT16_INVSTD_OVERFLOW = KnownFailure(
     dtypes=("float16",),
     covers=batch_norm2d.tiny_eps,
     repro=batch_norm2d_float16_invstd_overflow,
-    observed=OBSERVED_AVX2,
+    observed=OBSERVED,
     summary=(
         "inherited from torch (batch_norm2d-float16-invstd-overflow): F.batch_norm in "
         "float16 stores 1/sqrt(var + eps) in float16, which overflows for "
@@ -494,7 +494,7 @@ LAYER_NORM_WEIGHT_GRAD_OF_CONSTANT_ROWS = KnownFailure(
     kernel_sets=layer_norm.FMA_KERNEL_SETS,
     covers=layer_norm.WEIGHT_GRAD_OF_CONSTANT_ROWS.covers,
     repro=layer_norm_weight_grad_of_constant_rows,
-    observed=OBSERVED_AVX2,
+    observed=OBSERVED_FMA,
     summary=(
         "inherited from torch (layer_norm-weight-grad-of-constant-rows): timm's "
         "LayerNorm calls F.layer_norm, whose vectorised backward leaves "
@@ -522,7 +522,7 @@ LAYER_NORM_HALF_FORWARD_OF_CONSTANT_ROWS = KnownFailure(
     kernel_sets=layer_norm.FMA_KERNEL_SETS,
     covers=layer_norm.HALF_FORWARD_OF_CONSTANT_ROWS.covers,
     repro=layer_norm_half_forward_of_constant_rows,
-    observed=OBSERVED_AVX2,
+    observed=OBSERVED_FMA,
     summary=(
         "inherited from torch (layer_norm-half-forward-of-constant-rows): F.layer_norm "
         "in float16 and bfloat16 computes x * rstd - mean * rstd with a fused "
