@@ -87,3 +87,44 @@ def test_a_loss_bound_admits_its_terms_rounded_into_float16_subnormals(
     assert error <= float(tolerance_bound("float16", scale))
     if layer_name == "NLLLoss":
         assert error > float(tolerance_bound("float16", scale[:2]))
+
+
+# Losses of size 2^126 (a square of 2^63): one fits float32 and bfloat16, a sum of four
+# of them passes both ranges, their mean fits.
+HUGE = 2.0**63
+
+
+@pytest.mark.parametrize(
+    ("layer_name", "inputs"),
+    [
+        pytest.param(
+            "MSELoss",
+            Inputs(x=np.full(4, HUGE), hp={"reduction": "mean"}, arguments=(np.zeros(4),)),
+            id="mse-mean",
+        ),
+        pytest.param(
+            "NLLLoss",
+            Inputs(x=np.full((4, 2), -(HUGE**2)), hp={}, arguments=(np.zeros(4, int),)),
+            id="nll-mean",
+        ),
+        pytest.param(
+            "CrossEntropyLoss",
+            Inputs(x=np.tile([0.0, HUGE**2], (4, 1)), hp={}, arguments=(np.zeros(4, int),)),
+            id="cross-entropy-mean",
+        ),
+    ],
+)
+def test_a_mean_whose_sum_passes_the_accumulator_may_overflow(layer_name, inputs):
+    """torch's float32 MSELoss mean of four squares of 2^126 is inf, whose sum 2^128 passes
+    float32's largest value though the mean fits: the bound reads the sum, not the mean
+    (a bfloat16 training step met it, at seed 201). Below float32's range, float16's means
+    stay judged: their sums accumulate in float32."""
+    spec = layer_named(layer_name)
+    assert spec.forward(inputs)[0] == pytest.approx(HUGE**2, rel=1e-12)
+    scale = spec.forward_error(inputs)
+    for dtype in ("float32", "bfloat16"):
+        assert np.isinf(tolerance_bound(dtype, scale)).all(), dtype
+    torch_mean = torch.nn.MSELoss()(torch.full((4,), HUGE), torch.zeros(4))
+    assert torch.isinf(torch_mean)
+    small = Inputs(x=np.full(4, 200.0), hp={"reduction": "mean"}, arguments=(np.zeros(4),))
+    assert np.isfinite(tolerance_bound("float16", layer_named("MSELoss").forward_error(small)))

@@ -25,7 +25,11 @@ ForwardRef = Callable[[Inputs], tuple[Array, dict]]
 VjpRef = Callable[[Inputs], dict]
 # Per output element: (error scale, reduction length K), optionally followed by a floor
 # scale (how many floors a flushed forward value can grow into); see spec/tolerances.py.
-ErrorScale = tuple[Array, Array | int] | tuple[Array, Array | int, Array | float]
+ErrorScale = (
+    tuple[Array, Array | int]
+    | tuple[Array, Array | int, Array | float]
+    | tuple[Array, Array | int, Array | float, Array | float]
+)
 ForwardScale = Callable[[Inputs], ErrorScale]
 VjpScale = Callable[[Inputs], dict[str, ErrorScale]]
 

@@ -39,17 +39,24 @@ class Tolerance:
     accumulator_largest: float
 
     def bound(
-        self, scale: np.ndarray, k: np.ndarray | int, floor_scale: np.ndarray | float = 1.0
+        self,
+        scale: np.ndarray,
+        k: np.ndarray | int,
+        floor_scale: np.ndarray | float = 1.0,
+        reach: np.ndarray | float = 0.0,
     ) -> np.ndarray:
         """The allowed absolute error per element.
 
         floor_scale carries the floor through a later multiplication: a forward value
         flushed to zero (error up to the floor) times a gradient g is off by |g| * floor.
+        reach is the largest |partial sum| on the way, where it exceeds the scale: a
+        mean's sum, which may overflow while the mean fits.
         """
         k = np.maximum(np.asarray(k, dtype=np.float64), 1.0)
         scale = np.asarray(scale, dtype=np.float64)
         bound = self.c * self.eps * np.sqrt(k) * scale + self.floor * np.asarray(floor_scale)
-        return np.where(scale > self.accumulator_largest, np.inf, bound)
+        overflows = np.maximum(scale, reach) > self.accumulator_largest
+        return np.where(overflows, np.inf, bound)
 
 
 def _row(dtype: str, c: float, floor: float | None = None) -> Tolerance:

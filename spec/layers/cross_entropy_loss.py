@@ -200,11 +200,15 @@ def forward_error(inputs):
     losses = np.sum(r.h * np.abs(r.logp), axis=-1)
     if r.reduction == "sum":
         return per_position.sum(), r.k(), rounded_terms_floor(losses)
+    # The mean's sum reaches the sum of the losses, past the accumulator's range for a
+    # mean that fits.
+    reach = per_position.sum()
     if r.total is None:
-        return per_position.sum() / r.positions, r.k(), rounded_terms_floor(losses, r.positions)
+        floor = rounded_terms_floor(losses, r.positions)
+        return reach / r.positions, r.k(), floor, reach
     # The total weight is itself a sum: its rounding scales the whole mean.
-    mean_scale = 2 * per_position.sum() / r.total if r.total > 0 else 0.0
-    return mean_scale, r.k(), rounded_terms_floor(losses, r.total)
+    mean_scale = 2 * reach / r.total if r.total > 0 else 0.0
+    return mean_scale, r.k(), rounded_terms_floor(losses, r.total), reach
 
 
 def vjp_error(inputs):

@@ -72,7 +72,8 @@ def forward_error(inputs):
     total = squares.sum()
     if _reduction(inputs) == "sum":
         return total, count, rounded_terms_floor(squares)
-    return total / count, count, rounded_terms_floor(squares, count)
+    # The mean's sum reaches the total, past the accumulator's range for a mean that fits.
+    return total / count, count, rounded_terms_floor(squares, count), total
 
 
 def vjp_error(inputs):

@@ -88,7 +88,9 @@ def forward_error(inputs):
     if reduction == "sum":
         return picked.sum(), count, rounded_terms_floor(picked)
     mean_scale = 2 * picked.sum() / targets.total if targets.total > 0 else 0.0
-    return mean_scale, count, rounded_terms_floor(picked, targets.total)
+    # The mean's sum reaches the sum of the terms, past the accumulator's range for a mean
+    # that fits.
+    return mean_scale, count, rounded_terms_floor(picked, targets.total), picked.sum()
 
 
 def vjp_error(inputs):
