@@ -155,8 +155,12 @@ def check_step(run: Run, step: int, before: list[Held], after: list[Held]) -> No
         for covered in carved.values():
             if np.shape(covered) == np.shape(old.value):
                 tainted |= covered
+        # Nor does the law's NaN-in, NaN-out hold there: the NaN it propagates is the one
+        # torch's kept maximum replaced (an inf maximum makes the step 0, the parameter
+        # finite; float16 AdamW, seed 213 of the float16 training-steps sweep).
         param_bound = np.where(tainted, UNDETERMINED, bounds["param"])
-        assert_law(new.value, expected_param, param_bound, had_nan, "param", i, run, step)
+        param_nan = had_nan & ~tainted
+        assert_law(new.value, expected_param, param_bound, param_nan, "param", i, run, step)
         for name, covered in carved.items():
             nan_in = had_nan if np.shape(expected_state[name]) == np.shape(old.value) else False
             # Where a carve-out covers an element (and has confirmed it failing as
