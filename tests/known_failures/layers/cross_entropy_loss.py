@@ -134,7 +134,8 @@ HALF_ONE_CLASS = KnownFailure(
     paths=running_kernels("aten"),
     found_by="forward",
     repro=half_one_class_nonzero,
-    observed=Observed(since="2.1.2"),
+    kernel_sets=log_softmax.HALF_KERNEL_SETS,
+    observed=log_softmax.OBSERVED_HALF,
     summary=(
         "CrossEntropyLoss over one class in bfloat16 (and float16) is not exactly 0 at some "
         "positions: its log_softmax over the class dim is the kernel of "
@@ -172,7 +173,8 @@ HALF_UPPER_LANES_WRONG_MAX = KnownFailure(
     paths=running_kernels("aten"),
     found_by="forward",
     repro=half_upper_lanes_wrong_max,
-    observed=Observed(since="2.1.2"),
+    kernel_sets=log_softmax.HALF_KERNEL_SETS,
+    observed=log_softmax.OBSERVED_HALF,
     summary=(
         "CrossEntropyLoss in bfloat16 and float16 over (N, C, d1, ...) inputs with 16 or "
         "more positions: its log_softmax over the class dim is the kernel of "
@@ -295,7 +297,7 @@ HALF_MEAN_SUM_OVERFLOWS = KnownFailure(
     paths=running_kernels("aten"),
     found_by="training_steps",
     repro=half_mean_sum_overflows,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 CrossEntropyLoss with reduction 'mean' holds the sum of the "
         "per-position losses in float16 before dividing it, so the mean is inf once that "

@@ -56,7 +56,7 @@ HALF_MEAN_SUM_OVERFLOWS = KnownFailure(
     paths=running_kernels("aten"),
     found_by="training_steps",
     repro=half_mean_sum_overflows,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 NLLLoss with reduction 'mean' holds the sum of -w[t] * x[t] in "
         "float16 before dividing it by the total weight, so the mean is inf once that sum "
