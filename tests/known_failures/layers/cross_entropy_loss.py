@@ -117,8 +117,8 @@ def _one_class(where: Where) -> bool:
 
 
 def half_one_class_nonzero(path: str) -> None:
-    x = torch.tensor(log_softmax.ROW, dtype=torch.bfloat16).reshape(1, 1, 4, 4)
-    target = torch.zeros(1, 4, 4, dtype=torch.long)
+    x = torch.tensor(log_softmax.ROW, dtype=torch.bfloat16).reshape(1, 1, 4, 8)
+    target = torch.zeros(1, 4, 8, dtype=torch.long)
     loss = on_path(path, torch.nn.CrossEntropyLoss(reduction="none"))(x, target)
     # One class: -log_softmax = 0 at every position.
     assert torch.equal(loss, torch.zeros_like(loss)), loss.flatten().tolist()
@@ -134,13 +134,13 @@ HALF_ONE_CLASS = KnownFailure(
     paths=running_kernels("aten"),
     found_by="forward",
     repro=half_one_class_nonzero,
-    kernel_sets=log_softmax.HALF_KERNEL_SETS,
-    observed=log_softmax.OBSERVED_HALF,
+    observed=Observed(since="2.1.2"),
     summary=(
         "CrossEntropyLoss over one class in bfloat16 (and float16) is not exactly 0 at some "
         "positions: its log_softmax over the class dim is the kernel of "
         "log_softmax-half-single-element-nonzero (1.49e-8 at x = -1.265625 of a (1, 1, 4, 4) "
-        "input). Seen on 2.1.2 and 2.6.0; 2.13.0 gives 0"
+        "input on AVX2; a (1, 1, 2, 4, 4) input on AVX-512 gave NaN for a summed loss of 0, "
+        "2.6.0). Seen on 2.1.2 (AVX2, default) and 2.6.0 (every set); 2.13.0 gives 0"
     ),
     upstream="not filed (not reproduced on 2.13.0)",
 )
@@ -151,16 +151,16 @@ def _class_dim_inside(where: Where) -> bool:
     if where.x is None or where.x.ndim < 2:
         return False
     axis = class_axis(where.x.ndim)
-    return log_softmax.inner_size(where.x.shape, axis) >= log_softmax.HALF_LANES
+    return log_softmax.inner_size(where.x.shape, axis) >= log_softmax.half_lanes()
 
 
 def half_upper_lanes_wrong_max(path: str) -> None:
-    x = torch.zeros(1, 2, log_softmax.HALF_LANES, dtype=torch.bfloat16)
-    x[0, 1, 15] = 100.0
-    target = torch.zeros(1, log_softmax.HALF_LANES, dtype=torch.long)
+    x = torch.zeros(1, 2, log_softmax.REPRO_LANES, dtype=torch.bfloat16)
+    x[0, 1, -1] = 100.0
+    target = torch.zeros(1, log_softmax.REPRO_LANES, dtype=torch.long)
     loss = on_path(path, torch.nn.CrossEntropyLoss(reduction="none"))(x, target)
-    # Position 15: logits (0, 100), class 0: -log_softmax = 100, exact in bfloat16.
-    assert loss[0, 15].item() == 100.0, loss.flatten().tolist()
+    # The last position: logits (0, 100), class 0: -log_softmax = 100, exact in bfloat16.
+    assert loss[0, -1].item() == 100.0, loss.flatten().tolist()
 
 
 HALF_UPPER_LANES_WRONG_MAX = KnownFailure(
@@ -173,14 +173,14 @@ HALF_UPPER_LANES_WRONG_MAX = KnownFailure(
     paths=running_kernels("aten"),
     found_by="forward",
     repro=half_upper_lanes_wrong_max,
-    kernel_sets=log_softmax.HALF_KERNEL_SETS,
-    observed=log_softmax.OBSERVED_HALF,
+    observed=Observed(since="2.1.2"),
     summary=(
-        "CrossEntropyLoss in bfloat16 and float16 over (N, C, d1, ...) inputs with 16 or "
-        "more positions: its log_softmax over the class dim is the kernel of "
-        "log_softmax-half-upper-lanes-wrong-max (logits (0, 100) at position 15 of 16 give "
-        "inf or NaN for a loss of 100; label smoothing 1.0 over a (1, 2, 1, 4, 4) input "
-        "gave NaN for 1463.6 on 2.6.0). 2.1.2 and 2.6.0; 2.13.0 right"
+        "CrossEntropyLoss in bfloat16 and float16 over (N, C, d1, ...) inputs with a full "
+        "vector of positions (16, or 32 on AVX-512): its log_softmax over the class dim is "
+        "the kernel of log_softmax-half-upper-lanes-wrong-max (logits (0, 100) at position "
+        "15 of 16 give inf or NaN for a loss of 100 on AVX2; label smoothing 1.0 over a "
+        "(1, 2, 1, 4, 4) input gave NaN for 1463.6 on 2.6.0). Seen on 2.1.2 (AVX2, default) "
+        "and 2.6.0 (every set); 2.13.0 right"
     ),
     upstream="not filed (not reproduced on 2.13.0)",
 )
