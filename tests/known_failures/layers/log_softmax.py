@@ -64,8 +64,8 @@ HALF_SINGLE_ELEMENT = KnownFailure(
         "bfloat16 x gives 1.49e-8 at x = -1.265625 on the AVX2 set, where log_softmax of "
         "one element is x - x - log(exp(0)) = 0 for any algorithm; the residue of "
         "log_softmax-half-upper-lanes-wrong-max's shift, so on AVX-512 it takes 32 inner "
-        "positions (the repro's (1, 1, 4, 8) fails on every set). Seen on 2.1.2 (AVX2, "
-        "default) and 2.6.0 (every set); 2.13.0 gives 0. Found by the modes property "
+        "positions (the repro's (1, 1, 4, 8) fails on every set). Seen on 2.1.2 and 2.6.0 on "
+        "every kernel set; 2.13.0 gives 0. Found by the modes property "
         "(LogSoftmax) and by CrossEntropyLoss over one class"
     ),
     upstream="not filed (not reproduced on 2.13.0)",
@@ -116,7 +116,7 @@ HALF_UPPER_LANES_WRONG_MAX = KnownFailure(
         "x[1, 15] = 100 give (-inf, -inf) for (-100, 0) at column 15 on AVX2 (columns 0-7 "
         "right, 8-15 wrong); AVX-512 needs (2, 32). A shift off by less leaves a rounding "
         "residue instead (log_softmax-half-single-element-nonzero is that case). Seen on "
-        "2.1.2 (AVX2, default) and 2.6.0 (every set: AVX-512 first met by a 2.6.0 run, "
+        "2.1.2 and 2.6.0 on every kernel set (AVX-512 first met by a 2.6.0 run, "
         "CrossEntropyLoss over one class, NaN for 0); 2.13.0 right. Found by the forward "
         "property on 2.6.0 (a (2, 3, 6) input over dim 0: -inf for -360)"
     ),
