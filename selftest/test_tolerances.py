@@ -128,3 +128,28 @@ def test_a_mean_whose_sum_passes_the_accumulator_may_overflow(layer_name, inputs
     assert torch.isinf(torch_mean)
     small = Inputs(x=np.full(4, 200.0), hp={"reduction": "mean"}, arguments=(np.zeros(4),))
     assert np.isfinite(tolerance_bound("float16", layer_named("MSELoss").forward_error(small)))
+
+
+def test_a_loss_gradient_bound_admits_an_intermediate_rounded_into_float16_subnormals():
+    """The CI case of 2026-12-04 (torch 2.13.0, read off torch and checked by hand): float16
+    MSELoss backward forms 2/4 * (x - t) = -2.5 subnormals, rounded to -2, then multiplies
+    by g = -8.546875: 17 subnormals against 21.37. The error uses 0.53 of the bound; without
+    the carried rounding it passed the bound (1.05 of it)."""
+    x = np.array([[-5 * SUBNORMAL, 20 * SUBNORMAL], [-109 * SUBNORMAL, 161 * SUBNORMAL]])
+    inputs = Inputs(
+        x=x,
+        hp={},
+        arguments=(np.array([[0.0, 0.0], [1.0, 2.0]]),),
+        grad_y=np.array(-8.546875),
+    )
+    spec = layer_named("MSELoss")
+    expected = spec.vjp(inputs)["input"][0, 0]
+    assert expected == pytest.approx(0.5 * -5 * SUBNORMAL * -8.546875, rel=1e-12)
+    torch_x = torch.tensor(x, dtype=torch.float16, requires_grad=True)
+    loss = torch.nn.MSELoss()(torch_x, torch.tensor([[0.0, 0.0], [1.0, 2.0]], dtype=torch.float16))
+    loss.backward(torch.tensor(-8.546875, dtype=torch.float16))
+    error = abs(torch_x.grad[0, 0].item() - expected)
+    assert error == pytest.approx(abs(17 * SUBNORMAL - expected), rel=1e-12)
+    scale = spec.vjp_error(inputs)["input"]
+    assert error <= tolerance_bound("float16", scale)[0, 0]
+    assert error > tolerance_bound("float16", scale[:2])[0, 0]

@@ -18,7 +18,7 @@ from spec.exact import ExactCase, largest_power_of_two, sums_exact
 from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class, tensor_shapes
-from spec.tolerances import rounded_terms_floor
+from spec.tolerances import rounded_factor_floor, rounded_terms_floor
 from spec.values import arrays
 
 REDUCTION_CLASSES = {
@@ -77,11 +77,17 @@ def forward_error(inputs):
 
 
 def vjp_error(inputs):
-    # 2 (x - t) G: the difference, the product with G, and G = g / n for the mean.
+    # 2 (x - t) G: the difference, the product with G, and G = g / n for the mean. torch
+    # forms norm * (x - t) in the dtype first (norm 2/n for the mean, else 2), then
+    # multiplies by g: a product among float16's subnormals errs absolutely, times g.
     difference = np.abs(inputs.x - inputs.arguments[0])
-    g = np.abs(per_position_gradient(inputs.g, difference.shape, _reduction(inputs)))
+    reduction = _reduction(inputs)
+    g = np.abs(per_position_gradient(inputs.g, difference.shape, reduction))
     scale = 2 * difference * g
-    return {"input": (scale, 1), "target": (scale, 1)}
+    norm = 2.0 / max(1, difference.size) if reduction == "mean" else 2.0
+    grad_y = np.broadcast_to(np.asarray(inputs.g, dtype=np.float64), difference.shape)
+    floor_scale = rounded_factor_floor(norm * difference, grad_y)
+    return {"input": (scale, 1, floor_scale), "target": (scale, 1, floor_scale)}
 
 
 def out_shape(hp: dict, shape: tuple) -> tuple:
