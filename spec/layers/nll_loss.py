@@ -87,10 +87,11 @@ def forward_error(inputs):
     # that rounding is absolute, and the mean divides it by the total weight.
     if reduction == "sum":
         return picked.sum(), count, rounded_terms_floor(picked)
-    mean_scale = 2 * picked.sum() / targets.total if targets.total > 0 else 0.0
     # The mean's sum reaches the sum of the terms, past the accumulator's range for a mean
     # that fits.
-    return mean_scale, count, rounded_terms_floor(picked, targets.total), picked.sum()
+    reach = picked.sum()
+    mean_scale = 2 * reach / targets.total if targets.total > 0 else 0.0
+    return mean_scale, count, rounded_terms_floor(picked, targets.total), reach
 
 
 def vjp_error(inputs):
