@@ -16,11 +16,12 @@ from tests.paths.routing import on_path
 LAYER = "LogSoftmax"
 # The vectorised half-precision kernel over a dim that is not the last takes one vector of
 # inner positions at a time and shifts its upper half by its lower half's max: 16 positions
-# on the default and AVX2 kernel sets, 32 on AVX-512 (2.6.0, measured on each set of an
-# AMD EPYC, 2026-12-04); below a full vector it runs a scalar loop.
-HALF_LANES = {"default": 16, "avx2": 16, "avx512": 32, "amx": 32}
+# where ATen runs its default or AVX2 kernels, 32 where it runs AVX-512 ones (2.6.0,
+# measured on each set of an AMD EPYC, 2026-12-04); below a full vector, a scalar loop.
+HALF_LANES = 16
+AVX512_HALF_LANES = 32
 # The repros take the widest vector, a full one on every kernel set.
-REPRO_LANES = max(HALF_LANES.values())
+REPRO_LANES = AVX512_HALF_LANES
 HALF = ("float16", "bfloat16")
 # 16 values drawn by torch.manual_seed(0) (torch.randn, rounded to bfloat16), then the same
 # reversed: over a size-1 dim a position or more of the 32 comes back nonzero on 2.6.0, on
@@ -78,7 +79,8 @@ def inner_size(x_shape: tuple, axis: int) -> int:
 
 def half_lanes() -> int:
     """The inner positions of one vector on this process's kernel set."""
-    return HALF_LANES.get(kernel_sets.current(), min(HALF_LANES.values()))
+    aten = kernel_sets.KERNEL_SETS[kernel_sets.current()].aten
+    return AVX512_HALF_LANES if aten == "avx512" else HALF_LANES
 
 
 def full_half_vector_inside(where: Where) -> bool:
