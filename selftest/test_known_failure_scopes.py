@@ -242,3 +242,27 @@ def test_a_bug_seen_only_on_cpus_with_a_feature_is_not_observed_without_it(monke
     monkeypatch.setattr(kernel_sets, "cpu_flags", lambda: frozenset({"avx512f"}))
     assert not seen.covers("2.13.0", "avx512", "cpu")
     assert "avx512_bf16" in seen.describe()
+
+
+def test_observe_tells_a_claim_the_repro_contradicts_from_a_sighting_outside_it():
+    # tests/known_failures/observe.py measures scopes: a claimed set where the repro
+    # passes would turn that set's run red; a sighting outside the claim may widen it.
+    from tests.known_failures.observe import Sighting
+
+    entry = _entry(_fails, Observed(since="2.0", kernel_sets=("default",)))
+    verdicts = {
+        (kernel_set, seen): Sighting(entry, kernel_set, "eager", seen, "").verdict
+        for kernel_set in ("default", "avx2")
+        for seen in (True, False, None)
+    }
+    assert verdicts == {
+        ("default", True): "claimed, seen",
+        ("default", False): "CLAIMED, NOT SEEN",
+        ("default", None): "could not run",
+        ("avx2", True): "seen, not claimed",
+        ("avx2", False): "not claimed, not seen",
+        ("avx2", None): "could not run",
+    }
+    # An entry scoped to a set it was not observed in claims nothing there.
+    scoped = dataclasses.replace(entry, kernel_sets=("avx2",))
+    assert Sighting(scoped, "default", "eager", False, "").verdict == "not claimed, not seen"

@@ -108,7 +108,9 @@ class Observed:
     """Where a bug was seen failing. A strict xfail holds only there: elsewhere in the
     entry's scope (a kernel set, device or older release nobody here could run) a repro
     that passes is "not reproduced here", not a red run. Releases after `since` count as
-    observed: a bug persists until a release fixes it, and that release must say so."""
+    observed: a bug persists until a release fixes it, and that release must say so.
+    A scope is a measurement: `python -m tests.known_failures.observe` runs each repro
+    under every kernel set the CPU supports and names any claim the repro contradicts."""
 
     since: str  # the oldest torch release the bug was seen on
     kernel_sets: tuple[str, ...] = PROJECT_KERNEL_SETS

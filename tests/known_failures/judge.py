@@ -32,7 +32,7 @@ CHILD_TIMEOUT_S = 300
 CLEAN_RUNS_TO_CALL_A_CRASH_FIXED = 3
 
 
-def _in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
+def reproduce_in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
     """Run the repro in a fresh interpreter; what went wrong, or None if it passed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if kernel_set is not None:
@@ -79,17 +79,13 @@ def _in_process(known: KnownFailure, path: str) -> str | None:
 def _reproduce(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
     """What the repro saw go wrong under `kernel_set` (None: this process's), or None."""
     isolated = known.isolate or kernel_set is not None
-    seen = _in_child(known, kernel_set, path) if isolated else _in_process(known, path)
+    seen = reproduce_in_child(known, kernel_set, path) if isolated else _in_process(known, path)
     if seen is None and Check.SURVIVES in known.checks:
         for _ in range(CLEAN_RUNS_TO_CALL_A_CRASH_FIXED - 1):
-            seen = _in_child(known, kernel_set, path)
+            seen = reproduce_in_child(known, kernel_set, path)
             if seen is not None:
                 break
     return seen
-
-
-def _checks(known: KnownFailure) -> str:
-    return ", ".join(sorted(check.value for check in known.checks))
 
 
 def _checks(known: KnownFailure) -> str:
