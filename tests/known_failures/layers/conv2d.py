@@ -288,6 +288,7 @@ HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
     dtypes=("float16",),
     covers=_columns_leave_float16,
     repro=half_backward_input_rounds_columns,
+    found_by="training_steps",
     observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 Conv2d backward for the input rounds each column of W^T g to float16 "

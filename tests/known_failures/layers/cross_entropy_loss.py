@@ -209,6 +209,7 @@ HALF_SMOOTHING_SUM_OVERFLOWS = KnownFailure(
     dtypes=("float16",),
     covers=_smoothing_sum_overflows,
     repro=half_smoothing_sum_overflows,
+    found_by="training_steps",
     observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 CrossEntropyLoss with label_smoothing sums -log p over the classes "
@@ -248,6 +249,7 @@ HALF_PROBABILITIES_ZERO_TIMES_INF = KnownFailure(
     dtypes=("float16",),
     covers=_zero_target_on_an_overflowing_class,
     repro=half_probabilities_zero_times_inf,
+    found_by="training_steps",
     observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 CrossEntropyLoss with probability targets holds log_softmax in "

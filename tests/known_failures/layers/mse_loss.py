@@ -34,6 +34,7 @@ HALF_SQUARES_OVERFLOW = KnownFailure(
     dtypes=("float16",),
     covers=_a_square_overflows,
     repro=half_squares_overflow,
+    found_by="training_steps",
     observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 MSELoss rounds each square (x - target)^2 to float16 before it "
