@@ -12,6 +12,7 @@ from hypothesis import given, note, strategies as st
 
 from report.interface import cover, not_run
 from spec.exact import Symmetry
+from tests import corners
 from tests.assertions import assert_bitwise
 from tests.cases import Case, argument_tensors, build_case, in_release, kernels_for
 from tests.checks import check_gradients
@@ -19,8 +20,9 @@ from tests.known_failures import Check, carve_out_quantities
 from tests.paths import Need
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch
 
-# Draws each exact case's own configurations: no corner pass.
-CORNERS = False
+# Each exact case draws its own configurations; the corner pass runs every case once,
+# so that no case goes undrawn in a run (tests/corners.py: exact_corners).
+CORNERS = "exact cases"
 # Backpropagates and reads the parameters' gradients.
 NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
 
@@ -54,6 +56,11 @@ def test_exact(layer, device, dtype, path, nn, data):
     claims = [
         c for c in layer.exact if getattr(c, "devices", None) in (None,) or device_type in c.devices
     ]
+    corner = corners.forced.get()
+    if corner is not None:
+        claims = [c for c in claims if c.name == corner["exact case"]]
+        if not claims:
+            corners.leave_out(f"{corner['exact case']} does not cover {device_type}")
     if not claims:
         not_run("not-applicable", f"{layer.name}'s exact cases do not cover {device_type}")
     claim = data.draw(st.sampled_from(claims), label="exact case")
