@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from reference.nll_loss import DEFAULT_IGNORE_INDEX, class_axis
 from spec.arguments import CallArguments, TensorValue, indices
-from spec.layerspec import InvalidCase
+from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, from_class
 from spec.values import fill
 
@@ -98,6 +98,13 @@ def loss_hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     elif draw(st.booleans(), label="weight=None given"):
         hp["weight"] = None
     return hp
+
+
+def unweighted_mean(spec: LayerSpec) -> st.SearchStrategy[dict]:
+    """The loss's hyperparameters with reduction 'mean', no class weight and no label
+    smoothing: the mean is the plain average of the per-position losses."""
+    plain = {"reduction": "mean", "weight": None, "label_smoothing": 0.0}
+    return spec.hyperparams().map(lambda hp: hp | {k: v for k, v in plain.items() if k in hp})
 
 
 def fewest_classes(hp: dict, corner: dict) -> int:

@@ -157,6 +157,23 @@ def integer_inputs(
     return draw
 
 
+# Per-position losses exact in float16 and bfloat16 (at most 8 significant bits) and equal
+# to their mean, whose sum over two positions passes float16's largest (65504): a mean of
+# them is exact where half sums accumulate in float32 (the accumulator rule of
+# spec/tolerances.py), and inf only where a kernel holds the sum in float16 itself.
+HALF_OVERFLOWING_LOSSES = (32768.0, 40960.0, 49152.0, 61440.0, 65280.0)
+
+
+def several_positions(shape: tuple) -> tuple:
+    """A class-target loss's input shape made (N, C, ...) with a batch of 2 at least, and
+    every dim but the class axis cut to a power of two: a mean over the positions divides
+    by a power of two, and a sum over them has two terms at least."""
+    if len(shape) == 1:
+        shape = (2, *shape)
+    shape = (max(2, shape[0]), *shape[1:])
+    return tuple(n if i == 1 else largest_power_of_two(n) for i, n in enumerate(shape))
+
+
 def largest_power_of_two(n: int) -> int:
     """The largest power of two <= n (n >= 1)."""
     return 1 << (int(n).bit_length() - 1)

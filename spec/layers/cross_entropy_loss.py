@@ -22,7 +22,14 @@ from reference.nll_loss import classes_back, classes_last
 from reference.reduction import per_position_gradient
 from spec import class_targets
 from spec.arguments import CallArguments, TensorValue, indices
-from spec.exact import ExactCase, largest_power_of_two, representable, sums_exact
+from spec.exact import (
+    HALF_OVERFLOWING_LOSSES,
+    ExactCase,
+    largest_power_of_two,
+    representable,
+    several_positions,
+    sums_exact,
+)
 from spec.inputs import Inputs
 from spec.layers.nll_loss import (
     at_least_two_classes,
@@ -390,6 +397,26 @@ def _every_target_ignored(spec, hp, dtype):
     return build()
 
 
+def _half_overflowing_mean(spec, hp, dtype):
+    @st.composite
+    def build(draw):
+        shape = at_least_two_classes(hp, tuple(draw(spec.input_shape(hp), label="input_shape")))
+        shape = several_positions(shape)
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        loss = draw(st.sampled_from(HALF_OVERFLOWING_LOSSES), label="per-position loss")
+        target = counted_targets(rng, hp, shape, ignored_too=False)
+        classes = shape[0 if len(shape) == 1 else 1]
+        # Logits 0, and L at one class beside the target's.
+        x_last = np.zeros((*class_targets.positions(shape), classes))
+        beside = (np.asarray(target)[..., None] + 1) % classes
+        np.put_along_axis(x_last, beside, loss, axis=-1)
+        grad_y = rng.integers(-2, 3, out_shape(hp, shape)).astype(np.float64)
+        x = classes_back(x_last, len(shape))
+        return Inputs(x, hp, {}, {}, False, None, grad_y, (target,))
+
+    return build()
+
+
 EXACT = (
     ExactCase(
         "saturated logits",
@@ -425,6 +452,21 @@ EXACT = (
         ),
         inputs=_every_target_ignored,
         hyperparams=sum_or_none,
+        exact=("output", "input"),
+    ),
+    ExactCase(
+        "a mean of losses past float16's range",
+        why=(
+            "logits 0 and L (32768 to 65280, at most 8 significant bits) at one class beside "
+            "each counted target: exp(-L) is 0 in every dtype, so log_softmax is exactly -L "
+            "at the target and softmax exactly one-hot at L, and every loss is L; the mean "
+            "over 2^k positions, no weight or smoothing, is exactly L, though the sum passes "
+            "65504, float16's largest, since half sums accumulate in float32 "
+            "(spec/tolerances.py), where every partial sum is exact; the gradient +-g / 2^k "
+            "is exact"
+        ),
+        inputs=_half_overflowing_mean,
+        hyperparams=class_targets.unweighted_mean,
         exact=("output", "input"),
     ),
 )

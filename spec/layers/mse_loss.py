@@ -14,7 +14,7 @@ from reference.mse_loss import mse_loss_forward, mse_loss_vjp
 from reference.reduction import per_position_gradient
 from spec.arguments import CallArguments
 from spec.elementwise import MAX_RANK, same_shape
-from spec.exact import ExactCase, largest_power_of_two, sums_exact
+from spec.exact import ExactCase, largest_power_of_two, representable, sums_exact
 from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class, tensor_shapes
@@ -146,6 +146,38 @@ def _small_integers(spec, hp, dtype):
     return build()
 
 
+# Differences whose squares, 2^16 and 9 * 2^12, are exact in float16 and bfloat16, the
+# first past float16's largest (65504).
+LARGE_DIFFERENCES = (256.0, 192.0)
+
+
+def _mean(spec):
+    return spec.hyperparams().map(lambda hp: hp | {"reduction": "mean"})
+
+
+def _half_overflowing_squares(spec, hp, dtype):
+    """Differences of 0, +-192 or +-256 over 2^k elements, thinned until the mean of the
+    squares is exact and fits, while a square of 256 or their sum passes float16's largest."""
+
+    @st.composite
+    def build(draw):
+        shape = tuple(largest_power_of_two(n) for n in draw(spec.input_shape(hp), label="shape"))
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        # Even targets: x = t +- 256 stays within bfloat16's 8 significant bits.
+        target = 2.0 * rng.integers(-1, 2, shape)
+        grad_y = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, out_shape(hp, shape))
+        for density in DENSITIES:
+            magnitude = rng.choice(LARGE_DIFFERENCES, shape) * (rng.random(shape) < density)
+            x = target + magnitude * rng.choice((-1.0, 1.0), shape)
+            inputs = Inputs(x, hp, grad_y=grad_y.astype(np.float64), arguments=(target,))
+            mean = forward(inputs)[0]
+            if np.isfinite(mean) and mean <= 65504 and representable(mean, dtype):
+                return inputs
+        raise AssertionError("unreachable: density 0 gives a mean of 0")
+
+    return build()
+
+
 EXACT = (
     ExactCase(
         "small integers",
@@ -156,6 +188,19 @@ EXACT = (
             "integers times powers of two"
         ),
         inputs=_small_integers,
+        exact=("output", "input", "target"),
+    ),
+    ExactCase(
+        "a mean of squares past float16's range",
+        why=(
+            "differences of 0, 192 or 256 over 2^k elements: each square (0, 9 * 2^12, "
+            "2^16) is exact in every dtype and so is every partial sum in float32, where "
+            "half sums accumulate (spec/tolerances.py); the mean, kept representable and "
+            "within 65504, is exact though a square of 256 passes float16's largest; the "
+            "gradients +-2 (x - t) g / 2^k are exact"
+        ),
+        inputs=_half_overflowing_squares,
+        hyperparams=_mean,
         exact=("output", "input", "target"),
     ),
 )

@@ -10,11 +10,23 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from reference.nll_loss import Targets, classes_last, nll_loss_forward, nll_loss_vjp
+from reference.nll_loss import (
+    Targets,
+    classes_back,
+    classes_last,
+    nll_loss_forward,
+    nll_loss_vjp,
+)
 from reference.reduction import per_position_gradient
 from spec import class_targets
 from spec.arguments import TensorValue, indices
-from spec.exact import ExactCase, largest_power_of_two, sums_exact
+from spec.exact import (
+    HALF_OVERFLOWING_LOSSES,
+    ExactCase,
+    largest_power_of_two,
+    several_positions,
+    sums_exact,
+)
 from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
 from spec.tolerances import rounded_terms_floor
@@ -212,6 +224,23 @@ def _every_target_ignored(spec, hp, dtype):
     return build()
 
 
+def _half_overflowing_mean(spec, hp, dtype):
+    @st.composite
+    def build(draw):
+        shape = at_least_two_classes(hp, tuple(draw(spec.input_shape(hp), label="input_shape")))
+        shape = several_positions(shape)
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        loss = draw(st.sampled_from(HALF_OVERFLOWING_LOSSES), label="per-position loss")
+        target = counted_targets(rng, hp, shape, ignored_too=False)
+        x_last = classes_last(rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape).astype(float))
+        np.put_along_axis(x_last, np.asarray(target)[..., None], -loss, axis=-1)
+        grad_y = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, out_shape(hp, shape))
+        x = classes_back(x_last, len(shape))
+        return Inputs(x, hp, {}, {}, False, None, grad_y.astype(np.float64), (target,))
+
+    return build()
+
+
 def sum_or_none(spec):
     """The spec's hyperparameters with a reduction whose result over no target is 0."""
     reductions = st.sampled_from([{"reduction": "sum"}, {"reduction": "none"}])
@@ -240,6 +269,18 @@ EXACT = (
         ),
         inputs=_every_target_ignored,
         hyperparams=sum_or_none,
+    ),
+    ExactCase(
+        "a mean of losses past float16's range",
+        why=(
+            "every counted position's loss -x[t] is one value L of at most 8 significant "
+            "bits (32768 to 65280), so the mean over 2^k positions, no weight, is exactly L; "
+            "their sum passes 65504, float16's largest, but every partial sum is exact in "
+            "float32, where half sums accumulate (spec/tolerances.py); the gradient -g / 2^k "
+            "at each target is exact"
+        ),
+        inputs=_half_overflowing_mean,
+        hyperparams=class_targets.unweighted_mean,
     ),
 )
 

@@ -169,8 +169,9 @@ class KnownFailure:
     paths: tuple[str, ...] = ("eager",)
     # Run the repro in a child process: it crashes, or needs a kernel set of its own.
     isolate: bool = False
-    # The property (tests/test_<property>.py) that found it, where not the one its first
+    # The property (tests/test_<property>.py) that finds it, where not the one its first
     # check names (PROPERTY_OF): bench/rediscovery.py makes that property find it again.
+    # It may be a sharper one than first met the bug (the summary tells that history).
     found_by: str | None = None
     # The quantities it breaks where a property compares several in one case ("output",
     # "input", a parameter's or an argument's name: tests/checks.py), so the others stay

@@ -294,7 +294,7 @@ HALF_MEAN_SUM_OVERFLOWS = KnownFailure(
     dtypes=("float16",),
     covers=_mean_of_overflowing_sum,
     paths=running_kernels("aten"),
-    found_by="training_steps",
+    found_by="exact",
     repro=half_mean_sum_overflows,
     observed=Observed(since="2.6.0"),
     summary=(
