@@ -417,6 +417,59 @@ def _half_overflowing_mean(spec, hp, dtype):
     return build()
 
 
+# Logits far below the others: with L from HALF_OVERFLOWING_LOSSES above, its
+# log-probability -(L + FAR) passes float16's largest in magnitude.
+FAR = 32768.0
+
+
+def _one_position_hyperparams(smoothings: tuple[float, ...], probabilities: bool):
+    """No class weight, label smoothing from `smoothings`, and for probability targets a
+    negative ignore_index (torch takes them with no other)."""
+
+    def hyperparams(spec):
+        @st.composite
+        def build(draw):
+            hp = draw(spec.hyperparams(), label="hp")
+            hp["weight"] = None
+            hp["label_smoothing"] = draw(st.sampled_from(smoothings), label="label_smoothing")
+            if probabilities and class_targets.ignore_index(hp) >= 0:
+                hp["ignore_index"] = -100
+            return hp
+
+        return build()
+
+    return hyperparams
+
+
+def _one_position(classes: st.SearchStrategy[int], probabilities: bool):
+    """One position (1, C) of logits 0, L at the class beside the target and, with
+    probability targets, -FAR at the class after it; the loss is kept exact in the dtype."""
+
+    def inputs(spec, hp, dtype):
+        @st.composite
+        def build(draw):
+            shape = (1, draw(classes, label="classes"))
+            rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+            target = counted_targets(rng, hp, shape, ignored_too=False)
+            t = int(np.asarray(target).reshape(-1)[0])
+            grad_y = rng.integers(-2, 3, out_shape(hp, shape)).astype(np.float64)
+            for loss in draw(st.permutations(HALF_OVERFLOWING_LOSSES), label="losses"):
+                x = np.zeros(shape)
+                x[0, (t + 1) % shape[1]] = loss
+                argument = target
+                if probabilities:
+                    x[0, (t + 2) % shape[1]] = -FAR
+                    argument = np.eye(shape[1])[[t]]
+                found = Inputs(x, hp, {}, {}, False, None, grad_y, (argument,))
+                if representable(forward(found)[0], dtype):
+                    return found
+            raise AssertionError(f"no loss of {HALF_OVERFLOWING_LOSSES} is exact in {dtype}")
+
+        return build()
+
+    return inputs
+
+
 EXACT = (
     ExactCase(
         "saturated logits",
@@ -467,6 +520,33 @@ EXACT = (
         ),
         inputs=_half_overflowing_mean,
         hyperparams=class_targets.unweighted_mean,
+        exact=("output", "input"),
+    ),
+    ExactCase(
+        "label smoothing over logits past float16's range",
+        why=(
+            "one position of logits 0 and L (32768 to 65280) beside the target, over C = 4 "
+            "or 8 classes: -log p is exactly L at each 0 logit and 0 at L, so the smoothed "
+            "loss (1 - e) L + e (C - 1) L / C, e = 1/2 or 1, is dyadic (kept exact in the "
+            "dtype) though the sum (C - 1) L passes 65504; that sum is exact in float32, "
+            "where half sums accumulate (spec/tolerances.py); the gradient g (onehot(L) - "
+            "(1 - e) onehot(t) - e / C) is exact"
+        ),
+        inputs=_one_position(st.sampled_from((4, 8)), probabilities=False),
+        hyperparams=_one_position_hyperparams((0.5, 1.0), probabilities=False),
+        exact=("output", "input"),
+    ),
+    ExactCase(
+        "a zero target on a class past float16's range",
+        why=(
+            "one position of logits 0 at the target, L beside it and -32768 after it, "
+            "against one-hot probabilities: log_softmax is exactly 0 - L, 0 and -(L + 32768) "
+            "(past -65504, float16's largest), and the loss -sum q log p is exactly L, since "
+            "a target of 0 takes no part in it (0 log p is 0 for a finite log p); the "
+            "gradient g (onehot(L) - onehot(t)) is exact"
+        ),
+        inputs=_one_position(st.integers(3, 6), probabilities=True),
+        hyperparams=_one_position_hyperparams((0.0,), probabilities=True),
         exact=("output", "input"),
     ),
 )

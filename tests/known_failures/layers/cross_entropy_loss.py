@@ -194,10 +194,10 @@ def _smoothing_sum_overflows(where: Where) -> bool:
     return bool(-log_softmax_last(classes_last(where.x)).sum() > FLOAT16_LARGEST)
 
 
-def half_smoothing_sum_overflows() -> None:
+def half_smoothing_sum_overflows(path: str) -> None:
     x = torch.zeros(1, 10, dtype=torch.float16)
     x[0, 0] = 8000.0
-    loss = torch.nn.functional.cross_entropy(x, torch.tensor([0]), label_smoothing=0.1)
+    loss = on_path(path, torch.nn.CrossEntropyLoss(label_smoothing=0.1))(x, torch.tensor([0]))
     # The loss is 0.9 * 0 + 0.1 / 10 * (9 * 8000) = 720; the sum 72000 is not float16.
     assert loss.item() == 720.0, f"loss {loss.item()}, the law 720"
 
@@ -208,8 +208,9 @@ HALF_SMOOTHING_SUM_OVERFLOWS = KnownFailure(
     breaks=Check.VALUES,
     dtypes=("float16",),
     covers=_smoothing_sum_overflows,
+    paths=running_kernels("aten"),
     repro=half_smoothing_sum_overflows,
-    found_by="training_steps",
+    found_by="exact",
     observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 CrossEntropyLoss with label_smoothing sums -log p over the classes "
@@ -234,10 +235,10 @@ def _zero_target_on_an_overflowing_class(where: Where) -> bool:
     return bool((overflowing & (classes_last(target) == 0)).any())
 
 
-def half_probabilities_zero_times_inf() -> None:
+def half_probabilities_zero_times_inf(path: str) -> None:
     x = torch.tensor([[40000.0, -40000.0, 0.0]], dtype=torch.float16)
     target = torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float16)
-    loss = torch.nn.functional.cross_entropy(x, target).item()
+    loss = on_path(path, torch.nn.CrossEntropyLoss())(x, target).item()
     # -(1 * log p0 + 0 * log p1 + 0 * log p2), with log p0 = 0: the loss is 0.
     assert loss == 0.0, f"loss {loss}, the law 0"
 
@@ -248,8 +249,9 @@ HALF_PROBABILITIES_ZERO_TIMES_INF = KnownFailure(
     breaks=Check.VALUES,
     dtypes=("float16",),
     covers=_zero_target_on_an_overflowing_class,
+    paths=running_kernels("aten"),
     repro=half_probabilities_zero_times_inf,
-    found_by="training_steps",
+    found_by="exact",
     observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 CrossEntropyLoss with probability targets holds log_softmax in "
