@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 
 from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, conv2d_vjp
@@ -10,6 +11,7 @@ from reference.parameter_laws import conv2d_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.input_classes import BATCH, CHANNELS, batch_class, batch_dims, channels_class
+from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class, int_or_pair
 
@@ -296,6 +298,50 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     )
 
 
+# Kernels of a power of two of taps, for the subnormal case: each tap 1 / (kh kw).
+FULL_COVER_KERNELS = ((1, 2), (2, 1), (2, 2), (1, 4), (4, 1), (2, 4), (4, 2))
+# float16's smallest subnormal.
+SMALLEST_HALF_SUBNORMAL = 2.0**-24
+
+
+def _full_cover(spec):
+    """Hyperparameters whose every input element meets every tap: stride 1, dilation 1,
+    zero padding of kernel size - 1 on each side, a power of two of taps."""
+
+    @st.composite
+    def build(draw):
+        kernel = draw(st.sampled_from(FULL_COVER_KERNELS), label="kernel")
+        fixed = {
+            "kernel_size": kernel,
+            "stride": 1,
+            "dilation": 1,
+            "padding": (kernel[0] - 1, kernel[1] - 1),
+            "padding_mode": "zeros",
+        }
+        return draw(spec.hyperparams(), label="hp") | fixed
+
+    return build()
+
+
+def _subnormal_gradient(spec, hp, dtype):
+    """x = 0, every tap 1 / (kh kw) and grad_y 2^-24: each product w g is a quarter or less
+    of float16's smallest subnormal, while the input gradient, all taps of every output
+    channel summed, is exactly out_channels / groups * 2^-24."""
+
+    @st.composite
+    def build(draw):
+        shape = tuple(draw(spec.input_shape(hp), label="input_shape"))
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+        k_h, k_w = hp["kernel_size"]
+        params = {"weight": np.full(spec.param_shapes(hp)["weight"], 1.0 / (k_h * k_w))}
+        if hp["bias"]:
+            params["bias"] = rng.integers(-2, 3, hp["out_channels"]).astype(np.float64)
+        grad_y = np.full(spec.out_shape(hp, shape), SMALLEST_HALF_SUBNORMAL)
+        return Inputs(np.zeros(shape), hp, params, {}, False, grad_y=grad_y)
+
+    return build()
+
+
 EXACT = (
     ExactCase(
         "small integers",
@@ -315,6 +361,19 @@ EXACT = (
         why="x = 0: every tap multiplies 0, so y is the bias exactly and dW is 0",
         inputs=zero_input(),
         exact=("output", "weight"),
+    ),
+    ExactCase(
+        "a gradient of subnormal products",
+        why=(
+            "x = 0, taps 1 / (kh kw) (a power of two), grad_y 2^-24 and a zero padding of "
+            "kernel size - 1 at stride 1: every input element meets every tap of every "
+            "output channel of its group, so the input gradient is exactly (out_channels / "
+            "groups) 2^-24, a float16 subnormal, though each product w g alone is below "
+            "float16's smallest; y is the bias and dW is 0, exactly"
+        ),
+        inputs=_subnormal_gradient,
+        hyperparams=_full_cover,
+        exact=("output", "input", "weight", "bias"),
     ),
 )
 

@@ -262,10 +262,11 @@ def _columns_leave_float16(where: Where) -> bool:
     return bool(np.nanmax(scale, initial=0.0) > FLOAT16_LARGEST)
 
 
-def half_backward_input_rounds_columns() -> None:
-    w = torch.full((1, 1, 3, 3), 0.25, dtype=torch.float16)
+def half_backward_input_rounds_columns(path: str) -> None:
+    conv = torch.nn.Conv2d(1, 1, 3, padding=1, bias=False).half()
+    torch.nn.init.constant_(conv.weight, 0.25)
     x = torch.zeros(1, 1, 3, 3, dtype=torch.float16, requires_grad=True)
-    y = torch.nn.functional.conv2d(x, w, padding=1)
+    y = on_path(path, conv)(x)
     y.backward(torch.full_like(y, 2.0**-24))  # float16's smallest subnormal
     # The centre input feeds all 9 outputs: 9 * 0.25 * 2^-24 = 2.25 * 2^-24, which rounds
     # to 2 * 2^-24 in float16; each product alone (0.25 * 2^-24) rounds to 0.
@@ -274,9 +275,11 @@ def half_backward_input_rounds_columns() -> None:
     # col2im's running sum is float16 too: taps (1, 1, -1) under 40000 everywhere give
     # 40000 + 40000 - 40000 = 40000 at the middle input, which a float16 partial sum of
     # 80000 makes inf.
-    w = torch.tensor([1.0, 1.0, -1.0], dtype=torch.float16).reshape(1, 1, 1, 3)
+    conv = torch.nn.Conv2d(1, 1, (1, 3), bias=False).half()
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([1.0, 1.0, -1.0]).reshape(1, 1, 1, 3))
     x = torch.zeros(1, 1, 1, 5, dtype=torch.float16, requires_grad=True)
-    y = torch.nn.functional.conv2d(x, w)
+    y = on_path(path, conv)(x)
     y.backward(torch.full_like(y, 40000.0))
     assert x.grad[0, 0, 0, 2].item() == 40000.0, x.grad.flatten().tolist()
 
@@ -287,8 +290,9 @@ HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
     breaks=Check.GRADIENTS,
     dtypes=("float16",),
     covers=_columns_leave_float16,
+    paths=running_kernels("aten"),
     repro=half_backward_input_rounds_columns,
-    found_by="training_steps",
+    found_by="exact",
     observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 Conv2d backward for the input rounds each column of W^T g to float16 "
