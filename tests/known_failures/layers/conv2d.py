@@ -290,7 +290,7 @@ HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
     breaks=Check.GRADIENTS,
     dtypes=("float16",),
     covers=_columns_leave_float16,
-    paths=running_kernels("aten"),
+    paths=running_kernels("aten", "inductor"),
     repro=half_backward_input_rounds_columns,
     found_by="exact",
     observed=Observed(since="2.6.0"),

@@ -49,7 +49,7 @@ HALF_MEAN_SUM_OVERFLOWS = KnownFailure(
     breaks=Check.VALUES,
     dtypes=("float16",),
     covers=_mean_of_overflowing_sum,
-    paths=running_kernels("aten"),
+    paths=running_kernels("aten", "inductor"),
     found_by="exact",
     repro=half_mean_sum_overflows,
     observed=Observed(since="2.6.0"),
