@@ -37,7 +37,7 @@ FUSED_AMSGRAD_IGNORES_NAN = KnownFailure(
     breaks=Check.OPTIMIZER_STEP,
     covers=_fused_amsgrad,
     repro=fused_amsgrad_ignores_nan,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.6.0"),
     summary=(
         "torch.optim.Adam/AdamW(amsgrad=True, fused=True) on the CPU keeps the old "
         "max_exp_avg_sq where the new exp_avg_sq is NaN, for the elements past the last "

@@ -349,7 +349,7 @@ FLOAT16_STRIDED_GRAD_OUTPUT = KnownFailure(
     paths=running_kernels("aten"),
     found_by="layouts",
     repro=float16_strided_grad_output,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.6.0"),
     summary=(
         "CPU float16 BatchNorm backward with a non-contiguous grad_output or input forms "
         "the products g * (x - mean) in float16, where they underflow among the "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -360,7 +362,7 @@ BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN = KnownFailure(
     paths=running_kernels("aten"),
     found_by="layouts",
     repro=bfloat16_channels_last_grouped_single_column,
-    observed=AVX512_BF16,
+    observed=dataclasses.replace(AVX512_BF16, since="2.6.0"),
     summary=(
         "CPU bfloat16 Conv2d with a channels_last input, one input channel per group and "
         "several output channels per group, gives wrong outputs when the output is one "
@@ -469,7 +471,7 @@ FOLD_BIAS_INTERMEDIATE_OVERFLOW = KnownFailure(
     covers=fold_bias_overflows,
     found_by="fusion",
     repro=fold_bias_intermediate_overflow,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.6.0"),
     summary=(
         "torch.nn.utils.fusion.fuse_conv_bn_weights (fuse_conv_bn_eval, and fx fuse on a "
         "convolution then a BatchNorm) computes the folded bias as "

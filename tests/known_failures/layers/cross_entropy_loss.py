@@ -39,7 +39,7 @@ NEGATIVE_LABEL_SMOOTHING_ACCEPTED = KnownFailure(
     paths=running_kernels("aten", "inductor"),
     devices=("cpu", "cuda", "meta"),
     repro=negative_label_smoothing_accepted,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.1.2"),
     summary=(
         "CrossEntropyLoss checks only the upper end of label_smoothing's documented range "
         "[0, 1]: 1.5 raises 'label_smoothing must be between 0.0 and 1.0', -0.5 is accepted "

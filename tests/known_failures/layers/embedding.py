@@ -36,7 +36,7 @@ REJECTED_INPUT_RENORMS = KnownFailure(
     covers=_renorms,
     devices=("cpu", "cuda", "meta"),
     repro=rejected_input_renorms,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.1.2"),
     summary=(
         "Embedding(max_norm=...) renormalises the weight rows an input names before it "
         "checks the indices: an input it then rejects (an index out of range) has already "
@@ -70,7 +70,7 @@ SCALED_DOUBLE_BACKWARD = KnownFailure(
     dtypes=("float64",),
     covers=_scaled_repeats,
     repro=scaled_double_backward,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.1.2"),
     summary=(
         "Embedding(scale_grad_by_freq=True): the gradient of the weight gradient ignores the "
         "frequency scaling (embedding's double backward takes no scale_grad_by_freq): for "

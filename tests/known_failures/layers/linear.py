@@ -47,7 +47,7 @@ FUSION_WITHOUT_AFFINE = KnownFailure(
     covers=_norm_without_weight_or_bias,
     found_by="fusion",
     repro=fusion_without_affine,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.1.2"),
     summary=(
         "torch.nn.utils.fusion.fuse_linear_bn_eval (and so torch.fx.experimental."
         "optimization.fuse on a Linear followed by a BatchNorm1d) raises TypeError for a "
@@ -100,7 +100,7 @@ FX_FUSE_THREE_D_INPUT = KnownFailure(
     covers=_three_d_channels,
     found_by="fusion",
     repro=fx_fuse_three_d_input,
-    observed=Observed(since="2.13.0"),
+    observed=Observed(since="2.6.0"),
     summary=(
         "torch.fx.experimental.optimization.fuse folds a BatchNorm1d into the Linear "
         "before it whatever the input's rank; on a 3-D input (N, C, F) BatchNorm1d "

@@ -47,7 +47,7 @@ FUSED_HALF_SKIPS_SIMD_BLOCKS = KnownFailure(
     dtypes=HALF_DTYPES,
     covers=_fused_half,
     repro=fused_half_skips_simd_blocks,
-    observed=SEEN,
+    observed=Observed(since="2.6.0"),
     summary=(
         "torch.optim.SGD(fused=True) on the CPU leaves every full SIMD block of a float16 or "
         "bfloat16 parameter unchanged (only the scalar tail steps: p[0] stays 2.0 where "
@@ -85,7 +85,7 @@ FUSED_LATE_FIRST_GRADIENT = KnownFailure(
     breaks=Check.OPTIMIZER_STEP,
     covers=_fused_with_momentum,
     repro=fused_late_first_gradient,
-    observed=SEEN,
+    observed=Observed(since="2.6.0"),
     summary=(
         "torch.optim.SGD(fused=True, momentum > 0) raises TypeError at a step where a "
         "parameter has its first gradient while another already has a momentum buffer: the "
