@@ -27,7 +27,6 @@ from spec.exact import (
     ExactCase,
     largest_power_of_two,
     representable,
-    several_positions,
     sums_exact,
 )
 from spec.inputs import Inputs
@@ -35,6 +34,7 @@ from spec.layers.nll_loss import (
     at_least_two_classes,
     buffer_shapes,
     counted_targets,
+    half_overflowing_mean,
     no_params,
     out_shape,
     sum_or_none,
@@ -397,24 +397,15 @@ def _every_target_ignored(spec, hp, dtype):
     return build()
 
 
-def _half_overflowing_mean(spec, hp, dtype):
-    @st.composite
-    def build(draw):
-        shape = at_least_two_classes(hp, tuple(draw(spec.input_shape(hp), label="input_shape")))
-        shape = several_positions(shape)
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
-        loss = draw(st.sampled_from(HALF_OVERFLOWING_LOSSES), label="per-position loss")
-        target = counted_targets(rng, hp, shape, ignored_too=False)
-        classes = shape[0 if len(shape) == 1 else 1]
-        # Logits 0, and L at one class beside the target's.
-        x_last = np.zeros((*class_targets.positions(shape), classes))
-        beside = (np.asarray(target)[..., None] + 1) % classes
-        np.put_along_axis(x_last, beside, loss, axis=-1)
-        grad_y = rng.integers(-2, 3, out_shape(hp, shape)).astype(np.float64)
-        x = classes_back(x_last, len(shape))
-        return Inputs(x, hp, {}, {}, False, None, grad_y, (target,))
-
-    return build()
+def _loss_beside_target(
+    rng: np.random.Generator, shape: tuple, target: np.ndarray, loss: float
+) -> np.ndarray:
+    """Logits 0, and L at the class beside each position's target: its loss is L."""
+    classes = shape[0 if len(shape) == 1 else 1]
+    x_last = np.zeros((*class_targets.positions(shape), classes))
+    beside = (np.asarray(target)[..., None] + 1) % classes
+    np.put_along_axis(x_last, beside, loss, axis=-1)
+    return classes_back(x_last, len(shape))
 
 
 # Logits far below the others: with L from HALF_OVERFLOWING_LOSSES above, its
@@ -518,7 +509,7 @@ EXACT = (
             "(spec/tolerances.py), where every partial sum is exact; the gradient +-g / 2^k "
             "is exact"
         ),
-        inputs=_half_overflowing_mean,
+        inputs=half_overflowing_mean(_loss_beside_target),
         hyperparams=class_targets.unweighted_mean,
         exact=("output", "input"),
     ),

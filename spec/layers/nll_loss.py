@@ -7,6 +7,8 @@ rejects int32 and floating-point ones (invalid calls).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -224,21 +226,37 @@ def _every_target_ignored(spec, hp, dtype):
     return build()
 
 
-def _half_overflowing_mean(spec, hp, dtype):
-    @st.composite
-    def build(draw):
-        shape = at_least_two_classes(hp, tuple(draw(spec.input_shape(hp), label="input_shape")))
-        shape = several_positions(shape)
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
-        loss = draw(st.sampled_from(HALF_OVERFLOWING_LOSSES), label="per-position loss")
-        target = counted_targets(rng, hp, shape, ignored_too=False)
-        x_last = classes_last(rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape).astype(float))
-        np.put_along_axis(x_last, np.asarray(target)[..., None], -loss, axis=-1)
-        grad_y = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, out_shape(hp, shape))
-        x = classes_back(x_last, len(shape))
-        return Inputs(x, hp, {}, {}, False, None, grad_y.astype(np.float64), (target,))
+def half_overflowing_mean(
+    logits: Callable[[np.random.Generator, tuple, np.ndarray, float], np.ndarray],
+) -> Callable:
+    """Inputs of "a mean of losses past float16's range": 2^k counted positions (two at
+    least), no target ignored, each position's loss one value L; `logits(rng, shape,
+    target, L)` makes the input that gives it."""
 
-    return build()
+    def inputs(spec, hp, dtype):
+        @st.composite
+        def build(draw):
+            shape = tuple(draw(spec.input_shape(hp), label="input_shape"))
+            shape = several_positions(at_least_two_classes(hp, shape))
+            rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="values seed"))
+            loss = draw(st.sampled_from(HALF_OVERFLOWING_LOSSES), label="per-position loss")
+            target = counted_targets(rng, hp, shape, ignored_too=False)
+            grad_y = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, out_shape(hp, shape))
+            x = logits(rng, shape, target, loss)
+            return Inputs(x, hp, {}, {}, False, None, grad_y.astype(np.float64), (target,))
+
+        return build()
+
+    return inputs
+
+
+def _minus_loss_at_target(
+    rng: np.random.Generator, shape: tuple, target: np.ndarray, loss: float
+) -> np.ndarray:
+    """Small integers, and -L at each position's target: -x[t] is L."""
+    x_last = classes_last(rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape).astype(float))
+    np.put_along_axis(x_last, np.asarray(target)[..., None], -loss, axis=-1)
+    return classes_back(x_last, len(shape))
 
 
 def sum_or_none(spec):
@@ -279,7 +297,7 @@ EXACT = (
             "float32, where half sums accumulate (spec/tolerances.py); the gradient -g / 2^k "
             "at each target is exact"
         ),
-        inputs=_half_overflowing_mean,
+        inputs=half_overflowing_mean(_minus_loss_at_target),
         hyperparams=class_targets.unweighted_mean,
     ),
 )
