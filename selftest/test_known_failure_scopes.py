@@ -266,3 +266,13 @@ def test_observe_tells_a_claim_the_repro_contradicts_from_a_sighting_outside_it(
     # An entry scoped to a set it was not observed in claims nothing there.
     scoped = dataclasses.replace(entry, kernel_sets=("avx2",))
     assert Sighting(scoped, "default", "eager", False, "").verdict == "not claimed, not seen"
+
+
+def test_a_run_of_other_dtypes_does_not_run_the_repro():
+    # CI's float32 smoke of the compiling paths meets no float16 case: the repro (an
+    # inductor compile, seconds) is not run, and the cell says why.
+    entry = _entry(_fails, Observed(since="2.0"), dtypes=("float16",))
+    with pytest.raises(NotRun) as raised:
+        judge(entry, "eager", ["eager"], dtypes=["float32"])
+    assert raised.value.outcome == "not-applicable" and "float16" in str(raised.value)
+    assert isinstance(_judged(entry), ExpectedFailure)

@@ -8,8 +8,9 @@ set, device or older release nobody here could run), a repro that passes is repo
 "not-reproduced", with the scope it was recorded for: it cannot turn a run red there.
 An entry scoped to other releases, kernel sets or paths is "not applicable" here. An
 entry runs once per execution path it lists, as that path's cell, when the run tests
-that path (--path). Repros that crash, or that need a CPU kernel set of their own, run in
-a child process started with that set's variables (tests/known_failures/judge.py).
+that path (--path) and one of its dtypes (--dtype). Repros that crash, or that need a
+CPU kernel set of their own, run in a child process started with that set's variables
+(tests/known_failures/judge.py).
 """
 
 import pytest
@@ -34,4 +35,5 @@ def _param(known: KnownFailure, path: str) -> object:
 
 @pytest.mark.parametrize(("known", "path"), [_param(k, path) for k in active() for path in k.paths])
 def test_known_failures(known, path, pytestconfig):
-    judge(known, path, declared_run(pytestconfig).get("paths") or ["eager"])
+    run = declared_run(pytestconfig)
+    judge(known, path, run.get("paths") or ["eager"], dtypes=run.get("dtypes"))

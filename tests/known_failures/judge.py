@@ -106,13 +106,27 @@ def _kernel_sets_to_run(known: KnownFailure) -> list[str | None]:
     return supported
 
 
-def judge(known: KnownFailure, path: str, tested: list[str], release: str | None = None) -> None:
-    """End the cell of `known` on `path` by what its repro shows (always raises)."""
+def judge(
+    known: KnownFailure,
+    path: str,
+    tested: list[str],
+    release: str | None = None,
+    dtypes: list[str] | None = None,
+) -> None:
+    """End the cell of `known` on `path` by what its repro shows (always raises); `tested`
+    and `dtypes` are the run's paths and dtypes (None: every dtype)."""
     release = release or torch.__version__
     if not HONOURED.honoured:
         not_run("not-applicable", f"{known.id}: {HONOURED.because}")
     if path not in tested:
         not_run("not-applicable", f"{known.id} is on path {path}; this run tests {tested}")
+    if dtypes is not None and not set(known.dtypes) & set(dtypes):
+        # A run of other dtypes (CI's float32 smoke of the compiling paths) meets none of
+        # the entry's cases: its repro would only spend the run's time.
+        not_run(
+            "not-applicable",
+            f"{known.id} is in {', '.join(known.dtypes)}; this run tests {', '.join(dtypes)}",
+        )
     if by_name(path).missing():
         not_run("not-applicable", f"{path}: {by_name(path).missing()}")
     if not known.in_release(release):
