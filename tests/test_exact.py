@@ -73,13 +73,12 @@ def test_exact(layer, device, dtype, path, nn, data):
     inputs = data.draw(claim.inputs(layer, hp, dtype), label="inputs")
     case = _case(layer, hp, inputs, dtype, device, nn)
     # A known failure that breaks some quantities of the case leaves the others judged.
-    unjudged = carve_out_quantities(Check.VALUES, case.where()) | carve_out_quantities(
-        Check.EXACT, case.where()
-    )
+    where = case.where()
+    unjudged = carve_out_quantities(Check.VALUES, where) | carve_out_quantities(Check.EXACT, where)
     # A wrong backward that depends on the gradient reaching the output and the weights
     # (float16 columns of W^T g) is known only with them.
     with_gradient = dataclasses.replace(
-        case.where(), grad_y=as_received(inputs.g, dtype), params=case.params
+        where, grad_y=as_received(inputs.g, dtype), params=case.params
     )
     unjudged |= carve_out_quantities(Check.GRADIENTS, with_gradient)
     note(f"{claim.name}: {case.describe()}")

@@ -445,8 +445,7 @@ def _one_position(classes: st.SearchStrategy[int], probabilities: bool):
             t = int(np.asarray(target).reshape(-1)[0])
             grad_y = rng.integers(-2, 3, out_shape(hp, shape)).astype(np.float64)
             for loss in draw(st.permutations(HALF_OVERFLOWING_LOSSES), label="losses"):
-                x = np.zeros(shape)
-                x[0, (t + 1) % shape[1]] = loss
+                x = _loss_beside_target(rng, shape, target, loss)
                 argument = target
                 if probabilities:
                     x[0, (t + 2) % shape[1]] = -FAR
