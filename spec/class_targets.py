@@ -229,10 +229,10 @@ def invalid_call(
     if kind == "target out of range":
         wrong = draw(st.integers(classes, classes + 3).filter(lambda t: t != ignored))
         target[-1] = wrong
-        return InvalidCase(hp, x.shape, IndexError, kind, x, (target,))
+        return InvalidCase(hp, x.shape, IndexError, kind, x, (target,), in_kernel=True)
     if kind == "negative target":
         target[0] = draw(st.integers(-3, -1).filter(lambda t: t != ignored))
-        return InvalidCase(hp, x.shape, IndexError, kind, x, (target,))
+        return InvalidCase(hp, x.shape, IndexError, kind, x, (target,), in_kernel=True)
     if kind == "batch size mismatch":
         wrong = np.zeros(batch + draw(st.integers(1, 2)), dtype=np.int64)
         return InvalidCase(hp, x.shape, ValueError, kind, x, (wrong,))

@@ -49,6 +49,10 @@ class InvalidCase:
     # The mode the call must run in to be invalid (a batch norm with running statistics
     # takes batch statistics only in training); None: it is invalid in either.
     training: bool | None = None
+    # An index checked inside the kernel: on CUDA the rejection is a device-side
+    # assertion that leaves the process unusable, so there it is judged in a child
+    # process (tests/device_assert.py).
+    in_kernel: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from hypothesis import given, note, strategies as st
+from hypothesis import given, note, reject, strategies as st
 
-from tests import corners
+from tests import corners, device_assert
 from tests.assertions import violated
 from tests.cases import build, in_release
+from tests.impl import unwrapped
 from tests.known_failures import Check, Where, carve_out
 from tests.paths import Need
 from tests.tensors import to_torch
@@ -64,14 +65,18 @@ def test_errors(layer, device, path, nn, data):
         carve_out(Check.RAISES, where)
         assert_raises(case.exception, lambda: build(nn, layer, case.hp, device, "float32"), what)
         return
-    module = build(nn, layer, case.hp, device, "float32")
     if case.training is not None:
-        module.train(case.training)
+        training = case.training
     elif corner and "mode" in corner:
-        module.train(corner["mode"] == "train")
+        training = corner["mode"] == "train"
     else:
-        module.train(data.draw(st.booleans(), label="training"))
+        training = data.draw(st.booleans(), label="training")
     carve_out(Check.RAISES, where)
+    if case.in_kernel and device_assert.asserts_on_device(device):
+        judge_in_child(layer, device, path, nn, case, training, what)
+        return
+    module = build(nn, layer, case.hp, device, "float32")
+    module.train(training)
     before = snapshot(module)
     # The case's own values where they matter (an index out of range), else ones.
     values = np.ones(case.input_shape) if case.x is None else case.x
@@ -81,3 +86,27 @@ def test_errors(layer, device, path, nn, data):
     carve_out(Check.UNCHANGED_STATE, Where(layer.name, "float32", device, case.hp, module.training))
     if not same_snapshot(before, snapshot(module)):
         raise violated(f"{what}: a rejected input changed the module's state")
+
+
+def judge_in_child(layer, device, path, nn, case, training: bool, what: str) -> None:
+    """An index the device checks inside its kernel, called in a child process: the
+    call must be rejected (a device-side assertion counts). The module's state after it
+    cannot be read: the child's device is unusable by then."""
+    if path.transforms:
+        # The child calls the module eagerly: it would not judge the path's call.
+        note(f"{what}: an index {device} checks inside the kernel, on a transforming path")
+        reject()
+    values = np.ones(case.input_shape) if case.x is None else case.x
+    x = to_torch(values, "float32", "cpu")
+    arguments = [to_torch(a, "float32", "cpu") for a in case.arguments]
+    source = device_assert.impl_source(unwrapped(nn))
+    raised = device_assert.call_in_child(
+        source, layer.name, case.hp, device, training, x, arguments
+    )
+    note(f"in a child process on {device}: {raised or 'nothing raised'}")
+    if not device_assert.rejected(case.exception, raised):
+        outcome = f"raised {raised}" if raised else "raised nothing"
+        raise violated(
+            f"{what}: {outcome}, documented: {case.exception.__name__} "
+            f"(or a device-side assertion on {device})"
+        )

@@ -247,10 +247,10 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     x = indices(np.zeros(draw(st.integers(1, 4), label="positions")))
     if kind == "index out of range":
         x[-1] = rows + draw(st.integers(0, 2), label="past the end")
-        return InvalidCase(hp, x.shape, IndexError, kind, x)
+        return InvalidCase(hp, x.shape, IndexError, kind, x, in_kernel=True)
     if kind == "negative index":
         x[-1] = -draw(st.integers(1, rows), label="negative")
-        return InvalidCase(hp, x.shape, IndexError, kind, x)
+        return InvalidCase(hp, x.shape, IndexError, kind, x, in_kernel=True)
     if kind == "floating-point indices":
         return InvalidCase(hp, x.shape, RuntimeError, kind, x.astype(np.float64))
     if kind == "padding_idx out of range":
