@@ -29,6 +29,7 @@ from tests.known_failures import (
     Where,
     register,
 )
+from tests.known_failures.entry import FIRST_CUDA_RUN
 from tests.known_failures.judge import judge
 
 EVERY_SET = tuple(kernel_sets.KERNEL_SETS)
@@ -276,3 +277,24 @@ def test_a_run_of_other_dtypes_does_not_run_the_repro():
         judge(entry, "eager", ["eager"], dtypes=["float32"])
     assert raised.value.outcome == "not-applicable" and "float16" in str(raised.value)
     assert isinstance(_judged(entry), ExpectedFailure)
+
+
+def test_an_entry_seen_on_cuda_alone_is_judged_on_cuda_alone(monkeypatch):
+    # Its repro runs on CUDA: without a GPU the cell is "not present", never a red run,
+    # and a run that does not ask for CUDA does not run it.
+    entry = _entry(_fails, FIRST_CUDA_RUN, devices=("cuda",))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(NotRun) as raised:
+        judge(entry, "eager", ["eager"], devices=["cpu", "cuda"])
+    assert raised.value.outcome == "not-present", raised.value
+    with pytest.raises(NotRun) as raised:
+        judge(entry, "eager", ["eager"], devices=["cpu"])
+    assert raised.value.outcome == "not-applicable", raised.value
+
+
+def test_a_cpu_kernel_set_decides_nothing_about_an_accelerator():
+    # Observed on CUDA: whatever kernel set the host CPU runs, the claim stands there.
+    for kernel_set in EVERY_SET:
+        assert FIRST_CUDA_RUN.covers("2.13.0", kernel_set, "cuda")
+        assert not FIRST_CUDA_RUN.covers("2.13.0", kernel_set, "cpu")
+    assert not FIRST_CUDA_RUN.covers("2.10.0", "avx2", "cuda")

@@ -36,4 +36,5 @@ def _param(known: KnownFailure, path: str) -> object:
 @pytest.mark.parametrize(("known", "path"), [_param(k, path) for k in active() for path in k.paths])
 def test_known_failures(known, path, pytestconfig):
     run = declared_run(pytestconfig)
-    judge(known, path, run.get("paths") or ["eager"], dtypes=run.get("dtypes"))
+    tested = run.get("paths") or ["eager"]
+    judge(known, path, tested, dtypes=run.get("dtypes"), devices=run.get("devices"))

@@ -125,11 +125,13 @@ class Observed:
         """Whether this release, kernel set (None: the process's own), device and CPU were
         seen."""
         kernel_set = kernel_set or kernel_sets.current()
+        on_cpu = device.partition(":")[0] == "cpu"
         return (
             base_release(release) >= Version(self.since)
-            and kernel_set in self.kernel_sets
             and device.partition(":")[0] in self.devices
-            and set(self.cpu_flags) <= kernel_sets.cpu_flags()
+            # A CPU's kernel set and flags decide nothing on an accelerator.
+            and (not on_cpu or kernel_set in self.kernel_sets)
+            and (not on_cpu or set(self.cpu_flags) <= kernel_sets.cpu_flags())
         )
 
     def describe(self) -> str:
@@ -138,6 +140,17 @@ class Observed:
             f"observed from torch {self.since} on kernel sets {', '.join(self.kernel_sets)}"
             f"{flags}, devices {', '.join(self.devices)} ({self.by})"
         )
+
+
+# The first CUDA run (docs/cuda.md): an entry seen on CUDA alone was seen there, and its
+# repro runs on CUDA (tests/known_failures/judge.py).
+FIRST_CUDA_RUN = Observed(
+    since="2.11.0",
+    devices=("cuda",),
+    by=(
+        "this project's first CUDA run: one NVIDIA H200, torch 2.11.0+cu130, CUDA 13.0, cuDNN 9.19"
+    ),
+)
 
 
 def base_release(version: str) -> Version:

@@ -106,15 +106,22 @@ def _kernel_sets_to_run(known: KnownFailure) -> list[str | None]:
     return supported
 
 
+def _repro_device(known: KnownFailure) -> str:
+    """Where the repro runs: the CPU for an entry that covers it (its repro is a CPU
+    one), else the entry's accelerator (an entry observed on CUDA alone)."""
+    return "cpu" if "cpu" in known.devices else known.devices[0]
+
+
 def judge(
     known: KnownFailure,
     path: str,
     tested: list[str],
     release: str | None = None,
     dtypes: list[str] | None = None,
+    devices: list[str] | None = None,
 ) -> None:
-    """End the cell of `known` on `path` by what its repro shows (always raises); `tested`
-    and `dtypes` are the run's paths and dtypes (None: every dtype)."""
+    """End the cell of `known` on `path` by what its repro shows (always raises); `tested`,
+    `dtypes` and `devices` are the run's paths, dtypes and devices (None: every one)."""
     release = release or torch.__version__
     if not HONOURED.honoured:
         not_run("not-applicable", f"{known.id}: {HONOURED.because}")
@@ -127,6 +134,11 @@ def judge(
             "not-applicable",
             f"{known.id} is in {', '.join(known.dtypes)}; this run tests {', '.join(dtypes)}",
         )
+    device = _repro_device(known)
+    if devices is not None and device not in {d.partition(":")[0] for d in devices}:
+        not_run("not-applicable", f"{known.id} is on {device}; this run tests {devices}")
+    if device == "cuda" and not torch.cuda.is_available():
+        not_run("not-present", f"{known.id} is on cuda (torch.cuda.is_available() is False)")
     if by_name(path).missing():
         not_run("not-applicable", f"{path}: {by_name(path).missing()}")
     if not known.in_release(release):
@@ -138,7 +150,7 @@ def judge(
         seen = _reproduce(known, kernel_set, path)
         if seen is not None:
             reproduced.append(f"{seen}{where}")
-        elif known.observed.covers(release, kernel_set, "cpu"):
+        elif known.observed.covers(release, kernel_set, device):
             known_failure_fixed(
                 Failure(
                     message=(

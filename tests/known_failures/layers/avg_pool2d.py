@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from spec.layers.avg_pool2d import DIVISION_CLASSES, WINDOW_CLASSES
-from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv2d
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
@@ -105,7 +105,47 @@ OPENVINO_FAKE_MODE_GUARD = KnownFailure(
     upstream=conv2d.OPENVINO_FAKE_MODE_UPSTREAM,
 )
 
+
+def _channels_last_padded(where: Where) -> bool:
+    padding = where.arguments["padding"]
+    padded = any(padding) if isinstance(padding, tuple | list) else padding > 0
+    return where.layout == "channels_last" and padded
+
+
+def cuda_channels_last_padded_backward() -> None:
+    pool = torch.nn.AvgPool2d(2, padding=1, count_include_pad=False)
+    x = torch.tensor([0.125, -0.125, 0.625, 0.125], dtype=torch.float64, device="cuda")
+    x = x.reshape(1, 2, 1, 2).contiguous(memory_format=torch.channels_last).requires_grad_()
+    grad_y = torch.tensor([0.125, -0.125, 0.625, 0.125], dtype=torch.float64, device="cuda")
+    pool(x).backward(grad_y.reshape(1, 2, 1, 2))
+    # Each window holds one element (its padding uncounted): x.grad is grad_y.
+    assert torch.equal(x.grad, grad_y.reshape(1, 2, 1, 2)), x.grad.flatten().tolist()
+
+
+CUDA_CHANNELS_LAST_PADDED_BACKWARD = KnownFailure(
+    id="avg_pool2d-cuda-channels-last-padded-backward",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    quantities=("input",),
+    devices=("cuda",),
+    covers=_channels_last_padded,
+    repro=cuda_channels_last_padded_backward,
+    observed=FIRST_CUDA_RUN,
+    summary=(
+        "CUDA AvgPool2d's channels_last backward maps input pixels to the wrong windows "
+        "when padding > 0 (the NHWC kernel leaves the padding offset out of the pixel's "
+        "coordinates): a (1, 2, 1, 2) input, kernel 2, padding 1, gives x.grad 0.640 "
+        "where the law is 0.105, in all four dtypes; the output is right. Found by the "
+        "layouts property of the first CUDA run"
+    ),
+    upstream=(
+        "https://github.com/pytorch/pytorch/issues/188344 (closed; fixed by pull 188345, "
+        "merged 2026-07: which release first holds the fix was not checked here)"
+    ),
+)
+
 ENTRIES = (
+    CUDA_CHANNELS_LAST_PADDED_BACKWARD,
     INDUCTOR_CEIL_OVERHANG_BACKWARD,
     ONNX_DIVISOR_OVERRIDE_IGNORED,
     OPENVINO_FAKE_MODE_GUARD,

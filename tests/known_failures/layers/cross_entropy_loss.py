@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -9,7 +11,7 @@ from reference.cross_entropy import cross_entropy_forward, is_probabilities, log
 from reference.nll_loss import class_axis, classes_last
 from spec.class_targets import class_weight
 from spec.dtypes import format_of
-from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import log_softmax
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
@@ -311,8 +313,33 @@ HALF_MEAN_SUM_OVERFLOWS = KnownFailure(
     upstream="not filed (no upstream issue found)",
 )
 
+
+def cuda_half_smoothing_sum_overflows() -> None:
+    x = torch.tensor([[32768.0, 0.0, 0.0, 0.0]], dtype=torch.float16, device="cuda")
+    loss = torch.nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.5)
+    value = loss(x, torch.tensor([3], device="cuda")).item()
+    # -log p is 32768 at each 0 logit, 0 at 32768: 0.5 * 32768 + 0.5 / 4 * 3 * 32768.
+    assert value == 28672.0, f"loss {value}, the law 28672"
+
+
+CUDA_HALF_SMOOTHING_SUM_OVERFLOWS = dataclasses.replace(
+    HALF_SMOOTHING_SUM_OVERFLOWS,
+    id="cross_entropy_loss-cuda-half-smoothing-sum-overflows",
+    devices=("cuda",),
+    paths=("eager",),
+    repro=cuda_half_smoothing_sum_overflows,
+    observed=FIRST_CUDA_RUN,
+    summary=(
+        "CUDA float16 CrossEntropyLoss with label_smoothing overflows as the CPU's does "
+        "(cross_entropy_loss-half-smoothing-sum-overflows): logits (32768, 0, 0, 0), "
+        "target 3, smoothing 0.5, summed, give inf for 28672. Found by the exact case "
+        "'label smoothing over logits past float16's range' on the first CUDA run"
+    ),
+)
+
 ENTRIES = (
     HALF_MEAN_SUM_OVERFLOWS,
+    CUDA_HALF_SMOOTHING_SUM_OVERFLOWS,
     HALF_ONE_CLASS,
     HALF_UPPER_LANES_WRONG_MAX,
     HALF_PROBABILITIES_ZERO_TIMES_INF,

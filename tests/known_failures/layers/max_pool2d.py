@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from spec.layers.max_pool2d import WINDOW_CLASSES
-from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv2d
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
@@ -111,4 +111,46 @@ OPENVINO_FAKE_MODE_GUARD = KnownFailure(
     upstream=conv2d.OPENVINO_FAKE_MODE_UPSTREAM,
 )
 
-ENTRIES = (EMPTY_WINDOW_BACKWARD, ONNX_EMPTY_WINDOW, OPENVINO_FAKE_MODE_GUARD)
+
+def _channels_last_empty_window(where: Where) -> bool:
+    return where.layout == "channels_last" and _empty_pooling_window(where)
+
+
+def cuda_channels_last_empty_window_backward() -> None:
+    pool = torch.nn.MaxPool2d(2, padding=(1, 0), dilation=2, ceil_mode=True)
+    x = torch.tensor([0.125, -0.125, 0.625, 0.125], device="cuda").reshape(1, 2, 1, 2)
+    x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    y = pool(x)
+    y.backward(torch.tensor([0.125, -0.125], device="cuda").reshape(y.shape))
+    # Each plane's one window has its row taps (-1 and 1) outside the one-row input: its
+    # output is -inf, constant in x, and every gradient is 0.
+    assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten().tolist()
+
+
+CUDA_CHANNELS_LAST_EMPTY_WINDOW = KnownFailure(
+    id="max_pool2d-cuda-channels-last-empty-window-backward",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    quantities=("input",),
+    devices=("cuda",),
+    covers=_channels_last_empty_window,
+    repro=cuda_channels_last_empty_window_backward,
+    observed=FIRST_CUDA_RUN,
+    summary=(
+        "CUDA MaxPool2d's channels_last backward gives a window that holds no input "
+        "element (padding and dilation put every tap outside; forward -inf) a gradient: "
+        "a (1, 2, 1, 2) input, kernel 2, padding (1, 0), dilation 2, ceil mode, writes "
+        "the window's grad_output (-0.132) into its plane's first element, where the law "
+        "is 0; all four dtypes; the contiguous CUDA kernel is right (the CPU's is the "
+        "recorded max_pool2d-empty-window-backward). Found by the layouts property of "
+        "the first CUDA run"
+    ),
+    upstream="related: https://github.com/pytorch/pytorch/issues/114216 (open)",
+)
+
+ENTRIES = (
+    EMPTY_WINDOW_BACKWARD,
+    CUDA_CHANNELS_LAST_EMPTY_WINDOW,
+    ONNX_EMPTY_WINDOW,
+    OPENVINO_FAKE_MODE_GUARD,
+)

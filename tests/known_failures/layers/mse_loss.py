@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
 from spec.dtypes import format_of
-from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -52,4 +54,27 @@ HALF_SQUARES_OVERFLOW = KnownFailure(
     upstream="not filed (no upstream issue found)",
 )
 
-ENTRIES = (HALF_SQUARES_OVERFLOW,)
+
+def cuda_half_squares_overflow() -> None:
+    x = torch.tensor([-192.0, 256.0], dtype=torch.float16, device="cuda")
+    loss = torch.nn.MSELoss()(x, torch.zeros_like(x)).item()
+    # The mean of 36864 and 65536 is 51200, exact in float16; 65536 alone is not.
+    assert loss == 51200.0, f"mse_loss {loss}, the law 51200"
+
+
+CUDA_HALF_SQUARES_OVERFLOW = dataclasses.replace(
+    HALF_SQUARES_OVERFLOW,
+    id="mse_loss-cuda-half-squares-overflow",
+    devices=("cuda",),
+    paths=("eager",),
+    repro=cuda_half_squares_overflow,
+    observed=FIRST_CUDA_RUN,
+    summary=(
+        "CUDA float16 MSELoss rounds each square to float16 as the CPU's does "
+        "(mse_loss-half-squares-overflow): (-192, 256) against zeros gives inf for a mean "
+        "of 51200. Found by the exact case 'a mean of squares past float16's range' on "
+        "the first CUDA run"
+    ),
+)
+
+ENTRIES = (HALF_SQUARES_OVERFLOW, CUDA_HALF_SQUARES_OVERFLOW)

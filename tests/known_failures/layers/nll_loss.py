@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
 from reference.nll_loss import nll_loss_forward
 from spec.class_targets import class_weight
 from spec.dtypes import format_of
-from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
 from tests.known_failures.layers.cross_entropy_loss import weight_given
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
@@ -123,4 +125,73 @@ NONSTRICT_EXPORT_WEIGHT_LENGTH = KnownFailure(
     upstream="not filed (no upstream issue found)",
 )
 
-ENTRIES = (HALF_MEAN_SUM_OVERFLOWS, CHANNELS_LAST_BACKWARD, NONSTRICT_EXPORT_WEIGHT_LENGTH)
+
+def cuda_half_mean_sum_overflows() -> None:
+    x = torch.tensor([-1.0, -32768.0, -2.0, -32768.0], dtype=torch.float16, device="cuda")
+    target = torch.tensor([1, 1], device="cuda").reshape(2, 1, 1)
+    value = torch.nn.NLLLoss()(x.reshape(2, 2, 1, 1), target).item()
+    # Two targets of class 1: the mean of 32768 and 32768.
+    assert value == 32768.0, f"loss {value}, the law 32768"
+
+
+CUDA_HALF_MEAN_SUM_OVERFLOWS = dataclasses.replace(
+    HALF_MEAN_SUM_OVERFLOWS,
+    id="nll_loss-cuda-half-mean-sum-overflows",
+    devices=("cuda",),
+    paths=("eager",),
+    repro=cuda_half_mean_sum_overflows,
+    observed=FIRST_CUDA_RUN,
+    summary=(
+        "CUDA float16 NLLLoss with reduction 'mean' overflows as the CPU's does "
+        "(nll_loss-half-mean-sum-overflows): targets 1 over x (-1, -32768) in two rows "
+        "(4-D, the 2-D kernel) give inf for 32768. Found by the exact case 'a mean of "
+        "losses past float16's range' on the first CUDA run"
+    ),
+)
+
+
+def _unbatched_all_ignored_mean(where: Where) -> bool:
+    """One position (an input of C scores), its target the ignored class, reduced by the
+    mean: the mean over no counted position, NaN by torch's documentation."""
+    arguments = where.arguments
+    if arguments["reduction"] != "mean" or where.x is None or not where.call_arguments:
+        return False
+    target = np.asarray(where.call_arguments[0])
+    return where.x.ndim == 1 and bool((target == arguments["ignore_index"]).all())
+
+
+def cuda_unbatched_all_ignored_mean() -> None:
+    x = torch.tensor([0.1257302210933933], device="cuda")
+    value = torch.nn.NLLLoss()(x, torch.tensor(-100, device="cuda")).item()
+    # Every target ignored: the mean over nothing is 0 / 0 (the CPU gives NaN).
+    assert value != value, f"loss {value}, the law NaN"
+
+
+CUDA_UNBATCHED_ALL_IGNORED_MEAN = KnownFailure(
+    id="nll_loss-cuda-unbatched-all-ignored-mean",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    devices=("cuda",),
+    covers=_unbatched_all_ignored_mean,
+    repro=cuda_unbatched_all_ignored_mean,
+    observed=FIRST_CUDA_RUN,
+    summary=(
+        "CUDA NLLLoss on an unbatched input (C scores, a 0-d target) with reduction "
+        "'mean' gives 0 where its target is ignore_index; the mean over no counted "
+        "position is NaN, as documented and as the CPU gives, and as CUDA gives for a "
+        "batch. All four dtypes, with or without a class weight. Found by the forward, "
+        "devices, modes, layouts and gradients properties of the first CUDA run"
+    ),
+    upstream=(
+        "related: https://github.com/pytorch/pytorch/pull/64572 (merged: NaN for a mean "
+        "over no target on every device; the unbatched CUDA kernel is not covered)"
+    ),
+)
+
+ENTRIES = (
+    HALF_MEAN_SUM_OVERFLOWS,
+    CUDA_HALF_MEAN_SUM_OVERFLOWS,
+    CUDA_UNBATCHED_ALL_IGNORED_MEAN,
+    CHANNELS_LAST_BACKWARD,
+    NONSTRICT_EXPORT_WEIGHT_LENGTH,
+)
