@@ -208,7 +208,8 @@ CLAIMS: tuple[Claim, ...] = (
         "relu.formula",
         "ReLU computes max(0, x)",
         "max(0, x)",
-        "bitwise against the reference on drawn values incl. zeros, ties, +-0",
+        "bitwise against the reference on drawn values incl. zeros, ties, +-0 (either zero "
+        "at x = +-0)",
         "test_common_layer_claims",
     ),
     Claim(

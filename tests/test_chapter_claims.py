@@ -275,7 +275,12 @@ def test_common_layer_claims(nn, device, path, chapter_claim_record):
         x = to_numpy(to_torch(fill((BATCH, 100), SEED, everything, 1e2), DTYPE, device))
         y = to_numpy(nn.ReLU()(to_torch(x, DTYPE, device)))
         expected = relu_forward(x)
-        assert (y == expected).all() and (np.signbit(y) == np.signbit(expected)).all()
+        assert (y == expected).all()
+        # max(0, x) fixes the sign of every output but at x = +-0, where IEEE 754's maximum
+        # may return either zero: the CPU keeps -0.0, CUDA's fmax gives +0.0 (first run).
+        signed = x != 0
+        wrong = np.flatnonzero(np.signbit(y[signed]) != np.signbit(expected[signed]))
+        assert wrong.size == 0, f"sign of zero wrong at x = {x[signed][wrong[:4]]}"
     with claims.check("sigmoid.formula"):
         spec = layer_named("Sigmoid")
         x = to_numpy(to_torch(fill((BATCH, 100), SEED, everything, 1e3), DTYPE, device))
