@@ -11,6 +11,7 @@ example compiles from its own module; inductor's on-disk caches keep repeats che
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -57,6 +58,30 @@ def _cache_per_cpu_capability() -> None:
 _cache_per_cpu_capability()
 
 
+@functools.cache
+def _release_lacks() -> str | None:
+    """What this torch release lacks that the path needs, or None."""
+    import torch._dynamo
+
+    if not hasattr(torch._dynamo, "lookup_backend"):
+        # The counted calls wrap the compiler a backend's name resolves to (CompiledCall).
+        return f"torch {torch.__version__} has no torch._dynamo.lookup_backend"
+    return None
+
+
+def _limit_settings() -> dict[str, object]:
+    """Dynamo's recompile limit, under this release's name for it, and where the release
+    can, an error on reaching it; where it cannot, a call past the limit runs eagerly and
+    the counted calls fail it (CompiledCall)."""
+    import torch._dynamo.config as config
+
+    name = "recompile_limit" if hasattr(config, "recompile_limit") else "cache_size_limit"
+    settings: dict[str, object] = {name: RECOMPILE_LIMIT}
+    if hasattr(config, "fail_on_recompile_limit_hit"):
+        settings["fail_on_recompile_limit_hit"] = True
+    return settings
+
+
 @dataclass(frozen=True)
 class Compiled(ExecutionPath):
     backend: str = "inductor"
@@ -66,7 +91,7 @@ class Compiled(ExecutionPath):
     dynamic: bool = False
 
     def missing(self) -> str | None:
-        absent = super().missing()
+        absent = super().missing() or _release_lacks()
         if absent or self.backend != "inductor":
             return absent
         compilers = [os.environ.get("CXX"), *INDUCTOR_COMPILERS]
@@ -78,9 +103,7 @@ class Compiled(ExecutionPath):
     def settings(self) -> Iterator[None]:
         import torch._dynamo  # seconds to import: only where a compile path runs
 
-        with torch._dynamo.config.patch(
-            recompile_limit=RECOMPILE_LIMIT, fail_on_recompile_limit_hit=True
-        ):
+        with torch._dynamo.config.patch(**_limit_settings()):
             torch.compiler.reset()
             try:
                 yield
