@@ -9,6 +9,7 @@ and printable as plain torch code.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import textwrap
@@ -244,6 +245,21 @@ class KnownFailure:
             and (self.kernel_sets is None or kernel_sets.current() in self.kernel_sets)
             and self.covers(where)
         )
+
+
+def seen_on_cuda(cpu: KnownFailure, repro: Callable[..., None], summary: str) -> KnownFailure:
+    """The CUDA twin of the CPU entry `cpu`, met by the first CUDA run: the same scope on
+    CUDA, eager alone, with a repro that runs there; its id puts "cuda" after the layer."""
+    layer, _, rest = cpu.id.partition("-")
+    return dataclasses.replace(
+        cpu,
+        id=f"{layer}-cuda-{rest}",
+        devices=("cuda",),
+        paths=("eager",),
+        repro=repro,
+        observed=FIRST_CUDA_RUN,
+        summary=summary,
+    )
 
 
 def constant_over(x: np.ndarray | None, axes: tuple[int, ...]) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import torch
 
@@ -11,7 +9,7 @@ from reference.cross_entropy import cross_entropy_forward, is_probabilities, log
 from reference.nll_loss import class_axis, classes_last
 from spec.class_targets import class_weight
 from spec.dtypes import format_of
-from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where, seen_on_cuda
 from tests.known_failures.layers import log_softmax
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
@@ -322,14 +320,10 @@ def cuda_half_smoothing_sum_overflows() -> None:
     assert value == 28672.0, f"loss {value}, the law 28672"
 
 
-CUDA_HALF_SMOOTHING_SUM_OVERFLOWS = dataclasses.replace(
+CUDA_HALF_SMOOTHING_SUM_OVERFLOWS = seen_on_cuda(
     HALF_SMOOTHING_SUM_OVERFLOWS,
-    id="cross_entropy_loss-cuda-half-smoothing-sum-overflows",
-    devices=("cuda",),
-    paths=("eager",),
-    repro=cuda_half_smoothing_sum_overflows,
-    observed=FIRST_CUDA_RUN,
-    summary=(
+    cuda_half_smoothing_sum_overflows,
+    (
         "CUDA float16 CrossEntropyLoss with label_smoothing overflows as the CPU's does "
         "(cross_entropy_loss-half-smoothing-sum-overflows): logits (32768, 0, 0, 0), "
         "target 3, smoothing 0.5, summed, give inf for 28672. Found by the exact case "

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 
 import numpy as np
 import torch
 
-from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import (
+    FIRST_CUDA_RUN,
+    Check,
+    KnownFailure,
+    Observed,
+    Where,
+    seen_on_cuda,
+)
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -93,13 +99,10 @@ def cuda_scaled_double_backward() -> None:
     assert torch.equal(second, torch.full_like(second, 0.5)), second.flatten().tolist()
 
 
-CUDA_SCALED_DOUBLE_BACKWARD = dataclasses.replace(
+CUDA_SCALED_DOUBLE_BACKWARD = seen_on_cuda(
     SCALED_DOUBLE_BACKWARD,
-    id="embedding-cuda-scale-grad-by-freq-double-backward",
-    devices=("cuda",),
-    repro=cuda_scaled_double_backward,
-    observed=FIRST_CUDA_RUN,
-    summary=(
+    cuda_scaled_double_backward,
+    (
         f"{SCALED_DOUBLE_BACKWARD.summary}; on CUDA alike (the first CUDA run's gradcheck: "
         "0.466 where central differences give 0.233)"
     ),

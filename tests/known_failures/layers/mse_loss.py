@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import torch
 
 from spec.dtypes import format_of
-from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where, seen_on_cuda
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -62,14 +60,10 @@ def cuda_half_squares_overflow() -> None:
     assert loss == 51200.0, f"mse_loss {loss}, the law 51200"
 
 
-CUDA_HALF_SQUARES_OVERFLOW = dataclasses.replace(
+CUDA_HALF_SQUARES_OVERFLOW = seen_on_cuda(
     HALF_SQUARES_OVERFLOW,
-    id="mse_loss-cuda-half-squares-overflow",
-    devices=("cuda",),
-    paths=("eager",),
-    repro=cuda_half_squares_overflow,
-    observed=FIRST_CUDA_RUN,
-    summary=(
+    cuda_half_squares_overflow,
+    (
         "CUDA float16 MSELoss rounds each square to float16 as the CPU's does "
         "(mse_loss-half-squares-overflow): (-192, 256) against zeros gives inf for a mean "
         "of 51200. Found by the exact case 'a mean of squares past float16's range' on "

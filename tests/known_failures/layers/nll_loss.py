@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import torch
 
 from reference.nll_loss import nll_loss_forward
 from spec.class_targets import class_weight
 from spec.dtypes import format_of
-from tests.known_failures.entry import FIRST_CUDA_RUN, Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import (
+    FIRST_CUDA_RUN,
+    Check,
+    KnownFailure,
+    Observed,
+    Where,
+    seen_on_cuda,
+)
 from tests.known_failures.layers.cross_entropy_loss import weight_given
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
@@ -134,14 +139,10 @@ def cuda_half_mean_sum_overflows() -> None:
     assert value == 32768.0, f"loss {value}, the law 32768"
 
 
-CUDA_HALF_MEAN_SUM_OVERFLOWS = dataclasses.replace(
+CUDA_HALF_MEAN_SUM_OVERFLOWS = seen_on_cuda(
     HALF_MEAN_SUM_OVERFLOWS,
-    id="nll_loss-cuda-half-mean-sum-overflows",
-    devices=("cuda",),
-    paths=("eager",),
-    repro=cuda_half_mean_sum_overflows,
-    observed=FIRST_CUDA_RUN,
-    summary=(
+    cuda_half_mean_sum_overflows,
+    (
         "CUDA float16 NLLLoss with reduction 'mean' overflows as the CPU's does "
         "(nll_loss-half-mean-sum-overflows): targets 1 over x (-1, -32768) in two rows "
         "(4-D, the 2-D kernel) give inf for 32768. Found by the exact case 'a mean of "
