@@ -191,10 +191,13 @@ MAX_CONSTANT = 8
 def constant_groups(
     reduced_axes: Callable[[HyperParams, tuple], tuple[int, ...]],
     training: bool | None = None,
+    odd: bool = False,
 ) -> Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]:
     """x (and grad_y) constant over the axes a normalisation reduces, parameters constant
     over those axes too, and 2^k values in each group: mean exactly the constant, variance
-    exactly 0, x - mean exactly 0.
+    exactly 0, x - mean exactly 0. `odd`: every constant, and grad_y, an odd integer (so
+    c * rstd needs more bits than the dtype holds: an algorithm that never centres x
+    rounds it).
 
     A group of 2^k values because a mean may be computed as the sum times a rounded 1/n,
     which is exact only for n a power of two (3 * fl(1/3) is not 1). Then the normalised
@@ -218,6 +221,8 @@ def constant_groups(
 
             def grouped(high: int) -> np.ndarray:
                 values = rng.integers(-high, high + 1, group_shape).astype(np.float64)
+                if odd:
+                    values = 2 * np.floor(values / 2) + 1  # odd, within [-high, high + 1]
                 return np.broadcast_to(values, shape).copy()
 
             params = {}

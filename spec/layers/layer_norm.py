@@ -199,6 +199,21 @@ def _power_of_two_rows(spec):
     return spec.hyperparams().map(rounded)
 
 
+# eps whose rstd times an odd constant rounds in float32 and float64 (measured: 1e-5 and
+# 1e-10 happen to give exact products for small constants).
+ROUNDING_EPS = (1e-3, 0.1)
+
+
+def _affine_rows_of_rounding_rstd(spec):
+    """Rows of 2^k elements, a weight, and an eps whose rstd rounds against odd constants."""
+
+    def affine(hp: dict) -> st.SearchStrategy[dict]:
+        eps = st.sampled_from(ROUNDING_EPS)
+        return eps.map(lambda e: {**hp, "elementwise_affine": True, "eps": e})
+
+    return _power_of_two_rows(spec).flatmap(affine)
+
+
 EXACT = (
     ExactCase(
         "constant rows",
@@ -213,6 +228,19 @@ EXACT = (
         ),
         inputs=constant_groups(_normalized_axes),
         hyperparams=_power_of_two_rows,
+        exact=("output", "parameters"),
+    ),
+    ExactCase(
+        "constant rows of an odd constant, with a weight",
+        why=(
+            "constant rows as above, each an odd integer c, a weight, and eps 1e-3 or 0.1: "
+            "the normalised value is exactly 0, so the weight gradient sum(g * x_hat) is "
+            "exactly 0; c * rstd needs more bits than the dtype holds, so an algorithm "
+            "that forms rstd * x and rstd * mean apart, never centring x, leaves the "
+            "rounding of one of them in that sum"
+        ),
+        inputs=constant_groups(_normalized_axes, odd=True),
+        hyperparams=_affine_rows_of_rounding_rstd,
         exact=("output", "parameters"),
     ),
 )
