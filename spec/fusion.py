@@ -168,9 +168,20 @@ def has_running_statistics(norm_hp: dict) -> bool:
     return bool(norm_hp["track_running_stats"])
 
 
-def norm_hyperparams(pair: FusablePair, channels: int) -> st.SearchStrategy[dict]:
-    """The BatchNorm's constructor kwargs as its spec draws them, on `channels` channels."""
-    return pair.norm_spec.hyperparams().map(lambda hp: {**hp, "num_features": channels})
+def norm_hyperparams(
+    pair: FusablePair, channels: int, corner: dict | None = None
+) -> st.SearchStrategy[dict]:
+    """The BatchNorm's constructor kwargs as its spec draws them (inside `corner`'s
+    classes, if given), on `channels` channels."""
+    drawn = pair.norm_spec.hyperparams(corner) if corner else pair.norm_spec.hyperparams()
+    return drawn.map(lambda hp: {**hp, "num_features": channels})
+
+
+def norm_state_corners(pair: FusablePair) -> list[dict[str, str]]:
+    """One corner per state class of the pair's BatchNorm (affine or not, running
+    statistics or not): the 30 draws of a cell are correlated, and a fold without a
+    weight came once in none of them at some seeds."""
+    return [{"state": state} for state in pair.norm_spec.classes["state"]]
 
 
 def composition(pair: FusablePair, first: Inputs, norm: Inputs) -> np.ndarray:

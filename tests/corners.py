@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 from hypothesis import HealthCheck, given, note, reject, seed, settings, strategies as st
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
+from spec.fusion import FusablePair, norm_state_corners
 from spec.layerspec import LayerSpec
 from spec.optimizer_plans import PLAN_CLASSES
 from spec.optimizerspec import OptimizerSpec
@@ -182,6 +183,7 @@ def exact_corners(spec: LayerSpec) -> list[dict[str, str]]:
 # What a property file's CORNERS names: the corners its tests run after the random ones.
 CORNER_KINDS = {
     "classes": corners,
+    "norm states": norm_state_corners,
     "hyperparameter classes": hyperparameter_corners,
     "invalid kinds": invalid_corners,
     "exact cases": exact_corners,
@@ -194,7 +196,10 @@ CORNER_DIMENSIONS = {
     "optimizer classes": optimizer_dimensions,
 }
 # The spec a kind of corners is drawn from: the fixture that holds it, and its type.
-CORNER_SUBJECTS = {"optimizer classes": ("optimizer", OptimizerSpec)}
+CORNER_SUBJECTS = {
+    "optimizer classes": ("optimizer", OptimizerSpec),
+    "norm states": ("pair", FusablePair),
+}
 LAYER_SUBJECT = ("layer", LayerSpec)
 
 

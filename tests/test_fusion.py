@@ -37,6 +37,7 @@ from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
 from spec.registry import layer_named
 from spec.values import arrays
+from tests import corners
 from tests.assertions import assert_bitwise, assert_matches_reference, tolerance_bound, violated
 from tests.cases import MAX_MAGNITUDE_BY_DTYPE, Case, arguments_missing, construct, kernels_for
 from tests.known_failures import Check, Where, carve_out
@@ -47,6 +48,8 @@ from tests.tensors import as_received, module_buffers, to_numpy, to_torch, torch
 # The property builds and rewrites whole networks itself: it runs where modules are left
 # as constructed (eager).
 NEEDS = frozenset({Need.UNCHANGED_MODULE})
+# The corner pass runs each state class of the pair's BatchNorm once (spec/fusion.py).
+CORNERS = "norm states"
 
 # The children's names in the drawn network.
 FIRST, NORM = "first", "norm"
@@ -139,7 +142,8 @@ def test_fusion(pair, device, dtype, path, nn, data):
     first_hp = _hyperparams(data, nn, first_spec)
     shape = tuple(data.draw(pair.input_shape(first_hp), label="input_shape"))
     channels = pair.channels(first_hp, shape)
-    norm_hp = _hyperparams(data, nn, norm_spec, norm_hyperparams(pair, channels))
+    corner = corners.forced.get()
+    norm_hp = _hyperparams(data, nn, norm_spec, norm_hyperparams(pair, channels, corner))
     tail = data.draw(st.lists(st.sampled_from(TAIL_LAYERS), max_size=MAX_TAIL), label="tail")
     tail_hp = [_hyperparams(data, nn, layer_named(name)) for name in tail]
     container = data.draw(st.sampled_from(CONTAINERS), label="container")
