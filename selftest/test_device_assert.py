@@ -7,6 +7,7 @@ is tested; rejected() is tested on the line a CUDA child prints."""
 import numpy as np
 import torch
 
+from spec.arguments import TensorValue
 from tests import device_assert
 
 
@@ -17,6 +18,19 @@ def test_a_child_reports_the_rejection_of_an_index_out_of_range():
     assert raised.split(":")[0].split("|")[0] == "IndexError", raised
     assert device_assert.rejected(IndexError, raised)
     assert not device_assert.rejected(ValueError, raised)
+
+
+def test_the_child_builds_the_module_in_float32_as_the_property_does():
+    # A loss's class weight is drawn in float64; the module must be moved to float32, or
+    # the call fails on the dtypes ("expected scalar type Float but found Double") before
+    # it reaches the target it is meant to reject.
+    hp = {"weight": TensorValue.of([0.5, 2.0]), "label_smoothing": 1.0}
+    x = torch.zeros(1, 2)
+    target = torch.from_numpy(np.array([2]))
+    raised = device_assert.call_in_child(
+        "torch.nn", "CrossEntropyLoss", hp, "cpu", False, x, [target]
+    )
+    assert device_assert.rejected(IndexError, raised), raised
 
 
 def test_a_device_side_assertion_is_a_rejection_and_silence_is_not():

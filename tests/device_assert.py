@@ -74,7 +74,8 @@ def child_main(case_file: str) -> None:
 
     impl, layer, hp, device, training, x, arguments = pickle.loads(Path(case_file).read_bytes())
     try:
-        module = construct(load(impl), layer_named(layer), hp).to(device)
+        # float32, as the errors property builds every module (a class weight is float64).
+        module = construct(load(impl), layer_named(layer), hp).to(device, torch.float32)
         module.train(training)
         module(x.to(device), *(a.to(device) for a in arguments))
         torch.cuda.synchronize(device)
