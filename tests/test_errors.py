@@ -72,14 +72,14 @@ def test_errors(layer, device, path, nn, data):
     else:
         training = data.draw(st.booleans(), label="training")
     carve_out(Check.RAISES, where)
+    # The case's own values where they matter (an index out of range), else ones.
+    values = np.ones(case.input_shape) if case.x is None else case.x
     if case.in_kernel and device_assert.asserts_on_device(device):
-        judge_in_child(layer, device, path, nn, case, training, what)
+        judge_in_child(layer, device, path, nn, case, training, values, what)
         return
     module = build(nn, layer, case.hp, device, "float32")
     module.train(training)
     before = snapshot(module)
-    # The case's own values where they matter (an index out of range), else ones.
-    values = np.ones(case.input_shape) if case.x is None else case.x
     x = to_torch(values, "float32", device)
     arguments = [to_torch(a, "float32", device) for a in case.arguments]
     assert_raises(case.exception, lambda: module(x, *arguments), what)
@@ -88,7 +88,9 @@ def test_errors(layer, device, path, nn, data):
         raise violated(f"{what}: a rejected input changed the module's state")
 
 
-def judge_in_child(layer, device, path, nn, case, training: bool, what: str) -> None:
+def judge_in_child(
+    layer, device, path, nn, case, training: bool, values: np.ndarray, what: str
+) -> None:
     """An index the device checks inside its kernel, called in a child process: the
     call must be rejected (a device-side assertion counts). The module's state after it
     cannot be read: the child's device is unusable by then."""
@@ -96,7 +98,6 @@ def judge_in_child(layer, device, path, nn, case, training: bool, what: str) -> 
         # The child calls the module eagerly: it would not judge the path's call.
         note(f"{what}: an index {device} checks inside the kernel, on a transforming path")
         reject()
-    values = np.ones(case.input_shape) if case.x is None else case.x
     x = to_torch(values, "float32", "cpu")
     arguments = [to_torch(a, "float32", "cpu") for a in case.arguments]
     source = device_assert.impl_source(unwrapped(nn))
