@@ -177,11 +177,43 @@ def norm_hyperparams(
     return drawn.map(lambda hp: {**hp, "num_features": channels})
 
 
+# The BatchNorm's statistics as a corner pass class: as its spec draws them, or a fold
+# whose intermediate (b - mean) / sqrt(var + eps) passes float16's largest value while
+# the pair's output stays in range. A fold may compute that quotient before multiplying
+# gamma in (conv2d-fusion-bias-intermediate-overflow); the spec's draws meet it almost
+# never (a mean near 100 over a deviation below 1.5e-3: eps and var both tiny).
+STATISTICS_CLASSES = ("as drawn", "a fold's intermediate past float16's range")
+HALF_LARGEST = 65504.0
+# eps for that class: small beside every var it draws (var >= 3.6e-8).
+PAST_HALF_EPS = 1e-10
+
+
 def norm_state_corners(pair: FusablePair) -> list[dict[str, str]]:
     """One corner per state class of the pair's BatchNorm (affine or not, running
-    statistics or not): the 30 draws of a cell are correlated, and a fold without a
-    weight came once in none of them at some seeds."""
-    return [{"state": state} for state in pair.norm_spec.classes["state"]]
+    statistics or not), and one whose statistics take the fold past float16's range:
+    the 30 draws of a cell are correlated, and a fold without a weight came once in none
+    of them at some seeds."""
+    states = [{"state": state} for state in pair.norm_spec.classes["state"]]
+    past = {"state": "affine, running stats", "statistics": STATISTICS_CLASSES[1]}
+    return [*states, past]
+
+
+@st.composite
+def statistics_past_half_range(draw: st.DrawFn, channels: int) -> dict[str, np.ndarray]:
+    """running_mean, running_var and weight whose fold intermediate is k * 65504 (k in
+    [1.25, 4]), with gamma = g / k (g in [1/8, 1/2]): the pair maps a layer output z to
+    g * 65504 * (z - mean) / |mean| + beta, in range wherever |z - mean| < |mean| / g."""
+    mean = draw(st.floats(48.0, 100.0), label="|mean|")
+    ratio = draw(st.floats(1.25, 4.0), label="intermediate / 65504")
+    g = draw(st.floats(0.125, 0.5), label="gamma * ratio")
+    signs = draw(st.lists(st.sampled_from((-1.0, 1.0)), min_size=2, max_size=2), label="signs")
+    deviation = mean / (ratio * HALF_LARGEST)
+    full = np.ones(channels)
+    return {
+        "running_mean": signs[0] * mean * full,
+        "running_var": (deviation**2 - PAST_HALF_EPS) * full,
+        "weight": signs[1] * g / ratio * full,
+    }
 
 
 def composition(pair: FusablePair, first: Inputs, norm: Inputs) -> np.ndarray:

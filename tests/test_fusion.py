@@ -27,11 +27,14 @@ from spec.fusion import (
     CONTAINERS,
     MAX_TAIL,
     PAIRS,
+    PAST_HALF_EPS,
+    STATISTICS_CLASSES,
     TAIL_LAYERS,
     composition,
     folded_error,
     has_running_statistics,
     norm_hyperparams,
+    statistics_past_half_range,
 )
 from spec.inputs import Inputs
 from spec.layerspec import LayerSpec
@@ -144,6 +147,9 @@ def test_fusion(pair, device, dtype, path, nn, data):
     channels = pair.channels(first_hp, shape)
     corner = corners.forced.get()
     norm_hp = _hyperparams(data, nn, norm_spec, norm_hyperparams(pair, channels, corner))
+    past_half = (corner or {}).get("statistics") == STATISTICS_CLASSES[1]
+    if past_half:
+        norm_hp = {**norm_hp, "eps": PAST_HALF_EPS}
     tail = data.draw(st.lists(st.sampled_from(TAIL_LAYERS), max_size=MAX_TAIL), label="tail")
     tail_hp = [_hyperparams(data, nn, layer_named(name)) for name in tail]
     container = data.draw(st.sampled_from(CONTAINERS), label="container")
@@ -158,6 +164,8 @@ def test_fusion(pair, device, dtype, path, nn, data):
     first_values = _draw_values(data, first_spec, first_hp, dtype, top)
     norm_values = _draw_values(data, norm_spec, norm_hp, dtype, top)
     buffers = data.draw(norm_spec.buffer_values(norm_hp), label="buffers")
+    if past_half:
+        buffers |= data.draw(statistics_past_half_range(channels), label="statistics")
     norm_values |= {
         name: value if value.dtype.kind == "i" else as_received(value, dtype)
         for name, value in buffers.items()
