@@ -121,6 +121,10 @@ class Observed:
     # set admits the best instructions a CPU has (oneDNN's avx512_core_bf16 kernels run
     # only where the CPU has avx512_bf16), so a CPU without them was not observed.
     cpu_flags: tuple[str, ...] = ()
+    # The CPU vendors it was seen on, where a CPU of another vendor ran its repro at the
+    # same kernel set without failing (a heap overrun need not crash everywhere); () for
+    # any vendor.
+    cpu_vendors: tuple[str, ...] = ()
 
     def covers(self, release: str, kernel_set: str | None, device: str) -> bool:
         """Whether this release, kernel set (None: the process's own), device and CPU were
@@ -133,10 +137,13 @@ class Observed:
             # A CPU's kernel set and flags decide nothing on an accelerator.
             and (not on_cpu or kernel_set in self.kernel_sets)
             and (not on_cpu or set(self.cpu_flags) <= kernel_sets.cpu_flags())
+            and (not on_cpu or not self.cpu_vendors or kernel_sets.cpu_vendor() in self.cpu_vendors)
         )
 
     def describe(self) -> str:
         flags = f" (CPUs with {', '.join(self.cpu_flags)})" if self.cpu_flags else ""
+        if self.cpu_vendors:
+            flags += f" ({', '.join(self.cpu_vendors)} CPUs)"
         return (
             f"observed from torch {self.since} on kernel sets {', '.join(self.kernel_sets)}"
             f"{flags}, devices {', '.join(self.devices)} ({self.by})"
