@@ -1,7 +1,9 @@
-"""Every class, and every pair of classes, reaches every property in every run, at `dev` too.
+"""Every class, and every pair of classes, reaches every property in every run.
 
 The corner pass (tests/corners.py) makes it so; this proves it from a run's own record:
-the suite runs on torch.nn at the dev profile (10 examples per cell) and every cell of
+the suite runs on torch.nn at the `corners` profile (one random example per cell, then the
+corner pass, so the corner pass alone must meet them: a profile with more examples only
+adds draws) and every cell of
 every property that draws a layer's configurations lists all of that layer's classes
 in its coverage, the mode's included where the property draws it; every optimizer cell
 lists every class of its optimizer and of the training plans, and every implementation
@@ -41,25 +43,25 @@ OFFERED = ("for-loop", "foreach", "fused")
 
 
 @pytest.fixture(scope="session")
-def dev_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> list[dict]:
-    """The dev run's results. One run serves every xdist worker of this session: the
+def corners_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> list[dict]:
+    """The corners run's results. One run serves every xdist worker of this session: the
     first worker to ask runs it, another waits on the lock and reads the same report
     (xdist's loadgroup cannot be relied on to keep these tests on one worker)."""
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         shared = shared.parent  # the session's directory, above the workers' own
-    out = shared / "coverage-dev-run"
+    out = shared / "coverage-corners-run"
     with FileLock(f"{out}.lock"):
         report = out / "conformance.json"
         if not report.exists():
-            _run_at_dev(out)
+            _run_at_corners(out)
     return json.loads(report.read_text())["results"]
 
 
-def _run_at_dev(out: Path) -> None:
+def _run_at_corners(out: Path) -> None:
     command = [
         sys.executable, "-m", "pytest", *PROPERTY_FILES, "-p", "no:cacheprovider", "-q",
-        "--hypothesis-profile=dev", f"--hypothesis-seed={SEED}", "--device", "cpu",
+        "--hypothesis-profile=corners", f"--hypothesis-seed={SEED}", "--device", "cpu",
         "--dtype", "float32", "--report-dir", str(out), "-n", "2",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -67,9 +69,9 @@ def _run_at_dev(out: Path) -> None:
     assert (out / "conformance.json").exists(), result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def test_every_class_reaches_every_property_at_dev(dev_run):
+def test_every_class_reaches_every_property_in_a_corners_run(corners_run):
     missing = []
-    for result in dev_run:
+    for result in corners_run:
         if result["outcome"] != "passed":
             continue
         try:
@@ -95,12 +97,12 @@ def _dimensions_covered(prop: str, spec) -> dict[str, tuple[str, ...]]:
     return CORNER_DIMENSIONS[kind](spec)
 
 
-def test_every_pair_of_classes_meets_in_every_property_at_dev(dev_run):
+def test_every_pair_of_classes_meets_in_every_property_in_a_corners_run(corners_run):
     """The corner pass's covering array (tests/corners.py): every possible pair of classes
     met in one example, unless a row could not be drawn (a known failure covers it)."""
     missing = [
         f"{r['layer']}/{r['property']}/{r['dtype']}: {len(r['pairs'])} of {r['pairs_possible']}"
-        for r in dev_run
+        for r in corners_run
         if r["outcome"] == "passed"
         and r.get("pairs_possible")
         and len(r["pairs"]) < r["pairs_possible"]
@@ -109,13 +111,13 @@ def test_every_pair_of_classes_meets_in_every_property_at_dev(dev_run):
     assert not missing, "pairs never met:\n" + "\n".join(missing)
 
 
-def test_the_record_shows_coverage(dev_run):
-    with_coverage = [r for r in dev_run if r.get("coverage")]
+def test_the_record_shows_coverage(corners_run):
+    with_coverage = [r for r in corners_run if r.get("coverage")]
     assert len(with_coverage) > 50, "the report lists no coverage"
 
 
-def test_every_class_reaches_every_optimizer_cell_at_dev(dev_run):
-    cells = [r for r in dev_run if "::test_optimizer_steps[" in r["nodeid"]]
+def test_every_class_reaches_every_optimizer_cell_in_a_corners_run(corners_run):
+    cells = [r for r in corners_run if "::test_optimizer_steps[" in r["nodeid"]]
     assert {r["layer"] for r in cells} == {"SGD", "Adam", "AdamW"}
     missing = []
     for result in cells:

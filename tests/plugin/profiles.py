@@ -13,8 +13,10 @@ from tests.plugin.options import OptionError
 
 # Example counts are per test (one test = one cell of the matrix).
 # `compile` is for the paths that compile or export each example (seconds apiece);
-# `smoke` is CI's look at every layer on those paths: one example, no corner pass.
-PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300, "compile": 3, "smoke": 1}
+# `smoke` is CI's look at every layer on those paths: one example, no corner pass;
+# `corners` one random example and the corner pass: the cheapest run in which every pair
+# of classes meets (selftest/test_coverage.py proves that from such a run).
+PROFILE_EXAMPLES = {"dev": 10, "ci": 30, "thorough": 300, "compile": 3, "smoke": 1, "corners": 1}
 # Every profile derives from Hypothesis' "default" profile, never from the one in effect:
 # where a CI variable is set (CI, GITHUB_ACTIONS, ...), Hypothesis makes its own "ci"
 # profile the default, and it derandomizes: each test then draws from its own source
@@ -39,7 +41,8 @@ _COMMON = {
         HealthCheck.function_scoped_fixture,
     ],
 }
-settings.register_profile("dev", max_examples=PROFILE_EXAMPLES["dev"], **_COMMON)
+for _name in ("dev", "corners"):
+    settings.register_profile(_name, max_examples=PROFILE_EXAMPLES[_name], **_COMMON)
 # CI runs are reproduced from the printed seed, not from a local example database.
 settings.register_profile("ci", max_examples=PROFILE_EXAMPLES["ci"], database=None, **_COMMON)
 settings.register_profile(
