@@ -8,23 +8,17 @@ failed every later test of that worker (218 of 308 failures in the first CUDA ru
 these cases run in a fresh interpreter that is allowed to die.
 """
 
-import os
 import pickle
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.child import last_line, run_python
 
 # The message of a device-side assertion, in every release that has one.
 DEVICE_ASSERT = "device-side assert"
-
-# A child imports torch and initialises CUDA: seconds; the call itself is tiny.
-CHILD_TIMEOUT_S = 300
 
 
 def impl_source(nn: ModuleType) -> str:
@@ -51,18 +45,10 @@ def call_in_child(
         case = Path(folder, "case.pickle")
         case.write_bytes(pickle.dumps((impl, layer, hp, device, training, x, arguments)))
         code = f"from tests.device_assert import child_main; child_main({str(case)!r})"
-        child = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT_S,
-        )
+        child = run_python(code)
     if child.returncode != 0:
-        lines = child.stderr.strip().splitlines()
-        return f"ChildFailed: {lines[-1] if lines else f'exit status {child.returncode}'}"
-    return child.stdout.strip().splitlines()[-1] if child.stdout.strip() else ""
+        return f"ChildFailed: {last_line(child.stderr, f'exit status {child.returncode}')}"
+    return last_line(child.stdout, "")
 
 
 def child_main(case_file: str) -> None:

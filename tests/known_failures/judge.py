@@ -8,24 +8,17 @@ project's machines lack) is "not-reproduced": reported with its scope, never red
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import torch
 
 from report.interface import Failure, known_failure, known_failure_fixed, not_run
 from tests import kernel_sets
 from tests.assertions import violated
 from tests.cases import UNSUPPORTED_DTYPE, unsupported_if_no_kernel
+from tests.child import run_python
 from tests.known_failures.entry import Check, KnownFailure
 from tests.known_failures.register import HONOURED
 from tests.paths import by_name
 
-ROOT = Path(__file__).resolve().parents[2]
-# A repro that loops until it crashes takes seconds; a hung child is a failure too.
-CHILD_TIMEOUT_S = 300
 # Heap corruption crashes by chance: a crash repro that once ran clean inside a busy
 # tox run (30 of 30 standalone runs crashed) must run clean this many times in a row
 # before the entry is called fixed.
@@ -34,21 +27,14 @@ CLEAN_RUNS_TO_CALL_A_CRASH_FIXED = 3
 
 def reproduce_in_child(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
     """Run the repro in a fresh interpreter; what went wrong, or None if it passed."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment = {}
     if kernel_set is not None:
-        env.update(kernel_sets.KERNEL_SETS[kernel_set].environment())
+        environment = kernel_sets.KERNEL_SETS[kernel_set].environment()
     code = (
         "from tests.known_failures.register import entry_named; "
         f"entry_named({known.id!r}).run({path!r})"
     )
-    child = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT_S,
-    )
+    child = run_python(code, environment)
     if child.returncode == 0:
         return None
     if child.returncode < 0:
