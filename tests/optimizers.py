@@ -13,6 +13,7 @@ Every step is judged by `check_step` on what torch held just before it.
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Mapping
 from types import ModuleType
@@ -56,12 +57,18 @@ def optimizer_class(nn: ModuleType, spec: OptimizerSpec) -> type:
     return found
 
 
+# The learning rate of the probe's one step.
+PROBE_LR = 0.1
+
+
 @functools.cache
 def _refusal(cls: type, flags: tuple, device: str, dtype: str) -> str | None:
     """Why `cls(**flags)` cannot step a `dtype` parameter on `device`, or None."""
     try:
         p = torch.zeros(2, device=device, dtype=torch_dtype(dtype), requires_grad=True)
-        optimizer = cls([p], **dict(flags))
+        # lr given: SGD's had no default before torch 2.2, and the probe asks only
+        # whether the implementation steps this parameter, not what a default is.
+        optimizer = cls([p], lr=PROBE_LR, **dict(flags))
         p.grad = torch.ones_like(p)
         optimizer.step()
     except Exception as error:  # any refusal: the flag, the device or the dtype
@@ -84,7 +91,10 @@ def offered(cls: type, spec: OptimizerSpec, device: str, dtype: str) -> dict[str
         cover(f"implementation={name}: not offered")
     if not chosen:
         reasons = "; ".join(f"{name}: {why}" for name, why in refused.items())
-        if all(UNSUPPORTED_DTYPE in why for why in refused.values()):
+        # One implementation lacking the dtype's kernel (2.1.2's for-loop and foreach Adam
+        # in float16) where the others are not offered at all (fused on a CPU before
+        # 2.4): the release has no kernel for the dtype.
+        if any(UNSUPPORTED_DTYPE in why for why in refused.values()):
             not_run("unsupported", f"{spec.name} on {device} for {dtype}: {reasons}")
         not_run("not-provided", f"no implementation of {spec.name} steps here: {reasons}")
     return chosen
@@ -96,7 +106,8 @@ def in_release(cls: type, spec: OptimizerSpec, kwargs: dict, nn: ModuleType) -> 
     An argument the constructor lacks (Adam's decoupled_weight_decay before 2.7) is dropped
     where it asks for the documented default, which is the release's own behaviour; set
     otherwise, the configuration cannot run: the tally names the missing argument (a cell
-    whose every configuration needed one ends "not-in-release").
+    whose every configuration needed one ends "not-in-release"). A documented default the
+    release's constructor lacks is passed explicitly.
     """
     accepted = accepted_arguments(cls)
     missing = [] if accepted is None else sorted(set(kwargs) - accepted)
@@ -104,7 +115,15 @@ def in_release(cls: type, spec: OptimizerSpec, kwargs: dict, nn: ModuleType) -> 
     if needed:
         tally_missing_arguments(nn, spec.name, needed)
         return None
-    return {name: value for name, value in kwargs.items() if name not in missing}
+    taken = {name: value for name, value in kwargs.items() if name not in missing}
+    # A default the law counts on that this release's constructor lacks or spells
+    # otherwise (SGD's lr had none before torch 2.2) is given explicitly: the update law
+    # is judged all the same, and the default is that release's documented signature.
+    constructor = inspect.signature(cls).parameters
+    for name, value in spec.defaults.items():
+        if name not in taken and name in constructor and constructor[name].default != value:
+            taken[name] = value
+    return taken
 
 
 def build_params(plan: Plan, dtype: str, device: str) -> list[torch.Tensor]:
