@@ -1,10 +1,12 @@
 """What the running test left out of its drawn cases, and why; it travels in the item's stash.
 
-A property rejects a drawn case for two reasons that say nothing against torch: a known
-failure covers it (tests/known_failures/), or it needs a constructor argument this torch
-release lacks (tests/cases.py). When every case of a cell was left out, the cell ends as
-that known failure, or "not-in-release" (tests/plugin/left_out_cells.py), so the tally
-is kept per test item, in its stash, while its body runs.
+A property rejects a drawn case for reasons that say nothing against the layer: a known
+failure covers it (tests/known_failures/), it needs a constructor argument this torch
+release lacks (tests/cases.py), or the execution path cannot run its configuration
+(onnxruntime cannot load what the exporter wrote for an unbatched loss). When every case
+of a cell was left out, the cell ends as that known failure, "not-in-release" or
+"unsupported" (tests/plugin/property_run.py), so the tally is kept per test item, in its
+stash, while its body runs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class LeftOut:
     # constructor was torch's (a release predating the argument) or another implementation's.
     missing_arguments: Counter[str] = field(default_factory=Counter)
     torch_lacks: bool = True
+    # Draws the execution path could not run, by the path's reason.
+    unsupported: Counter[str] = field(default_factory=Counter)
 
 
 LEFT_OUT = pytest.StashKey[LeftOut]()

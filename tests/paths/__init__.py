@@ -43,6 +43,18 @@ class Need(enum.Enum):
     )
 
 
+class PathCannotRun(BaseException):
+    """The execution path cannot run this configuration (the exporter or the runtime
+    refuses it). Raised inside a property's example; the property run leaves the example
+    out and counts why (tests/plugin/property_run.py). A BaseException, so that a
+    property's own `except Exception` (a call that must not raise) does not take it for
+    the layer's answer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def describe(needs: frozenset[Need]) -> str:
     """The needs, by name, in a stable order (for not-applicable reasons)."""
     return ", ".join(sorted(need.name.lower() for need in needs))

@@ -2,13 +2,15 @@
 and the statistical assertions they made.
 
 A cell whose every drawn case a known failure covers ends as that known failure; one whose
-every case needs an argument the torch release lacks ends "not-in-release" (the tally is
-in the item's stash, tests/left_out.py).
+every case needs an argument the torch release lacks ends "not-in-release", one none of
+whose cases the execution path could run "unsupported" (the tally is in the item's
+stash, tests/left_out.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 
 import pytest
@@ -17,7 +19,8 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from report import interface
 from spec import statistics
-from tests import impl, left_out
+from tests import corners, impl, left_out
+from tests.paths import PathCannotRun
 from tests.plugin.corner_pass import run_corners
 
 
@@ -26,6 +29,7 @@ from tests.plugin.corner_pass import run_corners
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> object:
     made_before = statistics.assertions_made()
+    _leave_out_what_the_path_cannot_run(getattr(item, "obj", None))
     with left_out.tracking(item) as tally:
         try:
             result = yield
@@ -43,8 +47,31 @@ def pytest_runtest_call(item: pytest.Item) -> object:
             # Each statistical assertion spends the run's alpha: the report sums them.
             made = statistics.assertions_made() - made_before
             interface.count_statistical_assertions(item, made)
-            # Draws an argument the constructor lacks rejected: part of the cell's coverage.
-            interface.count_rejected_draws(item, dict(tally.missing_arguments))
+            # Draws an argument the constructor lacks, or the path, rejected: part of the
+            # cell's coverage.
+            rejected = {**tally.missing_arguments, **tally.unsupported}
+            interface.count_rejected_draws(item, rejected)
+
+
+def _leave_out_what_the_path_cannot_run(test: object) -> None:
+    """Wrap a Hypothesis test's body (its public `hypothesis.inner_test`, which the corner
+    pass runs too) so that an example the execution path cannot run is left out, counted
+    by the path's reason, and another drawn."""
+    hypothesis_test = getattr(test, "hypothesis", None)
+    if hypothesis_test is None or getattr(hypothesis_test.inner_test, "leaves_out", False):
+        return
+    inner = hypothesis_test.inner_test
+
+    @functools.wraps(inner)
+    def body(*args: object, **kwargs: object) -> object:
+        try:
+            return inner(*args, **kwargs)
+        except PathCannotRun as cannot:
+            left_out.running().unsupported[cannot.reason] += 1
+            corners.leave_out(cannot.reason)
+
+    body.leaves_out = True
+    hypothesis_test.inner_test = body
 
 
 def compare_with_torch(item: pytest.Item, error: AssertionError) -> Exception | None:
@@ -81,6 +108,9 @@ def _everything_left_out(tally: left_out.LeftOut, error: BaseException) -> None:
         missing = "; ".join(sorted(tally.missing_arguments))
         outcome = "not-in-release" if tally.torch_lacks else "not-provided"
         interface.not_run(outcome, f"every case drawn here needs an argument: {missing}")
+    if not tally.known_failures and tally.unsupported:
+        reasons = "; ".join(sorted(tally.unsupported))
+        interface.not_run("unsupported", f"no case drawn here could run: {reasons}")
     if tally.known_failures:
         ids = ", ".join(sorted(tally.known_failures))
         reason = f"every case drawn here is inside known torch failure {ids}"

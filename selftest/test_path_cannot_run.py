@@ -1,0 +1,49 @@
+"""An example the execution path cannot run is left out; the cell judges the others.
+
+Found by the rediscovery bench on onnxruntime: an unbatched CrossEntropyLoss exports to a
+Reshape that onnxruntime refuses to load, and that first refused example ended the whole
+cell "unsupported", so the recorded label-smoothing bug of the same path was never
+judged (0 of 5 seeds). The path now raises PathCannotRun; the property run leaves the
+example out, counts the reason, and draws another (tests/plugin/property_run.py).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from report.interface import NotRun
+from tests import left_out
+from tests.paths import PathCannotRun
+from tests.paths.onnx_runtime import cannot_run
+from tests.plugin.property_run import _leave_out_what_the_path_cannot_run
+
+REFUSED = "the runtime refuses odd numbers"
+
+
+def test_an_example_the_path_cannot_run_is_left_out_and_the_rest_judged():
+    judged = []
+
+    @settings(max_examples=20, database=None)
+    @given(st.integers(0, 9))
+    def prop(n: int) -> None:
+        if n % 2:
+            raise PathCannotRun(REFUSED)
+        judged.append(n)
+
+    _leave_out_what_the_path_cannot_run(prop)
+    _leave_out_what_the_path_cannot_run(prop)  # wrapped once, however often asked
+    item = SimpleNamespace(stash=pytest.Stash())
+    with left_out.tracking(item) as tally:
+        prop()
+    assert judged and all(n % 2 == 0 for n in judged)
+    assert tally.unsupported[REFUSED] >= 1
+
+
+def test_outside_an_example_the_path_ends_the_call_unsupported():
+    # A known failure's repro runs the path outside Hypothesis: nothing to draw instead.
+    with pytest.raises(NotRun) as raised:
+        cannot_run(REFUSED)
+    assert raised.value.outcome == "unsupported"
