@@ -42,13 +42,17 @@ MAX_INDEX_SIDE = 5
 # drawn: it zeroes every row it looks up, a map whose derivative is 0 where autograd's
 # gradient (by design the lookup's) is not, so gradcheck has no point to judge it at.
 MAX_NORMS = st.sampled_from([0.5, 1.0, 2.0]) | st.floats(1e-3, 50.0)
-OTHER_NORM_TYPES = st.sampled_from([1.0, 3.0, math.inf]) | st.floats(1.0, 4.0)
+OTHER_NORM_TYPES = st.sampled_from([1.0, 3.0]) | st.floats(1.0, 4.0)
 # Rows clearly inside the ball (norm below max_norm (1 - MARGIN)) are never rescaled by
 # torch whatever its norm's rounding (bfloat16's is 2^-8 relative): they must stay exact.
 MARGIN = 2.0**-6
 
 PADDING_CLASSES = ("None", "non-negative", "negative")
-MAX_NORM_CLASSES = ("None", "max_norm, p = 2", "max_norm, other p")
+# p = inf is a class of its own: the norm is a max, not a sum of powers, a separate code
+# path in every backend (CUDA's and the ONNX export's renormalisation both get it wrong:
+# tests/known_failures/layers/embedding.py); drawn among the other p, it came into one
+# onnxruntime run of five.
+MAX_NORM_CLASSES = ("None", "max_norm, p = 2", "max_norm, p = inf", "max_norm, other p")
 FREQUENCY_CLASSES = ("False", "True")
 CLASSES = {
     "padding_idx": PADDING_CLASSES,
@@ -75,6 +79,7 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
             MAX_NORMS,
             st.booleans(),
         ),
+        "max_norm, p = inf": MAX_NORMS.map(lambda m: {"max_norm": m, "norm_type": math.inf}),
         "max_norm, other p": st.builds(
             lambda m, p: {"max_norm": m, "norm_type": p}, MAX_NORMS, OTHER_NORM_TYPES
         ),
@@ -95,6 +100,8 @@ def classify(hp: dict, shape: tuple) -> dict:
         if hp.get("max_norm") is None
         else "max_norm, p = 2"
         if norm_type == 2.0
+        else "max_norm, p = inf"
+        if norm_type == math.inf
         else "max_norm, other p",
         "scale_grad_by_freq": str(bool(hp.get("scale_grad_by_freq", False))),
     }
