@@ -25,6 +25,7 @@ Run it whole whenever a strategy, a profile or the corner pass changes (README).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -41,7 +42,7 @@ import torch  # noqa: E402
 
 from tests import kernel_sets  # noqa: E402
 from tests.known_failures import KNOWN_FAILURES, KnownFailure  # noqa: E402
-from tests.paths import by_name  # noqa: E402
+from tests.paths import by_name, describe  # noqa: E402
 
 SEEDS = (1, 2, 3, 4, 5)
 # A run past this is stopped and counted as not found.
@@ -71,6 +72,12 @@ def why_not(known: KnownFailure, path: str) -> str | None:
     missing = by_name(path).missing()
     if missing:
         return missing
+    # The property that found the entry must run on the path: the errors property needs
+    # the layer's own exceptions, layouts needs autograd, and export provides neither.
+    needs = getattr(importlib.import_module(f"tests.test_{known.finding_property}"), "NEEDS", None)
+    lacking = (needs or frozenset()) - by_name(path).provides
+    if lacking:
+        return f"{known.finding_property} needs {describe(lacking)}, which {path} lacks"
     if by_name(path).lacks_dtype(_dtype(known, path) or "none"):
         return f"{path} carries none of {', '.join(known.dtypes)}"
     try:
