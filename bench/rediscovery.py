@@ -74,8 +74,8 @@ def why_not(known: KnownFailure, path: str) -> str | None:
         return missing
     # The property that found the entry must run on the path: the errors property needs
     # the layer's own exceptions, layouts needs autograd, and export provides neither.
-    needs = getattr(importlib.import_module(f"tests.test_{known.finding_property}"), "NEEDS", None)
-    lacking = (needs or frozenset()) - by_name(path).provides
+    finding = importlib.import_module(f"tests.test_{known.finding_property}")
+    lacking = by_name(path).lacks_needs(finding)
     if lacking:
         return f"{known.finding_property} needs {describe(lacking)}, which {path} lacks"
     if by_name(path).lacks_dtype(_dtype(known, path) or "none"):

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from spec.dtypes import format_of
 from spec.inputs import Inputs
 from spec.layerspec import ErrorScale, LayerSpec
 from spec.registry import layer_named
@@ -183,7 +184,7 @@ def norm_hyperparams(
 # gamma in (conv2d-fusion-bias-intermediate-overflow); the spec's draws meet it almost
 # never (a mean near 100 over a deviation below 1.5e-3: eps and var both tiny).
 STATISTICS_CLASSES = ("as drawn", "a fold's intermediate past float16's range")
-HALF_LARGEST = 65504.0
+HALF_LARGEST = format_of("float16").largest
 # eps for that class: small beside every var it draws (var >= 3.6e-8).
 PAST_HALF_EPS = 1e-10
 

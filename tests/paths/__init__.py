@@ -110,6 +110,12 @@ class ExecutionPath:
             return f"{', '.join(absent)} not installed (pip install 'nnconform[{self.extra}]')"
         return None
 
+    def lacks_needs(self, property_module: object) -> frozenset[Need]:
+        """What a property needs (its module's `NEEDS`) that this path does not provide.
+        A property whose file does not say needs everything, so a new property runs on
+        the paths that leave modules alone until it declares less."""
+        return frozenset(getattr(property_module, "NEEDS", frozenset(Need))) - self.provides
+
     def lacks_device(self, device: str) -> str | None:
         """Why this path cannot run on `device`, or None."""
         if device.partition(":")[0] not in self.device_types:

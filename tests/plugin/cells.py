@@ -13,11 +13,7 @@ import pytest
 
 from report import interface
 from tests import backend_switches, corners, kernel_sets
-from tests.paths import Need, by_name as path_named, describe as describe_needs
-
-# What a property needs from a path when its file does not say: every need, so a new
-# property runs on the paths that leave modules alone until it declares less.
-EVERY_NEED = frozenset(Need)
+from tests.paths import by_name as path_named, describe as describe_needs
 
 
 def _absent(device: str) -> interface.NotRun | None:
@@ -69,8 +65,7 @@ def _off_path(item: pytest.Item, params: dict) -> interface.NotRun | None:
     if missing:
         return interface.NotRun("not-applicable", f"{name}: {missing}")
     # What the property needs first: a cell that cannot apply is not judged by its dtype.
-    needs = getattr(getattr(item, "module", None), "NEEDS", EVERY_NEED)
-    lacking = frozenset(needs) - chosen.provides
+    lacking = chosen.lacks_needs(getattr(item, "module", None))
     if lacking:
         return interface.NotRun(
             "not-applicable", f"{name} does not provide {describe_needs(lacking)}"
