@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from reference.batch_norm import batch_norm_forward, batch_norm_vjp, reduced_axes
 from reference.parameter_laws import batch_norm_buffer_shapes, batch_norm_param_shapes
 from spec.default_init import affine_norm_laws
-from spec.exact import ExactCase, constant_groups
+from spec.exact import TINY_EPS, ExactCase, constant_groups
 from spec.finite_differences import normalisation_resolves
 from spec.input_classes import BATCHED, CHANNELS, channel_count, channels_class
 from spec.inputs import Inputs
@@ -351,11 +351,6 @@ def _momentum_zero_or_one(spec: LayerSpec) -> st.SearchStrategy[dict]:
     return st.tuples(spec.hyperparams(), momentum).map(
         lambda parts: {**parts[0], "momentum": parts[1], "track_running_stats": True}
     )
-
-
-# Below 65504**-2 = 2.3e-10, 1/sqrt(var + eps) of a constant channel passes float16's
-# largest value: the exact normalised 0 must not become 0 * inf.
-TINY_EPS = 1e-10
 
 
 def _tiny_eps(spec: LayerSpec) -> st.SearchStrategy[dict]:

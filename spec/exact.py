@@ -186,6 +186,10 @@ def powers_of_two(low: int, high: int) -> st.SearchStrategy[int]:
 
 # Constants of a constant row: integers, so the row's sum and its square sum are exact.
 MAX_CONSTANT = 8
+# Below 65504**-2 = 2.3e-10, 1/sqrt(var + eps) of a constant group (BatchNorm's channel,
+# LayerNorm's row) passes float16's largest value: the exact normalised 0 must not become
+# 0 * inf.
+TINY_EPS = 1e-10
 
 
 def constant_groups(

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from reference.layer_norm import layer_norm_forward, layer_norm_vjp
 from reference.parameter_laws import layer_norm_param_shapes
 from spec.default_init import affine_norm_laws
-from spec.exact import ExactCase, constant_groups, largest_power_of_two
+from spec.exact import TINY_EPS, ExactCase, constant_groups, largest_power_of_two
 from spec.finite_differences import normalisation_resolves
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.normalization_error import (
@@ -214,6 +214,13 @@ def _affine_rows_of_rounding_rstd(spec):
     return _power_of_two_rows(spec).flatmap(affine)
 
 
+def _affine_rows_of_tiny_eps(spec):
+    """Rows of 2^k elements, a weight, and eps below float16's inverse-std range."""
+    return _power_of_two_rows(spec).map(
+        lambda hp: {**hp, "elementwise_affine": True, "eps": TINY_EPS}
+    )
+
+
 EXACT = (
     ExactCase(
         "constant rows",
@@ -241,6 +248,17 @@ EXACT = (
         ),
         inputs=constant_groups(_normalized_axes, odd=True),
         hyperparams=_affine_rows_of_rounding_rstd,
+        exact=("output", "parameters"),
+    ),
+    ExactCase(
+        "constant rows, tiny eps",
+        why=(
+            "constant rows as above, with a weight and eps 1e-10: the normalised value is "
+            "exactly 0 however large 1/sqrt(var + eps) is (1e5, past float16's largest "
+            "value), so the output is exactly the bias and the weight gradient exactly 0"
+        ),
+        inputs=constant_groups(_normalized_axes),
+        hyperparams=_affine_rows_of_tiny_eps,
         exact=("output", "parameters"),
     ),
 )
