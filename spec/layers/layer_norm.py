@@ -214,11 +214,23 @@ def _affine_rows_of_rounding_rstd(spec):
     return _power_of_two_rows(spec).flatmap(affine)
 
 
+# Rows at least this long run a vector kernel's main loop (16 float16 lanes fill an
+# AVX-512 register), not only its scalar tail.
+VECTOR_ROW = 16
+
+
 def _affine_rows_of_tiny_eps(spec):
-    """Rows of 2^k elements, a weight, and eps below float16's inverse-std range."""
-    return _power_of_two_rows(spec).map(
-        lambda hp: {**hp, "elementwise_affine": True, "eps": TINY_EPS}
-    )
+    """Rows of 2^k >= VECTOR_ROW elements, a weight, and eps below float16's inverse-std
+    range."""
+
+    def long_rows(hp: dict) -> dict:
+        dims = list(_dims(hp))
+        dims[-1] *= max(1, VECTOR_ROW // math.prod(dims))
+        shape = hp["normalized_shape"]
+        spelled = dims[0] if isinstance(shape, int) else type(shape)(dims)
+        return {**hp, "normalized_shape": spelled, "elementwise_affine": True, "eps": TINY_EPS}
+
+    return _power_of_two_rows(spec).map(long_rows)
 
 
 EXACT = (
@@ -253,9 +265,10 @@ EXACT = (
     ExactCase(
         "constant rows, tiny eps",
         why=(
-            "constant rows as above, with a weight and eps 1e-10: the normalised value is "
-            "exactly 0 however large 1/sqrt(var + eps) is (1e5, past float16's largest "
-            "value), so the output is exactly the bias and the weight gradient exactly 0"
+            "constant rows as above, of 16 elements or more, with a weight and eps 1e-10: "
+            "the normalised value is exactly 0 however large 1/sqrt(var + eps) is (1e5, "
+            "past float16's largest value), so the output is exactly the bias and the "
+            "weight gradient exactly 0"
         ),
         inputs=constant_groups(_normalized_axes),
         hyperparams=_affine_rows_of_tiny_eps,
