@@ -480,6 +480,7 @@ def batch_norm_spec(
     shape_classes: Mapping[str, tuple[str, ...]] | None = None,
     classify_shape: Callable[[dict, tuple], dict[str, str]] = _no_shape_classes,
     impossible: Callable[[Mapping[str, str]], bool] = _nothing_impossible,
+    input_ranks: Callable[[Mapping[str, str]], frozenset[int]] | None = None,
 ) -> LayerSpec:
     """The LayerSpec of a batch norm over inputs of `ranks`, drawn by `input_shape`.
 
@@ -510,6 +511,7 @@ def batch_norm_spec(
         classes=CLASSES,
         input_classes={**INPUT_CLASSES, **(shape_classes or {})},
         impossible=impossible,
+        input_ranks=input_ranks or (lambda classes: frozenset(ranks)),
         classify=lambda hp, shape: {**classify(hp, shape), **classify_shape(hp, shape)},
         defaults=DEFAULTS,
     )

@@ -57,6 +57,15 @@ CLASSES = {
 }
 
 
+# The input ranks of each rank class (the other ranks drawn are 3 and 5).
+RANKS = dict(zip(RANK_CLASSES, map(frozenset, ({1}, {2}, {4}, {3, 5})), strict=True))
+
+
+def input_ranks(classes: dict) -> frozenset[int]:
+    wanted = classes.get("input rank")
+    return RANKS[wanted] if wanted else frozenset().union(*RANKS.values())
+
+
 def impossible(classes: dict) -> bool:
     """One position (a (C,) input) is all ignored or none: never some."""
     return classes.get("input rank") == RANK_CLASSES[0] and classes.get("targets") == "some ignored"

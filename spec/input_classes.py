@@ -9,6 +9,8 @@ with the strategy that draws a shape inside a class.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from hypothesis import strategies as st
 
 from spec.strategies import MAX_BATCH, MAX_CHANNELS
@@ -19,6 +21,23 @@ BATCH = ("unbatched", "batch 1", "batch > 1")
 BATCHED = BATCH[1:]  # layers that require a batch dimension
 # One channel or several: channel loops, grouped and channels_last kernels differ.
 CHANNELS = ("one channel", "several channels")
+
+
+def batched_ranks(
+    rank: int, batched: tuple[int, ...] = ()
+) -> Callable[[Mapping[str, str]], frozenset[int]]:
+    """The input ranks of a row of classes (LayerSpec.input_ranks), for a layer whose
+    unbatched input has `rank` dims and whose batched one those of `batched` (rank + 1
+    unless said)."""
+    with_batch = frozenset(batched or (rank + 1,))
+
+    def ranks(classes: Mapping[str, str]) -> frozenset[int]:
+        chosen = classes.get("batch")
+        if chosen is None:
+            return with_batch | {rank}
+        return frozenset({rank}) if chosen == BATCH[0] else with_batch
+
+    return ranks
 
 
 def batch_class(shape: tuple, rank: int) -> str:

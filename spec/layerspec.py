@@ -93,6 +93,14 @@ def _nothing_impossible(classes: Mapping[str, str]) -> bool:
     return False
 
 
+# Every rank a spec may draw where its classes do not say (elementwise layers: 0 to 4).
+ANY_RANK = frozenset(range(6))
+
+
+def _any_rank(classes: Mapping[str, str]) -> frozenset[int]:
+    return ANY_RANK
+
+
 def _no_randomness(x: Array, y: Array, hp: HyperParams, training: bool) -> None:
     return None
 
@@ -169,6 +177,10 @@ class LayerSpec:
     # dimensions only): floor-mode pooling never runs a window past the padding. The
     # corner pass does not ask for them and the report does not count them possible.
     impossible: Callable[[Mapping[str, str]], bool] = _nothing_impossible
+    # The ranks an input of these classes ({dimension: class}, possibly of a few
+    # dimensions only) can have: which memory layouts a row of classes can be paired with
+    # (channels_last needs a 4-D input; tests/layouts.py).
+    input_ranks: Callable[[Mapping[str, str]], frozenset[int]] = _any_rank
     # The kinds of invalid configuration `invalid` draws, each reached every run.
     invalid_kinds: tuple[str, ...] = ()
     # Inputs whose answer every correct algorithm gives exactly (spec/exact.py).

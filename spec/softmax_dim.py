@@ -29,6 +29,11 @@ RANKS_BY_CLASS = {IMPLICIT_LAST: (1, 2), IMPLICIT_NOT_LAST: (3, 4)}
 SHAPE_CLASSES = ("dim",)
 
 
+def input_ranks(classes: dict) -> frozenset[int]:
+    """The ranks an input of the dim's class has (LayerSpec.input_ranks)."""
+    return frozenset(RANKS_BY_CLASS.get(classes.get("dim"), range(MIN_RANK, MAX_RANK + 1)))
+
+
 def classify(hp: dict, shape: tuple) -> dict:
     dim = hp.get("dim")
     if dim is None:

@@ -34,6 +34,7 @@ from spec.fusion import FusablePair, norm_state_corners
 from spec.layerspec import LayerSpec
 from spec.optimizer_plans import PLAN_CLASSES
 from spec.optimizerspec import OptimizerSpec
+from tests.layouts import layout_classes, layout_impossible
 
 # The mode is a class of every layer: the harness draws it (tests/cases.py draw_case).
 MODE_CLASSES = ("train", "eval")
@@ -159,6 +160,17 @@ def corners(spec: LayerSpec) -> list[dict[str, str]]:
     return covering_rows(classes_of(spec), spec.impossible)
 
 
+def layout_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
+    """The spec's classes and mode, and the input's memory layout (tests/layouts.py)."""
+    return {**classes_of(spec), **layout_classes(spec)}
+
+
+def layout_corners(spec: LayerSpec) -> list[dict[str, str]]:
+    """The pairwise rows over the classes and the input's layout: channels_last meets a
+    grouped convolution, a strided input a window past the padding, in every run."""
+    return covering_rows(layout_dimensions(spec), layout_impossible(spec))
+
+
 def hyperparameter_corners(spec: LayerSpec) -> list[dict[str, str]]:
     """The pairwise rows over the hyperparameter classes alone, for properties that draw
     no input (init, parameters): input classes would only repeat their examples."""
@@ -196,6 +208,7 @@ def exact_corners(spec: LayerSpec) -> list[dict[str, str]]:
 # What a property file's CORNERS names: the corners its tests run after the random ones.
 CORNER_KINDS = {
     "classes": corners,
+    "classes and layouts": layout_corners,
     "norm states": norm_state_corners,
     "hyperparameter classes": hyperparameter_corners,
     "invalid kinds": invalid_corners,
@@ -205,9 +218,20 @@ CORNER_KINDS = {
 # The dimensions whose pairs each kind of corners covers (the report's "pairs possible").
 CORNER_DIMENSIONS = {
     "classes": classes_of,
+    "classes and layouts": layout_dimensions,
     "hyperparameter classes": lambda spec: dict(spec.classes),
     "optimizer classes": optimizer_dimensions,
 }
+# The rows no configuration has, where a kind adds a dimension the spec does not know.
+CORNER_IMPOSSIBLE = {"classes and layouts": layout_impossible}
+
+
+def impossible_for(kind: str, spec: Any) -> Callable[[Mapping[str, str]], bool]:
+    """The predicate of rows a kind of corners cannot ask of `spec`."""
+    made = CORNER_IMPOSSIBLE.get(kind)
+    return made(spec) if made else spec.impossible
+
+
 # The spec a kind of corners is drawn from: the fixture that holds it, and its type.
 CORNER_SUBJECTS = {
     "optimizer classes": ("optimizer", OptimizerSpec),

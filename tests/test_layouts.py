@@ -8,65 +8,43 @@ strides wrongly fails here even when the contiguous path is right.
 import torch
 from hypothesis import given, note, strategies as st
 
+from report.interface import cover
 from spec.values import arrays
+from tests import corners
 from tests.cases import build_case, draw_case
 from tests.checks import check_gradients
+from tests.layouts import LAYOUT_DIMENSION, arrange, layouts_for, strided_dims
 from tests.paths import Need
 from tests.tensors import as_received, to_torch
 
 NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
 
-# Tensors are made non-contiguous by striding a non-last dimension: every other
-# element of a tensor twice as long, so the data pointer walks with stride 2.
-STRIDE = 2
+# Pairs the input's layout with every class of the layer (tests/layouts.py).
+CORNERS = "classes and layouts"
 # grad_output values reach this magnitude, as in the gradients property.
 GRAD_MAGNITUDE = 10.0
 
 
-def strided_copy(values: torch.Tensor, dim: int) -> torch.Tensor:
-    """The same values in a non-contiguous view: dimension `dim` has stride doubled."""
-    shape = list(values.shape)
-    shape[dim] *= STRIDE
-    wide = torch.zeros(shape, dtype=values.dtype, device=values.device)
-    view = wide[(slice(None),) * dim + (slice(None, None, STRIDE),)]
-    # copy_ into the view is recorded by autograd, so gradients reach `values`.
-    view.copy_(values)
-    return view
-
-
-def strided_dims(shape: tuple) -> st.SearchStrategy[int]:
-    wide = [i for i, size in enumerate(shape[:-1]) if size > 1]
-    return st.sampled_from(wide or [0])
-
-
-def layouts_for(ndim: int) -> list[str]:
-    names = ["contiguous"]
-    if ndim >= 2:
-        names.append("strided")
-    if ndim == 4:
-        names.append("channels_last")
-    return names
-
-
-def arrange(values: torch.Tensor, layout: str, dim: int) -> torch.Tensor:
-    if layout == "strided":
-        return strided_copy(values, dim)
-    if layout == "channels_last":
-        return values.contiguous(memory_format=torch.channels_last)
-    return values
+def _input_layout(data, ndim: int) -> str:
+    """The corner's layout where a corner asks for one, else any the input can take."""
+    available = layouts_for(ndim)
+    wanted = (corners.forced.get() or {}).get(LAYOUT_DIMENSION)
+    if wanted is None:
+        return data.draw(st.sampled_from(available), label="input layout")
+    if wanted not in available:
+        corners.leave_out(f"a {ndim}-D input has no {wanted} layout")
+    return wanted
 
 
 @given(data=st.data())
 def test_layouts(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
-    layout = data.draw(st.sampled_from(layouts_for(len(case.input_shape))), label="input layout")
+    layout = _input_layout(data, len(case.input_shape))
+    cover(f"{LAYOUT_DIMENSION}={layout}")
     case.extra["layout"] = layout
     out_shape = layer.out_shape(case.hp, case.input_shape)
     grad_layout = data.draw(st.sampled_from(layouts_for(len(out_shape))), label="grad layout")
     case.extra["grad_layout"] = grad_layout
-    # Strided views stride a non-last dimension: the last one stays unit-stride, the
-    # common case kernels vectorise over; any earlier dimension of size > 1 is fair game
-    # (striding a size-1 dimension changes nothing torch looks at).
     dim = data.draw(strided_dims(case.input_shape), label="strided dim")
     grad_dim = data.draw(strided_dims(out_shape), label="grad strided dim")
     note(f"input {layout} (dim {dim}), grad_output {grad_layout} (dim {grad_dim})")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reference.avg_pool1d import avg_pool1d_forward, avg_pool1d_out_shape, avg_pool1d_vjp
 from reference.geometry import single
 from spec.exact import ExactCase, integer_inputs, largest_power_of_two
+from spec.input_classes import batched_ranks
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, MAX_CHANNELS, int_or_single
 
@@ -252,6 +253,8 @@ SPEC = LayerSpec(
     # torch's documented defaults of the optional arguments (not device=/dtype=).
     defaults={"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True},
     name="AvgPool1d",
+    # (C, L) or (N, C, L): no batch class, so both ranks.
+    input_ranks=batched_ranks(2),
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

@@ -15,6 +15,7 @@ from spec.input_classes import (
     CHANNELS,
     batch_class,
     batch_dims,
+    batched_ranks,
     channel_count,
     channels_class,
 )
@@ -333,6 +334,7 @@ SPEC = LayerSpec(
     twice_differentiable=True,
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
+    input_ranks=batched_ranks(3),
     impossible=impossible,
     classify=classify,
     exact=EXACT,

@@ -39,6 +39,11 @@ def impossible(classes: dict) -> bool:
     return classes.get("input rank") == "2-D input" and classes.get("batch") == BATCHED[0]
 
 
+def input_ranks(classes: dict) -> frozenset[int]:
+    wanted = classes.get("input rank")
+    return frozenset({RANK_CLASSES[wanted]} if wanted else RANK_CLASSES.values())
+
+
 def valid_shapes(n: int, channels: int, size: int) -> list[tuple]:
     return [(n, channels), (n, channels, size)]
 
@@ -56,4 +61,5 @@ SPEC = batch_norm_spec(
     shape_classes={"input rank": tuple(RANK_CLASSES)},
     classify_shape=classify_shape,
     impossible=impossible,
+    input_ranks=input_ranks,
 )

@@ -10,6 +10,7 @@ from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv1d_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
+from spec.input_classes import batched_ranks
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, from_class, int_or_single
 
@@ -321,6 +322,8 @@ SPEC = LayerSpec(
         "padding_mode": "zeros",
     },
     name="Conv1d",
+    # (C, L) or (N, C, L): no batch class, so both ranks.
+    input_ranks=batched_ranks(2),
     hyperparams=hyperparams,
     input_shape=input_shape,
     forward=forward,

@@ -10,7 +10,14 @@ from reference.geometry import pair
 from reference.parameter_laws import conv2d_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
-from spec.input_classes import BATCH, CHANNELS, batch_class, batch_dims, channels_class
+from spec.input_classes import (
+    BATCH,
+    CHANNELS,
+    batch_class,
+    batch_dims,
+    batched_ranks,
+    channels_class,
+)
 from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class, int_or_pair
@@ -405,6 +412,7 @@ SPEC = LayerSpec(
     exact=EXACT,
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
+    input_ranks=batched_ranks(3),
     impossible=impossible,
     classify=classify,
 )

@@ -567,6 +567,7 @@ SPEC = LayerSpec(
     max_magnitude=1e3,
     exact=EXACT,
     classes=CLASSES,
+    input_ranks=class_targets.input_ranks,
     impossible=impossible,
     classify=classify,
     shape_classes=("input rank",),

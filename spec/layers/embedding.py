@@ -372,6 +372,8 @@ EXACT = (
 
 SPEC = LayerSpec(
     name="Embedding",
+    # Index tensors of rank 0 to MAX_INDEX_RANK (input_shape).
+    input_ranks=lambda classes: frozenset(range(MAX_INDEX_RANK + 1)),
     # torch's documented defaults of the optional arguments (not device=/dtype=).
     defaults={
         "padding_idx": None,

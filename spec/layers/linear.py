@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from hypothesis import strategies as st
 
@@ -17,6 +18,14 @@ from spec.strategies import MAX_BATCH, from_class, leading_shapes, sizes
 CLASSES = {"bias": ("bias", "no bias")}
 # Leading dimensions: none (one sample), all of size 1, or more than one sample in all.
 INPUT_CLASSES = {"batch": BATCH}
+# The input ranks of each batch class (input_shape below): a batch of one has one or two
+# leading dims of size 1, a larger batch up to three leading dims.
+RANKS = {BATCH[0]: frozenset({1}), BATCH[1]: frozenset({2, 3}), BATCH[2]: frozenset({2, 3, 4})}
+
+
+def input_ranks(classes: Mapping[str, str]) -> frozenset[int]:
+    chosen = classes.get("batch")
+    return RANKS[chosen] if chosen else frozenset().union(*RANKS.values())
 
 
 def classify(hp: dict, shape: tuple) -> dict:
@@ -143,5 +152,6 @@ SPEC = LayerSpec(
     exact=EXACT,
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
+    input_ranks=input_ranks,
     classify=classify,
 )

@@ -19,6 +19,7 @@ from spec.input_classes import (
     CHANNELS,
     batch_class,
     batch_dims,
+    batched_ranks,
     channel_count,
     channels_class,
 )
@@ -266,6 +267,7 @@ SPEC = LayerSpec(
     twice_differentiable=True,
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
+    input_ranks=batched_ranks(2),
     classify=classify,
     impossible=impossible,
     out_of_scope={

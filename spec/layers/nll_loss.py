@@ -326,6 +326,7 @@ SPEC = LayerSpec(
     buffer_shapes=buffer_shapes,
     exact=EXACT,
     classes=class_targets.CLASSES,
+    input_ranks=class_targets.input_ranks,
     impossible=class_targets.impossible,
     classify=classify,
     shape_classes=("input rank",),

@@ -17,6 +17,7 @@ from spec.softmax_dim import (
     classify,
     dim_of,
     hyperparams,
+    input_ranks,
     input_shape,
     invalid,
 )
@@ -118,4 +119,5 @@ SPEC = LayerSpec(
     classes=CLASSES,
     classify=classify,
     shape_classes=SHAPE_CLASSES,
+    input_ranks=input_ranks,
 )

@@ -84,7 +84,7 @@ def _pairs_possible(item: pytest.Item, params: dict) -> frozenset[str] | None:
         return None
     spec, kind = subject
     dims = corners.CORNER_DIMENSIONS[kind](spec)
-    possible = corners.possible_pairs(dims, spec.impossible)
+    possible = corners.possible_pairs(dims, corners.impossible_for(kind, spec))
     return frozenset(interface.pair_label(first, second) for first, second in possible)
 
 
