@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from report.interface import NotRun
+from selftest import zoo_runner
 from tests import left_out
 from tests.paths import PathCannotRun
 from tests.paths.onnx_runtime import cannot_run
@@ -47,3 +48,18 @@ def test_outside_an_example_the_path_ends_the_call_unsupported():
     with pytest.raises(NotRun) as raised:
         cannot_run(REFUSED)
     assert raised.value.outcome == "unsupported"
+
+
+def test_the_zoo_leaves_out_what_the_path_cannot_run_as_a_run_does():
+    # A mutant on onnxruntime must be killed by a judged example, never by a refused one.
+    judged = []
+
+    @given(data=st.data())
+    def prop(data) -> None:
+        n = data.draw(st.integers(0, 9))
+        if n % 2:
+            raise PathCannotRun(REFUSED)
+        judged.append(n)
+
+    zoo_runner._deterministic(prop, examples=10)()
+    assert judged and all(n % 2 == 0 for n in judged)

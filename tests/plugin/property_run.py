@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -53,14 +54,12 @@ def pytest_runtest_call(item: pytest.Item) -> object:
             interface.count_rejected_draws(item, rejected)
 
 
-def _leave_out_what_the_path_cannot_run(test: object) -> None:
-    """Wrap a Hypothesis test's body (its public `hypothesis.inner_test`, which the corner
-    pass runs too) so that an example the execution path cannot run is left out, counted
-    by the path's reason, and another drawn."""
-    hypothesis_test = getattr(test, "hypothesis", None)
-    if hypothesis_test is None or getattr(hypothesis_test.inner_test, "leaves_out", False):
-        return
-    inner = hypothesis_test.inner_test
+def leaving_out_what_the_path_cannot_run(inner: Callable) -> Callable:
+    """A Hypothesis test body (its public `hypothesis.inner_test`) under which an example
+    the execution path cannot run is left out, counted by the path's reason, and another
+    drawn (the zoo's runner wraps its copies the same way)."""
+    if getattr(inner, "leaves_out", False):
+        return inner
 
     @functools.wraps(inner)
     def body(*args: object, **kwargs: object) -> object:
@@ -70,8 +69,18 @@ def _leave_out_what_the_path_cannot_run(test: object) -> None:
             left_out.running().unsupported[cannot.reason] += 1
             corners.leave_out(cannot.reason)
 
-    body.leaves_out = True
-    hypothesis_test.inner_test = body
+    body.leaves_out = True  # type: ignore[attr-defined]
+    return body
+
+
+def _leave_out_what_the_path_cannot_run(test: object) -> None:
+    """Wrap the test's body in place, so that the corner pass, which runs it too, leaves
+    out the same examples."""
+    hypothesis_test = getattr(test, "hypothesis", None)
+    if hypothesis_test is not None:
+        hypothesis_test.inner_test = leaving_out_what_the_path_cannot_run(
+            hypothesis_test.inner_test
+        )
 
 
 def compare_with_torch(item: pytest.Item, error: AssertionError) -> Exception | None:
