@@ -186,6 +186,10 @@ def powers_of_two(low: int, high: int) -> st.SearchStrategy[int]:
 
 # Constants of a constant row: integers, so the row's sum and its square sum are exact.
 MAX_CONSTANT = 8
+# The odd constants whose product with an irrational rstd rounds (not +-1), within
+# MAX_CONSTANT; the odd gradients within MAX_INTEGER.
+ODD_CONSTANTS = (3, 5, 7)
+ODD_GRADIENTS = (1,)
 # Below 65504**-2 = 2.3e-10, 1/sqrt(var + eps) of a constant group (BatchNorm's channel,
 # LayerNorm's row) passes float16's largest value: the exact normalised 0 must not become
 # 0 * inf.
@@ -196,12 +200,15 @@ def constant_groups(
     reduced_axes: Callable[[HyperParams, tuple], tuple[int, ...]],
     training: bool | None = None,
     odd: bool = False,
+    zero_params: tuple[str, ...] = (),
 ) -> Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]:
     """x (and grad_y) constant over the axes a normalisation reduces, parameters constant
     over those axes too, and 2^k values in each group: mean exactly the constant, variance
-    exactly 0, x - mean exactly 0. `odd`: every constant, and grad_y, an odd integer (so
-    c * rstd needs more bits than the dtype holds: an algorithm that never centres x
-    rounds it).
+    exactly 0, x - mean exactly 0. `odd`: every constant an odd integer of magnitude 3 or
+    more (so c * rstd needs more bits than the dtype holds: an algorithm that never centres
+    x rounds it; 1 * rstd is exact), grad_y an odd integer and every parameter nonzero.
+    `zero_params`: these parameters 0 (a zero bias leaves a residue of the normalised 0
+    in the output, where a bias of 1 would absorb it in float16).
 
     A group of 2^k values because a mean may be computed as the sum times a rounded 1/n,
     which is exact only for n a power of two (3 * fl(1/3) is not 1). Then the normalised
@@ -223,23 +230,31 @@ def constant_groups(
             shape = tuple(largest_power_of_two(n) if i in axes else n for i, n in enumerate(shape))
             group_shape = tuple(1 if i in axes else n for i, n in enumerate(shape))
 
-            def grouped(high: int) -> np.ndarray:
-                values = rng.integers(-high, high + 1, group_shape).astype(np.float64)
-                if odd:
-                    values = 2 * np.floor(values / 2) + 1  # odd, within [-high, high + 1]
+            def grouped(high: int, odd_values: tuple[int, ...] = ()) -> np.ndarray:
+                if odd_values:
+                    magnitudes = rng.choice(odd_values, group_shape)
+                    values = magnitudes * rng.choice([-1.0, 1.0], group_shape)
+                else:
+                    values = rng.integers(-high, high + 1, group_shape).astype(np.float64)
                 return np.broadcast_to(values, shape).copy()
 
             params = {}
             for name, p_shape in spec.param_shapes(hp).items():
                 # One value per parameter (LayerNorm's elementwise weight included): the
                 # products h = grad_y * weight stay constant within every group.
-                params[name] = np.full(p_shape, float(rng.integers(-MAX_INTEGER, MAX_INTEGER + 1)))
+                if name in zero_params:
+                    value = 0.0
+                elif odd:
+                    value = float(rng.choice([-MAX_INTEGER, -1, 1, MAX_INTEGER]))
+                else:
+                    value = float(rng.integers(-MAX_INTEGER, MAX_INTEGER + 1))
+                params[name] = np.full(p_shape, value)
             buffers = {}
             if spec.buffer_values is not None:
                 buffers = draw_(spec.buffer_values(hp), label="buffers")
-            return Inputs(
-                grouped(MAX_CONSTANT), hp, params, buffers, mode, grad_y=grouped(MAX_INTEGER)
-            )
+            x = grouped(MAX_CONSTANT, ODD_CONSTANTS if odd else ())
+            grad_y = grouped(MAX_INTEGER, ODD_GRADIENTS if odd else ())
+            return Inputs(x, hp, params, buffers, mode, grad_y=grad_y)
 
         return build()
 

@@ -252,13 +252,14 @@ EXACT = (
     ExactCase(
         "constant rows of an odd constant, with a weight",
         why=(
-            "constant rows as above, each an odd integer c, a weight, and eps 1e-3 or 0.1: "
-            "the normalised value is exactly 0, so the weight gradient sum(g * x_hat) is "
-            "exactly 0; c * rstd needs more bits than the dtype holds, so an algorithm "
-            "that forms rstd * x and rstd * mean apart, never centring x, leaves the "
-            "rounding of one of them in that sum"
+            "constant rows as above, each an odd integer c (|c| >= 3), a nonzero weight, a "
+            "zero bias, and eps 1e-3 or 0.1: the normalised value is exactly 0, so the "
+            "output is exactly 0 and the weight gradient sum(g * x_hat) exactly 0; c * rstd "
+            "needs more bits than the dtype holds, so an algorithm that forms rstd * x and "
+            "rstd * mean apart, never centring x, leaves the rounding of one of them in "
+            "both, where no bias absorbs it"
         ),
-        inputs=constant_groups(_normalized_axes, odd=True),
+        inputs=constant_groups(_normalized_axes, odd=True, zero_params=("bias",)),
         hyperparams=_affine_rows_of_rounding_rstd,
         exact=("output", "parameters"),
     ),
