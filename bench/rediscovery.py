@@ -72,6 +72,8 @@ def why_not(known: KnownFailure, path: str) -> str | None:
     missing = by_name(path).missing()
     if missing:
         return missing
+    if known.refused_by_path:
+        return f"{path} leaves its cases out (the cell's rejected draws), never red"
     # The property that found the entry must run on the path: the errors property needs
     # the layer's own exceptions, layouts needs autograd, and export provides neither.
     finding = importlib.import_module(f"tests.test_{known.finding_property}")

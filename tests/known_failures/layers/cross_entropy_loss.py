@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 from reference.cross_entropy import cross_entropy_forward, is_probabilities, log_softmax_last
 from reference.nll_loss import class_axis, classes_last
+from report.interface import NotRun
 from spec.class_targets import class_weight
 from spec.dtypes import format_of
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where, seen_on_cuda
@@ -75,6 +78,78 @@ ONNX_LABEL_SMOOTHING_DROPPED = KnownFailure(
         "0.56326 for logits [[1, 0]], target [0], smoothing 0.5)"
     ),
     upstream="not filed (torchlib's own comment: ONNX has no label smoothing)",
+)
+
+
+def _unbatched(where: Where) -> bool:
+    return where.x is not None and where.x.ndim == 1
+
+
+def onnx_unbatched_unloadable() -> None:
+    loss = torch.nn.CrossEntropyLoss()
+    logits, target = torch.zeros(3), torch.tensor(1)
+    try:
+        y = on_path("onnxruntime", loss)(logits, target).item()
+    except NotRun as refused:  # the path's "unsupported": the model does not load
+        raise AssertionError(str(refused)) from None
+    # Three equal logits: the loss is log 3 whatever the target.
+    assert abs(y - math.log(3)) < 1e-6, y
+
+
+ONNX_UNBATCHED_UNLOADABLE = KnownFailure(
+    id="cross_entropy_loss-onnx-unbatched-unloadable",
+    layer=LAYER,
+    breaks=frozenset({Check.SHAPE, Check.VALUES}),
+    paths=running_kernels("onnxruntime"),
+    covers=_unbatched,
+    refused_by_path=True,
+    repro=onnx_unbatched_unloadable,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.onnx.export (dynamo) of CrossEntropyLoss on an unbatched input (C scores, a "
+        "0-D target) writes a model onnxruntime refuses to load: 'Node () Op (Reshape) "
+        "[ShapeInferenceError] Invalid position of 0', for every reduction, weight and "
+        "label_smoothing; NLLLoss on the same input exports and runs. Left out by the path "
+        "(PathCannotRun) until recorded here; found in the report's rejected draws"
+    ),
+    upstream="not filed (no upstream issue found)",
+)
+
+
+def _probability_targets(where: Where) -> bool:
+    if where.x is None or not where.call_arguments:
+        return False
+    return bool(is_probabilities(where.x, where.call_arguments[0]))
+
+
+def onnx_probability_targets_unloadable() -> None:
+    loss = torch.nn.CrossEntropyLoss()
+    logits, target = torch.zeros(2, 2), torch.full((2, 2), 0.5)
+    try:
+        y = on_path("onnxruntime", loss)(logits, target).item()
+    except NotRun as refused:  # the path's "unsupported": the model does not load
+        raise AssertionError(str(refused)) from None
+    # Equal logits under uniform targets: the loss is log 2.
+    assert abs(y - math.log(2)) < 1e-6, y
+
+
+ONNX_PROBABILITY_TARGETS_UNLOADABLE = KnownFailure(
+    id="cross_entropy_loss-onnx-probability-targets-unloadable",
+    layer=LAYER,
+    breaks=frozenset({Check.SHAPE, Check.VALUES}),
+    paths=running_kernels("onnxruntime"),
+    covers=_probability_targets,
+    refused_by_path=True,
+    repro=onnx_probability_targets_unloadable,
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.onnx.export (dynamo) of CrossEntropyLoss with class-probability targets "
+        "writes ONNX SoftmaxCrossEntropyLoss with the float target as its labels, which "
+        "the operator types as integers: onnxruntime refuses the model ('Type "
+        "tensor(float) of input parameter (target) ... is invalid') for every input rank. "
+        "Left out by the path (PathCannotRun: 40 draws a cell) until recorded here"
+    ),
+    upstream="not filed (no upstream issue found)",
 )
 
 
@@ -340,5 +415,7 @@ ENTRIES = (
     HALF_SMOOTHING_SUM_OVERFLOWS,
     NEGATIVE_LABEL_SMOOTHING_ACCEPTED,
     ONNX_LABEL_SMOOTHING_DROPPED,
+    ONNX_UNBATCHED_UNLOADABLE,
+    ONNX_PROBABILITY_TARGETS_UNLOADABLE,
     NONSTRICT_EXPORT_WEIGHT_LENGTH,
 )
