@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from spec.layerspec import LayerSpec
 
-LAYOUTS = ("contiguous", "strided", "channels_last")
+CONTIGUOUS, STRIDED, CHANNELS_LAST = "contiguous", "strided", "channels_last"
+LAYOUTS = (CONTIGUOUS, STRIDED, CHANNELS_LAST)
 LAYOUT_DIMENSION = "input layout"
 
 # Tensors are made non-contiguous by striding a non-last dimension: every other
@@ -28,11 +29,11 @@ STRIDE = 2
 def layouts_for(ndim: int) -> list[str]:
     """The layouts a tensor of `ndim` dims can take: strided needs a non-last dimension,
     channels_last a 4-D tensor."""
-    names = [LAYOUTS[0]]
+    names = [CONTIGUOUS]
     if ndim >= 2:
-        names.append(LAYOUTS[1])
+        names.append(STRIDED)
     if ndim == 4:
-        names.append(LAYOUTS[2])
+        names.append(CHANNELS_LAST)
     return names
 
 
@@ -80,8 +81,8 @@ def strided_dims(shape: tuple) -> st.SearchStrategy[int]:
 
 def arrange(values: torch.Tensor, layout: str, dim: int) -> torch.Tensor:
     """`values` in `layout` (striding dimension `dim` where strided)."""
-    if layout == LAYOUTS[1]:
+    if layout == STRIDED:
         return strided_copy(values, dim)
-    if layout == LAYOUTS[2]:
+    if layout == CHANNELS_LAST:
         return values.contiguous(memory_format=torch.channels_last)
     return values

@@ -13,7 +13,7 @@ from spec.values import arrays
 from tests import corners
 from tests.cases import build_case, draw_case
 from tests.checks import check_gradients
-from tests.layouts import LAYOUT_DIMENSION, arrange, layouts_for, strided_dims
+from tests.layouts import CHANNELS_LAST, LAYOUT_DIMENSION, arrange, layouts_for, strided_dims
 from tests.paths import Need
 from tests.tensors import as_received, to_torch
 
@@ -50,7 +50,7 @@ def test_layouts(layer, device, dtype, path, nn, data):
     note(f"input {layout} (dim {dim}), grad_output {grad_layout} (dim {grad_dim})")
 
     module = build_case(nn, case)
-    if layout == "channels_last":
+    if layout == CHANNELS_LAST:
         module = module.to(memory_format=torch.channels_last)
     x = to_torch(case.x, dtype, device, requires_grad=True)
     # Derived from the leaf through `* 1` so in-place layers may write into it.
