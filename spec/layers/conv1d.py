@@ -225,6 +225,7 @@ INVALID_KINDS = (
     "input rank not 2 or 3",
     "non-positive stride",
     "negative padding",
+    "negative padding, a copying padding_mode",
     "non-positive dilation",
     "reflect padding >= input length",
     "circular padding > input length",
@@ -270,7 +271,13 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     if kind == "non-positive stride":
         stride = draw(int_or_single(-2, 0))
         return InvalidCase({**hp, "stride": stride}, fits, RuntimeError, kind)
-    if kind == "negative padding":
+    if kind.startswith("negative padding"):
+        # zeros pads inside the convolution, the copying modes with F.pad first: two
+        # checks, each its own kind, so each meets every mode in every run.
+        copying = st.sampled_from(PADDING_MODES[1:])
+        hp["padding_mode"] = (
+            PADDING_MODES[0] if kind == "negative padding" else draw(copying, label="mode")
+        )
         padding = draw(int_or_single(-3, -1))
         # Long enough that cropping |p| from each end would still leave a window: only
         # the sign of the padding is wrong.

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, conv2d_vjp
 from reference.geometry import pair
+from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv2d_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
@@ -22,7 +23,6 @@ from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class, int_or_pair
 
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 MAX_KERNEL = 4
 MAX_STRIDE = 3
 MAX_DILATION = 3
@@ -240,6 +240,7 @@ INVALID_KINDS = (
     "input rank not 3 or 4",
     "non-positive stride",
     "negative padding",
+    "negative padding, a copying padding_mode",
     "non-positive dilation",
     "reflect padding >= input size",
 )
@@ -285,7 +286,13 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
         return InvalidCase(hp, shape, RuntimeError, kind)
     if kind == "non-positive stride":
         return InvalidCase({**hp, "stride": draw(st.integers(-2, 0))}, fits, RuntimeError, kind)
-    if kind == "negative padding":
+    if kind.startswith("negative padding"):
+        # zeros pads inside the convolution, the copying modes with F.pad first: two
+        # checks, each its own kind, so each meets every mode in every run.
+        copying = st.sampled_from(PADDING_MODES[1:])
+        hp["padding_mode"] = (
+            PADDING_MODES[0] if kind == "negative padding" else draw(copying, label="mode")
+        )
         padding = draw(st.integers(-3, -1))
         # Large enough that cropping |p| from each side would still leave a window (as
         # Conv1d's case): with the bare `fits` a crop leaves less than the kernel, and the
