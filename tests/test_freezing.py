@@ -26,6 +26,11 @@ rounded away. So weight decay does the moving, and the gradient is kept from und
   < wd |p| / 4, so the decay term dominates as in SGD.
 Each step then moves every element towards zero or (rounded) not at all, never back, and
 the first step moves it: the final value differs from the first, with certainty.
+A forward that rewrites parameters breaks the bound on |p|: Embedding's max_norm renorms
+a row to norm 0.5 or less, and three Adam steps then take elements near 0.01, where a
+gradient of wd * P_MIN / 16 cancels the decay and a bfloat16 step rounds away (CI seed
+1430727501). So the gradients are scaled against the smallest nonzero |p| of the step
+instead (at most P_MIN): |g| <= wd * |p| / GRAD_SHARE for every element, every step.
 """
 
 import copy
@@ -116,12 +121,17 @@ def check_grads(named: dict, frozen: set, where: str) -> None:
 
 
 def scale_grads(params: list, weight_decay: float) -> None:
-    """One factor for all gradients so that max |g| = weight_decay * P_MIN / GRAD_SHARE."""
+    """One factor for all gradients so that max |g| = weight_decay * floor / GRAD_SHARE,
+    floor the smallest nonzero |p| now, at most P_MIN: a forward that rewrites parameters
+    (Embedding's max_norm) may have shrunk them below the bound the argument above keeps."""
     grads = [p.grad for p in params if p.grad is not None]
     largest = max((float(g.abs().max()) for g in grads if g.numel()), default=0.0)
+    magnitudes = [p.detach().abs() for p in params if p.grad is not None and p.numel()]
+    nonzero = [float(m[m > 0].min()) for m in magnitudes if bool((m > 0).any())]
+    floor = min([P_MIN, *nonzero])
     if largest > 0 and math.isfinite(largest):
         for g in grads:
-            g.mul_(weight_decay * P_MIN / GRAD_SHARE / largest)
+            g.mul_(weight_decay * floor / GRAD_SHARE / largest)
 
 
 def train(
