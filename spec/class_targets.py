@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from reference.nll_loss import DEFAULT_IGNORE_INDEX, class_axis
 from spec.arguments import CallArguments, TensorValue, indices
+from spec.input_classes import ranks_by_class
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, from_class
 from spec.values import fill
@@ -58,12 +59,9 @@ CLASSES = {
 
 
 # The input ranks of each rank class (the other ranks drawn are 3 and 5).
-RANKS = dict(zip(RANK_CLASSES, map(frozenset, ({1}, {2}, {4}, {3, 5})), strict=True))
-
-
-def input_ranks(classes: dict) -> frozenset[int]:
-    wanted = classes.get("input rank")
-    return RANKS[wanted] if wanted else frozenset().union(*RANKS.values())
+input_ranks = ranks_by_class(
+    "input rank", dict(zip(RANK_CLASSES, ({1}, {2}, {4}, {3, 5}), strict=True))
+)
 
 
 def impossible(classes: dict) -> bool:

@@ -9,7 +9,7 @@ with the strategy that draws a shape inside a class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from hypothesis import strategies as st
 
@@ -23,21 +23,23 @@ BATCHED = BATCH[1:]  # layers that require a batch dimension
 CHANNELS = ("one channel", "several channels")
 
 
-def batched_ranks(
-    rank: int, batched: tuple[int, ...] = ()
+def ranks_by_class(
+    dimension: str, ranks: Mapping[str, Iterable[int]]
 ) -> Callable[[Mapping[str, str]], frozenset[int]]:
-    """The input ranks of a row of classes (LayerSpec.input_ranks), for a layer whose
-    unbatched input has `rank` dims and whose batched one those of `batched` (rank + 1
-    unless said)."""
-    with_batch = frozenset(batched or (rank + 1,))
+    """LayerSpec.input_ranks for a layer whose input rank one dimension's class decides:
+    the ranks of the row's class there, or all of them where the row leaves it free."""
+    by_class = {name: frozenset(each) for name, each in ranks.items()}
+    every = frozenset().union(*by_class.values())
 
-    def ranks(classes: Mapping[str, str]) -> frozenset[int]:
-        chosen = classes.get("batch")
-        if chosen is None:
-            return with_batch | {rank}
-        return frozenset({rank}) if chosen == BATCH[0] else with_batch
+    def input_ranks(classes: Mapping[str, str]) -> frozenset[int]:
+        return by_class.get(classes.get(dimension, ""), every)
 
-    return ranks
+    return input_ranks
+
+
+def batched_ranks(rank: int) -> Callable[[Mapping[str, str]], frozenset[int]]:
+    """The input ranks of a layer whose unbatched input has `rank` dims, by batch class."""
+    return ranks_by_class("batch", {BATCH[0]: {rank}, BATCH[1]: {rank + 1}, BATCH[2]: {rank + 1}})
 
 
 def batch_class(shape: tuple, rank: int) -> str:

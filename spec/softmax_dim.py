@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from reference.activations import softmax_implicit_dim
 from spec.elementwise import MAX_RANK, MIN_RANK
+from spec.input_classes import ranks_by_class
 from spec.layerspec import InvalidCase
 from spec.strategies import from_class, sizes, tensor_shapes
 
@@ -29,9 +30,8 @@ RANKS_BY_CLASS = {IMPLICIT_LAST: (1, 2), IMPLICIT_NOT_LAST: (3, 4)}
 SHAPE_CLASSES = ("dim",)
 
 
-def input_ranks(classes: dict) -> frozenset[int]:
-    """The ranks an input of the dim's class has (LayerSpec.input_ranks)."""
-    return frozenset(RANKS_BY_CLASS.get(classes.get("dim"), range(MIN_RANK, MAX_RANK + 1)))
+# The ranks an input of the dim's class has; an explicit dim takes any (the same 1 to 4).
+input_ranks = ranks_by_class("dim", RANKS_BY_CLASS)
 
 
 def classify(hp: dict, shape: tuple) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from reference.padding import PADDING_MODES
+
 # Sizes stay small so one example costs milliseconds: no drawn tensor exceeds ~10^4
 # elements, far under the ~10^5 the design allows.
 MAX_FEATURES = 24
@@ -55,3 +57,16 @@ def from_class(
     else:
         chosen = draw(st.sampled_from(list(options)), label=dimension)
     return chosen, draw(options[chosen], label=f"{dimension}: {chosen}")
+
+
+# A convolution's negative padding meets two checks: zeros pads inside the convolution,
+# the copying modes through F.pad first. Each is an invalid kind of its own, so that the
+# errors corners (each kind in each mode) meet both in every run.
+NEGATIVE_PADDING_KINDS = ("negative padding", "negative padding, a copying padding_mode")
+
+
+def negative_padding_mode(draw: st.DrawFn, kind: str) -> str:
+    """The padding_mode of a negative-padding kind: zeros, or any copying mode."""
+    if kind == NEGATIVE_PADDING_KINDS[0]:
+        return PADDING_MODES[0]
+    return draw(st.sampled_from(PADDING_MODES[1:]), label="padding_mode")

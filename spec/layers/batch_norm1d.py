@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from reference.batch_norm import BATCH_NORM1D_RANKS
 from spec.batch_norm import batch_norm_spec
-from spec.input_classes import BATCHED
+from spec.input_classes import BATCHED, ranks_by_class
 from spec.strategies import MAX_BATCH
 
 MAX_LENGTH = 12
@@ -39,11 +39,6 @@ def impossible(classes: dict) -> bool:
     return classes.get("input rank") == "2-D input" and classes.get("batch") == BATCHED[0]
 
 
-def input_ranks(classes: dict) -> frozenset[int]:
-    wanted = classes.get("input rank")
-    return frozenset({RANK_CLASSES[wanted]} if wanted else RANK_CLASSES.values())
-
-
 def valid_shapes(n: int, channels: int, size: int) -> list[tuple]:
     return [(n, channels), (n, channels, size)]
 
@@ -61,5 +56,5 @@ SPEC = batch_norm_spec(
     shape_classes={"input rank": tuple(RANK_CLASSES)},
     classify_shape=classify_shape,
     impossible=impossible,
-    input_ranks=input_ranks,
+    input_ranks=ranks_by_class("input rank", {name: {r} for name, r in RANK_CLASSES.items()}),
 )

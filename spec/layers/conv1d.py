@@ -12,7 +12,13 @@ from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.input_classes import batched_ranks
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import MAX_BATCH, from_class, int_or_single
+from spec.strategies import (
+    MAX_BATCH,
+    NEGATIVE_PADDING_KINDS,
+    from_class,
+    int_or_single,
+    negative_padding_mode,
+)
 
 MAX_KERNEL = 5
 MAX_STRIDE = 3
@@ -224,8 +230,7 @@ INVALID_KINDS = (
     "input channels != in_channels",
     "input rank not 2 or 3",
     "non-positive stride",
-    "negative padding",
-    "negative padding, a copying padding_mode",
+    *NEGATIVE_PADDING_KINDS,
     "non-positive dilation",
     "reflect padding >= input length",
     "circular padding > input length",
@@ -271,13 +276,8 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     if kind == "non-positive stride":
         stride = draw(int_or_single(-2, 0))
         return InvalidCase({**hp, "stride": stride}, fits, RuntimeError, kind)
-    if kind.startswith("negative padding"):
-        # zeros pads inside the convolution, the copying modes with F.pad first: two
-        # checks, each its own kind, so each meets every mode in every run.
-        copying = st.sampled_from(PADDING_MODES[1:])
-        hp["padding_mode"] = (
-            PADDING_MODES[0] if kind == "negative padding" else draw(copying, label="mode")
-        )
+    if kind in NEGATIVE_PADDING_KINDS:
+        hp["padding_mode"] = negative_padding_mode(draw, kind)
         padding = draw(int_or_single(-3, -1))
         # Long enough that cropping |p| from each end would still leave a window: only
         # the sign of the padding is wrong.

@@ -21,7 +21,12 @@ from spec.input_classes import (
 )
 from spec.inputs import Inputs
 from spec.layerspec import InvalidCase, LayerSpec
-from spec.strategies import from_class, int_or_pair
+from spec.strategies import (
+    NEGATIVE_PADDING_KINDS,
+    from_class,
+    int_or_pair,
+    negative_padding_mode,
+)
 
 MAX_KERNEL = 4
 MAX_STRIDE = 3
@@ -239,8 +244,7 @@ INVALID_KINDS = (
     "input channels != in_channels",
     "input rank not 3 or 4",
     "non-positive stride",
-    "negative padding",
-    "negative padding, a copying padding_mode",
+    *NEGATIVE_PADDING_KINDS,
     "non-positive dilation",
     "reflect padding >= input size",
 )
@@ -286,13 +290,8 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
         return InvalidCase(hp, shape, RuntimeError, kind)
     if kind == "non-positive stride":
         return InvalidCase({**hp, "stride": draw(st.integers(-2, 0))}, fits, RuntimeError, kind)
-    if kind.startswith("negative padding"):
-        # zeros pads inside the convolution, the copying modes with F.pad first: two
-        # checks, each its own kind, so each meets every mode in every run.
-        copying = st.sampled_from(PADDING_MODES[1:])
-        hp["padding_mode"] = (
-            PADDING_MODES[0] if kind == "negative padding" else draw(copying, label="mode")
-        )
+    if kind in NEGATIVE_PADDING_KINDS:
+        hp["padding_mode"] = negative_padding_mode(draw, kind)
         padding = draw(st.integers(-3, -1))
         # Large enough that cropping |p| from each side would still leave a window (as
         # Conv1d's case): with the bare `fits` a crop leaves less than the kernel, and the

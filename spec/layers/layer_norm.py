@@ -187,14 +187,17 @@ def differences_resolve(x, hp, training):
     return normalisation_resolves(x, _normalized_axes(hp, x.shape), hp["eps"])
 
 
+def _with_dims(hp: dict, dims: list[int]) -> dict:
+    """hp with normalized_shape set to `dims`, spelled as it was drawn (int, tuple, list)."""
+    shape = hp["normalized_shape"]
+    return {**hp, "normalized_shape": dims[0] if isinstance(shape, int) else type(shape)(dims)}
+
+
 def _power_of_two_rows(spec):
     """normalized_shape with every dim a power of two: rows of 2^k elements."""
 
     def rounded(hp: dict) -> dict:
-        dims = [largest_power_of_two(d) for d in _dims(hp)]
-        shape = hp["normalized_shape"]
-        spelled = dims[0] if isinstance(shape, int) else type(shape)(dims)
-        return {**hp, "normalized_shape": spelled}
+        return _with_dims(hp, [largest_power_of_two(d) for d in _dims(hp)])
 
     return spec.hyperparams().map(rounded)
 
@@ -226,9 +229,7 @@ def _affine_rows_of_tiny_eps(spec):
     def long_rows(hp: dict) -> dict:
         dims = list(_dims(hp))
         dims[-1] *= max(1, VECTOR_ROW // math.prod(dims))
-        shape = hp["normalized_shape"]
-        spelled = dims[0] if isinstance(shape, int) else type(shape)(dims)
-        return {**hp, "normalized_shape": spelled, "elementwise_affine": True, "eps": TINY_EPS}
+        return {**_with_dims(hp, dims), "elementwise_affine": True, "eps": TINY_EPS}
 
     return _power_of_two_rows(spec).map(long_rows)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 from hypothesis import strategies as st
 
@@ -11,7 +10,7 @@ from reference.linear import linear_forward, linear_vjp
 from reference.parameter_laws import linear_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
-from spec.input_classes import BATCH
+from spec.input_classes import BATCH, ranks_by_class
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, from_class, leading_shapes, sizes
 
@@ -20,12 +19,7 @@ CLASSES = {"bias": ("bias", "no bias")}
 INPUT_CLASSES = {"batch": BATCH}
 # The input ranks of each batch class (input_shape below): a batch of one has one or two
 # leading dims of size 1, a larger batch up to three leading dims.
-RANKS = {BATCH[0]: frozenset({1}), BATCH[1]: frozenset({2, 3}), BATCH[2]: frozenset({2, 3, 4})}
-
-
-def input_ranks(classes: Mapping[str, str]) -> frozenset[int]:
-    chosen = classes.get("batch")
-    return RANKS[chosen] if chosen else frozenset().union(*RANKS.values())
+RANKS = {BATCH[0]: {1}, BATCH[1]: {2, 3}, BATCH[2]: {2, 3, 4}}
 
 
 def classify(hp: dict, shape: tuple) -> dict:
@@ -152,6 +146,6 @@ SPEC = LayerSpec(
     exact=EXACT,
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
-    input_ranks=input_ranks,
+    input_ranks=ranks_by_class("batch", RANKS),
     classify=classify,
 )
