@@ -8,6 +8,7 @@ from reference.conv1d import conv1d_forward, conv1d_out_shape, conv1d_padding, c
 from reference.geometry import single
 from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv1d_param_shapes
+from spec.conv_groups import GROUPS_CLASSES, draw_groups, groups_class
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.input_classes import batched_ranks
@@ -44,7 +45,7 @@ CLASSES = {
     "padding": PADDING_CLASSES,
     "padding_mode": PADDING_MODES,
     "bias": ("bias", "no bias"),
-    "groups": ("1", "grouped"),
+    "groups": GROUPS_CLASSES,
 }
 
 
@@ -100,15 +101,15 @@ def classify(hp: dict, shape: tuple) -> dict:
         "padding": padding_class,
         "padding_mode": hp["padding_mode"],
         "bias": "bias" if hp["bias"] else "no bias",
-        "groups": "1" if hp["groups"] == 1 else "grouped",
+        "groups": groups_class(hp),
     }
 
 
 @st.composite
 def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     corner = corner or {}
-    _, groups = from_class(
-        draw, corner, "groups", {"1": st.just(1), "grouped": st.integers(2, MAX_GROUPS)}
+    groups, in_channels, out_channels = draw_groups(
+        draw, corner, MAX_GROUPS, MAX_CHANNELS_PER_GROUP
     )
     _, (kernel, dilation, stride, padding) = from_class(
         draw, corner, "padding", {c: _window(c) for c in PADDING_CLASSES}
@@ -116,8 +117,8 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     _, bias = from_class(draw, corner, "bias", {"bias": st.just(True), "no bias": st.just(False)})
     _, mode = from_class(draw, corner, "padding_mode", {m: st.just(m) for m in PADDING_MODES})
     return {
-        "in_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP), label="in/group"),
-        "out_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP), label="out/group"),
+        "in_channels": in_channels,
+        "out_channels": out_channels,
         "kernel_size": kernel,
         "stride": stride,
         "padding": padding,

@@ -9,6 +9,7 @@ from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, c
 from reference.geometry import pair
 from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv2d_param_shapes
+from spec.conv_groups import GROUPS_CLASSES, draw_groups, groups_class, impossible_groups
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
 from spec.input_classes import (
@@ -48,6 +49,16 @@ PADDING_CLASSES = (
     "same, even kernel",
     "same, dilated",
 )
+# The horizontal stride: the axis a contiguous kernel vectorises over, and the columns a
+# channels_last kernel walks. Above 1 with a 1x1 kernel (the pointwise kernels oneDNN
+# keeps apart), above 1 with any kernel, or 1. padding='same' needs 1.
+STRIDE_CLASSES = ("above 1, 1x1 kernel", "above 1", "1")
+# The output one column wide (a vector loop over the columns runs only its tail), reached
+# with a horizontal stride above 1 or at stride 1; or several columns. The strided single
+# column is its own class so that it meets the layouts and the groups classes in pairs.
+OUTPUT_WIDTH_CLASSES = ("one column, strided", "one column", "several columns")
+# The horizontal stride each output width class needs, where it needs one.
+STRIDE_OF_WIDTH = {"one column, strided": "above 1", "one column": "1"}
 
 
 def _odd(high: int) -> st.SearchStrategy[int]:
@@ -104,47 +115,69 @@ def classify(hp: dict, shape: tuple) -> dict:
         "padding": padding_class,
         "padding_mode": hp["padding_mode"],
         "bias": "bias" if hp["bias"] else "no bias",
-        "groups": "1" if hp["groups"] == 1 else "grouped",
+        "groups": groups_class(hp),
+        "horizontal stride": _stride_class(hp),
         "batch": batch_class(shape, 3),
         "channels": channels_class(hp["in_channels"]),
+        "output width": _output_width_class(hp, shape),
     }
+
+
+def _stride_class(hp: dict) -> str:
+    if pair(hp["stride"])[1] == 1:
+        return "1"
+    return "above 1, 1x1 kernel" if pair(hp["kernel_size"]) == (1, 1) else "above 1"
+
+
+def _output_width_class(hp: dict, shape: tuple) -> str:
+    if out_shape(hp, shape)[-1] > 1:
+        return "several columns"
+    return "one column, strided" if pair(hp["stride"])[1] > 1 else "one column"
 
 
 CLASSES = {
     "padding": PADDING_CLASSES,
     "padding_mode": PADDING_MODES,
     "bias": ("bias", "no bias"),
-    "groups": ("1", "grouped"),
+    "groups": GROUPS_CLASSES,
+    "horizontal stride": STRIDE_CLASSES,
 }
 # Unbatched (C, H, W) input is accepted by Conv2d since torch 1.11; in_channels says how
 # many channels the input has.
-INPUT_CLASSES = {"batch": BATCH, "channels": CHANNELS}
+INPUT_CLASSES = {"batch": BATCH, "channels": CHANNELS, "output width": OUTPUT_WIDTH_CLASSES}
 
 
 def impossible(classes: dict) -> bool:
-    # Two groups or more need two input channels or more.
-    return classes.get("groups") == "grouped" and classes.get("channels") == CHANNELS[0]
+    if impossible_groups(classes):
+        return True
+    stride = classes.get("horizontal stride")
+    needed = STRIDE_OF_WIDTH.get(classes.get("output width", ""))
+    if stride and needed and (stride == "1") != (needed == "1"):
+        return True
+    # torch rejects padding='same' with a stride above 1 (an invalid case).
+    strided = (stride or needed or "1") != "1"
+    return classes.get("padding", "").startswith("same") and strided
 
 
 @st.composite
 def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     corner = corner or {}
-    _, groups = from_class(
-        draw, corner, "groups", {"1": st.just(1), "grouped": st.integers(2, MAX_GROUPS)}
+    groups, in_channels, out_channels = draw_groups(
+        draw, corner, MAX_GROUPS, MAX_CHANNELS_PER_GROUP
     )
     _, (kernel, dilation, stride, padding) = from_class(
         draw, corner, "padding", {c: _window(c) for c in PADDING_CLASSES}
     )
+    stride_class = corner.get("horizontal stride") or STRIDE_OF_WIDTH.get(
+        corner.get("output width", "")
+    )
+    if stride_class:
+        kernel, stride = draw(_in_stride_class(stride_class, kernel, stride))
     _, bias = from_class(draw, corner, "bias", {"bias": st.just(True), "no bias": st.just(False)})
     _, mode = from_class(draw, corner, "padding_mode", {m: st.just(m) for m in PADDING_MODES})
-    per_group = st.integers(1, MAX_CHANNELS_PER_GROUP)
-    if corner.get("channels") == CHANNELS[0]:
-        per_group = st.just(1)
-    elif corner.get("channels") == CHANNELS[1] and groups == 1:
-        per_group = st.integers(2, MAX_CHANNELS_PER_GROUP)
-    return {
-        "in_channels": groups * draw(per_group, label="in/group"),
-        "out_channels": groups * draw(st.integers(1, MAX_CHANNELS_PER_GROUP), label="out/group"),
+    hp = {
+        "in_channels": in_channels,
+        "out_channels": out_channels,
         "kernel_size": kernel,
         "stride": stride,
         "padding": padding,
@@ -153,6 +186,46 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
         "bias": bias,
         "padding_mode": mode,
     }
+    if corner.get("output width", "").startswith("one column") and _narrowest_output(hp) > 1:
+        hp = _one_column_possible(hp)
+    return hp
+
+
+@st.composite
+def _in_stride_class(draw: st.DrawFn, stride_class: str, kernel, stride) -> tuple:
+    """(kernel_size, stride) respelled into a horizontal stride class, each in its drawn
+    form (an int stays an int unless the class needs the two sides to differ)."""
+    if stride_class == "1":
+        return kernel, 1 if isinstance(stride, int) else (stride[0], 1)
+    above = st.integers(2, MAX_STRIDE)
+    if isinstance(stride, int):
+        stride = draw(above, label="horizontal stride")
+    else:
+        stride = (stride[0], draw(above, label="horizontal stride"))
+    if stride_class == "above 1, 1x1 kernel":
+        kernel = 1 if isinstance(kernel, int) else (1, 1)
+    elif pair(kernel) == (1, 1):
+        # Any kernel but the pointwise one, which has a class of its own.
+        kernel = 2 if isinstance(kernel, int) else (1, 2)
+    return kernel, stride
+
+
+def _narrowest_output(hp: dict) -> int:
+    """The output width at the smallest input torch accepts: the fewest columns there are."""
+    low_h, low_w = _smallest_input(hp)
+    return out_shape(hp, (1, hp["in_channels"], low_h, low_w))[-1]
+
+
+def _one_column_possible(hp: dict) -> dict:
+    """hp with no horizontal padding where padding made every input wider than one output
+    column (a 'same' window then one column wide), keeping its padding class."""
+    padding = hp["padding"]
+    if padding == "same":
+        k_h, _ = pair(hp["kernel_size"])
+        return {**hp, "kernel_size": (k_h, 1)}
+    if isinstance(padding, int):
+        return {**hp, "padding": 0}
+    return {**hp, "padding": (padding[0], 0)}
 
 
 def _smallest_input(hp: dict) -> tuple[int, int]:
@@ -172,7 +245,13 @@ def _smallest_input(hp: dict) -> tuple[int, int]:
 def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     low_h, low_w = _smallest_input(hp)
     h = draw(st.integers(low_h, low_h + SPATIAL_SLACK), label="H")
-    w = draw(st.integers(low_w, low_w + SPATIAL_SLACK), label="W")
+    widths = range(low_w, low_w + SPATIAL_SLACK + 1)
+    wanted = (corner or {}).get("output width")
+    if wanted is not None:
+        # The corner asks for one output column or several: W among those that give it.
+        shaped = [(1, hp["in_channels"], h, width) for width in widths]
+        widths = [s[-1] for s in shaped if _output_width_class(hp, s) == wanted] or widths
+    w = draw(st.sampled_from(widths), label="W")
     return (*batch_dims(draw, corner), hp["in_channels"], h, w)
 
 
