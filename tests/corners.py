@@ -34,7 +34,7 @@ from spec.fusion import FusablePair, norm_state_corners
 from spec.layerspec import LayerSpec
 from spec.optimizer_plans import PLAN_CLASSES
 from spec.optimizerspec import OptimizerSpec
-from tests.layouts import layout_classes, layout_impossible
+from tests.layouts import CONTIGUOUS, LAYOUT_DIMENSION, layout_classes, layout_impossible
 
 # The mode is a class of every layer: the harness draws it (tests/cases.py draw_case).
 MODE_CLASSES = ("train", "eval")
@@ -99,13 +99,16 @@ def possible_pairs(dims: Dimensions, impossible: Callable[[Mapping[str, str]], b
 
 
 def covering_rows(
-    dims: Dimensions, impossible: Callable[[Mapping[str, str]], bool]
+    dims: Dimensions,
+    impossible: Callable[[Mapping[str, str]], bool],
+    met: set[Pair] = frozenset(),
 ) -> list[dict[str, str]]:
-    """Rows (one class per dimension) in which every possible pair meets at least once."""
+    """Rows (one class per dimension) in which every possible pair not already `met`
+    meets at least once."""
     names = list(dims)
     if len(names) == 1:
         return [{names[0]: value} for value in dims[names[0]]]
-    uncovered = possible_pairs(dims, impossible)
+    uncovered = possible_pairs(dims, impossible) - met
     rows = []
     while uncovered:
         first = min(uncovered, key=lambda pair: _pair_order(pair, dims))
@@ -113,9 +116,9 @@ def covering_rows(
         for dim in names:
             if dim in row:
                 continue
-            row[dim] = _best_class(dim, dims[dim], row, uncovered, impossible)
-        rows.append(row)
-        uncovered -= _pairs_of(row)
+            row[dim] = _best_class(dim, dims, row, uncovered, impossible)
+        rows.append({dim: row[dim] for dim in names})
+        uncovered -= _pairs_of(row, names)
     return rows
 
 
@@ -129,13 +132,16 @@ def _pair_order(pair: Pair, dims: Dimensions) -> tuple[int, ...]:
     return tuple(order)
 
 
-def _pairs_of(row: Mapping[str, str]) -> set[Pair]:
-    return {(_label(a, row[a]), _label(b, row[b])) for a, b in itertools.combinations(list(row), 2)}
+def _pairs_of(row: Mapping[str, str], names: list[str]) -> set[Pair]:
+    """The pairs a row (complete or not) meets, each in the dimensions' order `names`, as
+    possible_pairs spells it."""
+    present = [dim for dim in names if dim in row]
+    return {(_label(a, row[a]), _label(b, row[b])) for a, b in itertools.combinations(present, 2)}
 
 
 def _best_class(
     dim: str,
-    values: tuple[str, ...],
+    dims: Dimensions,
     row: dict[str, str],
     uncovered: set[Pair],
     impossible: Callable[[Mapping[str, str]], bool],
@@ -143,16 +149,16 @@ def _best_class(
     """The class of `dim` meeting the most uncovered pairs with the row so far (the last
     listed, the most general, on a tie), among those the row can have."""
     best, best_gain = None, -1
-    for value in values:
+    for value in dims[dim]:
         trial = {**row, dim: value}
         if impossible(trial):
             continue
-        gain = len(_pairs_of(trial) & uncovered)
+        gain = len(_pairs_of(trial, list(dims)) & uncovered)
         if gain >= best_gain:
             best, best_gain = value, gain
     # Every class impossible with this row: the row asks a spec for the impossible, which
     # then draws the nearest configuration it can (and the report counts what it got).
-    return best if best is not None else values[-1]
+    return best if best is not None else dims[dim][-1]
 
 
 def corners(spec: LayerSpec) -> list[dict[str, str]]:
@@ -166,9 +172,25 @@ def layout_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
 
 
 def layout_corners(spec: LayerSpec) -> list[dict[str, str]]:
-    """The pairwise rows over the classes and the input's layout: channels_last meets a
-    grouped convolution, a strided input a window past the padding, in every run."""
-    return covering_rows(layout_dimensions(spec), layout_impossible(spec))
+    """Every pair of classes in each layout but contiguous, then rows for what is left:
+    contiguous with each class, and pairs only a contiguous input has (an unbatched 1-D
+    one). A layout's bugs sit in pairs of classes (channels_last breaks a depthwise
+    convolution only where its output is a strided single column), which one pairwise
+    array over the layout and the classes together meets only by chance; contiguous is
+    the layout of every other property's corners already."""
+    dims, impossible = classes_of(spec), layout_impossible(spec)
+    rows = []
+    for layout in layout_classes(spec)[LAYOUT_DIMENSION]:
+        if layout == CONTIGUOUS:
+            continue
+
+        def in_layout(row: Mapping[str, str], layout: str = layout) -> bool:
+            return impossible({**row, LAYOUT_DIMENSION: layout})
+
+        rows += [{**row, LAYOUT_DIMENSION: layout} for row in covering_rows(dims, in_layout)]
+    everything = layout_dimensions(spec)
+    met = set().union(*(_pairs_of(row, list(everything)) for row in rows))
+    return rows + covering_rows(everything, impossible, met)
 
 
 def hyperparameter_corners(spec: LayerSpec) -> list[dict[str, str]]:
