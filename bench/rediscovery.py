@@ -69,6 +69,9 @@ def why_not(known: KnownFailure, path: str) -> str | None:
     """Why the entry cannot be looked for here on `path`, or None."""
     if not known.in_release(torch.__version__):
         return f"applies to torch {known.releases}"
+    if "cpu" not in known.devices:
+        # The bench runs every command with --device cpu.
+        return f"applies on {', '.join(known.devices)}; the bench runs on the CPU"
     missing = by_name(path).missing()
     if missing:
         return missing
