@@ -17,8 +17,7 @@ from hypothesis import given, settings, strategies as st
 from report.interface import NotRun
 from selftest import zoo_runner
 from tests import left_out
-from tests.paths import PathCannotRun
-from tests.paths.onnx_runtime import cannot_run
+from tests.paths import PathCannotRun, cannot_run
 from tests.plugin.property_run import _leave_out_what_the_path_cannot_run
 
 REFUSED = "the runtime refuses odd numbers"
@@ -63,3 +62,33 @@ def test_the_zoo_leaves_out_what_the_path_cannot_run_as_a_run_does():
 
     zoo_runner._deterministic(prop, examples=10)()
     assert judged and all(n % 2 == 0 for n in judged)
+
+
+def test_an_openvino_fallback_leaves_the_configuration_out(monkeypatch):
+    # The openvino backend falls back to torch without a word; that configuration is left
+    # out like onnxruntime's refusals. Before, the first fallback ended the whole cell
+    # "unsupported", and a Conv2d cell never judged the draws after it.
+    from tests.paths.compile import CompiledCall
+    from tests.paths.openvino import OpenVinoCall
+
+    # No compiling: the call hands the module back, as if OpenVINO had run it.
+    monkeypatch.setattr(CompiledCall, "__init__", lambda self, path, *args, **kw: None)
+    monkeypatch.setattr(CompiledCall, "__call__", lambda self, module, *args: module)
+    call = OpenVinoCall("compile:openvino", object)
+    call.path = "compile:openvino"
+    call.fallbacks.append("the backend handed the graph to inductor (no message)")
+    refused, ended = [], []
+
+    @settings(max_examples=1, database=None)
+    @given(st.just(None))
+    def prop(_) -> None:
+        try:
+            call("module")
+        except PathCannotRun as cannot:
+            refused.append(cannot.reason)
+        except NotRun as whole_cell:
+            ended.append(whole_cell.outcome)
+
+    prop()
+    assert not ended, f"the fallback ended the whole cell {ended[0]!r}"
+    assert refused and "handed the graph to inductor" in refused[0]

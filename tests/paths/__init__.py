@@ -18,8 +18,11 @@ import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
+from hypothesis import currently_in_test_context
+
+from report.interface import not_run
 from spec.dtypes import DTYPES
 
 
@@ -53,6 +56,15 @@ class PathCannotRun(BaseException):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def cannot_run(reason: str) -> NoReturn:
+    """Leave this configuration out (inside a property's example: PathCannotRun);
+    elsewhere (a known failure's repro, with nothing to draw instead) end the call
+    "unsupported"."""
+    if currently_in_test_context():
+        raise PathCannotRun(reason)
+    not_run("unsupported", reason)
 
 
 def describe(needs: frozenset[Need]) -> str:

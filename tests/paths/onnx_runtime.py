@@ -17,10 +17,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import torch
-from hypothesis import currently_in_test_context
 
-from report.interface import not_run
-from tests.paths import ExecutionPath, PathCannotRun
+from tests.paths import ExecutionPath, cannot_run
 from tests.paths.routing import as_built
 
 NAME = "onnxruntime"
@@ -36,14 +34,6 @@ class OnOnnxRuntime(ExecutionPath):
 def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
-
-
-def cannot_run(reason: str) -> None:
-    """Leave this configuration out (inside a property's example); elsewhere (a known
-    failure's repro) end the call "unsupported"."""
-    if currently_in_test_context():
-        raise PathCannotRun(reason)
-    not_run("unsupported", reason)
 
 
 class OnnxRuntimeCall:
