@@ -66,3 +66,33 @@ def test_exact_references_are_values_of_the_dtype(spec, claim, dtype_name, data)
 def rounded(values: np.ndarray, dtype_name: str) -> np.ndarray:
     """Values as torch receives them in the dtype; indices as they are."""
     return values if is_index(values) else round_to(values, dtype_name)
+
+
+@pytest.mark.parametrize(("spec", "claim"), EXACT_CASES)
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_case_that_fixes_train_mode_says_so(spec, claim, data):
+    # Paths that run eval alone (inference runtimes) leave such cases out by
+    # ExactCase.training, before drawing: a case drawn in a mode it does not declare
+    # would be judged in a mode it is not exact in.
+    hp = data.draw(claim.hyperparams(spec) if claim.hyperparams else spec.hyperparams())
+    drawn = data.draw(claim.inputs(spec, hp, "float32"))
+    if claim.training is not None:
+        assert drawn.training == claim.training
+
+
+def test_the_exact_property_judges_the_inference_paths():
+    # Before, it needed autograd and ran on no inference path: the OpenVINO float16
+    # LayerNorm eps bug, which its "constant rows, tiny eps" case holds, was never met.
+    import tests.test_exact as exact
+    from tests.paths import by_name
+
+    for name in ("onnxruntime", "compile:openvino"):
+        path = by_name(name)
+        assert not path.lacks_needs(exact), name
+        layer_norm = next(s for s in LAYERS if s.name == "LayerNorm")
+        judged = [c.name for c in exact.runnable_claims(layer_norm.exact, path)]
+        assert "constant rows, tiny eps" in judged
+        batch_norm = next(s for s in LAYERS if s.name == "BatchNorm2d")
+        left = exact.runnable_claims(batch_norm.exact, path)
+        assert all(c.training is not True for c in left)

@@ -399,6 +399,9 @@ def _cancelling_bias(spec: LayerSpec, hp: Mapping, dtype: str) -> st.SearchStrat
     return constant.map(lambda inputs: _with_cancelling_bias(inputs, hp))
 
 
+_cancelling_bias.training = True  # type: ignore[attr-defined]  # ExactCase.training
+
+
 EXACT = (
     ExactCase(
         "constant channels",

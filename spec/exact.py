@@ -84,6 +84,12 @@ class ExactCase:
     # algorithm summing products as they are (no Winograd or FFT transform) names them.
     devices: tuple[str, ...] | None = None
 
+    @property
+    def training(self) -> bool | None:
+        """The mode the case's inputs fix, where they fix one (None: either), as the
+        inputs' strategy says (constant_groups' `training`)."""
+        return getattr(self.inputs, "training", None)
+
 
 @dataclass(frozen=True)
 class Symmetry:
@@ -258,6 +264,8 @@ def constant_groups(
 
         return build()
 
+    # The mode the inputs fix, read by ExactCase.training.
+    draw.training = training  # type: ignore[attr-defined]
     return draw
 
 

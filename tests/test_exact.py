@@ -17,7 +17,7 @@ from spec.exact import Symmetry
 from tests import corners
 from tests.assertions import assert_bitwise
 from tests.cases import Case, argument_tensors, build_case, in_release, kernels_for
-from tests.checks import check_gradients
+from tests.checks import check_forward, check_gradients
 from tests.known_failures import Check, carve_out_quantities
 from tests.paths import Need
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch
@@ -25,8 +25,10 @@ from tests.tensors import as_received, module_buffers, to_numpy, to_torch
 # Each exact case draws its own configurations; the corner pass runs every case once,
 # so that no case goes undrawn in a run (tests/corners.py: exact_corners).
 CORNERS = "exact cases"
-# Backpropagates and reads the parameters' gradients.
-NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
+# Nothing the paths must provide: where a path has autograd the gradients are judged
+# too; where it runs eval alone (inference runtimes), a case that needs training mode is
+# left out, and the output alone is judged.
+NEEDS: frozenset = frozenset()
 
 
 def _rounded(values: dict, dtype: str) -> dict:
@@ -65,12 +67,21 @@ def test_exact(layer, device, dtype, path, nn, data):
             corners.leave_out(f"{corner['exact case']} does not cover {device_type}")
     if not claims:
         not_run("not-applicable", f"{layer.name}'s exact cases do not cover {device_type}")
+    claims = runnable_claims(claims, path)
+    if corner is not None and not claims:
+        corners.leave_out(f"{corner['exact case']} cannot be judged on {path.name}")
+    if not claims:
+        not_run("not-applicable", f"{layer.name}'s exact cases need what {path.name} lacks")
     claim = data.draw(st.sampled_from(claims), label="exact case")
     hp = data.draw(
         claim.hyperparams(layer) if claim.hyperparams else layer.hyperparams(), label="hp"
     )
     in_release(nn, layer, hp)
     inputs = data.draw(claim.inputs(layer, hp, dtype), label="inputs")
+    provides = path.provides
+    if inputs.training and Need.TRAIN_MODE not in provides:
+        # A case exact in either mode drew training: eval is what this path runs.
+        corners.leave_out(f"{claim.name} drew train mode, which {path.name} does not run")
     case = _case(layer, hp, inputs, dtype, device, nn)
     # A known failure that breaks some quantities of the case leaves the others judged.
     where = case.where()
@@ -87,9 +98,13 @@ def test_exact(layer, device, dtype, path, nn, data):
     cover(f"exact={claim.name}")
     grad_y = as_received(inputs.g, dtype)
     if isinstance(claim, Symmetry):
-        _symmetric(claim, case, nn, grad_y)
+        _symmetric(claim, case, nn, grad_y, Need.AUTOGRAD in provides)
         return
     module = build_case(nn, case)
+    if Need.AUTOGRAD not in provides:
+        x = to_torch(case.x, dtype, device)
+        check_forward(case, module, x, frozenset(claim.exact), None, unjudged)
+        return
     x = to_torch(case.x, dtype, device, requires_grad=True)
     exact = frozenset(claim.exact)
     grad_y_tensor = to_torch(grad_y, dtype, device)
@@ -100,22 +115,36 @@ def test_exact(layer, device, dtype, path, nn, data):
             assert_bitwise(value, expected[name], f"{name} after the call", case)
 
 
-def _run(nn, case: Case, x: np.ndarray, grad_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def runnable_claims(claims: list, path) -> list:
+    """The claims a path can judge: a case exact only in train mode needs a path that
+    runs it; without autograd, only cases that name the output (a symmetry always does)."""
+    if Need.TRAIN_MODE not in path.provides:
+        claims = [c for c in claims if getattr(c, "training", None) is not True]
+    if Need.AUTOGRAD not in path.provides:
+        claims = [c for c in claims if isinstance(c, Symmetry) or "output" in c.exact]
+    return claims
+
+
+def _run(
+    nn, case: Case, x: np.ndarray, grad_y: np.ndarray, backward: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     module = build_case(nn, case)
-    x_leaf = to_torch(x, case.dtype, case.device, requires_grad=True)
+    x_leaf = to_torch(x, case.dtype, case.device, requires_grad=backward)
     with kernels_for(f"{case.spec.name} on {case.device} for {case.dtype}"):
         y = module(x_leaf.clone(), *argument_tensors(case))
+        if not backward:
+            return to_numpy(y), None
         y.backward(to_torch(grad_y, case.dtype, case.device))
     return to_numpy(y), to_numpy(x_leaf.grad)
 
 
-def _symmetric(claim: Symmetry, case: Case, nn, grad_y: np.ndarray) -> None:
-    y, grad = _run(nn, case, case.x, grad_y)
+def _symmetric(claim: Symmetry, case: Case, nn, grad_y: np.ndarray, backward: bool) -> None:
+    y, grad = _run(nn, case, case.x, grad_y, backward)
     mirrored_x = claim.transform_x(case.x)
-    y_m, grad_m = _run(nn, case, mirrored_x, grad_y)
+    y_m, grad_m = _run(nn, case, mirrored_x, grad_y, backward)
     # Bitwise, signed zeros included: -0.0 and 0.0 are different answers here.
     _same_bits(y_m, claim.transform_y(y), f"output at the mirrored input ({claim.name})", case)
-    if claim.transform_grad is not None:
+    if backward and claim.transform_grad is not None:
         # Values, not bits: a zero gradient's sign says nothing about the derivative.
         what = f"input gradient at the mirrored input ({claim.name})"
         assert_bitwise(grad_m, claim.transform_grad(grad), what, case)

@@ -254,6 +254,9 @@ OPENVINO_FLOAT16_EPSILON = KnownFailure(
     dtypes=("float16",),
     covers=eps_lost_in_float16,
     paths=running_kernels("openvino"),
+    # The exact case "constant rows, tiny eps" holds it every run (eps 1e-10 over a
+    # variance of 0: NaN); the forward property draws such rows rarely.
+    found_by="exact",
     repro=openvino_float16_epsilon,
     observed=Observed(since="2.13.0"),
     summary=(
