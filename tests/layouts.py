@@ -2,8 +2,10 @@
 
 The layouts property (tests/test_layouts.py) feeds each layer its input, and the
 backward its grad_output, in every layout; its corner pass pairs the input's layout with
-every class of the layer (tests/corners.py), so that channels_last meets a grouped
-convolution and a strided input meets a window past the padding in every run. A layout a
+every class of the layer, and channels_last with every pair of classes
+(tests/corners.py: layout_corners), so that channels_last meets a depthwise convolution
+with a strided single-column output, and a strided input a window past the padding, in
+every run. A layout a
 row of classes cannot have (channels_last of a 3-D input) is not asked for: the spec says
 which input ranks its classes allow (LayerSpec.input_ranks).
 """

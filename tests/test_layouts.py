@@ -19,7 +19,8 @@ from tests.tensors import as_received, to_torch
 
 NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
 
-# Pairs the input's layout with every class of the layer (tests/layouts.py).
+# Pairs the input's layout with every class of the layer, and channels_last with every
+# pair of classes (tests/corners.py: layout_corners).
 CORNERS = "classes and layouts"
 # grad_output values reach this magnitude, as in the gradients property.
 GRAD_MAGNITUDE = 10.0
