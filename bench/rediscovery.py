@@ -45,6 +45,8 @@ from tests.known_failures import KNOWN_FAILURES, KnownFailure  # noqa: E402
 from tests.paths import by_name, describe  # noqa: E402
 
 SEEDS = (1, 2, 3, 4, 5)
+# Every command runs on this device: entries scoped to others are not applicable here.
+DEVICE = "cpu"
 # A run past this is stopped and counted as not found.
 LIMIT_S = 1800
 EAGER = "eager"
@@ -69,9 +71,8 @@ def why_not(known: KnownFailure, path: str) -> str | None:
     """Why the entry cannot be looked for here on `path`, or None."""
     if not known.in_release(torch.__version__):
         return f"applies to torch {known.releases}"
-    if "cpu" not in known.devices:
-        # The bench runs every command with --device cpu.
-        return f"applies on {', '.join(known.devices)}; the bench runs on the CPU"
+    if DEVICE not in known.devices:
+        return f"applies on {', '.join(known.devices)}; the bench runs with --device {DEVICE}"
     missing = by_name(path).missing()
     if missing:
         return missing
@@ -114,7 +115,7 @@ def command(known: KnownFailure, path: str, seed: int) -> list[str]:
     return [
         sys.executable, "-m", "pytest", f"tests/test_{known.finding_property}.py", *layer,
         f"--forget-known-failure={known.id}", f"--hypothesis-profile={profile_for(path)}",
-        f"--hypothesis-seed={seed}", "--device", "cpu", "--dtype", _dtype(known, path) or "",
+        f"--hypothesis-seed={seed}", "--device", DEVICE, "--dtype", _dtype(known, path) or "",
         "--path", path, "-x", "-q", "-p", "no:cacheprovider", "--no-report", "-n", "1",
         *(["--cpu-isa", chosen] if chosen else []),
     ]  # fmt: skip

@@ -35,9 +35,8 @@ def draw_groups(
     several = st.integers(2, max_groups)
     # "1" first: a failing example shrinks towards one group.
     options = {"1": st.just(1), "grouped": several, "depthwise": several}
-    chosen, groups = from_class(
-        draw, corner, "groups", options | {"depthwise, multiplier > 1": several}
-    )
+    options["depthwise, multiplier > 1"] = several
+    chosen, groups = from_class(draw, corner, "groups", options)
     per_in = st.integers(1, max_per_group)
     if chosen.startswith("depthwise") or corner.get("channels") == CHANNELS[0]:
         per_in = st.just(1)

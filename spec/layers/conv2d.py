@@ -249,8 +249,8 @@ def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     wanted = (corner or {}).get("output width")
     if wanted is not None:
         # The corner asks for one output column or several: W among those that give it.
-        shaped = [(1, hp["in_channels"], h, width) for width in widths]
-        widths = [s[-1] for s in shaped if _output_width_class(hp, s) == wanted] or widths
+        giving = [w for w in widths if _output_width_class(hp, (hp["in_channels"], h, w)) == wanted]
+        widths = giving or widths
     w = draw(st.sampled_from(widths), label="W")
     return (*batch_dims(draw, corner), hp["in_channels"], h, w)
 
