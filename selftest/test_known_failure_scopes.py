@@ -245,18 +245,6 @@ def test_a_bug_seen_only_on_cpus_with_a_feature_is_not_observed_without_it(monke
     assert "avx512_bf16" in seen.describe()
 
 
-def test_a_bug_seen_only_on_one_vendors_cpus_is_not_observed_on_anothers(monkeypatch):
-    """oneDNN's AVX2 1x1 backward-weights overrun crashed on AMD EPYC machines and not on
-    an Intel Xeon at the same kernel set: there a passing repro is "not reproduced"."""
-    seen = Observed("2.1.2", kernel_sets=("avx2",), cpu_vendors=("AuthenticAMD",))
-    monkeypatch.setattr(kernel_sets, "cpu_vendor", lambda: "AuthenticAMD")
-    assert seen.covers("2.13.0", "avx2", "cpu")
-    monkeypatch.setattr(kernel_sets, "cpu_vendor", lambda: "GenuineIntel")
-    assert not seen.covers("2.13.0", "avx2", "cpu")
-    assert seen.covers("2.13.0", None, "meta")  # a CPU's vendor decides nothing off the CPU
-    assert "AuthenticAMD" in seen.describe()
-
-
 def test_observe_tells_a_claim_the_repro_contradicts_from_a_sighting_outside_it():
     # tests/known_failures/observe.py measures scopes: a claimed set where the repro
     # passes would turn that set's run red; a sighting outside the claim may widen it.

@@ -80,20 +80,6 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
-@functools.cache
-def cpu_vendor() -> str:
-    """The CPU's vendor as /proc/cpuinfo names it ("GenuineIntel", "AuthenticAMD"); ""
-    where it cannot be read."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("vendor_id"):
-                    return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return ""
-
-
 def supported() -> list[str]:
     """The kernel sets this CPU can run, lowest first ("default" runs anywhere)."""
     if platform.machine().lower() not in ("x86_64", "amd64"):

@@ -31,8 +31,8 @@ from tests.known_failures.layers import batch_norm2d, layer_norm
 
 TIMM = "timm 1.0.31"
 OBSERVED = Observed(since="2.13.0", by=f"this project's runs, {TIMM}")
-# Failures of torch's FMA kernels (LayerNorm's): seen on AVX2 and on AVX-512 machines.
-OBSERVED_FMA = Observed(since="2.13.0", kernel_sets=("avx2", "avx512"), by=OBSERVED.by)
+# Failures of torch's FMA kernels (LayerNorm's): seen on AVX2, AVX-512 and AMX machines.
+OBSERVED_FMA = Observed(since="2.13.0", kernel_sets=layer_norm.FMA_KERNEL_SETS, by=OBSERVED.by)
 
 
 # ---- CrossEntropyLoss: timm.loss.LabelSmoothingCrossEntropy ------------------------------

@@ -27,7 +27,7 @@ import torch
 
 from tests import kernel_sets
 from tests.known_failures.entry import KnownFailure
-from tests.known_failures.judge import reproduce_in_child
+from tests.known_failures.judge import reproduce
 from tests.known_failures.register import KNOWN_FAILURES
 from tests.paths import by_name
 
@@ -59,7 +59,7 @@ class Sighting:
 
 def _look(known: KnownFailure, kernel_set: str, path: str) -> Sighting:
     try:
-        seen = reproduce_in_child(known, kernel_set, path)
+        seen = reproduce(known, kernel_set, path)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # pytest's skip and fail outcomes are BaseExceptions

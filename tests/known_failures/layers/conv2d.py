@@ -90,14 +90,14 @@ CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH = KnownFailure(
     paths=running_kernels("aten", "inductor"),
     found_by="layouts",
     repro=channels_last_1x1_strided_backward_crash,
-    # Seen on two AMD EPYC machines (one AVX2-only, one AVX-512 capped at AVX2); on an
-    # Intel Xeon with AMX (torch 2.11.0, the first CUDA run's host) capped at AVX2 the
-    # repro's 300 calls ran without a crash.
+    # Seen on two AMD EPYC machines (one AVX2-only, one AVX-512 capped at AVX2) and on an
+    # Intel Xeon with AMX capped at AVX2 (torch 2.13.0: it crashed within 8 calls in 12 of
+    # 12 processes on eager). Another Intel Xeon with AMX (torch 2.11.0, the first CUDA
+    # run's host) ran the repro's 300 calls without a crash, once.
     observed=Observed(
         since="2.1.2",
         kernel_sets=("avx2",),
-        cpu_vendors=("AuthenticAMD",),
-        by="this project's runs on two AMD EPYC machines",
+        by="this project's runs on two AMD EPYC machines and an Intel Xeon with AMX",
     ),
     summary=(
         "CPU Conv2d backward with a channels_last input, a 1x1 kernel, stride > 1 and "
@@ -147,7 +147,7 @@ BFLOAT16_AMX_STRIDED_SINGLE_COLUMN = KnownFailure(
     observed=Observed(
         since="2.2.2",
         kernel_sets=("amx",),
-        by="issue 18's runs on an Intel Xeon with AMX; this project has no AMX machine",
+        by="issue 18's runs on an Intel Xeon with AMX, and this project's (torch 2.13.0)",
     ),
     summary=(
         "CPU bfloat16 Conv2d on AMX CPUs gives wrong outputs when the output is one "
@@ -303,7 +303,9 @@ HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
     paths=running_kernels("aten", "inductor"),
     repro=half_backward_input_rounds_columns,
     found_by="exact",
-    observed=Observed(since="2.6.0"),
+    # Right at `amx` on an Intel Xeon with AMX and avx512_fp16 (torch 2.13.0): uncapped,
+    # oneDNN runs float16 there with the CPU's own float16 instructions.
+    observed=Observed(since="2.6.0", kernel_sets=("default", "avx2", "avx512")),
     summary=(
         "CPU float16 Conv2d backward for the input rounds each column of W^T g to float16 "
         "before col2im adds the columns up, so among float16's subnormals the input "
@@ -328,12 +330,14 @@ HALF_BACKWARD_INPUT_ROUNDS_COLUMNS = KnownFailure(
 # runs channels_last bfloat16 convolutions there with its BRGEMM kernel
 # (brg_conv_fwd:avx512_core_bf16); capped at AVX512_CORE (no bf16 instructions) or with
 # mkldnn off, both cases are right. They neighbour the AMX entry above (one output column,
-# a horizontal stride), which that machine's AVX-512 kernels do not reproduce.
+# a horizontal stride), which that machine's AVX-512 kernels do not reproduce. An Intel
+# Xeon with AMX gives the same wrong values and the same crash at `avx512` and at `amx`.
+BF16_KERNEL_SETS = ("avx512", "amx")
 AVX512_BF16 = Observed(
     since="2.13.0",
-    kernel_sets=("avx512",),
+    kernel_sets=BF16_KERNEL_SETS,
     cpu_flags=("avx512_bf16",),
-    by="this project's runs on an AMD EPYC with AVX-512 and avx512_bf16",
+    by="this project's runs on an AMD EPYC with avx512_bf16 and an Intel Xeon with AMX",
 )
 
 
@@ -365,9 +369,9 @@ CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
     layer=LAYER,
     breaks=Check.VALUES,
     dtypes=("float32", "bfloat16"),
-    # Seen at avx512; an AMX CPU runs the same AVX-512 kernels for float32.
     kernel_sets=("avx512", "amx"),
-    # Measured on this AMD EPYC: 2.1.2 right, 2.6.0 wrong, 2.13.0 right.
+    # Measured on an AMD EPYC and on an Intel Xeon with AMX: 2.1.2 right, 2.6.0 wrong,
+    # 2.13.0 right.
     releases="<2.13",
     isolate=True,
     covers=_channels_last_one_input_channel_strided_column,
@@ -376,16 +380,16 @@ CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
     repro=channels_last_one_input_channel_strided_column,
     observed=Observed(
         since="2.6.0",
-        kernel_sets=("avx512",),
-        cpu_vendors=("AuthenticAMD",),
-        by="this project's runs on an AMD EPYC with AVX-512",
+        kernel_sets=("avx512", "amx"),
+        by="this project's runs on an AMD EPYC with AVX-512 and an Intel Xeon with AMX",
     ),
     summary=(
         "CPU Conv2d forward in float32 and bfloat16 on torch 2.6.0 with a channels_last "
         "input of one channel gives wrong outputs when the output is one column wide and "
-        "the horizontal stride is above 1, at the avx512 kernel set (avx2 and default are "
-        "right): Conv2d(1, 2, 2, stride=(1, 2)) on a (2, 1, 4, 3) input is off by up to 2 "
-        "from the contiguous call (float32 needs a batch of two or more). The gradients "
+        "the horizontal stride is above 1, at the avx512 and amx kernel sets (avx2 and "
+        "default are right): Conv2d(1, 2, 2, stride=(1, 2)) on a (2, 1, 4, 3) input is "
+        "off by up to 2 from the contiguous call (float32 needs a batch of two or more; "
+        "on an Intel Xeon with AMX it is off by up to 1e31). The gradients "
         "are right; 2.1.2 and 2.13.0 are right. Found by the layouts property once its "
         "corner pass paired channels_last with Conv2d's classes"
     ),
@@ -420,7 +424,7 @@ BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN = KnownFailure(
     layer=LAYER,
     breaks=frozenset({Check.VALUES, Check.EXACT}),
     dtypes=("bfloat16",),
-    kernel_sets=("avx512",),
+    kernel_sets=BF16_KERNEL_SETS,
     isolate=True,
     covers=_channels_last_grouped_single_column,
     paths=running_kernels("aten"),
@@ -430,7 +434,8 @@ BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN = KnownFailure(
     summary=(
         "CPU bfloat16 Conv2d with a channels_last input, one input channel per group and "
         "several output channels per group, gives wrong outputs when the output is one "
-        "column wide and the horizontal stride is above 1, on CPUs with avx512_bf16: "
+        "column wide and the horizontal stride is above 1, on CPUs with avx512_bf16 "
+        "(kernel sets avx512 and amx): "
         "Conv2d(2, 4, 3, stride=(1, 2), groups=2) on ones (1, 2, 5, 3) gives 9, 6, 6 per "
         "channel (the value depends on the thread count) where every output is 9. The "
         "forward only; the gradients are right"
@@ -473,7 +478,7 @@ BFLOAT16_CHANNELS_LAST_1X1_DILATED_CRASH = KnownFailure(
     layer=LAYER,
     breaks=Check.SURVIVES,
     dtypes=("bfloat16",),
-    kernel_sets=("avx512",),
+    kernel_sets=BF16_KERNEL_SETS,
     isolate=True,
     covers=_channels_last_1x1_dilated_over_padding,
     paths=running_kernels("aten"),
@@ -483,7 +488,8 @@ BFLOAT16_CHANNELS_LAST_1X1_DILATED_CRASH = KnownFailure(
     summary=(
         "CPU bfloat16 Conv2d with a channels_last input, a 1x1 kernel with dilation >= 2, "
         "a horizontal stride above 1 and every output column reading only padding "
-        "crashes the process (segfault) on CPUs with avx512_bf16: Conv2d(2, 4, 1, "
+        "crashes the process (segfault) on CPUs with avx512_bf16 (kernel sets avx512 "
+        "and amx): Conv2d(2, 4, 1, "
         "stride=(1, 2), padding=1, dilation=2, groups=2) on ones (1, 2, 4, 1), whose "
         "output is all zeros. Found by a scan of 3,888 small configurations (45 crash, "
         "all of this shape), after the layouts property met its neighbour above"

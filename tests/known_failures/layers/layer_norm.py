@@ -119,7 +119,7 @@ WEIGHT_GRAD_OF_CONSTANT_ROWS = KnownFailure(
     quantities=("weight",),
     paths=running_kernels("aten"),
     repro=weight_grad_of_constant_rows,
-    observed=Observed(since="2.13.0", kernel_sets=("avx2", "avx512")),
+    observed=Observed(since="2.13.0", kernel_sets=FMA_KERNEL_SETS),
     summary=(
         "CPU LayerNorm backward gives a nonzero weight gradient for a constant row, "
         "whose normalised value is exactly 0 (the output does not depend on the "
@@ -155,7 +155,7 @@ HALF_FORWARD_OF_CONSTANT_ROWS = KnownFailure(
     quantities=("output",),
     paths=running_kernels("aten"),
     repro=half_forward_of_constant_rows,
-    observed=Observed(since="2.6.0", kernel_sets=("avx2", "avx512")),
+    observed=Observed(since="2.6.0", kernel_sets=FMA_KERNEL_SETS),
     summary=(
         "CPU LayerNorm forward in float16 and bfloat16 does not give exactly 0 (the "
         "bias) for a constant row: the vectorised reduced-precision kernel computes "
@@ -187,7 +187,7 @@ FORWARD_OF_CONSTANT_ROWS = KnownFailure(
     covers=_constant_row,
     quantities=("output",),
     repro=forward_of_constant_rows,
-    observed=Observed(since="2.1.2", kernel_sets=("avx2", "avx512")),
+    observed=Observed(since="2.1.2", kernel_sets=FMA_KERNEL_SETS),
     summary=(
         "CPU LayerNorm forward in float32 and float64 does not give exactly 0 (the bias) "
         "for a constant row: the vectorised kernel computes x * rstd - mean * rstd with a "
