@@ -298,3 +298,20 @@ def test_a_cpu_kernel_set_decides_nothing_about_an_accelerator():
         assert FIRST_CUDA_RUN.covers("2.13.0", kernel_set, "cuda")
         assert not FIRST_CUDA_RUN.covers("2.13.0", kernel_set, "cpu")
     assert not FIRST_CUDA_RUN.covers("2.10.0", "avx2", "cuda")
+
+
+def test_a_crash_that_misses_in_some_processes_is_not_called_fixed(monkeypatch):
+    """A heap overrun crashes by the process's heap layout: the AVX2 1x1 repro ran clean in
+    4 of 23 fresh processes on one CPU. A crash repro is called passing only after it
+    ran clean CLEAN_RUNS_TO_CALL_A_CRASH_FIXED times in a row, in the run and in observe."""
+    from tests.known_failures import judge as judging
+
+    outcomes = iter([None] * (judging.CLEAN_RUNS_TO_CALL_A_CRASH_FIXED - 1) + ["signal 11"])
+    monkeypatch.setattr(judging, "reproduce_in_child", lambda *args: next(outcomes))
+    crash = dataclasses.replace(
+        _entry(_passes, Observed("2.1.2", EVERY_SET)), breaks=Check.SURVIVES, isolate=True
+    )
+    assert judging.reproduce(crash, None, "eager") == "signal 11"
+    always_clean = iter([None] * judging.CLEAN_RUNS_TO_CALL_A_CRASH_FIXED)
+    monkeypatch.setattr(judging, "reproduce_in_child", lambda *args: next(always_clean))
+    assert judging.reproduce(crash, None, "eager") is None
