@@ -57,8 +57,7 @@ FUSED_HALF_SKIPS_SIMD_BLOCKS = KnownFailure(
         "optimizer_steps property; fused SGD is not judged in these dtypes on the CPU"
     ),
     upstream=(
-        "https://github.com/pytorch/pytorch/issues/191763 (closed; fixed by pull 192545, "
-        "in 2.14)"
+        "https://github.com/pytorch/pytorch/issues/191763 (closed; fixed by pull 192545, in 2.14)"
     ),
 )
 
