@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from reference.conv2d import conv2d_padding
 from reference.geometry import pair
 from spec.dtypes import format_of
 from spec.inputs import Inputs
@@ -142,7 +143,7 @@ BFLOAT16_AMX_STRIDED_SINGLE_COLUMN = KnownFailure(
     isolate=True,
     covers=_strided_single_output_column,
     paths=running_kernels("aten"),
-    found_by="gradients",
+    found_by="exact",
     repro=bfloat16_amx_strided_single_column,
     observed=Observed(
         since="2.2.2",
@@ -353,15 +354,15 @@ def _channels_last_one_input_channel_strided_column(where: Where) -> bool:
 
 
 def channels_last_one_input_channel_strided_column() -> None:
-    torch.manual_seed(0)
     for dtype in (torch.float32, torch.bfloat16):
-        conv = torch.nn.Conv2d(1, 2, 2, stride=(1, 2)).to(dtype)
-        x = torch.randn(2, 1, 4, 3, dtype=dtype)
-        expected = conv(x)  # contiguous: right
-        last = conv.to(memory_format=torch.channels_last)
-        y = last(x.contiguous(memory_format=torch.channels_last))
-        # The same convolution of the same values: only the memory layout differs.
-        assert torch.equal(y, expected), (dtype, (y - expected).abs().max().item())
+        conv = torch.nn.Conv2d(1, 1, (4, 3), stride=(1, 2), bias=False).to(dtype)
+        with torch.no_grad():
+            conv.weight.fill_(1.0)
+        x = torch.ones(3, 1, 9, 3, dtype=dtype).contiguous(memory_format=torch.channels_last)
+        y = conv.to(memory_format=torch.channels_last)(x)
+        # Output (3, 1, 6, 1); every window holds 4 x 3 ones: each output is 12, exactly
+        # (seen: 12, 8, 12, 8, 9, 3, ... on 2.6.0, 2.13.0 and 2.14.1).
+        assert torch.equal(y, torch.full_like(y, 12.0)), (dtype, y.flatten().tolist())
 
 
 CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
@@ -370,13 +371,14 @@ CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
     breaks=Check.VALUES,
     dtypes=("float32", "bfloat16"),
     kernel_sets=("avx512", "amx"),
-    # Measured on an AMD EPYC and on an Intel Xeon with AMX: 2.1.2 right, 2.6.0 wrong,
-    # 2.13.0 right.
-    releases="<2.13",
+    # Measured on an Intel Xeon with AMX: 2.1.2 right; 2.6.0, 2.13.0 and 2.14.1 wrong. It
+    # was scoped <2.13 once, from a smaller repro that 2.13.0 gets right: the region
+    # narrowed (a scan: 251 of 5,184 one-column configurations wrong on 2.6.0, 99 on
+    # 2.13.0, 100 on 2.14.1), it did not close.
     isolate=True,
     covers=_channels_last_one_input_channel_strided_column,
     paths=running_kernels("aten"),
-    found_by="layouts",
+    found_by="exact",
     repro=channels_last_one_input_channel_strided_column,
     observed=Observed(
         since="2.6.0",
@@ -384,16 +386,85 @@ CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
         by="this project's runs on an AMD EPYC with AVX-512 and an Intel Xeon with AMX",
     ),
     summary=(
-        "CPU Conv2d forward in float32 and bfloat16 on torch 2.6.0 with a channels_last "
-        "input of one channel gives wrong outputs when the output is one column wide and "
-        "the horizontal stride is above 1, at the avx512 and amx kernel sets (avx2 and "
-        "default are right): Conv2d(1, 2, 2, stride=(1, 2)) on a (2, 1, 4, 3) input is "
-        "off by up to 2 from the contiguous call (float32 needs a batch of two or more; "
-        "on an Intel Xeon with AMX it is off by up to 1e31). The gradients "
-        "are right; 2.1.2 and 2.13.0 are right. Found by the layouts property once its "
-        "corner pass paired channels_last with Conv2d's classes"
+        "CPU Conv2d forward in float32 and bfloat16 with a channels_last input of one "
+        "channel gives wrong outputs when the output is one column wide and the "
+        "horizontal stride is above 1, at the avx512 and amx kernel sets (avx2 and "
+        "default are right): Conv2d(1, 1, (4, 3), stride=(1, 2)) on ones (3, 1, 9, 3) "
+        "gives 12, 8, 12, 8, 9, 3, ... where every output is 12. Every wrong case of a "
+        "scan had a vertical stride of 1, a batch of 2 or more and a kernel 2 or more "
+        "wide. 2.6.0 is wrong in a wider region (Conv2d(1, 2, 2, stride=(1, 2)) on "
+        "(2, 1, 4, 3), right on 2.13.0: the entry was scoped <2.13 from it until the "
+        "exact sweep met the narrower region on 2.13.0). The gradients are right; "
+        "2.1.2 is right"
     ),
-    upstream="not filed (fixed by 2.13.0; no upstream issue found)",
+    upstream="not filed (no upstream issue found)",
+)
+
+
+def _replay_sweep_streams(dtype: torch.dtype, leave_out: str) -> None:
+    """Conv2d forward and backward on ones over the exact sweep's first ten streams of
+    configurations (spec/layers/conv2d.py, seeds 0 to 9, as the sweep draws them), in
+    both layouts, leaving out what every other entry covers but `leave_out`."""
+    from spec.exact import integer_values
+    from spec.layers.conv2d import sweep_configuration
+    from tests.known_failures.register import KNOWN_FAILURES
+
+    name = str(dtype).removeprefix("torch.")
+    others = [k for k in KNOWN_FAILURES if k.layer == LAYER and k.id != leave_out]
+    spec = layer_named(LAYER)
+    torch.set_num_threads(1)
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        for _ in range(1500):
+            hp, shape = sweep_configuration(rng)
+            x = integer_values(spec, hp, shape, name, rng).x
+            for layout in ("contiguous", "channels_last")[: 1 + (len(shape) == 4)]:
+                where = Where(LAYER, name, "cpu", hp, False, layout, "eager", x, layout)
+                if any(check in k.checks and k.applies(where) for k in others for check in Check):
+                    continue
+                conv = torch.nn.Conv2d(**hp).to(dtype)
+                ones = torch.ones(shape, dtype=dtype)
+                if layout == "channels_last":
+                    conv = conv.to(memory_format=torch.channels_last)
+                    ones = ones.contiguous(memory_format=torch.channels_last)
+                conv(ones.requires_grad_()).sum().backward()
+
+
+def bfloat16_avx512_strided_single_column_heap_corruption() -> None:
+    # Seen on an Intel Xeon with AMX at `avx512`: glibc aborts ("malloc(): smallbin
+    # double linked list corrupted") after about 8,700 calls; without the one-column
+    # strided configurations the same ten streams run to the end.
+    _replay_sweep_streams(torch.bfloat16, "conv2d-bfloat16-avx512-strided-single-column-heap")
+
+
+BFLOAT16_AVX512_STRIDED_SINGLE_COLUMN_HEAP = KnownFailure(
+    id="conv2d-bfloat16-avx512-strided-single-column-heap",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    dtypes=("bfloat16",),
+    kernel_sets=("avx512",),
+    isolate=True,
+    covers=_strided_single_output_column,
+    paths=running_kernels("aten"),
+    found_by="exact",
+    repro=bfloat16_avx512_strided_single_column_heap_corruption,
+    observed=Observed(
+        since="2.13.0",
+        kernel_sets=("avx512",),
+        cpu_flags=("avx512_bf16",),
+        by="this project's exact sweep on an Intel Xeon with AMX, capped at avx512",
+    ),
+    summary=(
+        "CPU bfloat16 Conv2d at the avx512 kernel set (avx512_bf16) corrupts the heap "
+        "where the output is one column wide at a horizontal stride above 1 (the class "
+        "whose values AMX gets wrong): no single call gives a wrong value or crashes, but "
+        "the exact sweep's process later fails (glibc: 'malloc(): smallbin double linked "
+        "list corrupted', a segfault, or a wrong value in a later, unrelated call). Ten "
+        "streams of the sweep's configurations abort after about 8,700 calls; without "
+        "the one-column strided ones they run to the end, and so do the one-column "
+        "strided ones alone. The repro replays the ten streams"
+    ),
+    upstream="not filed (no single-call repro yet); related: https://github.com/pytorch/pytorch/issues/169688",
 )
 
 
@@ -428,7 +499,7 @@ BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN = KnownFailure(
     isolate=True,
     covers=_channels_last_grouped_single_column,
     paths=running_kernels("aten"),
-    found_by="layouts",
+    found_by="exact",
     repro=bfloat16_channels_last_grouped_single_column,
     observed=dataclasses.replace(AVX512_BF16, since="2.6.0"),
     summary=(
@@ -447,25 +518,42 @@ BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN = KnownFailure(
 )
 
 
-def _channels_last_1x1_dilated_over_padding(where: Where) -> bool:
-    """channels_last, a kernel one column wide with a horizontal dilation above 1 (which
-    a 1-wide kernel does not use), a horizontal stride above 1, and every output column
-    reading only padding."""
-    if where.x is None or where.layout != "channels_last":
+def _reads_only_padding(where: Where, axis: int) -> bool:
+    """Every output row (axis 0) or column (axis 1) reads only zero padding: no tap of
+    any output position along the axis lands on the input, at a dilation of 2 or more
+    along it (undilated, the same geometry runs)."""
+    if where.x is None or where.arguments["padding_mode"] != "zeros":
         return False
     arguments = where.arguments
-    if pair(arguments["kernel_size"])[1] != 1 or pair(arguments["dilation"])[1] < 2:
+    kernel, dilation, stride = (
+        pair(arguments[name])[axis] for name in ("kernel_size", "dilation", "stride")
+    )
+    if dilation < 2:
         return False
-    stride = pair(arguments["stride"])[1]
-    padding = arguments["padding"]
-    if stride < 2 or isinstance(padding, str) or arguments["padding_mode"] != "zeros":
-        return False
-    left, width = pair(padding)[1], where.x.shape[-1]
-    columns = layer_named(LAYER).out_shape(arguments, where.x.shape)[-1]
-    return all(not left <= j * stride < left + width for j in range(columns))
+    before = conv2d_padding(arguments["kernel_size"], arguments["dilation"], arguments["padding"])
+    start, size = before[2 * axis], where.x.shape[axis - 2]
+    count = layer_named(LAYER).out_shape(arguments, where.x.shape)[axis - 2]
+    taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
+    return all(not start <= tap < start + size for tap in taps)
 
 
-def bfloat16_channels_last_1x1_dilated_crash() -> None:
+def _padding_only_columns(where: Where) -> bool:
+    return _reads_only_padding(where, axis=1)
+
+
+def _channels_last_padding_only_columns(where: Where) -> bool:
+    return where.layout == "channels_last" and _reads_only_padding(where, axis=1)
+
+
+def _channels_last_biased_padding_only_columns(where: Where) -> bool:
+    return where.arguments["bias"] and _channels_last_padding_only_columns(where)
+
+
+def _padding_only_rows(where: Where) -> bool:
+    return _reads_only_padding(where, axis=0)
+
+
+def bfloat16_channels_last_padding_only_columns_crash() -> None:
     x = torch.ones(1, 2, 4, 1, dtype=torch.bfloat16).contiguous(memory_format=torch.channels_last)
     w = torch.ones(4, 1, 1, 1, dtype=torch.bfloat16)
     # Output (1, 4, 6, 2), every column reading padding: zeros. Seen: a segfault.
@@ -473,28 +561,141 @@ def bfloat16_channels_last_1x1_dilated_crash() -> None:
     assert torch.equal(y, torch.zeros_like(y)), y.flatten().tolist()
 
 
-BFLOAT16_CHANNELS_LAST_1X1_DILATED_CRASH = KnownFailure(
-    id="conv2d-bfloat16-channels-last-1x1-dilated-crash",
+def channels_last_padding_only_columns_crash() -> None:
+    x = torch.ones(1, 2, 4, 1).contiguous(memory_format=torch.channels_last)
+    w, b = torch.ones(4, 1, 1, 1), torch.zeros(4)
+    # Output (1, 4, 6, 2), every column reading padding: the bias, 0. Seen: a segfault
+    # (float32 needs the bias; without one it runs).
+    y = torch.nn.functional.conv2d(x, w, b, stride=(1, 2), padding=1, dilation=2, groups=2)
+    assert torch.equal(y, torch.zeros_like(y)), y.flatten().tolist()
+
+
+def half_padding_only_columns_crash() -> None:
+    x = torch.ones(1, 2, 4, 1, dtype=torch.float16)
+    w = torch.ones(4, 1, 1, 1, dtype=torch.float16)
+    # Output (1, 4, 6, 2), every column reading padding: zeros. Seen: a segfault.
+    y = torch.nn.functional.conv2d(x, w, None, stride=(1, 2), padding=1, dilation=2, groups=2)
+    assert torch.equal(y, torch.zeros_like(y)), y.flatten().tolist()
+
+
+# The columns' crash is oneDNN's: its BRGEMM convolution looks up the kernel for a block
+# of outputs padded across its whole width with an empty tap range and calls a null one
+# (oneDNN's diagnosis, pull 5944).
+PADDING_ONLY_COLUMNS_UPSTREAM = (
+    "https://github.com/pytorch/pytorch/issues/195394 (open) and "
+    "https://github.com/uxlfoundation/oneDNN/issues/5942: fixed in oneDNN by pull 5944 "
+    "(after v3.14.0), not yet in torch 2.14.1"
+)
+PADDING_ONLY_COLUMNS_SUMMARY = (
+    "CPU {dtype} Conv2d {layout}whose every output column reads only zero padding, at "
+    "a horizontal dilation of 2 or more, crashes the process (segfault) in the forward, "
+    "at kernel sets {sets}: Conv2d(2, 4, 1, stride=(1, 2), padding=1, dilation=2, "
+    "groups=2) on ones (1, 2, 4, 1), whose output is all zeros. An undilated kernel "
+    "and the default kernel set run it right"
+)
+AMX_SWEEP = Observed(
+    since="2.13.0",
+    kernel_sets=("amx",),
+    by="this project's exact sweep and scans on an Intel Xeon with AMX",
+)
+
+BFLOAT16_CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH = KnownFailure(
+    id="conv2d-bfloat16-channels-last-padding-only-columns-crash",
     layer=LAYER,
     breaks=Check.SURVIVES,
     dtypes=("bfloat16",),
     kernel_sets=BF16_KERNEL_SETS,
     isolate=True,
-    covers=_channels_last_1x1_dilated_over_padding,
+    covers=_channels_last_padding_only_columns,
     paths=running_kernels("aten"),
-    found_by="layouts",
-    repro=bfloat16_channels_last_1x1_dilated_crash,
+    found_by="exact",
+    repro=bfloat16_channels_last_padding_only_columns_crash,
     observed=AVX512_BF16,
-    summary=(
-        "CPU bfloat16 Conv2d with a channels_last input, a 1x1 kernel with dilation >= 2, "
-        "a horizontal stride above 1 and every output column reading only padding "
-        "crashes the process (segfault) on CPUs with avx512_bf16 (kernel sets avx512 "
-        "and amx): Conv2d(2, 4, 1, "
-        "stride=(1, 2), padding=1, dilation=2, groups=2) on ones (1, 2, 4, 1), whose "
-        "output is all zeros. Found by a scan of 3,888 small configurations (45 crash, "
-        "all of this shape), after the layouts property met its neighbour above"
+    summary=PADDING_ONLY_COLUMNS_SUMMARY.format(
+        dtype="bfloat16", layout="with a channels_last input ", sets="avx512 and amx"
+    )
+    + (
+        " (first recorded, by a scan of 3,888 small configurations, as a 1x1 kernel's "
+        "crash: conv2d-bfloat16-channels-last-1x1-dilated-crash; kernels 2 wide crash too)"
     ),
-    upstream="not filed (no upstream issue found)",
+    upstream=PADDING_ONLY_COLUMNS_UPSTREAM,
+)
+
+CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH = KnownFailure(
+    id="conv2d-channels-last-padding-only-columns-crash",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    dtypes=("float32",),
+    kernel_sets=("avx2", "avx512", "amx"),
+    isolate=True,
+    covers=_channels_last_biased_padding_only_columns,
+    paths=running_kernels("aten"),
+    found_by="exact",
+    repro=channels_last_padding_only_columns_crash,
+    observed=dataclasses.replace(AMX_SWEEP, kernel_sets=("avx2", "avx512", "amx")),
+    summary=PADDING_ONLY_COLUMNS_SUMMARY.format(
+        dtype="float32",
+        layout="with a channels_last input and a bias ",
+        sets="avx2, avx512 and amx",
+    )
+    + " (with a zero bias for the repro; without a bias float32 runs it)",
+    upstream=PADDING_ONLY_COLUMNS_UPSTREAM,
+)
+
+HALF_PADDING_ONLY_COLUMNS_CRASH = KnownFailure(
+    id="conv2d-half-padding-only-columns-crash",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    dtypes=("float16",),
+    kernel_sets=("amx",),
+    isolate=True,
+    covers=_padding_only_columns,
+    paths=running_kernels("aten"),
+    found_by="exact",
+    repro=half_padding_only_columns_crash,
+    observed=AMX_SWEEP,
+    summary=PADDING_ONLY_COLUMNS_SUMMARY.format(
+        dtype="float16", layout="(contiguous or channels_last) ", sets="amx"
+    ),
+    upstream=PADDING_ONLY_COLUMNS_UPSTREAM,
+)
+
+
+def bfloat16_amx_padding_only_rows_crash() -> None:
+    conv = torch.nn.Conv2d(1, 1, 4, padding="same", dilation=3, bias=False)
+    conv = conv.to(torch.bfloat16)
+    x = torch.ones(1, 1, 1, 4, dtype=torch.bfloat16, requires_grad=True)
+    # One output row, its taps at rows -4, -1, 2 and 5 of a one-row input: all padding.
+    # The output and the input gradient are zeros; seen: a segfault in the backward.
+    y = conv(x)
+    y.backward(torch.ones_like(y))
+    assert torch.equal(x.grad, torch.zeros_like(x.grad)), x.grad.flatten().tolist()
+
+
+BFLOAT16_AMX_PADDING_ONLY_ROWS_CRASH = KnownFailure(
+    id="conv2d-bfloat16-amx-padding-only-rows-crash",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    dtypes=("bfloat16",),
+    kernel_sets=("amx",),
+    isolate=True,
+    covers=_padding_only_rows,
+    paths=running_kernels("aten"),
+    found_by="exact",
+    repro=bfloat16_amx_padding_only_rows_crash,
+    # 2.6.0 crashes too (the repro and the forward case); 2.1.2 does not.
+    observed=dataclasses.replace(AMX_SWEEP, since="2.6.0"),
+    summary=(
+        "CPU bfloat16 Conv2d whose every output row reads only zero padding, at a "
+        "vertical dilation of 2 or more, crashes the process (segfault) at kernel set "
+        "amx, in either layout: Conv2d(1, 1, 4, padding='same', dilation=3) on a one-row "
+        "input (1, 1, 1, 4) crashes in the input gradient's kernel; a 4x2 kernel with "
+        "groups=3 crashed in the forward. Right at avx512 and below"
+    ),
+    upstream=(
+        "not filed; related: https://github.com/uxlfoundation/oneDNN/issues/5942 (the "
+        "same kernel's outputs padded across a whole block, there along the width)"
+    ),
 )
 
 
@@ -562,8 +763,12 @@ ENTRIES = (
     OPENVINO_FAKE_MODE_GUARD,
     CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH,
     BFLOAT16_AMX_STRIDED_SINGLE_COLUMN,
+    BFLOAT16_AVX512_STRIDED_SINGLE_COLUMN_HEAP,
     BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN,
     CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN,
-    BFLOAT16_CHANNELS_LAST_1X1_DILATED_CRASH,
+    BFLOAT16_CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH,
+    CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH,
+    HALF_PADDING_ONLY_COLUMNS_CRASH,
+    BFLOAT16_AMX_PADDING_ONLY_ROWS_CRASH,
     REPLICATE_INDUCTOR_BACKWARD,
 )
