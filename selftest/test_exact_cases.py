@@ -3,11 +3,12 @@ exactly values of each dtype (so a bit-for-bit comparison with torch is fair).""
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from spec.arguments import is_index
 from spec.dtypes import DTYPES
-from spec.exact import ExactCase, Symmetry, representable, round_to
+from spec.exact import ExactCase, Sweep, Symmetry, integer_values, representable, round_to
 from spec.registry import LAYERS
 
 # Not `layer`/`dtype`: conftest parametrizes those names over the whole matrix.
@@ -17,6 +18,9 @@ CASES = [
     for claim in spec.exact
 ]
 EXACT_CASES = [case for case in CASES if isinstance(case.values[1], ExactCase)]
+SWEEPS = [case for case in CASES if isinstance(case.values[1], Sweep)]
+# Configurations a sweep selftest draws: enough that every class shows up.
+SWEEP_SAMPLE = 2000
 
 
 def test_every_layer_declares_an_exact_case():
@@ -25,7 +29,7 @@ def test_every_layer_declares_an_exact_case():
 
 @pytest.mark.parametrize(("spec", "claim"), CASES)
 def test_each_case_says_why(spec, claim):
-    assert isinstance(claim, ExactCase | Symmetry)
+    assert isinstance(claim, ExactCase | Symmetry | Sweep)
     assert len(claim.why.split()) >= 8, f"{spec.name} {claim.name}: the reason is too short"
 
 
@@ -96,3 +100,37 @@ def test_the_exact_property_judges_the_inference_paths():
         batch_norm = next(s for s in LAYERS if s.name == "BatchNorm2d")
         left = exact.runnable_claims(batch_norm.exact, path)
         assert all(c.training is not True for c in left)
+
+
+@pytest.mark.parametrize(("spec", "claim"), SWEEPS)
+def test_a_sweep_meets_every_class_of_its_layer(spec, claim):
+    # A sweep that never drew a class (a padding mode, an output one column wide) would
+    # leave the kernels of that class to the one configuration an example draws.
+    rng = np.random.default_rng(0)
+    met: dict[str, set] = {}
+    for _ in range(SWEEP_SAMPLE):
+        hp, shape = claim.configuration(rng)
+        for dim, value in spec.classify(hp, shape).items():
+            met.setdefault(dim, set()).add(value)
+    declared = {**spec.classes, **spec.input_classes}
+    unmet = {dim: set(values) - met.get(dim, set()) for dim, values in declared.items()}
+    assert not any(unmet.values()), unmet
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize(("spec", "claim"), SWEEPS)
+def test_a_sweep_configuration_is_valid_and_exact(spec, claim, dtype_name):
+    # torch accepts each configuration with the reference's output shape (the sweep
+    # draws inside the domain, not into the errors property's), and its references are
+    # values of the dtype, so comparing bit for bit is fair.
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        hp, shape = claim.configuration(rng)
+        module = getattr(torch.nn, spec.name)(**hp).double()
+        with torch.no_grad():
+            got = tuple(module(torch.zeros(shape, dtype=torch.float64)).shape)
+        assert got == tuple(spec.out_shape(hp, shape)), (hp, shape)
+        inputs = integer_values(spec, hp, shape, dtype_name, rng)
+        assert representable(spec.forward(inputs)[0], dtype_name), (hp, shape)
+        for name, value in spec.vjp(inputs).items():
+            assert representable(value, dtype_name), (name, hp, shape)

@@ -106,6 +106,30 @@ class Symmetry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """Many small configurations in one example, each on small integers (integer_values).
+
+    A CPU kernel's bugs sit in narrow regions of the geometry, where its blocking meets
+    the shape (an output one column wide and five to eight rows high; a 1x1 kernel whose
+    every column reads padding), too narrow for one drawn configuration per example to
+    reach. On integers a configuration's answer is exact, so one example can judge
+    hundreds of them, bit for bit, in every layout, for the cost of the calls alone; the
+    scans that found such bugs (docs/rediscovery.md) ran this way. Configurations come
+    from a NumPy generator, not from Hypothesis draws, so that hundreds fit one example;
+    the example draws the generator's seed.
+    """
+
+    name: str
+    why: str
+    # A random configuration (hyperparameters, input shape) over the spec's domain.
+    configuration: Callable[[np.random.Generator], tuple[dict, tuple]]
+    # Configurations per example.
+    count: int
+    exact: tuple[str, ...] = ("output", "input", "parameters")
+    devices: tuple[str, ...] | None = None
+
+
 def _integer_array(rng: np.random.Generator, shape: tuple, density: float) -> np.ndarray:
     values = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape).astype(np.float64)
     return values * (rng.random(shape) < density)
@@ -119,18 +143,49 @@ def _largest(scales: Any) -> float:
     return float(scale.max()) if scale.size else 0.0
 
 
+def integer_values(
+    spec: LayerSpec,
+    hp: HyperParams,
+    shape: tuple,
+    dtype: str,
+    rng: np.random.Generator,
+    training: bool = False,
+    buffers: Mapping[str, np.ndarray] | None = None,
+    quantum: float = 1.0,
+) -> Inputs:
+    """Small-integer x, parameters and grad_y for one configuration, every partial sum
+    exact in the dtype (integer_inputs' values, from a NumPy generator).
+
+    For an op linear in each argument the spec's error scale is the op on absolute values:
+    the largest |partial sum| any summation order can reach. Results are multiples of
+    `quantum` (1, or 1/d for a power-of-two divisor d), so they are exact when the scale,
+    counted in quanta, stays within the dtype's exact range. Sparser values are tried
+    until it does; all zeros, where even the sparsest overflows.
+    """
+    buffers = dict(buffers or {})
+    limit = exact_range(dtype) * quantum
+    grad_shape = spec.out_shape(hp, shape)
+    for density in DENSITIES:
+        x = _integer_array(rng, shape, density)
+        params = {
+            name: _integer_array(rng, p_shape, density)
+            for name, p_shape in spec.param_shapes(hp).items()
+        }
+        grad_y = _integer_array(rng, grad_shape, density)
+        inputs = Inputs(x, hp, params, buffers, training, grad_y=grad_y)
+        scale = max(_largest(spec.forward_error(inputs)), _largest(spec.vjp_error(inputs)))
+        if scale <= limit:
+            return inputs
+    zeros = {name: np.zeros(s) for name, s in spec.param_shapes(hp).items()}
+    return Inputs(np.zeros(shape), hp, zeros, buffers, training, grad_y=np.zeros(grad_shape))
+
+
 def integer_inputs(
     quantum: Callable[[HyperParams], float] = lambda hp: 1.0,
     training: bool | None = None,
 ) -> Callable[[LayerSpec, HyperParams, str], st.SearchStrategy[Inputs]]:
-    """Small-integer x, parameters and grad_y whose every partial sum is exact in the dtype.
-
-    For an op linear in each argument the spec's error scale is the op on absolute values:
-    the largest |partial sum| any summation order can reach. Results are multiples of
-    `quantum(hp)` (1, or 1/d for a power-of-two divisor d), so they are exact when the
-    scale, counted in quanta, stays within the dtype's exact range. Sparser values are
-    tried until it does.
-    """
+    """Small-integer x, parameters and grad_y whose every partial sum is exact in the
+    dtype (integer_values), at a drawn input shape and mode."""
 
     def draw(spec: LayerSpec, hp: HyperParams, dtype: str) -> st.SearchStrategy[Inputs]:
         @st.composite
@@ -141,22 +196,7 @@ def integer_inputs(
             buffers = {}
             if spec.buffer_values is not None:
                 buffers = draw_(spec.buffer_values(hp), label="buffers")
-            limit = exact_range(dtype) * quantum(hp)
-            for density in DENSITIES:
-                x = _integer_array(rng, shape, density)
-                params = {
-                    name: _integer_array(rng, p_shape, density)
-                    for name, p_shape in spec.param_shapes(hp).items()
-                }
-                grad_y = _integer_array(rng, spec.out_shape(hp, shape), density)
-                inputs = Inputs(x, hp, params, buffers, mode, grad_y=grad_y)
-                if max(_largest(spec.forward_error(inputs)), _largest(spec.vjp_error(inputs))) <= (
-                    limit
-                ):
-                    return inputs
-            # Even the sparsest draw can overflow a huge reduction: all zeros cannot.
-            zeros = {name: np.zeros(s) for name, s in spec.param_shapes(hp).items()}
-            return Inputs(np.zeros(shape), hp, zeros, buffers, mode, grad_y=np.zeros(grad_y.shape))
+            return integer_values(spec, hp, shape, dtype, rng, mode, buffers, quantum(hp))
 
         return build()
 

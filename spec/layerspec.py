@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from reference.init_laws import InitLaw
 from spec.arguments import CallArguments
-from spec.exact import ExactCase, Symmetry
+from spec.exact import ExactCase, Sweep, Symmetry
 from spec.inputs import Inputs
 from spec.modes import MODE_FREE, Mode
 
@@ -184,7 +184,7 @@ class LayerSpec:
     # The kinds of invalid configuration `invalid` draws, each reached every run.
     invalid_kinds: tuple[str, ...] = ()
     # Inputs whose answer every correct algorithm gives exactly (spec/exact.py).
-    exact: tuple[ExactCase | Symmetry, ...] = ()
+    exact: tuple[ExactCase | Symmetry | Sweep, ...] = ()
     # The documented default of every optional constructor argument (factory kwargs aside):
     # what an argument the hyperparameters leave out means, and what an implementation's
     # own defaults are held to (selftest/test_spec_defaults.py checks torch.nn's).

@@ -13,13 +13,22 @@ import torch
 from hypothesis import given, note, strategies as st
 
 from report.interface import cover, not_run
-from spec.exact import Symmetry
-from tests import corners
-from tests.assertions import assert_bitwise
-from tests.cases import Case, argument_tensors, build_case, in_release, kernels_for
+from spec.exact import Sweep, Symmetry, integer_values
+from tests import corners, flight_recorder
+from tests.assertions import assert_bitwise, violated
+from tests.cases import (
+    Case,
+    argument_tensors,
+    arguments_missing,
+    build_case,
+    in_release,
+    kernels_for,
+)
 from tests.checks import check_forward, check_gradients
-from tests.known_failures import Check, carve_out_quantities
+from tests.known_failures import Check, carve_out_quantities, known_failure
+from tests.layouts import CHANNELS_LAST, CONTIGUOUS, arrange, layouts_for
 from tests.paths import Need
+from tests.repro import crash_snippet
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch
 
 # Each exact case draws its own configurations; the corner pass runs every case once,
@@ -68,11 +77,19 @@ def test_exact(layer, device, dtype, path, nn, data):
     if not claims:
         not_run("not-applicable", f"{layer.name}'s exact cases do not cover {device_type}")
     claims = runnable_claims(claims, path)
+    if corner is None:
+        # A sweep is a run's worth of configurations in one example: it runs once a run,
+        # as its corner, not again in every random example that draws it.
+        claims = [c for c in claims if not isinstance(c, Sweep)]
     if corner is not None and not claims:
         corners.leave_out(f"{corner['exact case']} cannot be judged on {path.name}")
     if not claims:
         not_run("not-applicable", f"{layer.name}'s exact cases need what {path.name} lacks")
     claim = data.draw(st.sampled_from(claims), label="exact case")
+    if isinstance(claim, Sweep):
+        cover(f"exact={claim.name}")
+        _sweep(claim, layer, device, dtype, nn, data)
+        return
     hp = data.draw(
         claim.hyperparams(layer) if claim.hyperparams else layer.hyperparams(), label="hp"
     )
@@ -122,7 +139,93 @@ def runnable_claims(claims: list, path) -> list:
         claims = [c for c in claims if getattr(c, "training", None) is not True]
     if Need.AUTOGRAD not in path.provides:
         claims = [c for c in claims if isinstance(c, Symmetry) or "output" in c.exact]
+    if path.transforms:
+        # A sweep builds hundreds of modules an example: hundreds of compiles or exports.
+        claims = [c for c in claims if not isinstance(c, Sweep)]
     return claims
+
+
+# What a sweep's configuration must not meet: a recorded crash, wrong values (in any
+# quantity) or a wrong backward. Such a configuration is left out, the sweep goes on.
+SWEEP_CHECKS = (Check.SURVIVES, Check.VALUES, Check.EXACT, Check.GRADIENTS)
+# The layouts kernels compute in: a strided input is copied into one of them first (the
+# layouts property judges it), so a sweep spends its calls on these two.
+SWEEP_LAYOUTS = (CONTIGUOUS, CHANNELS_LAST)
+
+
+def _sweep(claim: Sweep, layer, device: str, dtype: str, nn, data) -> None:
+    """Judge `claim.count` configurations, each in the SWEEP_LAYOUTS its input can take,
+    on small integers: the output and every gradient bit for bit."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="sweep seed"))
+    judged, left_out = 0, 0
+    for index in range(claim.count):
+        hp, shape = claim.configuration(rng)
+        inputs = integer_values(layer, hp, shape, dtype, rng)
+        if arguments_missing(nn, layer, hp):
+            left_out += 1
+            continue
+        case = _case(layer, hp, inputs, dtype, device, nn)
+        grad_y = as_received(inputs.g, dtype)
+        layouts = []
+        for layout in [name for name in layouts_for(len(shape)) if name in SWEEP_LAYOUTS]:
+            where = case.where(layout)
+            where = dataclasses.replace(
+                where, grad_layout=layout, grad_y=grad_y, params=case.params
+            )
+            if any(known_failure(check, where) for check in SWEEP_CHECKS):
+                left_out += 1
+            else:
+                layouts.append(layout)
+        if not layouts:
+            continue
+        # One reference for every layout: the values are the same, only the strides differ.
+        reference = case.extra["inputs"] = inputs.replace(x=case.x, params=case.params)
+        expected = {"output": layer.forward(reference)[0], **layer.vjp(reference)}
+        wanted = _exact_quantities(claim.exact, case.params)
+        for layout in layouts:
+            case.extra["layout"] = case.extra["grad_layout"] = layout
+            try:
+                _judge_in_layout(nn, case, layout, grad_y, expected, wanted)
+            except BaseException:
+                note(f"sweep configuration {index}, {layout} input and grad_output")
+                raise
+            judged += 1
+    note(f"{claim.name}: {judged} judged, {left_out} left out")
+    if not judged:
+        corners.leave_out(f"{claim.name}: every configuration was left out")
+
+
+def _exact_quantities(exact: tuple[str, ...], params: dict) -> frozenset[str]:
+    """The quantities a claim names, "parameters" spelled out as the parameters' names."""
+    named = set(exact) - {"parameters"}
+    return frozenset(named | (set(params) if "parameters" in exact else set()))
+
+
+def _judge_in_layout(
+    nn, case: Case, layout: str, grad_y: np.ndarray, expected: dict, wanted: frozenset
+) -> None:
+    """One configuration in one layout, forward and backward, against references computed
+    once: cheaper than check_gradients' tolerance machinery, which exact values need not."""
+    flight_recorder.record(case.describe(), crash_snippet(case))
+    module = build_case(nn, case)
+    if layout == CHANNELS_LAST:
+        module = module.to(memory_format=torch.channels_last)
+    x = to_torch(case.x, case.dtype, case.device, requires_grad=True)
+    grad = arrange(to_torch(grad_y, case.dtype, case.device), layout, _widest(grad_y.shape))
+    with kernels_for(f"{case.spec.name} on {case.device} for {case.dtype}"):
+        y = module(arrange(x * 1, layout, _widest(case.x.shape)))
+        y.backward(grad)
+    actual = {"output": y, "input": x.grad, **dict(module.named_parameters())}
+    for name in sorted(wanted & set(expected)):
+        value = actual[name] if name in ("output", "input") else actual[name].grad
+        if value is None:
+            raise violated(f"{case.describe()}: no gradient reached {name} ({layout})", case)
+        assert_bitwise(to_numpy(value), expected[name], f"{name} ({layout} layout)", case)
+
+
+def _widest(shape: tuple) -> int:
+    """The non-last dimension a strided layout strides: the first of size > 1."""
+    return next((i for i, size in enumerate(shape[:-1]) if size > 1), 0)
 
 
 def _run(

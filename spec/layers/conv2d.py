@@ -11,7 +11,7 @@ from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv2d_param_shapes
 from spec.conv_groups import GROUPS_CLASSES, draw_groups, groups_class, impossible_groups
 from spec.default_init import fan_in_uniform_laws
-from spec.exact import ExactCase, integer_inputs, zero_input
+from spec.exact import ExactCase, Sweep, integer_inputs, zero_input
 from spec.input_classes import (
     BATCH,
     CHANNELS,
@@ -434,7 +434,98 @@ def _subnormal_gradient(spec, hp, dtype):
     return build()
 
 
+# A 1x1 kernel (pointwise: oneDNN keeps its own kernels for it) one sweep draw in four;
+# otherwise each side 1 to MAX_KERNEL.
+POINTWISE_SHARE = 0.25
+# The sweep's batches: none, one, or a few (counts grow with the batch, and a sum of
+# counts must stay inside bfloat16's exact range).
+SWEEP_BATCHES = ((), (1,), (2,), (3,))
+# The share of sweep draws whose input is sized, where the window allows, so that every
+# output row or column reads only padding (windows that see only padding: oneDNN's
+# kernels have crashed there, docs/rediscovery.md).
+PADDING_ONLY_SHARE = 0.25
+
+
+def _pick(rng: np.random.Generator, choices: tuple) -> object:
+    return choices[int(rng.integers(len(choices)))]
+
+
+def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
+    """A random small Conv2d (hyperparameters, input shape) for the exact sweep: every
+    argument over the ranges the strategies draw, pairs unequal, H and W from the smallest
+    input the window fits up to SPATIAL_SLACK more (so one output column or row, and a
+    few, are common)."""
+
+    def side_pair(low: int, high: int) -> tuple[int, int]:
+        return int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1))
+
+    groups = int(rng.integers(1, MAX_GROUPS + 1))
+    in_channels = groups * int(rng.integers(1, MAX_CHANNELS_PER_GROUP + 1))
+    out_channels = groups * int(rng.integers(1, MAX_CHANNELS_PER_GROUP + 1))
+    kernel = (1, 1) if rng.random() < POINTWISE_SHARE else side_pair(1, MAX_KERNEL)
+    dilation, stride = side_pair(1, MAX_DILATION), side_pair(1, MAX_STRIDE)
+    padding = _pick(rng, ("int", "pair", "valid", "same"))
+    if padding == "int":
+        padding = int(rng.integers(MAX_PADDING + 1))
+    elif padding == "pair":
+        padding = side_pair(0, MAX_PADDING)
+    elif padding == "same":
+        stride = (1, 1)  # torch rejects padding='same' with a stride
+    hp = {
+        "in_channels": in_channels,
+        "out_channels": out_channels,
+        "kernel_size": kernel,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "groups": groups,
+        "bias": bool(rng.integers(2)),
+        "padding_mode": _pick(rng, PADDING_MODES),
+    }
+    sizes = [low + int(rng.integers(SPATIAL_SLACK + 1)) for low in _smallest_input(hp)]
+    if rng.random() < PADDING_ONLY_SHARE:
+        hp["padding_mode"] = "zeros"  # copying modes read the input where zeros pad
+        axis = int(rng.integers(2))
+        sizes[axis] = int(_pick(rng, _padding_only_sizes(hp, axis) or (sizes[axis],)))
+    return hp, (*_pick(rng, SWEEP_BATCHES), in_channels, *sizes)
+
+
+def _padding_only_sizes(hp: dict, axis: int) -> tuple[int, ...]:
+    """The input sizes along `axis` (0: H, 1: W) within SPATIAL_SLACK of the smallest at
+    which every output position along it reads only zero padding (none, where the
+    padding mode copies the input or the geometry never skips it)."""
+    if hp["padding_mode"] != "zeros":
+        return ()
+    before, after = conv2d_padding(hp["kernel_size"], hp["dilation"], hp["padding"])[
+        2 * axis : 2 * axis + 2
+    ]
+    kernel, dilation, stride = (
+        pair(hp[name])[axis] for name in ("kernel_size", "dilation", "stride")
+    )
+    low = _smallest_input(hp)[axis]
+    found = []
+    for size in range(low, low + SPATIAL_SLACK + 1):
+        count = (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+        taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
+        if all(not before <= tap < before + size for tap in taps):
+            found.append(size)
+    return tuple(found)
+
+
 EXACT = (
+    Sweep(
+        "a sweep of small integers",
+        why=(
+            "each configuration on small integers whose every partial sum is exact in the "
+            "dtype, as in 'small integers', so every algorithm that sums the products "
+            "themselves (every CPU kernel of torch) gives the exact integers; hundreds of "
+            "configurations an example reach the narrow regions where a kernel's blocking "
+            "meets the shape (AMX's one-column outputs five to eight rows high)"
+        ),
+        configuration=sweep_configuration,
+        count=1500,
+        devices=("cpu",),
+    ),
     ExactCase(
         "small integers",
         why=(
