@@ -6,8 +6,12 @@ import dataclasses
 
 import torch
 
-from tests.known_failures.entry import KnownFailure, Observed
+from reference.conv1d import conv1d_padding
+from reference.geometry import single
+from spec.registry import layer_named
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv2d as two_d
+from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
 LAYER = "Conv1d"
@@ -90,4 +94,57 @@ FOLD_BIAS_INTERMEDIATE_OVERFLOW = dataclasses.replace(
     summary=two_d.FOLD_BIAS_INTERMEDIATE_OVERFLOW.summary + " (Conv1d as Conv2d)",
 )
 
-ENTRIES = (NEGATIVE_PADDING_CROPS, OPENVINO_FAKE_MODE_GUARD, FOLD_BIAS_INTERMEDIATE_OVERFLOW)
+
+def _reads_only_padding(where: Where) -> bool:
+    """Every output position reads only zero padding: no tap of any output lands on the
+    input."""
+    if where.x is None or where.arguments["padding_mode"] != "zeros":
+        return False
+    arguments = where.arguments
+    kernel, dilation, stride = (
+        single(arguments[name]) for name in ("kernel_size", "dilation", "stride")
+    )
+    left, _ = conv1d_padding(arguments["kernel_size"], arguments["dilation"], arguments["padding"])
+    length = where.x.shape[-1]
+    count = layer_named(LAYER).out_shape(arguments, where.x.shape)[-1]
+    taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
+    return all(not left <= tap < left + length for tap in taps)
+
+
+def half_padding_only_crash() -> None:
+    x = torch.ones(1, 2, 1, dtype=torch.float16)
+    w = torch.ones(4, 1, 1, dtype=torch.float16)
+    # Output (1, 4, 2), both positions reading padding: zeros. Seen: a segfault.
+    y = torch.nn.functional.conv1d(x, w, None, stride=2, padding=1, dilation=2, groups=2)
+    assert torch.equal(y, torch.zeros_like(y)), y.flatten().tolist()
+
+
+HALF_PADDING_ONLY_CRASH = KnownFailure(
+    id="conv1d-half-padding-only-crash",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    dtypes=("float16",),
+    kernel_sets=("amx",),
+    isolate=True,
+    covers=_reads_only_padding,
+    paths=running_kernels("aten"),
+    # Met by hand, after Conv2d's exact sweep found its twin; Conv1d has no sweep yet.
+    found_by="exact",
+    repro=half_padding_only_crash,
+    observed=dataclasses.replace(two_d.AMX_SWEEP, since="2.6.0"),
+    summary=(
+        "CPU float16 Conv1d whose every output reads only zero padding crashes the "
+        "process (segfault) in the forward at kernel set amx: Conv1d(2, 4, 1, stride=2, "
+        "padding=1, dilation=2, groups=2) on ones (1, 2, 1). 2.13.0 and 2.14.1 need a "
+        "dilation of 2 or more (2.6.0 crashes undilated too); Conv2d's padding-only "
+        "columns crash alike (conv2d-half-padding-only-columns-crash)"
+    ),
+    upstream=two_d.PADDING_ONLY_COLUMNS_UPSTREAM,
+)
+
+ENTRIES = (
+    NEGATIVE_PADDING_CROPS,
+    OPENVINO_FAKE_MODE_GUARD,
+    FOLD_BIAS_INTERMEDIATE_OVERFLOW,
+    HALF_PADDING_ONLY_CRASH,
+)
