@@ -43,3 +43,13 @@ def unit_height(x: np.ndarray) -> np.ndarray:
 def drop_unit_height(y: np.ndarray) -> np.ndarray:
     """(..., 1, L) back to (..., L)."""
     return y[..., 0, :]
+
+
+def reads_only_padding(
+    size: int, before: int, after: int, kernel: int, dilation: int, stride: int
+) -> bool:
+    """Whether every output position along one axis reads only padding: no tap of any
+    output lands on the `size` input elements, padded by `before` and `after`."""
+    count = (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+    taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
+    return all(not before <= tap < before + size for tap in taps)

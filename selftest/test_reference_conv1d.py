@@ -5,6 +5,7 @@ from hypothesis import given, note, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from reference.conv1d import conv1d_forward, conv1d_out_shape, conv1d_padding, conv1d_vjp
+from reference.geometry import reads_only_padding
 from reference.padding import PADDING_MODES
 from selftest.finite_differences import assert_vjp_matches_finite_differences
 from selftest.naive_loops import conv1d_naive
@@ -176,3 +177,31 @@ def test_shapes_by_hand():
     assert conv1d_out_shape((8, 3, 100), 16, 5, 1, 0, 1) == (8, 16, 96)
     assert conv1d_out_shape((3, 100), 16, 5, 2, 2, 1) == (16, 50)
     assert conv1d_out_shape((1, 1, 10), 1, 3, 1, "same", 3) == (1, 1, 10)
+
+
+@given(
+    size=st.integers(1, 8),
+    before=st.integers(0, 4),
+    after=st.integers(0, 4),
+    kernel=st.integers(1, 4),
+    dilation=st.integers(1, 3),
+    stride=st.integers(1, 3),
+)
+def test_reads_only_padding_is_where_ones_convolve_to_zero(
+    size, before, after, kernel, dilation, stride
+):
+    # Ones in, ones as taps, zero padding: an output is 0 exactly where it reads no input.
+    extent = dilation * (kernel - 1) + 1
+    if size + before + after < extent:
+        return  # no output: the window does not fit
+    x = np.pad(np.ones((1, 1, size)), ((0, 0), (0, 0), (before, after)))
+    y = conv1d_forward(x, np.ones((1, 1, kernel)), None, stride, 0, dilation, 1, "zeros")
+    expected = bool((y == 0).all())
+    assert reads_only_padding(size, before, after, kernel, dilation, stride) == expected
+
+
+def test_reads_only_padding_by_hand():
+    # One element padded by 1 each side, a 1-tap kernel at stride 2: positions 0 and 2.
+    assert reads_only_padding(1, 1, 1, 1, 2, 2)
+    # Stride 1 reaches it.
+    assert not reads_only_padding(1, 1, 1, 1, 1, 1)

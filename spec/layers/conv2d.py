@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.conv2d import conv2d_forward, conv2d_out_shape, conv2d_padding, conv2d_vjp
-from reference.geometry import pair
+from reference.geometry import pair, reads_only_padding
 from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv2d_param_shapes
 from spec.conv_groups import GROUPS_CLASSES, draw_groups, groups_class, impossible_groups
@@ -503,13 +503,11 @@ def _padding_only_sizes(hp: dict, axis: int) -> tuple[int, ...]:
         pair(hp[name])[axis] for name in ("kernel_size", "dilation", "stride")
     )
     low = _smallest_input(hp)[axis]
-    found = []
-    for size in range(low, low + SPATIAL_SLACK + 1):
-        count = (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
-        taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
-        if all(not before <= tap < before + size for tap in taps):
-            found.append(size)
-    return tuple(found)
+    return tuple(
+        size
+        for size in range(low, low + SPATIAL_SLACK + 1)
+        if reads_only_padding(size, before, after, kernel, dilation, stride)
+    )
 
 
 EXACT = (

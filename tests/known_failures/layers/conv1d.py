@@ -7,8 +7,7 @@ import dataclasses
 import torch
 
 from reference.conv1d import conv1d_padding
-from reference.geometry import single
-from spec.registry import layer_named
+from reference.geometry import reads_only_padding, single
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv2d as two_d
 from tests.paths import running_kernels
@@ -104,11 +103,10 @@ def _reads_only_padding(where: Where) -> bool:
     kernel, dilation, stride = (
         single(arguments[name]) for name in ("kernel_size", "dilation", "stride")
     )
-    left, _ = conv1d_padding(arguments["kernel_size"], arguments["dilation"], arguments["padding"])
-    length = where.x.shape[-1]
-    count = layer_named(LAYER).out_shape(arguments, where.x.shape)[-1]
-    taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
-    return all(not left <= tap < left + length for tap in taps)
+    left, right = conv1d_padding(
+        arguments["kernel_size"], arguments["dilation"], arguments["padding"]
+    )
+    return reads_only_padding(where.x.shape[-1], left, right, kernel, dilation, stride)
 
 
 def half_padding_only_crash() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from reference.conv2d import conv2d_padding
-from reference.geometry import pair
+from reference.geometry import pair, reads_only_padding
 from spec.dtypes import format_of
 from spec.inputs import Inputs
 from spec.registry import layer_named
@@ -401,7 +401,7 @@ CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
 )
 
 
-def _replay_sweep_streams(dtype: torch.dtype, leave_out: str) -> None:
+def _replay_sweep_streams(dtype: torch.dtype, leave_out: str, streams: int) -> None:
     """Conv2d forward and backward on ones over the exact sweep's first ten streams of
     configurations (spec/layers/conv2d.py, seeds 0 to 9, as the sweep draws them), in
     both layouts, leaving out what every other entry covers but `leave_out`."""
@@ -413,7 +413,7 @@ def _replay_sweep_streams(dtype: torch.dtype, leave_out: str) -> None:
     others = [k for k in KNOWN_FAILURES if k.layer == LAYER and k.id != leave_out]
     spec = layer_named(LAYER)
     torch.set_num_threads(1)
-    for seed in range(10):
+    for seed in range(streams):
         rng = np.random.default_rng(seed)
         for _ in range(1500):
             hp, shape = sweep_configuration(rng)
@@ -434,7 +434,7 @@ def bfloat16_avx512_strided_single_column_heap_corruption() -> None:
     # Seen on an Intel Xeon with AMX at `avx512`: glibc aborts ("malloc(): smallbin
     # double linked list corrupted") after about 8,700 calls; without the one-column
     # strided configurations the same ten streams run to the end.
-    _replay_sweep_streams(torch.bfloat16, "conv2d-bfloat16-avx512-strided-single-column-heap")
+    _replay_sweep_streams(torch.bfloat16, "conv2d-bfloat16-avx512-strided-single-column-heap", 10)
 
 
 BFLOAT16_AVX512_STRIDED_SINGLE_COLUMN_HEAP = KnownFailure(
@@ -530,11 +530,9 @@ def _reads_only_padding(where: Where, axis: int) -> bool:
     )
     if dilation < 2:
         return False
-    before = conv2d_padding(arguments["kernel_size"], arguments["dilation"], arguments["padding"])
-    start, size = before[2 * axis], where.x.shape[axis - 2]
-    count = layer_named(LAYER).out_shape(arguments, where.x.shape)[axis - 2]
-    taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
-    return all(not start <= tap < start + size for tap in taps)
+    padding = conv2d_padding(arguments["kernel_size"], arguments["dilation"], arguments["padding"])
+    before, after = padding[2 * axis : 2 * axis + 2]
+    return reads_only_padding(where.x.shape[axis - 2], before, after, kernel, dilation, stride)
 
 
 def _padding_only_columns(where: Where) -> bool:
