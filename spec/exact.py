@@ -124,7 +124,8 @@ class Sweep:
     why: str
     # A random configuration (hyperparameters, input shape) over the spec's domain.
     configuration: Callable[[np.random.Generator], tuple[dict, tuple]]
-    # Configurations per example.
+    # Configurations per example at the `ci` profile (others scale it by their example
+    # budget: tests/test_exact.py sweep_count).
     count: int
     exact: tuple[str, ...] = ("output", "input", "parameters")
     devices: tuple[str, ...] | None = None

@@ -28,6 +28,7 @@ from tests.checks import check_forward, check_gradients
 from tests.known_failures import Check, carve_out_quantities, known_failure
 from tests.layouts import CHANNELS_LAST, CONTIGUOUS, arrange, layouts_for
 from tests.paths import Need
+from tests.plugin.profiles import PROFILE_EXAMPLES, run_examples
 from tests.repro import crash_snippet
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch
 
@@ -158,7 +159,7 @@ def _sweep(claim: Sweep, layer, device: str, dtype: str, nn, data) -> None:
     on small integers: the output and every gradient bit for bit."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="sweep seed"))
     judged, left_out = 0, 0
-    for index in range(claim.count):
+    for index in range(sweep_count(claim)):
         hp, shape = claim.configuration(rng)
         inputs = integer_values(layer, hp, shape, dtype, rng)
         if arguments_missing(nn, layer, hp):
@@ -193,6 +194,17 @@ def _sweep(claim: Sweep, layer, device: str, dtype: str, nn, data) -> None:
     note(f"{claim.name}: {judged} judged, {left_out} left out")
     if not judged:
         corners.leave_out(f"{claim.name}: every configuration was left out")
+
+
+# A sweep's count is its configurations at `ci`; a profile with another example budget
+# scales it (a `thorough` run sweeps ten times as many, a `corners` run the floor).
+SWEEP_FLOOR = 100
+
+
+def sweep_count(claim: Sweep) -> int:
+    """The configurations a sweep judges under the loaded profile."""
+    budget = run_examples() / PROFILE_EXAMPLES["ci"]
+    return max(SWEEP_FLOOR, round(claim.count * budget))
 
 
 def _exact_quantities(exact: tuple[str, ...], params: dict) -> frozenset[str]:

@@ -67,7 +67,18 @@ def profile_name(config: pytest.Config) -> str:
         raise OptionError(
             f"unknown Hypothesis profile {chosen!r}; choose one of {', '.join(PROFILE_EXAMPLES)}"
         )
+    _RUN_PROFILE[0] = chosen
     return chosen
+
+
+# The profile this process's run chose (Hypothesis' settings inside a test are the test's
+# own: a corner runs one example whatever the profile).
+_RUN_PROFILE = ["dev"]
+
+
+def run_examples() -> int:
+    """The example budget of the run's profile, as a property sizes its own work by it."""
+    return PROFILE_EXAMPLES[_RUN_PROFILE[0]]
 
 
 def example_db(config: pytest.Config) -> str | None:
