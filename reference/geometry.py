@@ -53,3 +53,16 @@ def reads_only_padding(
     count = (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
     taps = (j * stride + t * dilation for j in range(count) for t in range(kernel))
     return all(not before <= tap < before + size for tap in taps)
+
+
+def padding_only_taps(
+    size: int, before: int, after: int, kernel: int, dilation: int, stride: int
+) -> tuple[int, ...]:
+    """The taps (kernel indices along one axis) that read only padding at every output
+    position: their weight gradient is exactly 0."""
+    count = (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+    return tuple(
+        t
+        for t in range(kernel)
+        if all(not before <= j * stride + t * dilation < before + size for j in range(count))
+    )

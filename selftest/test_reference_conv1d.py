@@ -5,7 +5,7 @@ from hypothesis import given, note, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from reference.conv1d import conv1d_forward, conv1d_out_shape, conv1d_padding, conv1d_vjp
-from reference.geometry import reads_only_padding
+from reference.geometry import padding_only_taps, reads_only_padding
 from reference.padding import PADDING_MODES
 from selftest.finite_differences import assert_vjp_matches_finite_differences
 from selftest.naive_loops import conv1d_naive
@@ -205,3 +205,35 @@ def test_reads_only_padding_by_hand():
     assert reads_only_padding(1, 1, 1, 1, 2, 2)
     # Stride 1 reaches it.
     assert not reads_only_padding(1, 1, 1, 1, 1, 1)
+
+
+@given(
+    size=st.integers(1, 8),
+    before=st.integers(0, 4),
+    after=st.integers(0, 4),
+    kernel=st.integers(1, 4),
+    dilation=st.integers(1, 3),
+    stride=st.integers(1, 3),
+)
+def test_padding_only_taps_are_where_a_one_hot_kernel_convolves_to_zero(
+    size, before, after, kernel, dilation, stride
+):
+    # Ones in, a kernel with only tap t set: the output is 0 exactly where t reads no input.
+    if size + before + after < dilation * (kernel - 1) + 1:
+        return  # no output: the window does not fit
+    x = np.pad(np.ones((1, 1, size)), ((0, 0), (0, 0), (before, after)))
+    expected = tuple(
+        t
+        for t in range(kernel)
+        if not conv1d_forward(
+            x, np.eye(kernel)[t][None, None], None, stride, 0, dilation, 1, "zeros"
+        ).any()
+    )
+    assert padding_only_taps(size, before, after, kernel, dilation, stride) == expected
+
+
+def test_padding_only_taps_by_hand():
+    # One element padded by 2 each side, 4 taps at stride 2: one output, reading -2..1.
+    assert padding_only_taps(1, 2, 2, 4, 1, 2) == (0, 1, 3)
+    # Stride 1 gives two outputs: taps 1 and 2 reach the element.
+    assert padding_only_taps(1, 2, 2, 4, 1, 1) == (0, 3)

@@ -131,6 +131,23 @@ class Sweep:
     devices: tuple[str, ...] | None = None
 
 
+# A convolution sweep draws a pointwise kernel (1 or 1x1: oneDNN keeps its own kernels
+# for it) one time in four; otherwise each side 1 to the spec's largest.
+POINTWISE_SHARE = 0.25
+# The share of a convolution sweep's draws whose input is sized, where the window allows,
+# so that every output position along one axis reads only padding (windows that see only
+# padding: oneDNN's kernels have crashed there, docs/rediscovery.md).
+PADDING_ONLY_SHARE = 0.25
+# A sweep's batches: none, one, or a few (counts grow with the batch, and a sum of counts
+# must stay inside bfloat16's exact range).
+SWEEP_BATCHES = ((), (1,), (2,), (3,))
+
+
+def pick(rng: np.random.Generator, choices: tuple) -> Any:
+    """One of `choices`, uniformly, for a sweep's configuration function."""
+    return choices[int(rng.integers(len(choices)))]
+
+
 def _integer_array(rng: np.random.Generator, shape: tuple, density: float) -> np.ndarray:
     values = rng.integers(-MAX_INTEGER, MAX_INTEGER + 1, shape).astype(np.float64)
     return values * (rng.random(shape) < density)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 
 from reference.conv1d import conv1d_forward, conv1d_out_shape, conv1d_padding, conv1d_vjp
-from reference.geometry import single
+from reference.geometry import reads_only_padding, single
 from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv1d_param_shapes
 from spec.conv_groups import GROUPS_CLASSES, draw_groups, groups_class
 from spec.default_init import fan_in_uniform_laws
-from spec.exact import ExactCase, integer_inputs, zero_input
+from spec.exact import (
+    PADDING_ONLY_SHARE,
+    POINTWISE_SHARE,
+    SWEEP_BATCHES,
+    ExactCase,
+    Sweep,
+    integer_inputs,
+    pick,
+    zero_input,
+)
 from spec.input_classes import batched_ranks
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import (
@@ -297,7 +307,69 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     return InvalidCase(hp, (1, hp["in_channels"], length), RuntimeError, kind)
 
 
+def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
+    """A random small Conv1d (hyperparameters, input shape) for the exact sweep: every
+    argument over the ranges the strategies draw, each int spelled bare or as a
+    one-element tuple, L from the smallest input the window fits up to LENGTH_SLACK more."""
+
+    def spelled(value: int) -> int | tuple[int]:
+        return (value,) if rng.integers(2) else value
+
+    groups = int(rng.integers(1, MAX_GROUPS + 1))
+    in_channels = groups * int(rng.integers(1, MAX_CHANNELS_PER_GROUP + 1))
+    out_channels = groups * int(rng.integers(1, MAX_CHANNELS_PER_GROUP + 1))
+    kernel = 1 if rng.random() < POINTWISE_SHARE else int(rng.integers(1, MAX_KERNEL + 1))
+    dilation, stride = int(rng.integers(1, MAX_DILATION + 1)), int(rng.integers(1, MAX_STRIDE + 1))
+    padding = pick(rng, ("int", "valid", "same"))
+    if padding == "int":
+        padding = spelled(int(rng.integers(MAX_PADDING + 1)))
+    elif padding == "same":
+        stride = 1  # torch rejects padding='same' with a stride
+    hp = {
+        "in_channels": in_channels,
+        "out_channels": out_channels,
+        "kernel_size": spelled(kernel),
+        "stride": spelled(stride),
+        "padding": padding,
+        "dilation": spelled(dilation),
+        "groups": groups,
+        "bias": bool(rng.integers(2)),
+        "padding_mode": pick(rng, PADDING_MODES),
+    }
+    low = _smallest_length(hp)
+    length = low + int(rng.integers(LENGTH_SLACK + 1))
+    if rng.random() < PADDING_ONLY_SHARE:
+        hp["padding_mode"] = "zeros"  # copying modes read the input where zeros pad
+        length = int(pick(rng, _padding_only_lengths(hp) or (length,)))
+    return hp, (*pick(rng, SWEEP_BATCHES), in_channels, length)
+
+
+def _padding_only_lengths(hp: dict) -> tuple[int, ...]:
+    """The input lengths within LENGTH_SLACK of the smallest at which every output
+    position reads only zero padding (none where the geometry never skips the input)."""
+    left, right = _pads(hp)
+    kernel, dilation, stride = (single(hp[name]) for name in ("kernel_size", "dilation", "stride"))
+    low = _smallest_length(hp)
+    return tuple(
+        length
+        for length in range(low, low + LENGTH_SLACK + 1)
+        if reads_only_padding(length, left, right, kernel, dilation, stride)
+    )
+
+
 EXACT = (
+    Sweep(
+        "a sweep of small integers",
+        why=(
+            "each configuration on small integers whose every partial sum is exact in the "
+            "dtype, as in 'small integers', so every CPU kernel of torch gives the exact "
+            "integers; hundreds of configurations an example reach the narrow regions "
+            "where a kernel meets the shape (every output reading only padding)"
+        ),
+        configuration=sweep_configuration,
+        count=1500,
+        devices=("cpu",),
+    ),
     ExactCase(
         "small integers",
         why=(

@@ -11,7 +11,16 @@ from reference.padding import PADDING_MODES
 from reference.parameter_laws import conv2d_param_shapes
 from spec.conv_groups import GROUPS_CLASSES, draw_groups, groups_class, impossible_groups
 from spec.default_init import fan_in_uniform_laws
-from spec.exact import ExactCase, Sweep, integer_inputs, zero_input
+from spec.exact import (
+    PADDING_ONLY_SHARE,
+    POINTWISE_SHARE,
+    SWEEP_BATCHES,
+    ExactCase,
+    Sweep,
+    integer_inputs,
+    pick,
+    zero_input,
+)
 from spec.input_classes import (
     BATCH,
     CHANNELS,
@@ -434,22 +443,6 @@ def _subnormal_gradient(spec, hp, dtype):
     return build()
 
 
-# A 1x1 kernel (pointwise: oneDNN keeps its own kernels for it) one sweep draw in four;
-# otherwise each side 1 to MAX_KERNEL.
-POINTWISE_SHARE = 0.25
-# The sweep's batches: none, one, or a few (counts grow with the batch, and a sum of
-# counts must stay inside bfloat16's exact range).
-SWEEP_BATCHES = ((), (1,), (2,), (3,))
-# The share of sweep draws whose input is sized, where the window allows, so that every
-# output row or column reads only padding (windows that see only padding: oneDNN's
-# kernels have crashed there, docs/rediscovery.md).
-PADDING_ONLY_SHARE = 0.25
-
-
-def _pick(rng: np.random.Generator, choices: tuple) -> object:
-    return choices[int(rng.integers(len(choices)))]
-
-
 def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
     """A random small Conv2d (hyperparameters, input shape) for the exact sweep: every
     argument over the ranges the strategies draw, pairs unequal, H and W from the smallest
@@ -464,7 +457,7 @@ def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
     out_channels = groups * int(rng.integers(1, MAX_CHANNELS_PER_GROUP + 1))
     kernel = (1, 1) if rng.random() < POINTWISE_SHARE else side_pair(1, MAX_KERNEL)
     dilation, stride = side_pair(1, MAX_DILATION), side_pair(1, MAX_STRIDE)
-    padding = _pick(rng, ("int", "pair", "valid", "same"))
+    padding = pick(rng, ("int", "pair", "valid", "same"))
     if padding == "int":
         padding = int(rng.integers(MAX_PADDING + 1))
     elif padding == "pair":
@@ -480,14 +473,14 @@ def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
         "dilation": dilation,
         "groups": groups,
         "bias": bool(rng.integers(2)),
-        "padding_mode": _pick(rng, PADDING_MODES),
+        "padding_mode": pick(rng, PADDING_MODES),
     }
     sizes = [low + int(rng.integers(SPATIAL_SLACK + 1)) for low in _smallest_input(hp)]
     if rng.random() < PADDING_ONLY_SHARE:
         hp["padding_mode"] = "zeros"  # copying modes read the input where zeros pad
         axis = int(rng.integers(2))
-        sizes[axis] = int(_pick(rng, _padding_only_sizes(hp, axis) or (sizes[axis],)))
-    return hp, (*_pick(rng, SWEEP_BATCHES), in_channels, *sizes)
+        sizes[axis] = int(pick(rng, _padding_only_sizes(hp, axis) or (sizes[axis],)))
+    return hp, (*pick(rng, SWEEP_BATCHES), in_channels, *sizes)
 
 
 def _padding_only_sizes(hp: dict, axis: int) -> tuple[int, ...]:

@@ -7,7 +7,7 @@ import dataclasses
 import torch
 
 from reference.conv1d import conv1d_padding
-from reference.geometry import reads_only_padding, single
+from reference.geometry import padding_only_taps, reads_only_padding, single
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv2d as two_d
 from tests.paths import running_kernels
@@ -126,7 +126,7 @@ HALF_PADDING_ONLY_CRASH = KnownFailure(
     isolate=True,
     covers=_reads_only_padding,
     paths=running_kernels("aten"),
-    # Met by hand, after Conv2d's exact sweep found its twin; Conv1d has no sweep yet.
+    # Met by hand, after Conv2d's exact sweep found its twin; Conv1d's sweep finds it now.
     found_by="exact",
     repro=half_padding_only_crash,
     observed=dataclasses.replace(two_d.AMX_SWEEP, since="2.6.0"),
@@ -140,9 +140,75 @@ HALF_PADDING_ONLY_CRASH = KnownFailure(
     upstream=two_d.PADDING_ONLY_COLUMNS_UPSTREAM,
 )
 
+
+def _strided_padding_only_tap(where: Where) -> bool:
+    """A stride of 2 or more, and a tap that reads only zero padding at every output."""
+    if where.x is None or where.arguments["padding_mode"] != "zeros":
+        return False
+    arguments = where.arguments
+    kernel, dilation, stride = (
+        single(arguments[name]) for name in ("kernel_size", "dilation", "stride")
+    )
+    left, right = conv1d_padding(
+        arguments["kernel_size"], arguments["dilation"], arguments["padding"]
+    )
+    size = where.x.shape[-1]
+    return stride > 1 and bool(padding_only_taps(size, left, right, kernel, dilation, stride))
+
+
+def bfloat16_amx_padding_only_tap_weight_grad() -> None:
+    # One output reads positions -2..1 of a one-element input: taps 0, 1 and 3 read only
+    # padding, so their weight gradient is 0, and tap 2's is the batch's sum, 3.
+    torch.set_num_threads(1)
+    for _ in range(100):
+        # Memory a freed tensor of sevens held: the unwritten gradient shows what it held.
+        freed = [torch.full((size,), 7.0, dtype=torch.bfloat16) for size in (48, 96, 192, 384)]
+        del freed
+        conv = torch.nn.Conv1d(3, 2, 4, stride=2, padding=2).to(torch.bfloat16)
+        torch.nn.init.ones_(conv.weight)
+        conv(torch.ones(3, 3, 1, dtype=torch.bfloat16)).sum().backward()
+        want = torch.zeros(2, 3, 4, dtype=torch.bfloat16)
+        want[..., 2] = 3
+        assert torch.equal(conv.weight.grad, want), conv.weight.grad[0].tolist()
+
+
+BFLOAT16_AMX_PADDING_ONLY_TAP_WEIGHT_GRAD = KnownFailure(
+    id="conv1d-bfloat16-amx-padding-only-tap-weight-grad",
+    layer=LAYER,
+    breaks=Check.GRADIENTS,
+    dtypes=("bfloat16",),
+    kernel_sets=("amx",),
+    isolate=True,
+    covers=_strided_padding_only_tap,
+    quantities=("weight",),
+    paths=running_kernels("aten"),
+    found_by="exact",
+    repro=bfloat16_amx_padding_only_tap_weight_grad,
+    observed=dataclasses.replace(
+        two_d.AMX_SWEEP,
+        since="2.1.2",
+        by="this project's Conv1d exact sweep on an Intel Xeon with AMX",
+    ),
+    summary=(
+        "CPU bfloat16 Conv1d backward at kernel set amx leaves the weight gradient of a "
+        "tap that reads only zero padding unwritten, at a stride of 2 or more: it holds "
+        "whatever the memory held, where it must be 0. Conv1d(3, 2, 4, stride=2, "
+        "padding=2) on ones (3, 3, 1) gives weight.grad rows such as [0, 0, 3, 9] or "
+        "[0, 2.4e-29, 3, 0] where the answer is [0, 0, 3, 0], within 100 calls after "
+        "freed tensors. "
+        "Found by the exact sweep as a gradient that was right in a fresh process and "
+        "wrong after other calls; 2.1.2, 2.6.0, 2.13.0 and 2.14.1 alike, every kernel set "
+        "below amx right. Of 28 sweep configurations with a stride and such a tap, one "
+        "failed in 4 poisoned calls (a kernel of 4, padding 2); a stride of 1 never did. "
+        "Conv2d alike (conv2d-bfloat16-amx-padding-only-tap-weight-grad)"
+    ),
+    upstream="not filed (no upstream issue found)",
+)
+
 ENTRIES = (
     NEGATIVE_PADDING_CROPS,
     OPENVINO_FAKE_MODE_GUARD,
     FOLD_BIAS_INTERMEDIATE_OVERFLOW,
     HALF_PADDING_ONLY_CRASH,
+    BFLOAT16_AMX_PADDING_ONLY_TAP_WEIGHT_GRAD,
 )
