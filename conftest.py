@@ -6,6 +6,7 @@ so a seed means the same examples whatever a run collects.
 
 pytest_plugins = [
     "tests.plugin.preload",
+    "tests.plugin.stale_memory",
     "tests.plugin.options",
     "tests.plugin.kernel_set_workers",
     "tests.plugin.run",

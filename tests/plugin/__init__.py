@@ -1,6 +1,7 @@
 """The suite's pytest plugin, one concern per module; conftest.py lists them.
 
 - preload: every spec and reference module loaded before anything draws (same draws);
+- stale_memory: memory a kernel forgets to write holds a fixed pattern (glibc's perturb);
 - profiles: Hypothesis profiles, the run's seed, the shared example database;
 - options: the suite's command-line options and how each is read;
 - kernel_set_workers: one worker process per CPU kernel set;
