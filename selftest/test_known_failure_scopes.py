@@ -157,6 +157,30 @@ def test_an_entry_of_some_quantities_leaves_the_others_judged():
         register.honour(True)
 
 
+def test_a_recorded_crash_is_left_out_whatever_the_check():
+    """A case a crash entry covers ends the process under any property that calls the
+    layer (the shape property crashed on a padding-only Conv2d once): every carve-out
+    leaves it out, whichever check the property asks about."""
+    where = Where("Linear", "float32", "cpu", {})
+    crash = dataclasses.replace(_entry(_fails, Observed("2.1.2")), breaks=Check.SURVIVES)
+    judged = []
+
+    @settings(max_examples=1, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from([c for c in Check if c is not Check.SURVIVES]))
+    def once(check):
+        register.carve_out(check, where)
+        register.carve_out_quantities(check, where)
+        judged.append(check)
+
+    try:
+        register.honour(True, entries=(crash,))
+        with pytest.raises((hypothesis_errors.Unsatisfiable, hypothesis_errors.FailedHealthCheck)):
+            once()
+    finally:
+        register.honour(True)
+    assert not judged
+
+
 @pytest.mark.parametrize("known", [k for k in KNOWN_FAILURES if k.quantities], ids=lambda k: k.id)
 def test_quantities_name_what_the_checks_compare(known):
     """An entry's quantities are names tests/checks.py compares (the output, the input's

@@ -133,9 +133,11 @@ def carve_out(check: Check, where: Where) -> None:
     test; the bug itself stays visible through its strict xfail and the report. A cell
     whose every case is left out ends as a known failure (tests/plugin/left_out_cells.py).
     """
-    known = known_failure(check, where)
-    if known is not None:
-        _leave_out(known, check)
+    # A recorded crash ends the process whatever the property asks of the call.
+    for asked in dict.fromkeys((Check.SURVIVES, check)):
+        known = known_failure(asked, where)
+        if known is not None:
+            _leave_out(known, asked)
 
 
 def carve_out_quantities(check: Check, where: Where) -> frozenset[str]:
@@ -145,6 +147,7 @@ def carve_out_quantities(check: Check, where: Where) -> frozenset[str]:
     that names none leaves the whole case out. So one recorded bug of a case does not
     hide another in the same case (a wrong forward and a NaN gradient of constant rows).
     """
+    carve_out(Check.SURVIVES, where)  # a recorded crash: no quantity survives it
     found = covering(check, where)
     for known in found:
         if not known.quantities:
