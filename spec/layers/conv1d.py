@@ -307,6 +307,13 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     return InvalidCase(hp, (1, hp["in_channels"], length), RuntimeError, kind)
 
 
+# The share of the sweep's other draws whose input is as short as the window allows (the
+# smallest length, or one more): the taps at a window's ends then read only padding, where
+# AMX has left their weight gradient unwritten (docs/rediscovery.md). Conv2d's sweep has
+# no such share yet: its heap corruption's repro replays its streams as they are.
+SMALLEST_INPUT_SHARE = 0.25
+
+
 def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
     """A random small Conv1d (hyperparameters, input shape) for the exact sweep: every
     argument over the ranges the strategies draw, each int spelled bare or as a
@@ -338,9 +345,12 @@ def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
     }
     low = _smallest_length(hp)
     length = low + int(rng.integers(LENGTH_SLACK + 1))
-    if rng.random() < PADDING_ONLY_SHARE:
+    share = rng.random()
+    if share < PADDING_ONLY_SHARE:
         hp["padding_mode"] = "zeros"  # copying modes read the input where zeros pad
         length = int(pick(rng, _padding_only_lengths(hp) or (length,)))
+    elif share < PADDING_ONLY_SHARE + SMALLEST_INPUT_SHARE:
+        length = low + int(rng.integers(2))
     return hp, (*pick(rng, SWEEP_BATCHES), in_channels, length)
 
 
