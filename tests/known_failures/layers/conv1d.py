@@ -94,11 +94,12 @@ FOLD_BIAS_INTERMEDIATE_OVERFLOW = dataclasses.replace(
 )
 
 
-def _reads_only_padding(where: Where) -> bool:
-    """Every output position reads only zero padding: no tap of any output lands on the
-    input."""
+def _zero_padded_length(where: Where) -> tuple[int, ...] | None:
+    """(length, left, right, kernel, dilation, stride), the arguments of
+    reference.geometry's padding predicates; None without an input or with a padding
+    mode that copies the input."""
     if where.x is None or where.arguments["padding_mode"] != "zeros":
-        return False
+        return None
     arguments = where.arguments
     kernel, dilation, stride = (
         single(arguments[name]) for name in ("kernel_size", "dilation", "stride")
@@ -106,7 +107,14 @@ def _reads_only_padding(where: Where) -> bool:
     left, right = conv1d_padding(
         arguments["kernel_size"], arguments["dilation"], arguments["padding"]
     )
-    return reads_only_padding(where.x.shape[-1], left, right, kernel, dilation, stride)
+    return where.x.shape[-1], left, right, kernel, dilation, stride
+
+
+def _reads_only_padding(where: Where) -> bool:
+    """Every output position reads only zero padding: no tap of any output lands on the
+    input."""
+    geometry = _zero_padded_length(where)
+    return geometry is not None and reads_only_padding(*geometry)
 
 
 def half_padding_only_crash() -> None:
@@ -143,17 +151,8 @@ HALF_PADDING_ONLY_CRASH = KnownFailure(
 
 def _strided_padding_only_tap(where: Where) -> bool:
     """A stride of 2 or more, and a tap that reads only zero padding at every output."""
-    if where.x is None or where.arguments["padding_mode"] != "zeros":
-        return False
-    arguments = where.arguments
-    kernel, dilation, stride = (
-        single(arguments[name]) for name in ("kernel_size", "dilation", "stride")
-    )
-    left, right = conv1d_padding(
-        arguments["kernel_size"], arguments["dilation"], arguments["padding"]
-    )
-    size = where.x.shape[-1]
-    return stride > 1 and bool(padding_only_taps(size, left, right, kernel, dilation, stride))
+    geometry = _zero_padded_length(where)
+    return geometry is not None and geometry[5] > 1 and bool(padding_only_taps(*geometry))
 
 
 def bfloat16_amx_padding_only_tap_weight_grad() -> None:

@@ -540,21 +540,27 @@ BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN = KnownFailure(
 )
 
 
-def _reads_only_padding(where: Where, axis: int) -> bool:
-    """Every output row (axis 0) or column (axis 1) reads only zero padding: no tap of
-    any output position along the axis lands on the input, at a dilation of 2 or more
-    along it (undilated, the same geometry runs)."""
+def _zero_padded_axis(where: Where, axis: int) -> tuple[int, ...] | None:
+    """(size, before, after, kernel, dilation, stride) along axis 0 (H) or 1 (W), the
+    arguments of reference.geometry's padding predicates; None without an input or with
+    a padding mode that copies the input."""
     if where.x is None or where.arguments["padding_mode"] != "zeros":
-        return False
+        return None
     arguments = where.arguments
     kernel, dilation, stride = (
         pair(arguments[name])[axis] for name in ("kernel_size", "dilation", "stride")
     )
-    if dilation < 2:
-        return False
     padding = conv2d_padding(arguments["kernel_size"], arguments["dilation"], arguments["padding"])
     before, after = padding[2 * axis : 2 * axis + 2]
-    return reads_only_padding(where.x.shape[axis - 2], before, after, kernel, dilation, stride)
+    return where.x.shape[axis - 2], before, after, kernel, dilation, stride
+
+
+def _reads_only_padding(where: Where, axis: int) -> bool:
+    """Every output row (axis 0) or column (axis 1) reads only zero padding: no tap of
+    any output position along the axis lands on the input, at a dilation of 2 or more
+    along it (undilated, the same geometry runs)."""
+    geometry = _zero_padded_axis(where, axis)
+    return geometry is not None and geometry[4] >= 2 and reads_only_padding(*geometry)
 
 
 def _padding_only_columns(where: Where) -> bool:
@@ -779,16 +785,8 @@ FOLD_BIAS_INTERMEDIATE_OVERFLOW = KnownFailure(
 def _strided_padding_only_column_tap(where: Where) -> bool:
     """A horizontal stride of 2 or more, and a kernel column that reads only zero padding
     at every output position."""
-    if where.x is None or where.arguments["padding_mode"] != "zeros":
-        return False
-    arguments = where.arguments
-    kernel, dilation, stride = (
-        pair(arguments[name])[1] for name in ("kernel_size", "dilation", "stride")
-    )
-    padding = conv2d_padding(arguments["kernel_size"], arguments["dilation"], arguments["padding"])
-    left, right = padding[2:]
-    size = where.x.shape[-1]
-    return stride > 1 and bool(padding_only_taps(size, left, right, kernel, dilation, stride))
+    geometry = _zero_padded_axis(where, axis=1)
+    return geometry is not None and geometry[5] > 1 and bool(padding_only_taps(*geometry))
 
 
 def bfloat16_amx_padding_only_tap_weight_grad() -> None:
