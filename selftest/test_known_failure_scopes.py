@@ -342,3 +342,23 @@ def test_a_crash_that_misses_in_some_processes_is_not_called_fixed(monkeypatch):
     always_clean = iter([None] * judging.CLEAN_RUNS_TO_CALL_A_CRASH_FIXED)
     monkeypatch.setattr(judging, "reproduce_in_child", lambda *args: next(always_clean))
     assert judging.reproduce(crash, None, "eager") is None
+
+
+def test_a_crash_repro_that_hangs_has_shown_the_bug(monkeypatch):
+    """A corrupted heap can leave a lock taken: the repro's process never ends (one of 36
+    fresh processes of the bfloat16 1x1 repro). For a crash entry that is the bug, seen;
+    for any other it is a repro that cannot run."""
+    import subprocess
+
+    from tests.known_failures import judge as judging
+
+    def hangs(code, environment, timeout_s):
+        raise subprocess.TimeoutExpired(["python"], timeout_s)
+
+    monkeypatch.setattr(judging, "run_python", hangs)
+    values = dataclasses.replace(_entry(_passes, Observed("2.1.2", EVERY_SET)), isolate=True)
+    crash = dataclasses.replace(values, breaks=Check.SURVIVES)
+    seen = judging.reproduce_in_child(crash, None, "eager")
+    assert seen == f"the process hung for {judging.CRASH_REPRO_TIMEOUT_S} s"
+    with pytest.raises(Exception, match="the repro hung"):
+        judging.reproduce_in_child(values, None, "eager")

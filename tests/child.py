@@ -21,10 +21,13 @@ CHILD_TIMEOUT_S = 300
 
 
 def run_python(
-    code: str, environment: Mapping[str, str] | None = None
+    code: str,
+    environment: Mapping[str, str] | None = None,
+    timeout_s: float = CHILD_TIMEOUT_S,
 ) -> subprocess.CompletedProcess:
     """Run `code` with `python -c` from the checkout's root, which is on its PYTHONPATH,
-    with `environment` over this process's; its exit status and output, as text."""
+    with `environment` over this process's; its exit status and output, as text. Raises
+    subprocess.TimeoutExpired after `timeout_s`."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(environment or {})}
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -32,7 +35,7 @@ def run_python(
         env=env,
         capture_output=True,
         text=True,
-        timeout=CHILD_TIMEOUT_S,
+        timeout=timeout_s,
     )
 
 
