@@ -134,3 +134,32 @@ def test_a_sweep_configuration_is_valid_and_exact(spec, claim, dtype_name):
         assert representable(spec.forward(inputs)[0], dtype_name), (hp, shape)
         for name, value in spec.vjp(inputs).items():
             assert representable(value, dtype_name), (name, hp, shape)
+
+
+def test_a_sweep_judges_what_an_entry_of_named_quantities_leaves(monkeypatch):
+    # An entry that names the quantities it breaks (a weight gradient never written)
+    # leaves only those unjudged: the call still runs, so a crash of the same call stays
+    # found. Leaving such configurations out whole hid a recorded bfloat16 segfault.
+    import tests.test_exact as exact
+    from tests.known_failures import Check, KnownFailure, Observed
+
+    def made_up(breaks: Check, quantities: tuple[str, ...]) -> KnownFailure:
+        return KnownFailure(
+            id="made-up",
+            layer="Conv2d",
+            breaks=breaks,
+            summary="a made-up bug",
+            upstream="none",
+            repro=lambda: None,
+            observed=Observed("2.1.2"),
+            quantities=quantities,
+        )
+
+    weight = made_up(Check.GRADIENTS, ("weight",))
+    crash = made_up(Check.SURVIVES, ())
+    monkeypatch.setattr(exact, "covering", lambda check, where: [weight] * (check in weight.checks))
+    assert exact.sweep_leaves_unjudged(None) == {"weight"}
+    monkeypatch.setattr(
+        exact, "covering", lambda check, where: [k for k in (weight, crash) if check in k.checks]
+    )
+    assert exact.sweep_leaves_unjudged(None) is None

@@ -16,6 +16,7 @@ from tests.known_failures.register import (
     KNOWN_FAILURES,
     carve_out,
     carve_out_quantities,
+    covering,
     honour,
     known_failure,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Where",
     "carve_out",
     "carve_out_quantities",
+    "covering",
     "honour",
     "known_failure",
 ]
