@@ -138,6 +138,11 @@ POINTWISE_SHARE = 0.25
 # so that every output position along one axis reads only padding (windows that see only
 # padding: oneDNN's kernels have crashed there, docs/rediscovery.md).
 PADDING_ONLY_SHARE = 0.25
+# The share of a convolution sweep's other draws whose input is as short as the window
+# allows along one axis (the smallest size, or one more): the taps at a window's ends then
+# read only padding, where AMX and AVX-512 kernels have left their weight gradient
+# unwritten (docs/rediscovery.md).
+SMALLEST_INPUT_SHARE = 0.25
 # A sweep's batches: none, one, or a few (counts grow with the batch, and a sum of counts
 # must stay inside bfloat16's exact range).
 SWEEP_BATCHES = ((), (1,), (2,), (3,))

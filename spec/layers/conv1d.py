@@ -14,6 +14,7 @@ from spec.default_init import fan_in_uniform_laws
 from spec.exact import (
     PADDING_ONLY_SHARE,
     POINTWISE_SHARE,
+    SMALLEST_INPUT_SHARE,
     SWEEP_BATCHES,
     ExactCase,
     Sweep,
@@ -305,13 +306,6 @@ def invalid(draw: st.DrawFn, corner: dict | None = None) -> InvalidCase:
     padding = length + draw(st.integers(1, 2))
     hp = {**hp, "padding_mode": "circular", "padding": padding}
     return InvalidCase(hp, (1, hp["in_channels"], length), RuntimeError, kind)
-
-
-# The share of the sweep's other draws whose input is as short as the window allows (the
-# smallest length, or one more): the taps at a window's ends then read only padding, where
-# AMX has left their weight gradient unwritten (docs/rediscovery.md). Conv2d's sweep has
-# no such share yet: its heap corruption's repro replays its streams as they are.
-SMALLEST_INPUT_SHARE = 0.25
 
 
 def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:

@@ -14,6 +14,7 @@ from spec.default_init import fan_in_uniform_laws
 from spec.exact import (
     PADDING_ONLY_SHARE,
     POINTWISE_SHARE,
+    SMALLEST_INPUT_SHARE,
     SWEEP_BATCHES,
     ExactCase,
     Sweep,
@@ -475,11 +476,16 @@ def sweep_configuration(rng: np.random.Generator) -> tuple[dict, tuple]:
         "bias": bool(rng.integers(2)),
         "padding_mode": pick(rng, PADDING_MODES),
     }
-    sizes = [low + int(rng.integers(SPATIAL_SLACK + 1)) for low in _smallest_input(hp)]
-    if rng.random() < PADDING_ONLY_SHARE:
+    smallest = _smallest_input(hp)
+    sizes = [low + int(rng.integers(SPATIAL_SLACK + 1)) for low in smallest]
+    share = rng.random()
+    if share < PADDING_ONLY_SHARE:
         hp["padding_mode"] = "zeros"  # copying modes read the input where zeros pad
         axis = int(rng.integers(2))
         sizes[axis] = int(pick(rng, _padding_only_sizes(hp, axis) or (sizes[axis],)))
+    elif share < PADDING_ONLY_SHARE + SMALLEST_INPUT_SHARE:
+        axis = int(rng.integers(2))
+        sizes[axis] = smallest[axis] + int(rng.integers(2))
     return hp, (*pick(rng, SWEEP_BATCHES), in_channels, *sizes)
 
 
