@@ -595,6 +595,60 @@ AMX_SWEEP = Observed(
     by="this project's exact sweep and scans on an Intel Xeon with AMX",
 )
 
+
+def _padding_only_columns_any_dilation(where: Where) -> bool:
+    """Every output column reads only zero padding, at any horizontal dilation, with a
+    channels_last input (float16: either layout)."""
+    geometry = _zero_padded_axis(where, axis=1)
+    layout_seen = where.dtype == "float16" or where.layout == "channels_last"
+    return layout_seen and geometry is not None and reads_only_padding(*geometry)
+
+
+def padding_only_columns_crash_any_dilation() -> None:
+    conv = torch.nn.Conv2d(1, 2, (3, 1), stride=(3, 2), padding=1, dilation=(3, 1), bias=False)
+    conv = conv.to(torch.bfloat16).to(memory_format=torch.channels_last)
+    x = torch.ones(2, 1, 11, 1, dtype=torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    # The output's columns read columns -1 and 1 of a one-column input, only padding, at a
+    # horizontal dilation of 1: every output is 0. Seen on 2.6.0: a segfault.
+    y = conv(x)
+    assert torch.equal(y, torch.zeros_like(y)), y.flatten().tolist()
+
+
+PADDING_ONLY_COLUMNS_CRASH_ANY_DILATION = KnownFailure(
+    id="conv2d-padding-only-columns-crash-any-dilation",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    dtypes=("float32", "float16", "bfloat16"),
+    kernel_sets=BF16_KERNEL_SETS,
+    # 2.1.2, 2.13.0 and 2.14.1 run the repro right; releases between 2.6 and 2.13 were
+    # not run here.
+    releases=">=2.6,<2.13",
+    isolate=True,
+    covers=_padding_only_columns_any_dilation,
+    paths=running_kernels("aten"),
+    found_by="exact",
+    repro=padding_only_columns_crash_any_dilation,
+    observed=Observed(
+        since="2.6.0",
+        kernel_sets=BF16_KERNEL_SETS,
+        by="this project's exact sweep on torch 2.6.0, on an Intel Xeon with AMX",
+    ),
+    summary=(
+        "torch 2.6.0's CPU Conv2d whose every output column reads only zero padding "
+        "segfaults in the forward at any horizontal dilation, with or without a bias: "
+        "float32 and bfloat16 with a channels_last input at kernel sets avx512 and amx, "
+        "float16 in either layout at amx (avx512 runs float16; avx2 runs all). "
+        "Conv2d(1, 2, (3, 1), stride=(3, 2), padding=1, dilation=(3, 1), bias=False) on "
+        "(2, 1, 11, 1), whose output is 0. 2.13.0 and 2.14.1 crash only at a dilation of "
+        "2 or more (the padding-only-columns entries, oneDNN#5942); 2.1.2 is right. On "
+        "2.6.0 the sweep's streams crashed 28 times in bfloat16 channels_last, every one "
+        "such a configuration, but not every such configuration crashes (a forward-only "
+        "scan: 15 of 68)"
+    ),
+    upstream="not filed (no upstream issue found); related: " + PADDING_ONLY_COLUMNS_UPSTREAM,
+)
+
+
 BFLOAT16_CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH = KnownFailure(
     id="conv2d-bfloat16-channels-last-padding-only-columns-crash",
     layer=LAYER,
@@ -870,6 +924,7 @@ ENTRIES = (
     BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN,
     CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN,
     BFLOAT16_CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH,
+    PADDING_ONLY_COLUMNS_CRASH_ANY_DILATION,
     CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH,
     HALF_PADDING_ONLY_COLUMNS_CRASH,
     BFLOAT16_AMX_PADDING_ONLY_ROWS_CRASH,
