@@ -525,12 +525,12 @@ def _zero_padded_axis(where: Where, axis: int) -> tuple[int, ...] | None:
     return where.x.shape[axis - 2], before, after, kernel, dilation, stride
 
 
-def _reads_only_padding(where: Where, axis: int) -> bool:
+def _reads_only_padding(where: Where, axis: int, min_dilation: int = 2) -> bool:
     """Every output row (axis 0) or column (axis 1) reads only zero padding: no tap of
-    any output position along the axis lands on the input, at a dilation of 2 or more
-    along it (undilated, the same geometry runs)."""
+    any output position along the axis lands on the input, at a dilation of at least
+    `min_dilation` along it (from 2.13 on, undilated, the same geometry runs)."""
     geometry = _zero_padded_axis(where, axis)
-    return geometry is not None and geometry[4] >= 2 and reads_only_padding(*geometry)
+    return geometry is not None and geometry[4] >= min_dilation and reads_only_padding(*geometry)
 
 
 def _padding_only_columns(where: Where) -> bool:
@@ -599,9 +599,8 @@ AMX_SWEEP = Observed(
 def _padding_only_columns_any_dilation(where: Where) -> bool:
     """Every output column reads only zero padding, at any horizontal dilation, with a
     channels_last input (float16: either layout)."""
-    geometry = _zero_padded_axis(where, axis=1)
     layout_seen = where.dtype == "float16" or where.layout == "channels_last"
-    return layout_seen and geometry is not None and reads_only_padding(*geometry)
+    return layout_seen and _reads_only_padding(where, axis=1, min_dilation=1)
 
 
 def padding_only_columns_crash_any_dilation() -> None:
