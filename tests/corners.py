@@ -27,9 +27,10 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn
 
-from hypothesis import HealthCheck, given, note, reject, seed, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, note, reject, seed, settings, strategies as st
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
+from spec.exact import Sweep
 from spec.fusion import FusablePair, norm_state_corners
 from spec.layerspec import LayerSpec
 from spec.optimizer_plans import PLAN_CLASSES
@@ -227,6 +228,17 @@ def exact_corners(spec: LayerSpec) -> list[dict[str, str]]:
     return [{"exact case": case.name} for case in spec.exact]
 
 
+def exact_corner_shrinks(spec: LayerSpec) -> Callable[[Mapping[str, str]], bool]:
+    """Whether an exact-case corner shrinks a failure: a sweep's does not. A sweep's
+    example is one integer, the seed of its configurations: a smaller seed is not a
+    simpler failure, only another sweep, and every shrink step reruns up to a whole sweep
+    (1,500 configurations at `ci`), which put minutes between a sweep's first wrong
+    configuration and its red. That configuration, small by construction and named in
+    the failure, is reported as found."""
+    sweeps = {case.name for case in spec.exact if isinstance(case, Sweep)}
+    return lambda corner: corner.get("exact case") not in sweeps
+
+
 # What a property file's CORNERS names: the corners its tests run after the random ones.
 CORNER_KINDS = {
     "classes": corners,
@@ -244,6 +256,8 @@ CORNER_DIMENSIONS = {
     "hyperparameter classes": lambda spec: dict(spec.classes),
     "optimizer classes": optimizer_dimensions,
 }
+# Whether a kind's corner shrinks its failure, per spec (every corner does elsewhere).
+CORNER_SHRINKS = {"exact cases": exact_corner_shrinks}
 # The rows no configuration has, where a kind adds a dimension the spec does not know.
 CORNER_IMPOSSIBLE = {"classes and layouts": layout_impossible}
 
@@ -304,12 +318,14 @@ def run(
     corner_list: list[dict[str, str]],
     run_seed: int,
     parent: settings | None = None,
+    shrinks: Callable[[Mapping[str, str]], bool] | None = None,
 ) -> Iterator[str]:
     """Run a Hypothesis test's body `inner` once per corner; yield the corners left
     unreached.
 
     `arguments` are the test's fixture values (everything but `data`); `parent` the
-    settings the corner runs derive from (the loaded profile by default). A corner whose
+    settings the corner runs derive from (the loaded profile by default); `shrinks` says
+    whether a corner's failure is shrunk (CORNER_SHRINKS; by default all are). A corner whose
     every draw a known failure carves out (tests/known_failures/) cannot run: it is
     yielded, not failed, and the coverage record shows the pair missing.
     """
@@ -320,8 +336,13 @@ def run(
         counting = _left_out_draws.set([0])
         try:
             once = given(data=st.data())(beyond_the_simplest(inner))
+            base = parent or settings.default
+            phases = base.phases
+            if shrinks is not None and not shrinks(corner):
+                phases = tuple(phase for phase in phases if phase is not Phase.shrink)
             once = settings(
-                parent or settings.default,
+                base,
+                phases=phases,
                 max_examples=1,
                 database=None,
                 suppress_health_check=list(HealthCheck),

@@ -24,6 +24,14 @@ def run_corners(item: pytest.Item) -> None:
     arguments = {name: item.funcargs[name] for name in item.funcargs if name != "data"}
     inner = test.hypothesis.inner_test
     corner_list = corners.CORNER_KINDS[kind](spec)
-    for unreached in corners.run(inner, arguments, corner_list, int(run["seed"] or 0)):
+    shrinks = corners.CORNER_SHRINKS.get(kind)
+    unreached_corners = corners.run(
+        inner,
+        arguments,
+        corner_list,
+        int(run["seed"] or 0),
+        shrinks=shrinks(spec) if shrinks else None,
+    )
+    for unreached in unreached_corners:
         item.add_report_section("call", "corners", f"not reachable here: {unreached}")
         interface.record_unreached(item, unreached)
