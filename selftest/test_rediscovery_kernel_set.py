@@ -1,0 +1,63 @@
+"""The rediscovery bench looks for an entry at the kernel set where it stands most alone.
+
+It forgets one entry and keeps the others, so where another entry covers the forgotten
+one's whole region, nothing can be found: at `amx`, the AMX strided single column covers
+every bfloat16 one-column Conv2d, and the grouped single-column entry was 0/5 there. The
+bench now picks, of the entry's sets, the one with the fewest other entries of its layer
+and dtypes (bench/rediscovery.py: kernel_set_for). The CPU is pretended, so the test
+holds on any machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tests import kernel_sets
+
+_PATH = Path(__file__).resolve().parents[1] / "bench" / "rediscovery.py"
+_spec = importlib.util.spec_from_file_location("rediscovery_bench", _PATH)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+GROUPED = "conv2d-bfloat16-channels-last-grouped-single-column"
+AMX_COLUMN = "conv2d-bfloat16-amx-strided-single-column"
+
+
+def _entry(entry_id: str):
+    return next(known for known in bench.KNOWN_FAILURES if known.id == entry_id)
+
+
+@pytest.fixture
+def amx_machine(monkeypatch):
+    sets = ["default", "avx2", "avx512", "amx"]
+    monkeypatch.setattr(kernel_sets, "supported", lambda: sets)
+    monkeypatch.setattr(kernel_sets, "started_in", lambda: "amx")
+
+
+def test_an_entry_shadowed_at_the_native_set_runs_where_it_stands_alone(amx_machine):
+    grouped = _entry(GROUPED)
+    if not grouped.in_release(bench.torch.__version__):
+        pytest.skip(f"{GROUPED} applies to torch {grouped.releases}")
+    assert AMX_COLUMN in bench.shadowing(grouped, "amx")
+    assert AMX_COLUMN not in bench.shadowing(grouped, "avx512")
+    assert bench.kernel_set_for(grouped) == "avx512"
+
+
+def test_an_entry_equally_shadowed_everywhere_runs_at_the_processs_own_set(amx_machine):
+    every_set = next(
+        known
+        for known in bench.KNOWN_FAILURES
+        if known.kernel_sets
+        and len(known.kernel_sets) > 1
+        and len({len(bench.shadowing(known, name)) for name in known.kernel_sets}) == 1
+        and "amx" in known.kernel_sets
+    )
+    assert bench.kernel_set_for(every_set) is None
+
+
+def test_an_entry_of_any_set_runs_at_the_processs_own(amx_machine):
+    anywhere = next(known for known in bench.KNOWN_FAILURES if known.kernel_sets is None)
+    assert bench.kernel_set_for(anywhere) is None
