@@ -450,9 +450,13 @@ BFLOAT16_CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH = KnownFailure(
         "page after every aligned block the first such call faults. Seen where the "
         "vertical stride is 2 or 3, the horizontal stride 1, with 2 to 9 input channels "
         "and one group (96 of 6,048 1x1 configurations of a scan at avx512); at amx "
-        "only with a dilation above 1 too (without one, another kernel runs). Recorded "
-        "first, before it was shrunk, as conv2d-bfloat16-heap-corruption over every "
-        "channels_last call"
+        "only with a dilation above 1 too (without one, another kernel runs). At avx512 "
+        "a dilation above 1 also gives a wrong input gradient, in a fresh process: every "
+        "input channel takes the first channel's weight (Conv2d(3, 1, 1, stride=(2, 1), "
+        "dilation=2, bias=False) with weights 1, 2, -1 on ones (2, 3, 10, 12): 1 where "
+        "2 and -1 are due, 240 of 720 elements, on 2.1.2 to 2.14.1; the rediscovery "
+        "bench met it there). Recorded first, before it was shrunk, as "
+        "conv2d-bfloat16-heap-corruption over every channels_last call"
     ),
     upstream=(
         "not filed; the float32 AVX2 twin is https://github.com/uxlfoundation/oneDNN/issues/6035"
