@@ -64,13 +64,17 @@ def kernel_set_for(known: KnownFailure) -> str | None:
     and dtypes apply. Forgetting one entry finds nothing where another still carves out
     its whole region: at `amx`, the AMX strided single column covers every bfloat16
     one-column Conv2d, so the grouped single-column entry is found again only at
-    `avx512`. On a tie, the process's own set, then the entry's order."""
-    if known.kernel_sets is None:
-        return None
+    `avx512`. On a tie, the process's own set, then the entry's order. An entry of every
+    set runs at the process's own where it was seen there, else at a set where it was
+    (the float16 Conv2d column rounding is right at `amx`, where oneDNN uses the CPU's
+    own float16 instructions)."""
     own = kernel_sets.started_in()
-    supported = [name for name in known.kernel_sets if name in kernel_sets.supported()]
+    if known.kernel_sets is None and own in known.observed.kernel_sets:
+        return None
+    sets = known.kernel_sets or known.observed.kernel_sets
+    supported = [name for name in sets if name in kernel_sets.supported()]
     if not supported:
-        raise LookupError(f"kernel sets {', '.join(known.kernel_sets)}: this CPU has none")
+        raise LookupError(f"kernel sets {', '.join(sets)}: this CPU has none")
     chosen = min(supported, key=lambda name: (len(shadowing(known, name)), name != own))
     return None if chosen == own else chosen
 

@@ -58,6 +58,21 @@ def test_an_entry_equally_shadowed_everywhere_runs_at_the_processs_own_set(amx_m
     assert bench.kernel_set_for(every_set) is None
 
 
-def test_an_entry_of_any_set_runs_at_the_processs_own(amx_machine):
-    anywhere = next(known for known in bench.KNOWN_FAILURES if known.kernel_sets is None)
+def test_an_entry_of_any_set_seen_at_the_processs_own_runs_there(amx_machine):
+    anywhere = next(
+        known
+        for known in bench.KNOWN_FAILURES
+        if known.kernel_sets is None and "amx" in known.observed.kernel_sets
+    )
     assert bench.kernel_set_for(anywhere) is None
+
+
+def test_an_entry_of_any_set_not_seen_at_the_processs_own_runs_where_it_was(amx_machine):
+    unseen = [
+        known
+        for known in bench.KNOWN_FAILURES
+        if known.kernel_sets is None and "amx" not in known.observed.kernel_sets
+    ]
+    assert unseen, "the float16 Conv2d column rounding is right at amx"
+    for known in unseen:
+        assert bench.kernel_set_for(known) in known.observed.kernel_sets
