@@ -11,6 +11,7 @@ with its example and repro: the run goes on with a fresh worker.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import shutil
@@ -24,6 +25,17 @@ from typing import Any
 DIRECTORY_VARIABLE = "NNCONFORM_FLIGHT_DIR"
 # A crash repro loops until it crashes; a hung child is reported, not waited for.
 REPLAY_TIMEOUT_S = 120
+# A worker that records no new example for this long is hung, and is stopped so the run
+# goes on: a corrupted heap can leave glibc's arena lock taken, and the next free() then
+# waits forever while holding the GIL (MaxPool1d's empty-window backward, seen by the
+# rediscovery bench), so no Python thread could notice. faulthandler's watchdog is a C
+# thread: it writes every thread's traceback to the worker's .hang file and ends the
+# process, which xdist reports as a crash. Every record() restarts the clock; the longest
+# legitimate stretch between two (a compile, a sweep configuration at the lowest kernel
+# set) is well under a minute on 2 cores. The variable sets another limit, in seconds.
+HANG_LIMIT_VARIABLE = "NNCONFORM_HANG_LIMIT_S"
+DEFAULT_HANG_LIMIT_S = 600.0
+_hang_file: list[Any] = []
 
 _current: dict[str, Any] = {}
 # The directories this process created, each with the variable's value before it: a run
@@ -51,9 +63,35 @@ def close_recorder() -> None:
             os.environ[DIRECTORY_VARIABLE] = before
 
 
-def _path(worker: str) -> Path | None:
+def _path(worker: str, suffix: str = ".json") -> Path | None:
     directory = os.environ.get(DIRECTORY_VARIABLE)
-    return Path(directory) / f"{worker}.json" if directory else None
+    return Path(directory) / f"{worker}{suffix}" if directory else None
+
+
+def hang_limit() -> float:
+    """Seconds without a new example after which a worker counts as hung."""
+    return float(os.environ.get(HANG_LIMIT_VARIABLE) or DEFAULT_HANG_LIMIT_S)
+
+
+def _restart_hang_clock(worker: str) -> None:
+    if not _hang_file:
+        path = _path(worker, ".hang")
+        if path is None:
+            return
+        # Opened once and kept: the watchdog writes to it from C, after Python is stuck.
+        _hang_file.append(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+    faulthandler.dump_traceback_later(hang_limit(), exit=True, file=_hang_file[0])
+
+
+def end_test() -> None:
+    """The test is over: no example is running, so nothing can hang."""
+    faulthandler.cancel_dump_traceback_later()
+
+
+def hung(worker: str) -> bool:
+    """Whether `worker` was stopped by the hang watchdog (its traceback is on disk)."""
+    path = _path(worker, ".hang")
+    return path is not None and path.exists() and path.stat().st_size > 0
 
 
 def start_test(nodeid: str, cell: dict[str, str] | None, environment: dict[str, str]) -> None:
@@ -82,6 +120,7 @@ def record(example: str, repro: str) -> None:
         os.write(descriptor, data)
     finally:
         os.close(descriptor)
+    _restart_hang_clock(worker)
 
 
 def last_recorded(worker: str) -> dict[str, Any] | None:
@@ -95,7 +134,9 @@ def last_recorded(worker: str) -> dict[str, Any] | None:
         return None
 
 
-def replay(repro: str, environment: dict[str, str], cwd: Path) -> str:
+def replay(
+    repro: str, environment: dict[str, str], cwd: Path, timeout_s: float = REPLAY_TIMEOUT_S
+) -> str:
     """Run a repro in a child process; how it ended, in words."""
     env = {**os.environ, **environment}
     env.pop("PYTEST_XDIST_WORKER", None)
@@ -106,10 +147,10 @@ def replay(repro: str, environment: dict[str, str], cwd: Path) -> str:
             env=env,
             capture_output=True,
             text=True,
-            timeout=REPLAY_TIMEOUT_S,
+            timeout=timeout_s,
         )
     except subprocess.TimeoutExpired:
-        return f"the replay hung for {REPLAY_TIMEOUT_S} s"
+        return f"the replay hung for {timeout_s:g} s"
     if child.returncode < 0:
         return f"the replay crashed too (signal {-child.returncode}): the example alone crashes"
     if child.returncode != 0:

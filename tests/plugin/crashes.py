@@ -21,6 +21,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     flight_recorder.start_test(item.nodeid, cell.as_dict() if cell else None, environment)
 
 
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    flight_recorder.end_test()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: object) -> None:
     """A worker died running `crashitem`: report its cell as crashed, with the example."""
@@ -29,11 +33,18 @@ def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: obj
     if not recorded or recorded.get("nodeid") != crashitem or not recorded.get("cell"):
         return  # nothing recorded for this test: xdist's own "worker crashed" stands
     repro = recorded.get("repro") or ""
+    hung = flight_recorder.hung(worker)
+    # A repro of a hang waits no longer than the worker did.
+    timeout_s = flight_recorder.hang_limit() if hung else flight_recorder.REPLAY_TIMEOUT_S
     replayed = (
-        flight_recorder.replay(repro, recorded.get("environment") or {}, ROOT)
+        flight_recorder.replay(repro, recorded.get("environment") or {}, ROOT, timeout_s)
         if repro
         else "no repro recorded"
     )
-    message = f"the process died running this example ({report.longreprtext}); {replayed}"
+    if hung:
+        how = f"the process hung running this example and was stopped after {timeout_s:g} s"
+    else:
+        how = f"the process died running this example ({report.longreprtext})"
+    message = f"{how}; {replayed}"
     failure = interface.Failure(message=message, example=recorded.get("example", ""), repro=repro)
     interface.mark_crashed(report, interface.Cell(**recorded["cell"]), message, failure)
