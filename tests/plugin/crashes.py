@@ -12,6 +12,7 @@ from report import interface
 from tests import flight_recorder, kernel_sets
 
 ROOT = Path(__file__).resolve().parents[2]
+REPLAY_TIMEOUT_S = flight_recorder.REPLAY_TIMEOUT_S
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -34,15 +35,18 @@ def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: obj
         return  # nothing recorded for this test: xdist's own "worker crashed" stands
     repro = recorded.get("repro") or ""
     hung = flight_recorder.hung(worker)
-    # A repro of a hang waits no longer than the worker did.
-    timeout_s = flight_recorder.hang_limit() if hung else flight_recorder.REPLAY_TIMEOUT_S
+    # A repro of a hang waits no longer than the worker did, nor than a crash's replay.
+    limit = flight_recorder.hang_limit()
+    timeout_s = min(limit, flight_recorder.REPLAY_TIMEOUT_S) if hung else None
     replayed = (
-        flight_recorder.replay(repro, recorded.get("environment") or {}, ROOT, timeout_s)
+        flight_recorder.replay(
+            repro, recorded.get("environment") or {}, ROOT, timeout_s or REPLAY_TIMEOUT_S
+        )
         if repro
         else "no repro recorded"
     )
     if hung:
-        how = f"the process hung running this example and was stopped after {timeout_s:g} s"
+        how = f"the process hung running this example and was stopped after {limit:g} s"
     else:
         how = f"the process died running this example ({report.longreprtext})"
     message = f"{how}; {replayed}"
