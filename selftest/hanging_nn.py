@@ -1,7 +1,7 @@
 """Not a test: an implementation whose Linear hangs, holding the GIL, for in_features == 3.
 
 The stand-in for a worker stuck in glibc's free() on a corrupted heap: the call blocks in
-C without releasing the GIL, so no Python thread can notice. selftest/test_hang.py runs
+C without releasing the GIL, so no Python thread can notice. selftest/test_crash.py runs
 the suite on it under xdist and checks the run goes on and reports the hung example.
 """
 

@@ -1,5 +1,11 @@
-"""A crash is an outcome, not a lost run: the worker dies, the run goes on, and the cell is
-reported "crashed" with the example that killed it and a repro that crashes alone."""
+"""A crash or a hang is an outcome, not a lost run: the worker dies (or is stopped), the
+run goes on, and the cell is reported "crashed" with the example that killed it and a
+repro that crashes alone.
+
+The hang was found by the rediscovery bench: with MaxPool1d's empty-window entry
+forgotten, a worker waited forever in glibc's free() on the heap that backward had
+corrupted, and the run with it (tests/flight_recorder.py: HANG_LIMIT_VARIABLE).
+"""
 
 from __future__ import annotations
 
@@ -11,39 +17,61 @@ from pathlib import Path
 
 import pytest
 
-from tests.flight_recorder import DIRECTORY_VARIABLE
+from tests.flight_recorder import DIRECTORY_VARIABLE, HANG_LIMIT_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
+HANG_LIMIT_S = 5
 
-
-@pytest.mark.skipif(
+needs_xdist = pytest.mark.skipif(
     __import__("importlib").util.find_spec("xdist") is None,
-    reason="crashes are survived under xdist",
+    reason="crashes and hangs are survived under xdist",
 )
-def test_a_crashing_example_is_reported_with_its_repro(tmp_path):
+
+
+def _crashed_cells(impl: str, tmp_path: Path, env: dict[str, str]) -> list[dict]:
+    """Run forward and shape on Linear and ReLU of `impl` under xdist; the crashed cells,
+    after checking that the run went on: ReLU's cells ran and passed."""
     command = [
         sys.executable, "-m", "pytest", "tests/test_forward.py", "tests/test_shape.py",
-        "--impl", "selftest.crashing_nn", "-k", "Linear or ReLU", "--device", "cpu",
+        "--impl", impl, "-k", "Linear or ReLU", "--device", "cpu",
         "--dtype", "float32", "-n", "2", "-p", "no:cacheprovider", "--hypothesis-profile=dev",
         "--hypothesis-seed=5", "--report-dir", str(tmp_path),
     ]  # fmt: skip
-    # As under an outer xdist run: a parent's recorder directory, which the nested run
-    # must leave alone (its workers are named gw0, gw1 as the parent's are).
-    parent_recorder = tmp_path / "parent-recorder"
-    parent_recorder.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), DIRECTORY_VARIABLE: str(parent_recorder)}
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert not any(parent_recorder.iterdir()), "the nested run recorded into its parent's"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     report = json.loads((tmp_path / "conformance.json").read_text())
     outcomes = {(r["layer"], r["property"]): r for r in report["results"]}
+    assert outcomes[("ReLU", "forward")]["outcome"] == "passed"
+    assert outcomes[("ReLU", "shape")]["outcome"] == "passed"
     crashed = [r for r in report["results"] if r["outcome"] == "crashed"]
     assert crashed, result.stdout[-3000:]
     for cell in crashed:
         assert cell["layer"] == "Linear", cell
-        failure = cell["failure"]
-        assert "in_features': 3" in failure["example"], failure["example"]
-        assert "the replay crashed too" in failure["message"], failure["message"]
-        assert "selftest.crashing_nn" in failure["repro"]
-    # The run went on: the other layer's cells ran and passed.
-    assert outcomes[("ReLU", "forward")]["outcome"] == "passed"
-    assert outcomes[("ReLU", "shape")]["outcome"] == "passed"
+        assert "in_features': 3" in cell["failure"]["example"], cell["failure"]["example"]
+        assert impl in cell["failure"]["repro"]
+    return crashed
+
+
+@needs_xdist
+def test_a_crashing_example_is_reported_with_its_repro(tmp_path):
+    # As under an outer xdist run: a parent's recorder directory, which the nested run
+    # must leave alone (its workers are named gw0, gw1 as the parent's are).
+    parent_recorder = tmp_path / "parent-recorder"
+    parent_recorder.mkdir()
+    crashed = _crashed_cells(
+        "selftest.crashing_nn", tmp_path, {DIRECTORY_VARIABLE: str(parent_recorder)}
+    )
+    assert not any(parent_recorder.iterdir()), "the nested run recorded into its parent's"
+    for cell in crashed:
+        assert "the replay crashed too" in cell["failure"]["message"], cell["failure"]
+
+
+@needs_xdist
+def test_a_hanging_example_is_stopped_and_reported_with_its_repro(tmp_path):
+    crashed = _crashed_cells(
+        "selftest.hanging_nn", tmp_path, {HANG_LIMIT_VARIABLE: str(HANG_LIMIT_S)}
+    )
+    for cell in crashed:
+        message = cell["failure"]["message"]
+        assert f"hung running this example and was stopped after {HANG_LIMIT_S} s" in message
+        assert f"the replay hung for {HANG_LIMIT_S} s" in message
