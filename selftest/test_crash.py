@@ -28,11 +28,13 @@ needs_xdist = pytest.mark.skipif(
 )
 
 
-def _crashed_cells(impl: str, tmp_path: Path, env: dict[str, str]) -> list[dict]:
-    """Run forward and shape on Linear and ReLU of `impl` under xdist; the crashed cells,
-    after checking that the run went on: ReLU's cells ran and passed."""
+def _crashed_cells(
+    impl: str, tmp_path: Path, env: dict[str, str], properties: tuple[str, ...]
+) -> list[dict]:
+    """Run `properties` on Linear and ReLU of `impl` under xdist; the crashed cells, after
+    checking that the run went on: ReLU's cells ran and passed."""
     command = [
-        sys.executable, "-m", "pytest", "tests/test_forward.py", "tests/test_shape.py",
+        sys.executable, "-m", "pytest", *(f"tests/test_{name}.py" for name in properties),
         "--impl", impl, "-k", "Linear or ReLU", "--device", "cpu",
         "--dtype", "float32", "-n", "2", "-p", "no:cacheprovider", "--hypothesis-profile=dev",
         "--hypothesis-seed=5", "--report-dir", str(tmp_path),
@@ -41,8 +43,8 @@ def _crashed_cells(impl: str, tmp_path: Path, env: dict[str, str]) -> list[dict]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     report = json.loads((tmp_path / "conformance.json").read_text())
     outcomes = {(r["layer"], r["property"]): r for r in report["results"]}
-    assert outcomes[("ReLU", "forward")]["outcome"] == "passed"
-    assert outcomes[("ReLU", "shape")]["outcome"] == "passed"
+    for name in properties:
+        assert outcomes[("ReLU", name)]["outcome"] == "passed"
     crashed = [r for r in report["results"] if r["outcome"] == "crashed"]
     assert crashed, result.stdout[-3000:]
     for cell in crashed:
@@ -59,7 +61,10 @@ def test_a_crashing_example_is_reported_with_its_repro(tmp_path):
     parent_recorder = tmp_path / "parent-recorder"
     parent_recorder.mkdir()
     crashed = _crashed_cells(
-        "selftest.crashing_nn", tmp_path, {DIRECTORY_VARIABLE: str(parent_recorder)}
+        "selftest.crashing_nn",
+        tmp_path,
+        {DIRECTORY_VARIABLE: str(parent_recorder)},
+        ("forward", "shape"),
     )
     assert not any(parent_recorder.iterdir()), "the nested run recorded into its parent's"
     for cell in crashed:
@@ -68,8 +73,9 @@ def test_a_crashing_example_is_reported_with_its_repro(tmp_path):
 
 @needs_xdist
 def test_a_hanging_example_is_stopped_and_reported_with_its_repro(tmp_path):
+    # One property: every cell of Linear waits out the limit and a replay as long.
     crashed = _crashed_cells(
-        "selftest.hanging_nn", tmp_path, {HANG_LIMIT_VARIABLE: str(HANG_LIMIT_S)}
+        "selftest.hanging_nn", tmp_path, {HANG_LIMIT_VARIABLE: str(HANG_LIMIT_S)}, ("forward",)
     )
     for cell in crashed:
         message = cell["failure"]["message"]
