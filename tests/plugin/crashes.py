@@ -12,7 +12,6 @@ from report import interface
 from tests import flight_recorder, kernel_sets
 
 ROOT = Path(__file__).resolve().parents[2]
-REPLAY_TIMEOUT_S = flight_recorder.REPLAY_TIMEOUT_S
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -37,11 +36,11 @@ def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: obj
     hung = flight_recorder.hung(worker)
     # A repro of a hang waits no longer than the worker did, nor than a crash's replay.
     limit = flight_recorder.hang_limit()
-    timeout_s = min(limit, flight_recorder.REPLAY_TIMEOUT_S) if hung else None
+    timeout_s = flight_recorder.REPLAY_TIMEOUT_S
+    if hung:
+        timeout_s = min(limit, timeout_s)
     replayed = (
-        flight_recorder.replay(
-            repro, recorded.get("environment") or {}, ROOT, timeout_s or REPLAY_TIMEOUT_S
-        )
+        flight_recorder.replay(repro, recorded.get("environment") or {}, ROOT, timeout_s)
         if repro
         else "no repro recorded"
     )
