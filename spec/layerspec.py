@@ -221,6 +221,11 @@ class LayerSpec:
     # Whether the constructor takes device=/dtype= (torch's convention for a module that
     # creates its tensors; a loss is handed its class weight and takes neither).
     factory_kwargs: bool = True
+    # Devices on which torch documents the forward as nondeterministic (it raises under
+    # torch.use_deterministic_algorithms there): two calls with the same input may sum in
+    # another order. Properties that demand bitwise-equal repeats (modes) then demand
+    # that each repeat is within the reference's bound of the law instead.
+    nondeterministic_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject a malformed spec when it is built, naming the bad field."""
