@@ -24,7 +24,7 @@ from report.interface import ConformanceError, Failure, cover
 from spec.dyadic import LARGEST
 from spec.optimizer_plans import Plan
 from spec.optimizerspec import UNDETERMINED, OptimizerSpec, StepInputs
-from tests.optimizer_carve_outs import carved_elements
+from tests.optimizer_carve_outs import carved_elements, law_hyperparameters
 from tests.repro import literal
 from tests.tensors import bits, to_numpy
 
@@ -128,7 +128,7 @@ def violation(run: Run, step: int, message: str) -> ConformanceError:
 
 def check_step(run: Run, step: int, before: list[Held], after: list[Held]) -> None:
     """One step of every parameter against the law (see the module docstring)."""
-    spec, hp = run.spec, run.hp
+    spec, hp = run.spec, law_hyperparameters(run)
     for i, (old, new) in enumerate(zip(before, after, strict=True)):
         if old.grad is None:
             _unchanged(run, step, i, old, new)

@@ -156,6 +156,17 @@ FIRST_CUDA_RUN = Observed(
 )
 
 
+# The second CUDA run (docs/cuda.md), on another GPU: entries it found first.
+SECOND_CUDA_RUN = Observed(
+    since="2.11.0",
+    devices=("cuda",),
+    by=(
+        "this project's second CUDA run: one NVIDIA H100 80GB HBM3, torch 2.11.0+cu130, "
+        "CUDA 13.0, cuDNN 9.19"
+    ),
+)
+
+
 def base_release(version: str) -> Version:
     """The release a version string names, local labels (+cpu, +cu121) dropped."""
     return Version(Version(version).base_version)
@@ -253,9 +264,14 @@ class KnownFailure:
         )
 
 
-def seen_on_cuda(cpu: KnownFailure, repro: Callable[..., None], summary: str) -> KnownFailure:
-    """The CUDA twin of the CPU entry `cpu`, met by the first CUDA run: the same scope on
-    CUDA, eager alone, with a repro that runs there; its id puts "cuda" after the layer."""
+def seen_on_cuda(
+    cpu: KnownFailure,
+    repro: Callable[..., None],
+    summary: str,
+    observed: Observed = FIRST_CUDA_RUN,
+) -> KnownFailure:
+    """The CUDA twin of the CPU entry `cpu`, met by a CUDA run: the same scope on CUDA,
+    eager alone, with a repro that runs there; its id puts "cuda" after the layer."""
     layer, _, rest = cpu.id.partition("-")
     return dataclasses.replace(
         cpu,
@@ -263,7 +279,7 @@ def seen_on_cuda(cpu: KnownFailure, repro: Callable[..., None], summary: str) ->
         devices=("cuda",),
         paths=("eager",),
         repro=repro,
-        observed=FIRST_CUDA_RUN,
+        observed=observed,
         summary=summary,
     )
 

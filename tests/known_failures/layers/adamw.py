@@ -27,7 +27,18 @@ def fused_amsgrad_ignores_nan() -> None:
     assert all(math.isnan(v) for v in kept), kept
 
 
+def cuda_fused_rounds_betas() -> None:
+    adam.cuda_fused_rounds_betas(torch.optim.AdamW)
+
+
 ENTRIES = (
+    dataclasses.replace(
+        adam.CUDA_FUSED_ROUNDS_BETAS,
+        id="adamw-cuda-fused-rounds-betas",
+        layer=LAYER,
+        repro=cuda_fused_rounds_betas,
+        summary=adam.CUDA_FUSED_ROUNDS_BETAS.summary + " (AdamW as Adam: the same kernel)",
+    ),
     dataclasses.replace(
         adam.FUSED_AMSGRAD_IGNORES_NAN,
         id="adamw-fused-amsgrad-ignores-nan",
