@@ -12,7 +12,7 @@ from reference.geometry import padding_only_taps, pair, reads_only_padding
 from spec.dtypes import format_of
 from spec.inputs import Inputs
 from spec.registry import layer_named
-from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import SECOND_CUDA_RUN, Check, KnownFailure, Observed, Where
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -794,8 +794,11 @@ FOLD_BIAS_INTERMEDIATE_OVERFLOW = KnownFailure(
     dtypes=("float16",),
     covers=fold_bias_overflows,
     found_by="fusion",
+    # The fold is Python arithmetic on the parameters, on whatever device they are: the
+    # second CUDA run met it there (a folded output of -inf for -34752).
+    devices=("cpu", "cuda"),
     repro=fold_bias_intermediate_overflow,
-    observed=Observed(since="2.6.0"),
+    observed=Observed(since="2.6.0", devices=("cpu", "cuda")),
     summary=(
         "torch.nn.utils.fusion.fuse_conv_bn_weights (fuse_conv_bn_eval, and fx fuse on a "
         "convolution then a BatchNorm) computes the folded bias as "
@@ -916,8 +919,44 @@ BFLOAT16_AVX512_CHANNELS_LAST_PADDING_ONLY_TAP_WEIGHT_GRAD = KnownFailure(
     upstream="not filed (no upstream issue found)",
 )
 
+
+def _depthwise_non_positive_dilation(where: Where) -> bool:
+    arguments = where.arguments
+    depthwise = arguments["groups"] > 1 and arguments["groups"] == arguments["in_channels"]
+    return depthwise and min(pair(arguments["dilation"])) <= 0
+
+
+def cuda_depthwise_zero_dilation_accepted() -> None:
+    conv = torch.nn.Conv2d(2, 2, 1, dilation=0, groups=2).cuda()
+    try:
+        y = conv(torch.ones(1, 2, 2, 2, device="cuda"))
+    except RuntimeError:
+        return  # the CPU's "non-positive dilation is not supported"
+    raise AssertionError(f"dilation 0 accepted: output {tuple(y.shape)}")
+
+
+CUDA_DEPTHWISE_ZERO_DILATION_ACCEPTED = KnownFailure(
+    id="conv2d-cuda-depthwise-zero-dilation-accepted",
+    layer=LAYER,
+    breaks=Check.RAISES,
+    covers=_depthwise_non_positive_dilation,
+    devices=("cuda",),
+    repro=cuda_depthwise_zero_dilation_accepted,
+    observed=SECOND_CUDA_RUN,
+    summary=(
+        "CUDA Conv2d with groups equal to in_channels (a depthwise convolution) accepts "
+        "dilation 0 and returns an output, where the CPU raises RuntimeError "
+        "('non-positive dilation is not supported') as documented: Conv2d(2, 2, 1, "
+        "dilation=0, groups=2) on ones (1, 2, 2, 2). Found by the errors property of the "
+        "second CUDA run"
+    ),
+    upstream="not filed (searched pytorch issues: depthwise conv dilation 0 CUDA)",
+)
+
+
 ENTRIES = (
     FOLD_BIAS_INTERMEDIATE_OVERFLOW,
+    CUDA_DEPTHWISE_ZERO_DILATION_ACCEPTED,
     HALF_BACKWARD_INPUT_ROUNDS_COLUMNS,
     NEGATIVE_PADDING_CROPS,
     OPENVINO_FAKE_MODE_GUARD,

@@ -140,31 +140,41 @@ ONNX_INFINITY_NORM = KnownFailure(
 )
 
 
-def cuda_infinity_norm() -> None:
-    embedding = torch.nn.Embedding(1, 1, max_norm=0.5, norm_type=float("inf")).cuda()
+def _generic_power(where: Where) -> bool:
+    arguments = where.arguments
+    return arguments["max_norm"] is not None and arguments["norm_type"] not in (1.0, 2.0)
+
+
+def cuda_signed_powers() -> None:
+    embedding = torch.nn.Embedding(1, 1, max_norm=0.5, norm_type=3.0).cuda()
     with torch.no_grad():
-        embedding.weight.fill_(0.1257302210933933)
+        embedding.weight.fill_(-0.75)
     y = embedding(torch.tensor(0, device="cuda")).item()
-    # The row's infinity norm is 0.1257 < max_norm: it stays as it is.
-    assert y == embedding.weight.item(), f"{y}, the row {embedding.weight.item()}"
+    # The row's 3-norm is 0.75 > max_norm: it is scaled by 0.5 / (0.75 + 1e-7).
+    expected = -0.75 * (0.5 / (0.75 + 1e-7))
+    assert abs(y - expected) <= 1e-6, f"{y}, the law {expected}"
 
 
-CUDA_INFINITY_NORM = KnownFailure(
-    id="embedding-cuda-max-norm-infinity",
+CUDA_SIGNED_POWERS = KnownFailure(
+    id="embedding-cuda-max-norm-signed-powers",
     layer=LAYER,
-    breaks=Check.VALUES,
-    covers=_infinity_norm,
+    breaks=frozenset({Check.VALUES, Check.GRADIENTS}),
+    covers=_generic_power,
     devices=("cuda",),
-    repro=cuda_infinity_norm,
+    repro=cuda_signed_powers,
     observed=FIRST_CUDA_RUN,
     summary=(
-        "CUDA Embedding(max_norm, norm_type=inf) takes the row's infinity norm to be 1 "
-        "(as if (sum |x|^p)^(1/p) were evaluated at p = inf: 0^0 for entries below 1), "
-        "so a row of norm 0.1257 under max_norm 0.5 is scaled by 0.5 (0.0629), in all "
-        "four dtypes; the CPU is right. Found by the forward, devices, modes and "
-        "gradients properties of the first CUDA run"
+        "CUDA Embedding(max_norm) with a norm_type other than 1 and 2 sums pow(x, p) "
+        "without |x| (embedding_renorm_'s generic branch), so the norm of a row with "
+        "negative entries is wrong: NaN for p = 1.5 or 3 and a negative sum (no "
+        "renormalisation: -0.75 stays -0.75 for max_norm 0.5, p = 3, where the law gives "
+        "-0.5), and 1 for p = inf, where pow(x, inf) is 0 below 1 and pow(0, 0) is 1 (the "
+        "first CUDA run: a row of norm 0.126 under max_norm 0.5 halved). All four dtypes; "
+        "the CPU is right. The weight is changed in place, so forward, devices, modes, "
+        "gradients and gradcheck all see it. Found on the first CUDA run (p = inf) and "
+        "the second (p = 1.5 and 3, with the kernel's source read)"
     ),
-    upstream="not filed (searched pytorch issues: embedding_renorm CUDA norm_type inf)",
+    upstream="not filed (searched pytorch issues: embedding_renorm CUDA norm_type)",
 )
 
 ENTRIES = (
@@ -172,5 +182,5 @@ ENTRIES = (
     SCALED_DOUBLE_BACKWARD,
     CUDA_SCALED_DOUBLE_BACKWARD,
     ONNX_INFINITY_NORM,
-    CUDA_INFINITY_NORM,
+    CUDA_SIGNED_POWERS,
 )

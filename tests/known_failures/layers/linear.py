@@ -46,8 +46,10 @@ FUSION_WITHOUT_AFFINE = KnownFailure(
     breaks=Check.VALUES,
     covers=_norm_without_weight_or_bias,
     found_by="fusion",
+    # Python on the parameters, on whatever device they are (the second CUDA run met it).
+    devices=("cpu", "cuda"),
     repro=fusion_without_affine,
-    observed=Observed(since="2.1.2"),
+    observed=Observed(since="2.1.2", devices=("cpu", "cuda")),
     summary=(
         "torch.nn.utils.fusion.fuse_linear_bn_eval (and so torch.fx.experimental."
         "optimization.fuse on a Linear followed by a BatchNorm1d) raises TypeError for a "

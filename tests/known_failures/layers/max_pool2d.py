@@ -112,45 +112,43 @@ OPENVINO_FAKE_MODE_GUARD = KnownFailure(
 )
 
 
-def _channels_last_empty_window(where: Where) -> bool:
-    return where.layout == "channels_last" and _empty_pooling_window(where)
+def cuda_empty_window_backward() -> None:
+    # Each plane's windows have their column taps (-1 and 1) outside the one-column
+    # input: every output is -inf, constant in x, and every gradient is 0.
+    pool = torch.nn.MaxPool2d(2, padding=1, dilation=2)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        x = torch.tensor([0.125, -0.125, 0.625, 0.125, 0.5, -0.5], device="cuda")
+        x = x.reshape(1, 2, 3, 1).contiguous(memory_format=layout).requires_grad_()
+        y = pool(x)
+        y.backward(torch.full_like(y, -0.132))
+        assert torch.equal(x.grad, torch.zeros_like(x)), (layout, x.grad.flatten().tolist())
 
 
-def cuda_channels_last_empty_window_backward() -> None:
-    pool = torch.nn.MaxPool2d(2, padding=(1, 0), dilation=2, ceil_mode=True)
-    x = torch.tensor([0.125, -0.125, 0.625, 0.125], device="cuda").reshape(1, 2, 1, 2)
-    x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
-    y = pool(x)
-    y.backward(torch.tensor([0.125, -0.125], device="cuda").reshape(y.shape))
-    # Each plane's one window has its row taps (-1 and 1) outside the one-row input: its
-    # output is -inf, constant in x, and every gradient is 0.
-    assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten().tolist()
-
-
-CUDA_CHANNELS_LAST_EMPTY_WINDOW = KnownFailure(
-    id="max_pool2d-cuda-channels-last-empty-window-backward",
+CUDA_EMPTY_WINDOW = KnownFailure(
+    id="max_pool2d-cuda-empty-window-backward",
     layer=LAYER,
     breaks=Check.VALUES,
     quantities=("input",),
     devices=("cuda",),
-    covers=_channels_last_empty_window,
-    repro=cuda_channels_last_empty_window_backward,
+    covers=_empty_pooling_window,
+    isolate=True,
+    repro=cuda_empty_window_backward,
     observed=FIRST_CUDA_RUN,
     summary=(
-        "CUDA MaxPool2d's channels_last backward gives a window that holds no input "
-        "element (padding and dilation put every tap outside; forward -inf) a gradient: "
-        "a (1, 2, 1, 2) input, kernel 2, padding (1, 0), dilation 2, ceil mode, writes "
-        "the window's grad_output (-0.132) into its plane's first element, where the law "
-        "is 0; all four dtypes; the contiguous CUDA kernel is right (the CPU's is the "
-        "recorded max_pool2d-empty-window-backward). Found by the layouts property of "
-        "the first CUDA run"
+        "CUDA MaxPool2d's backward gives a window that holds no input element (padding "
+        "and dilation put every tap outside; forward -inf) a gradient, in either layout: "
+        "kernel 2, padding 1, dilation 2 on a (2, 3, 1) input writes the window's "
+        "grad_output (-0.132) into an element of its plane, where the law is 0; all four "
+        "dtypes (the CPU's is the recorded max_pool2d-empty-window-backward). The first "
+        "CUDA run saw it with channels_last alone (by the layouts property); the second "
+        "with the contiguous layout too (gradients and layouts)"
     ),
     upstream="related: https://github.com/pytorch/pytorch/issues/114216 (open)",
 )
 
 ENTRIES = (
     EMPTY_WINDOW_BACKWARD,
-    CUDA_CHANNELS_LAST_EMPTY_WINDOW,
+    CUDA_EMPTY_WINDOW,
     ONNX_EMPTY_WINDOW,
     OPENVINO_FAKE_MODE_GUARD,
 )
