@@ -62,6 +62,7 @@ __all__ = [
     "pair_label",
     "record_claim",
     "record_contract",
+    "record_example",
     "record_unreached",
     "start_example",
 ]
@@ -211,6 +212,11 @@ class Declared:
     contract: dict[str, str] | None = None
     # Corners of its corner pass that could not be drawn (a known failure covers them).
     unreached: list[str] = field(default_factory=list)
+    # The running example as the suite announced it, and its repro (torch and NumPy
+    # alone): what a failure without a diagnosis of its own (an unexpected exception) is
+    # reported with. Hypothesis runs the failing example last, so the last one is it.
+    last_example: str = ""
+    last_repro: str = ""
 
 
 DECLARED = pytest.StashKey[Declared]()
@@ -244,6 +250,15 @@ def start_example() -> None:
     configuration, so that only classes met in one configuration count as a pair."""
     if _running:
         _running[-1].example.clear()
+        _running[-1].last_example = _running[-1].last_repro = ""
+
+
+def record_example(example: str, repro: str) -> None:
+    """The running test is about to run this example; `repro` replays it alone. A failure
+    that carries no diagnosis (an exception torch raised where it should not) is
+    reported with the last example recorded in its Hypothesis example."""
+    if _running:
+        _running[-1].last_example, _running[-1].last_repro = example, repro
 
 
 def record_claim(

@@ -61,6 +61,11 @@ def payload(
             data["known_failure_fixed"] = True
     elif isinstance(raised, interface.ExpectedFailure | interface.NotRun) and raised.failure:
         data["failure"] = interface.failure_dict(raised.failure)
+    elif isinstance(raised, Exception) and declared.last_repro:
+        # An exception with no diagnosis: the example that raised it, as the suite
+        # announced it, so that the report still replays it (pytest gives the message).
+        last = interface.Failure("", example=declared.last_example, repro=declared.last_repro)
+        data["failure"] = interface.failure_dict(last)
     if declared.claims:
         data["claims"] = list(declared.claims)
     if declared.coverage and call.when == "call":

@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from report import interface
+
 # The directory of the recorder's files, set by the controller before workers start.
 DIRECTORY_VARIABLE = "NNCONFORM_FLIGHT_DIR"
 # A crash repro loops until it crashes; a hung child is reported, not waited for.
@@ -103,6 +105,7 @@ def start_test(nodeid: str, cell: dict[str, str] | None, environment: dict[str, 
 
 def record(example: str, repro: str) -> None:
     """What the process is about to run: overwritten by every example."""
+    interface.record_example(example, repro)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     path = _path(worker) if worker else None
     if path is None or not _current:
