@@ -29,6 +29,14 @@ def _mkldnn_off() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _cudnn_off() -> Iterator[None]:
+    # cuDNN off: CUDA convolutions, pooling and norms take ATen's own CUDA kernels. On a
+    # CPU cell it changes nothing torch runs (the cell is judged as under "default").
+    with torch.backends.cudnn.flags(enabled=False):
+        yield
+
+
+@contextlib.contextmanager
 def _deterministic() -> Iterator[None]:
     # Deterministic algorithms: an op without one raises, the others pick theirs.
     before = torch.are_deterministic_algorithms_enabled()
@@ -53,6 +61,9 @@ SWITCHES: dict[str, BackendSwitch] = {
     DEFAULT: BackendSwitch(DEFAULT, "torch as it starts", _nothing),
     "mkldnn-off": BackendSwitch(
         "mkldnn-off", "torch.backends.mkldnn.flags(enabled=False)", _mkldnn_off
+    ),
+    "cudnn-off": BackendSwitch(
+        "cudnn-off", "torch.backends.cudnn.flags(enabled=False)", _cudnn_off
     ),
     "deterministic": BackendSwitch(
         "deterministic", "torch.use_deterministic_algorithms(True)", _deterministic
