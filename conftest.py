@@ -14,5 +14,6 @@ pytest_plugins = [
     "tests.plugin.cells",
     "tests.plugin.property_run",
     "tests.plugin.crashes",
+    "tests.plugin.lost_devices",
     "tests.plugin.claims",
 ]
