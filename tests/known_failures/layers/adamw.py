@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import torch
 
+from tests.known_failures.entry import KnownFailure
 from tests.known_failures.layers import adam
 from tests.known_failures.layers.sgd import offers_fused
 
@@ -31,19 +33,18 @@ def cuda_fused_rounds_betas() -> None:
     adam.cuda_fused_rounds_betas(torch.optim.AdamW)
 
 
+def _like(entry: KnownFailure, repro: Callable[[], None]) -> KnownFailure:
+    """Adam's entry for this optimizer: its scope and summary, this optimizer's repro."""
+    return dataclasses.replace(
+        entry,
+        id=entry.id.replace("adam-", "adamw-", 1),
+        layer=LAYER,
+        repro=repro,
+        summary=f"{entry.summary} (AdamW as Adam: the same kernel)",
+    )
+
+
 ENTRIES = (
-    dataclasses.replace(
-        adam.CUDA_FUSED_ROUNDS_BETAS,
-        id="adamw-cuda-fused-rounds-betas",
-        layer=LAYER,
-        repro=cuda_fused_rounds_betas,
-        summary=adam.CUDA_FUSED_ROUNDS_BETAS.summary + " (AdamW as Adam: the same kernel)",
-    ),
-    dataclasses.replace(
-        adam.FUSED_AMSGRAD_IGNORES_NAN,
-        id="adamw-fused-amsgrad-ignores-nan",
-        layer=LAYER,
-        repro=fused_amsgrad_ignores_nan,
-        summary=adam.FUSED_AMSGRAD_IGNORES_NAN.summary + " (AdamW as Adam: the same kernel)",
-    ),
+    _like(adam.CUDA_FUSED_ROUNDS_BETAS, cuda_fused_rounds_betas),
+    _like(adam.FUSED_AMSGRAD_IGNORES_NAN, fused_amsgrad_ignores_nan),
 )
