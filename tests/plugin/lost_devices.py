@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from report import interface
-from tests.device_assert import DEVICE_ASSERT
+from tests.device_assert import DEVICE_ASSERT, asserts_on_device
 
 # Device type -> the test during which this process lost that device's context.
 _lost: dict[str, str] = {}
@@ -61,7 +61,8 @@ def pytest_runtest_makereport(
     # The whole report text: the assert may surface as the cause of another exception.
     # A child's assert (the errors property's) leaves this process's context alone, so
     # only a context that a tiny call now finds unusable counts as lost.
-    failed = device == "cuda" and report.failed and device not in _lost
-    if failed and DEVICE_ASSERT in report.longreprtext and context_lost(device):
+    if device is None or not report.failed or device in _lost or not asserts_on_device(device):
+        return report
+    if DEVICE_ASSERT in report.longreprtext and context_lost(device):
         _lost[device] = item.nodeid
     return report
