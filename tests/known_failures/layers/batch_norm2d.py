@@ -356,8 +356,11 @@ ONNX_EPSILON_FLOAT32 = KnownFailure(
 
 
 def strided_grad_or_input(where: Where) -> bool:
-    # Either tensor strided sends the backward down the same float16-product path.
-    return where.grad_layout == "strided" or where.layout == "strided"
+    # Either tensor strided, or the two in different memory formats (a channels_last
+    # input with a contiguous grad_output, or the reverse), sends the backward down the
+    # same float16-product path; both contiguous or both channels_last do not.
+    strided = "strided" in (where.layout, where.grad_layout)
+    return strided or where.layout != where.grad_layout
 
 
 def float16_strided_grad_output(path: str) -> None:
@@ -382,6 +385,29 @@ def float16_strided_grad_output(path: str) -> None:
     bn = torch.nn.BatchNorm1d(1).half()
     on_path(path, bn)(spaced[:, :1].requires_grad_()).backward(g.reshape(2, 1))
     assert abs(bn.weight.grad.item() - 1.538e-05) < 1e-6, ("strided input", bn.weight.grad.item())
+    # A channels_last input with a contiguous grad_output (the value class "tiny gradient
+    # over few small values" found it): channel 1 of x is [-0.0187, -0.00186, -0.0219,
+    # -0.0324], g a few float16 steps. The NumPy reference's x.grad[0, 1, 0, 1] is
+    # -1.2133e-05, which the contiguous call gives to 3e-8.
+    x = torch.tensor(
+        [
+            0.0033817,
+            -0.0066795,
+            -0.0187225,
+            -0.0018568,
+            0.0158539,
+            0.0091476,
+            -0.0218811,
+            -0.0324402,
+        ]
+    )
+    g = torch.tensor([6, 2, 1, 1, -10, 13, 5, -8]) * 2.0**-24
+    bn = torch.nn.BatchNorm2d(2, affine=False, track_running_stats=False).half()
+    leaf = x.half().reshape(2, 2, 1, 2).requires_grad_()
+    y = on_path(path, bn)(leaf.contiguous(memory_format=torch.channels_last))
+    y.backward(g.half().reshape(2, 2, 1, 2))
+    got = leaf.grad[0, 1, 0, 1].item()
+    assert abs(got - -1.2133e-05) < 1e-6, ("channels_last input, contiguous grad_output", got)
 
 
 FLOAT16_STRIDED_GRAD_OUTPUT = KnownFailure(
@@ -397,7 +423,8 @@ FLOAT16_STRIDED_GRAD_OUTPUT = KnownFailure(
     repro=float16_strided_grad_output,
     observed=Observed(since="2.6.0"),
     summary=(
-        "CPU float16 BatchNorm backward with a non-contiguous grad_output or input forms "
+        "CPU float16 BatchNorm backward with a non-contiguous grad_output or input (or the "
+        "two in different memory formats: a channels_last input, a contiguous grad_output) forms "
         "the products g * (x - mean) in float16, where they underflow among the "
         "subnormals; contiguous ones form them in float32. For x = [-0.01685, -0.00111], "
         "g = [-6.38e-6, -2.74e-6] (subnormals) the strided call gives weight.grad 7.03e-6 "
