@@ -34,7 +34,7 @@ from spec.normalization_error import (
     weight_grad_scale,
 )
 from spec.strategies import MAX_CHANNELS, from_class
-from spec.values import arrays, fill
+from spec.values import VALUES_DIMENSION, ValueClass, arrays, fill
 
 # Torch's default, the usual alternatives, a large one that dominates small variances
 # and a tiny one under which a constant channel divides by ~1e-5.
@@ -62,6 +62,23 @@ STATE_CLASSES = (
 CLASSES = {"momentum": tuple(MOMENTUM_CLASSES), "state": STATE_CLASSES}
 
 
+# A grad_output of a few float16 steps (spec/values.py "subnormal") over channels of
+# small values: each product g * (x - mean) is then below or near float16's smallest
+# step, while the law's sum(g * x_hat) (x_hat of order 1) is not. A backward that forms
+# those products in the input's dtype loses up to half a step each, absolutely; the
+# bound grows with the count of values per channel, so the class asks for few of them,
+# normalised by their own deviation (eps at most 1e-5, below most of their variances).
+TINY_GRADIENT = ValueClass(
+    "tiny gradient over few small values",
+    why="products of the gradient with x - mean fall below a half type's smallest step",
+    x=("small",),
+    grad_output=("subnormal",),
+)
+VALUE_CLASSES = (TINY_GRADIENT,)
+FEW_VALUES = 8
+SMALL_EPS = st.one_of(st.sampled_from((1e-5, 1e-10)), st.floats(1e-10, 1e-5))
+
+
 def classify(hp: dict, shape: tuple) -> dict:
     momentum = hp["momentum"]
     named = {None: "None (cumulative average)", 0.0: "0", 1.0: "1"}
@@ -79,6 +96,8 @@ def classify(hp: dict, shape: tuple) -> dict:
 def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     corner = corner or {}
     eps = st.one_of(st.sampled_from(NAMED_EPS), st.floats(1e-10, 1.0))
+    if corner.get(VALUES_DIMENSION) == TINY_GRADIENT.name:
+        eps = SMALL_EPS
     _, momentum = from_class(draw, corner, "momentum", MOMENTUM_CLASSES)
     state = corner.get("state") or draw(st.sampled_from(STATE_CLASSES), label="state")
     hp = {
@@ -463,6 +482,23 @@ def _nothing_impossible(classes: Mapping[str, str]) -> bool:
 # A batch of one sample (statistics over one sample's positions) or of several; the
 # channels are num_features.
 INPUT_CLASSES = {"batch": BATCHED, "channels": CHANNELS}
+
+
+def _value_class_without_batch_statistics(classes: Mapping[str, str]) -> bool:
+    # The class is about a channel's batch statistics: eval with running statistics has
+    # none (it normalises by the drawn running ones, x - mean of order 1).
+    return (
+        classes.get(VALUES_DIMENSION) == TINY_GRADIENT.name
+        and classes.get("mode") == "eval"
+        and classes.get("state", "").endswith(", running stats")
+    )
+
+
+def values_per_channel(corner: Mapping[str, str] | None) -> int | None:
+    """The most values per channel a corner's value class asks for; None: no limit."""
+    return FEW_VALUES if (corner or {}).get(VALUES_DIMENSION) == TINY_GRADIENT.name else None
+
+
 # torch's documented defaults of the optional arguments (not device=/dtype=).
 DEFAULTS = {
     "eps": 1e-05,
@@ -513,8 +549,11 @@ def batch_norm_spec(
         exact=EXACT,
         classes=CLASSES,
         input_classes={**INPUT_CLASSES, **(shape_classes or {})},
-        impossible=impossible,
+        impossible=lambda classes: (
+            impossible(classes) or _value_class_without_batch_statistics(classes)
+        ),
         input_ranks=input_ranks or (lambda classes: frozenset(ranks)),
         classify=lambda hp, shape: {**classify(hp, shape), **classify_shape(hp, shape)},
         defaults=DEFAULTS,
+        value_classes=VALUE_CLASSES,
     )

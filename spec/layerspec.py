@@ -14,6 +14,7 @@ from spec.arguments import CallArguments
 from spec.exact import ExactCase, Sweep, Symmetry
 from spec.inputs import Inputs
 from spec.modes import MODE_FREE, Mode
+from spec.values import ValueClass
 
 Array = np.ndarray
 Shape = tuple[int, ...]
@@ -226,6 +227,9 @@ class LayerSpec:
     # another order. Properties that demand bitwise-equal repeats (modes) then demand
     # that each repeat is within the reference's bound of the law instead.
     nondeterministic_on: tuple[str, ...] = ()
+    # Values a bug needs together (spec/values.py ValueClass): the properties that draw
+    # an input and a grad_output pair each class with the others in their corner pass.
+    value_classes: tuple[ValueClass, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject a malformed spec when it is built, naming the bad field."""

@@ -9,6 +9,7 @@ seed towards 0, and a failure replays exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
@@ -51,6 +52,21 @@ def _offset(rng: np.random.Generator, n: int, top: float) -> np.ndarray:
     return top / 10 + rng.standard_normal(n)
 
 
+def _small(rng: np.random.Generator, n: int, top: float) -> np.ndarray:
+    # Values of one small scale s (1e-3 to 1e-1), spread by s around a centre within s of
+    # 0: a normalisation divides their differences by a deviation of order s, and a
+    # product of a difference with a small factor lands among a half type's subnormals.
+    scale = 10.0 ** rng.uniform(-3.0, -1.0)
+    return scale * (rng.uniform(-1.0, 1.0) + rng.standard_normal(n))
+
+
+def _subnormal(rng: np.random.Generator, n: int, top: float) -> np.ndarray:
+    # One to sixteen of float16's smallest steps (2^-24 .. 2^-20), log-uniform: values a
+    # float16 kernel holds to a few bits, absolutely; every other dtype holds them exactly.
+    magnitude = 2.0 ** rng.uniform(-24.0, -20.0, n)
+    return magnitude * rng.choice([-1.0, 1.0], n)
+
+
 REGIMES: dict[str, Generator] = {
     "normal": _normal,
     "ties": _ties,
@@ -59,7 +75,35 @@ REGIMES: dict[str, Generator] = {
     "large": _large,
     "tiny": _tiny,
     "offset": _offset,
+    "small": _small,
+    "subnormal": _subnormal,
 }
+# The regimes a random draw picks from. The others are asked for by value classes alone
+# (ValueClass, below): they matter together with another tensor's regime, which two
+# independent recipes meet about once in 500 random examples.
+CLASS_ONLY_REGIMES = ("small", "subnormal")
+DRAWN_REGIMES = tuple(name for name in REGIMES if name not in CLASS_ONLY_REGIMES)
+
+
+# The dimension of the corner pass a layer's value classes form (tests/corners.py).
+VALUES_DIMENSION = "values"
+
+
+@dataclass(frozen=True)
+class ValueClass:
+    """Values a bug needs together in one call: the regimes of the input and of
+    grad_output, named as a class of the layer's values (a dimension the corner pass
+    pairs with the others, so every run meets it in every layout: tests/corners.py)."""
+
+    name: str
+    why: str
+    x: tuple[str, ...]
+    grad_output: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = set(self.x + self.grad_output) - set(REGIMES)
+        if unknown:
+            raise ValueError(f"value class {self.name!r}: unknown regimes {sorted(unknown)}")
 
 
 def fill(shape: tuple[int, ...], seed: int, regimes: tuple[str, ...], top: float) -> np.ndarray:
@@ -75,15 +119,23 @@ def fill(shape: tuple[int, ...], seed: int, regimes: tuple[str, ...], top: float
 def value_recipes(draw: st.DrawFn, label: str) -> tuple[int, tuple[str, ...]]:
     """A seed and a non-empty set of regimes; shrinks to (0, ('normal',))."""
     regimes = draw(
-        st.lists(st.sampled_from(list(REGIMES)), min_size=1, max_size=3, unique=True),
+        st.lists(st.sampled_from(DRAWN_REGIMES), min_size=1, max_size=3, unique=True),
         label=f"{label} regimes",
     )
     seed = draw(st.integers(0, 2**32 - 1), label=f"{label} seed")
     return seed, tuple(regimes)
 
 
-def arrays(shape: tuple[int, ...], top: float = 1e2, label: str = "x") -> st.SearchStrategy:
-    """A float64 array of `shape` with values over the whole domain up to |top|."""
+def arrays(
+    shape: tuple[int, ...],
+    top: float = 1e2,
+    label: str = "x",
+    regimes: tuple[str, ...] | None = None,
+) -> st.SearchStrategy:
+    """A float64 array of `shape` with values over the whole domain up to |top|, or from
+    the given `regimes` alone (a value class)."""
+    if regimes is not None:
+        return st.integers(0, 2**32 - 1).map(lambda seed: fill(shape, seed, regimes, top))
     return value_recipes(label).map(lambda recipe: fill(shape, recipe[0], recipe[1], top))
 
 

@@ -180,10 +180,23 @@ def draw_configuration(data: st.DataObject, spec: LayerSpec, nn: ModuleType) -> 
 def draw_input(
     data: st.DataObject, spec: LayerSpec, hp: dict, shape: tuple, top: float, label: str = "x"
 ) -> np.ndarray:
-    """x for a call: indices as the spec draws them, else values over the whole domain."""
+    """x for a call: indices as the spec draws them, else values over the whole domain
+    (or of the running corner's value class)."""
     if spec.input_indices is not None:
         return data.draw(spec.input_indices(hp, shape), label=label)
-    return data.draw(arrays(shape, top, label), label=label)
+    regimes = corners.forced_regimes(spec, "x")
+    return data.draw(arrays(shape, top, label, regimes), label=label)
+
+
+def draw_grad_output(data: st.DataObject, case: Case, top: float) -> np.ndarray:
+    """grad_output for a case's output, rounded to its dtype: values over the whole domain
+    up to |top|, or of the running corner's value class (whose class it covers)."""
+    regimes = corners.forced_regimes(case.spec, "grad_output")
+    if case.spec.value_classes:
+        cover(corners.value_label(case.spec))
+    out_shape = case.spec.out_shape(case.hp, case.input_shape)
+    grad_y = data.draw(arrays(out_shape, top, "grad_y", regimes), label="grad_y")
+    return as_received(grad_y, case.dtype)
 
 
 def draw_case(

@@ -35,6 +35,7 @@ from spec.fusion import FusablePair, norm_state_corners
 from spec.layerspec import LayerSpec
 from spec.optimizer_plans import PLAN_CLASSES
 from spec.optimizerspec import OptimizerSpec
+from spec.values import VALUES_DIMENSION
 from tests.layouts import CHANNELS_LAST, LAYOUT_DIMENSION, layout_classes, layout_impossible
 
 # The mode is a class of every layer: the harness draws it (tests/cases.py draw_case).
@@ -83,6 +84,35 @@ def classes_of(spec: LayerSpec, with_input: bool = True) -> dict[str, tuple[str,
     if with_input:
         dims |= spec.input_classes
     return {**dims, "mode": MODE_CLASSES}
+
+
+# The layer's value classes (spec/values.py ValueClass) as one dimension, with "any"
+# (values over the whole domain) last, the general class.
+ANY_VALUES = "any"
+
+
+def value_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
+    """The values dimension of a spec with value classes; nothing for one without."""
+    if not spec.value_classes:
+        return {}
+    return {VALUES_DIMENSION: (*(vc.name for vc in spec.value_classes), ANY_VALUES)}
+
+
+def forced_regimes(spec: LayerSpec, role: str) -> tuple[str, ...] | None:
+    """The regimes the running corner's value class asks of `role` ("x" or
+    "grad_output"); None when no corner asks for one (values over the whole domain)."""
+    wanted = (forced.get() or {}).get(VALUES_DIMENSION)
+    for value_class in spec.value_classes:
+        if value_class.name == wanted:
+            return getattr(value_class, role)
+    return None
+
+
+def value_label(spec: LayerSpec) -> str:
+    """The coverage label of the running example's value class."""
+    wanted = (forced.get() or {}).get(VALUES_DIMENSION)
+    named = {vc.name for vc in spec.value_classes}
+    return _label(VALUES_DIMENSION, wanted if wanted in named else ANY_VALUES)
 
 
 def _label(dim: str, value: str) -> str:
@@ -167,9 +197,21 @@ def corners(spec: LayerSpec) -> list[dict[str, str]]:
     return covering_rows(classes_of(spec), spec.impossible)
 
 
+def value_class_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
+    """The spec's classes and mode, and its value classes."""
+    return {**classes_of(spec), **value_dimensions(spec)}
+
+
+def value_class_corners(spec: LayerSpec) -> list[dict[str, str]]:
+    """The pairwise rows over the classes, the mode and the value classes, for properties
+    that draw an input and a grad_output: a value class meets every other class."""
+    return covering_rows(value_class_dimensions(spec), spec.impossible)
+
+
 def layout_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
-    """The spec's classes and mode, and the input's memory layout (tests/layouts.py)."""
-    return {**classes_of(spec), **layout_classes(spec)}
+    """The spec's classes and mode, its value classes, and the input's memory layout
+    (tests/layouts.py)."""
+    return {**value_class_dimensions(spec), **layout_classes(spec)}
 
 
 def layout_corners(spec: LayerSpec) -> list[dict[str, str]]:
@@ -242,6 +284,7 @@ def exact_corner_shrinks(spec: LayerSpec) -> Callable[[Mapping[str, str]], bool]
 # What a property file's CORNERS names: the corners its tests run after the random ones.
 CORNER_KINDS = {
     "classes": corners,
+    "classes and values": value_class_corners,
     "classes and layouts": layout_corners,
     "norm states": norm_state_corners,
     "hyperparameter classes": hyperparameter_corners,
@@ -252,6 +295,7 @@ CORNER_KINDS = {
 # The dimensions whose pairs each kind of corners covers (the report's "pairs possible").
 CORNER_DIMENSIONS = {
     "classes": classes_of,
+    "classes and values": value_class_dimensions,
     "classes and layouts": layout_dimensions,
     "hyperparameter classes": lambda spec: dict(spec.classes),
     "optimizer classes": optimizer_dimensions,

@@ -2,14 +2,16 @@
 
 from hypothesis import given, strategies as st
 
-from spec.values import arrays
-from tests.cases import build_case, draw_case, judged_cases, load_values
+from tests.cases import build_case, draw_case, draw_grad_output, judged_cases, load_values
 from tests.checks import check_gradients
 from tests.known_failures import Check
 from tests.paths import Need
-from tests.tensors import as_received, to_torch
+from tests.tensors import to_torch
 
 NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
+
+# Pairs the layer's value classes (an input with a grad_output) with every other class.
+CORNERS = "classes and values"
 
 # grad_output values reach this magnitude: enough to scale every gradient visibly.
 GRAD_MAGNITUDE = 10.0
@@ -21,8 +23,7 @@ def test_gradients(layer, device, dtype, path, nn, data):
     module = build_case(nn, case)
     # One build, several drawn values where building is the cost (compile, export).
     for judged in judged_cases(data, case, Check.GRADIENTS):
-        out_shape = layer.out_shape(judged.hp, judged.input_shape)
-        grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
+        grad_y = draw_grad_output(data, judged, GRAD_MAGNITUDE)
         x = to_torch(judged.x, dtype, device, requires_grad=True)
         # A clone, not the leaf: in-place layers (inplace=True) may not write into a leaf.
         load_values(module, judged)

@@ -9,18 +9,17 @@ import torch
 from hypothesis import given, note, strategies as st
 
 from report.interface import cover
-from spec.values import arrays
 from tests import corners
-from tests.cases import build_case, draw_case
+from tests.cases import build_case, draw_case, draw_grad_output
 from tests.checks import check_gradients
 from tests.layouts import CHANNELS_LAST, LAYOUT_DIMENSION, arrange, layouts_for, strided_dims
 from tests.paths import Need
-from tests.tensors import as_received, to_torch
+from tests.tensors import to_torch
 
 NEEDS = frozenset({Need.AUTOGRAD, Need.PARAMETERS})
 
-# Pairs the input's layout with every class of the layer, and channels_last with every
-# pair of classes (tests/corners.py: layout_corners).
+# Pairs the input's layout with every class of the layer (its value classes too), and
+# channels_last with every pair of classes (tests/corners.py: layout_corners).
 CORNERS = "classes and layouts"
 # grad_output values reach this magnitude, as in the gradients property.
 GRAD_MAGNITUDE = 10.0
@@ -56,6 +55,6 @@ def test_layouts(layer, device, dtype, path, nn, data):
     x = to_torch(case.x, dtype, device, requires_grad=True)
     # Derived from the leaf through `* 1` so in-place layers may write into it.
     x_in = arrange(x * 1, layout, dim)
-    grad_y = as_received(data.draw(arrays(out_shape, GRAD_MAGNITUDE, "grad_y")), dtype)
+    grad_y = draw_grad_output(data, case, GRAD_MAGNITUDE)
     grad_in = arrange(to_torch(grad_y, dtype, device), grad_layout, grad_dim)
     check_gradients(case, module, x, x_in, grad_y, grad_in)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from reference.batch_norm import BATCH_NORM1D_RANKS
-from spec.batch_norm import batch_norm_spec
+from spec.batch_norm import batch_norm_spec, values_per_channel
 from spec.input_classes import BATCHED, ranks_by_class
 from spec.strategies import MAX_BATCH
 
@@ -30,7 +30,10 @@ def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     if rank == 2:
         return (draw(st.integers(2, MAX_BATCH), label="N"), hp["num_features"])
     n = draw(batch.get(corner.get("batch"), st.integers(1, MAX_BATCH)), label="N")
-    length = draw(st.integers(1 if n > 1 else 2, MAX_LENGTH), label="L")
+    # A value class may ask for few values per channel (N * L of them).
+    few = values_per_channel(corner)
+    longest = MAX_LENGTH if few is None else max(2, few // n)
+    length = draw(st.integers(1 if n > 1 else 2, longest), label="L")
     return (n, hp["num_features"], length)
 
 

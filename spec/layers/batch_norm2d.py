@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from reference.batch_norm import BATCH_NORM2D_RANKS
-from spec.batch_norm import batch_norm_spec
+from spec.batch_norm import batch_norm_spec, values_per_channel
 from spec.input_classes import BATCHED
 from spec.strategies import MAX_BATCH
 
@@ -18,6 +18,13 @@ def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
     # invalid case), so N * H * W > 1; it shrinks to (1, C, 1, 2).
     batch = {BATCHED[0]: st.just(1), BATCHED[1]: st.integers(2, MAX_BATCH)}
     n = draw(batch.get((corner or {}).get("batch"), st.integers(1, MAX_BATCH)), label="N")
+    few = values_per_channel(corner)
+    if few is not None:
+        # H and W such that 1 < N * H * W <= few (N is at most MAX_BATCH, below few).
+        h = draw(st.integers(1, few // n), label="H")
+        least = 2 if n * h == 1 else 1
+        w = draw(st.integers(least, max(least, few // (n * h))), label="W")
+        return (n, hp["num_features"], h, w)
     h, w = draw(
         st.tuples(st.integers(1, MAX_SPATIAL), st.integers(1, MAX_SPATIAL)).filter(
             lambda hw: n * hw[0] * hw[1] > 1
