@@ -16,6 +16,10 @@ than torch's real error (a 99th percentile of `used` below 1/100) is one a bug c
 in.
 
     python bench/tolerance_sharpness.py [--cases 200] [--dtypes float32,...] [--layers ...]
+        [--switch fp32-bf16]
+
+Under a backend switch (tests/backend_switches.py) the cases run with it set, and judged
+with the bound a cell under it gets.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from spec.dtypes import DTYPES  # noqa: E402
 from spec.layerspec import LayerSpec  # noqa: E402
 from spec.registry import LAYERS  # noqa: E402
 from spec.values import arrays  # noqa: E402
+from tests import backend_switches  # noqa: E402
 from tests.assertions import tolerance_bound  # noqa: E402
 from tests.cases import (  # noqa: E402
     argument_tensors,
@@ -144,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", default="")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--json", default="")
+    parser.add_argument(
+        "--switch", default=backend_switches.DEFAULT, choices=backend_switches.SWITCHES
+    )
     args = parser.parse_args(argv)
+    switch = backend_switches.SWITCHES[args.switch]
     torch.set_num_threads(1)
     wanted = {name for name in args.layers.split(",") if name}
     rows = []
@@ -153,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         if wanted and layer.name not in wanted:
             continue
         for dtype in args.dtypes.split(","):
-            for quantity, entry in measure(layer, dtype, args.cases, args.seed).items():
+            with switch.active(reached=switch.reaches_test({"layer": layer})):
+                measured = measure(layer, dtype, args.cases, args.seed)
+            for quantity, entry in measured.items():
                 median, p99, most = summarise(entry["used"])
                 # Cases whose value is all zeros cannot show a relative perturbation:
                 # counted apart; the threshold is over the others.

@@ -8,12 +8,30 @@ dimension of the report (interface.Cell.switch), chosen with --switch.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 DEFAULT = "default"
+
+# The narrower format torch may round float32 products to while a cell it reaches runs
+# under a switch (a dtype name of spec/dtypes.py, or a format of its FORMATS); None:
+# float32 products are float32's. The tolerance of float32 comparisons follows it
+# (tests/assertions.py: tolerance_bound).
+float32_products: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "float32_products", default=None
+)
+# The switch a cell runs under, as known failures scope themselves by it (a recorded bug
+# seen under one switch: tests/known_failures/entry.py Where.switch).
+_active: contextvars.ContextVar[str] = contextvars.ContextVar("switch", default=DEFAULT)
+
+
+def current() -> str:
+    """The name of the backend switch set now."""
+    return _active.get()
 
 
 @contextlib.contextmanager
@@ -47,26 +65,102 @@ def _deterministic() -> Iterator[None]:
         torch.use_deterministic_algorithms(before)
 
 
+def _lacks_onednn_fp32_precision() -> str | None:
+    # torch.backends.mkldnn.matmul.fp32_precision arrived in torch 2.9.
+    matmul = getattr(torch.backends.mkldnn, "matmul", None)
+    if matmul is None or not hasattr(matmul, "fp32_precision"):
+        return f"oneDNN's fp32_precision (torch >= 2.9; this is {torch.__version__})"
+    return None
+
+
+@contextlib.contextmanager
+def _float32_products_in_bfloat16() -> Iterator[None]:
+    # oneDNN may run float32 matmuls and convolutions on bfloat16-rounded inputs,
+    # accumulating in float32; a CPU without bfloat16 arithmetic keeps float32.
+    mkldnn = torch.backends.mkldnn
+    before = (mkldnn.matmul.fp32_precision, mkldnn.conv.fp32_precision)
+    mkldnn.matmul.fp32_precision = "bf16"
+    mkldnn.conv.fp32_precision = "bf16"
+    try:
+        yield
+    finally:
+        mkldnn.matmul.fp32_precision, mkldnn.conv.fp32_precision = before
+
+
+def _always_there() -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class BackendSwitch:
     name: str
     what: str
     setting: Callable[[], contextlib.AbstractContextManager]
+    # What this torch lacks to set the switch, or None.
+    missing: Callable[[], str | None] = _always_there
+    # The narrower format float32 products may take under the switch (spec/dtypes.py
+    # FORMATS), and the layers whose kernels do that (measured: docs/backend-switches.md);
+    # a model, a training step or a fused pair holds such layers, so it is reached too.
+    float32_products: str | None = None
+    reaches: frozenset[str] = frozenset()
+    # The statements that set it in plain torch, for repros (tests/repro.py).
+    plain: tuple[str, ...] = ()
 
-    def active(self) -> contextlib.AbstractContextManager:
-        return self.setting()
+    def repro_lines(self) -> list[str]:
+        """A repro's lines that set the switch (none for the default)."""
+        return [f"# --switch {self.name}", *self.plain] if self.plain else []
+
+    def reaches_test(self, params: Mapping[str, Any]) -> bool:
+        """Whether a test of these parameters runs a layer whose float32 products narrow."""
+        layer = params.get("layer")
+        name = getattr(layer, "name", None)
+        return self.float32_products is not None and (name is None or name in self.reaches)
+
+    @contextlib.contextmanager
+    def active(self, reached: bool = True) -> Iterator[None]:
+        """The switch set; float32 comparisons allow its narrower products where `reached`."""
+        narrower = self.float32_products if reached else None
+        token = float32_products.set(narrower)
+        named = _active.set(self.name)
+        try:
+            with self.setting():
+                yield
+        finally:
+            _active.reset(named)
+            float32_products.reset(token)
 
 
 SWITCHES: dict[str, BackendSwitch] = {
     DEFAULT: BackendSwitch(DEFAULT, "torch as it starts", _nothing),
     "mkldnn-off": BackendSwitch(
-        "mkldnn-off", "torch.backends.mkldnn.flags(enabled=False)", _mkldnn_off
+        "mkldnn-off",
+        "torch.backends.mkldnn.flags(enabled=False)",
+        _mkldnn_off,
+        plain=("torch.backends.mkldnn.enabled = False",),
     ),
     "cudnn-off": BackendSwitch(
-        "cudnn-off", "torch.backends.cudnn.flags(enabled=False)", _cudnn_off
+        "cudnn-off",
+        "torch.backends.cudnn.flags(enabled=False)",
+        _cudnn_off,
+        plain=("torch.backends.cudnn.enabled = False",),
     ),
     "deterministic": BackendSwitch(
-        "deterministic", "torch.use_deterministic_algorithms(True)", _deterministic
+        "deterministic",
+        "torch.use_deterministic_algorithms(True)",
+        _deterministic,
+        plain=("torch.use_deterministic_algorithms(True)",),
+    ),
+    "fp32-bf16": BackendSwitch(
+        "fp32-bf16",
+        'torch.backends.mkldnn.{matmul,conv}.fp32_precision = "bf16"',
+        _float32_products_in_bfloat16,
+        missing=_lacks_onednn_fp32_precision,
+        float32_products="bfloat16",
+        reaches=frozenset({"Linear", "Conv1d", "Conv2d"}),
+        plain=(
+            'torch.backends.mkldnn.matmul.fp32_precision = "bf16"',
+            'torch.backends.mkldnn.conv.fp32_precision = "bf16"',
+        ),
     ),
 }
 CHOICES = (*SWITCHES, "all")

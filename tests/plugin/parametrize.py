@@ -48,7 +48,12 @@ def _parametrized_by_test(metafunc: pytest.Metafunc, name: str) -> bool:
 def switch(request: pytest.FixtureRequest) -> Iterator[str]:
     """The backend switch the test runs under (tests/backend_switches.py), set around it."""
     name = getattr(request, "param", backend_switches.DEFAULT)
-    with backend_switches.SWITCHES[name].active():
+    chosen = backend_switches.SWITCHES[name]
+    missing = chosen.missing()
+    if missing:
+        interface.not_run("not-in-release", f"--switch {name} needs {missing}")
+    params = getattr(getattr(request.node, "callspec", None), "params", {})
+    with chosen.active(reached=chosen.reaches_test(params)):
         yield name
 
 
