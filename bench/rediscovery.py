@@ -143,6 +143,8 @@ def command(known: KnownFailure, path: str, seed: int) -> list[str]:
         f"--hypothesis-seed={seed}", "--device", DEVICE, "--dtype", _dtype(known, path) or "",
         "--path", path, "-x", "-q", "-p", "no:cacheprovider", "--no-report", "-n", "1",
         *(["--cpu-isa", chosen] if chosen else []),
+        # An entry seen under a backend switch alone is looked for under it.
+        *(["--switch", known.switches[0]] if known.switches else []),
     ]  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spec.arguments import is_index
+from tests import backend_switches
 
 if TYPE_CHECKING:
     from spec.layerspec import LayerSpec
@@ -50,14 +51,20 @@ def argument_names(case: Case) -> list[str]:
     return list(getattr(case.spec, "argument_names", ()))[: len(case.arguments)]
 
 
+def switch_lines() -> list[str]:
+    """The lines that set the backend switch the running cell is under (none by default)."""
+    return backend_switches.SWITCHES[backend_switches.current()].repro_lines()
+
+
 def module_lines(case: Case) -> list[str]:
     """Build the case's module with its parameter and buffer values, its input x and the
-    call's further arguments."""
+    call's further arguments, under the cell's backend switch."""
     lines = [
         "import importlib",
         "",
         "import torch",
         "",
+        *switch_lines(),
         f"nn = importlib.import_module({case.impl!r})",
         f"dtype, device = torch.{case.dtype}, {case.device!r}",
         f"m = nn.{case.spec.name}(**{case.hp!r}).to(device, dtype)",
@@ -147,6 +154,7 @@ def configuration_snippet(
         "",
         "import torch",
         "",
+        *switch_lines(),
         f"nn = importlib.import_module({impl!r})",
         f"m = nn.{spec.name}(**{hp!r}).to({device!r}, torch.{dtype})",
     ]

@@ -37,4 +37,11 @@ def _param(known: KnownFailure, path: str) -> object:
 def test_known_failures(known, path, pytestconfig):
     run = declared_run(pytestconfig)
     tested = run.get("paths") or ["eager"]
-    judge(known, path, tested, dtypes=run.get("dtypes"), devices=run.get("devices"))
+    judge(
+        known,
+        path,
+        tested,
+        dtypes=run.get("dtypes"),
+        devices=run.get("devices"),
+        switches=run.get("switches"),
+    )

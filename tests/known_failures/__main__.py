@@ -12,6 +12,8 @@ def _scope(known: KnownFailure) -> str:
     parts = [", ".join(known.dtypes)]
     if known.kernel_sets is not None:
         parts.append(f"kernel sets {', '.join(known.kernel_sets)}")
+    if known.switches is not None:
+        parts.append(f"under --switch {', '.join(known.switches)}")
     if known.releases:
         parts.append(f"torch {known.releases}")
     parts.append(f"paths {', '.join(known.paths)}")

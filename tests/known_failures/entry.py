@@ -24,7 +24,7 @@ from packaging.version import Version
 
 from spec.dtypes import DTYPES
 from spec.registry import layer_named
-from tests import kernel_sets
+from tests import backend_switches, kernel_sets
 from tests.paths import by_name as path_named
 from tests.paths.routing import current as current_path
 
@@ -89,6 +89,8 @@ class Where:
     params: Mapping[str, np.ndarray] | None = None
     # The call's further arguments (a loss's target), as the spec draws them.
     call_arguments: tuple[np.ndarray, ...] = ()
+    # The backend switch the cell runs under (tests/backend_switches.py).
+    switch: str = field(default_factory=backend_switches.current)
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -191,6 +193,9 @@ class KnownFailure:
     devices: tuple[str, ...] = ("cpu",)
     # CPU kernel sets (tests/kernel_sets.py) whose kernels fail; None: every set.
     kernel_sets: tuple[str, ...] | None = None
+    # Backend switches (tests/backend_switches.py) under which it fails, where it fails
+    # under some alone; None: under every switch.
+    switches: tuple[str, ...] | None = None
     # The torch releases it applies to, as a version specifier ("" : every release).
     releases: str = ""
     paths: tuple[str, ...] = ("eager",)
@@ -260,6 +265,7 @@ class KnownFailure:
             and where.path in self.paths
             and self.in_release(torch.__version__)
             and (self.kernel_sets is None or kernel_sets.current() in self.kernel_sets)
+            and (self.switches is None or where.switch in self.switches)
             and self.covers(where)
         )
 
@@ -278,6 +284,28 @@ def seen_on_cuda(
         id=f"{layer}-cuda-{rest}",
         devices=("cuda",),
         paths=("eager",),
+        repro=repro,
+        observed=observed,
+        summary=summary,
+    )
+
+
+def reached_under_switch(
+    narrower: KnownFailure,
+    switch: str,
+    repro: Callable[..., None],
+    summary: str,
+    observed: Observed,
+) -> KnownFailure:
+    """The float32 twin of `narrower`, an entry of the dtype a backend switch lets float32
+    products take (fp32-bf16: bfloat16), met under that switch: the same kernels, reached
+    from float32 code. Its id puts the switch where the narrower dtype was; its repro sets
+    the switch itself (it runs in a child process: tests/known_failures/judge.py)."""
+    return dataclasses.replace(
+        narrower,
+        id=narrower.id.replace("bfloat16", switch, 1),
+        dtypes=("float32",),
+        switches=(switch,),
         repro=repro,
         observed=observed,
         summary=summary,

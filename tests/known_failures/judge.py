@@ -81,7 +81,8 @@ def _in_process(known: KnownFailure, path: str) -> str | None:
 def reproduce(known: KnownFailure, kernel_set: str | None, path: str) -> str | None:
     """What the repro saw go wrong under `kernel_set` (None: this process's), or None; a
     crash repro counts as passing only after it ran clean in fresh processes in a row."""
-    isolated = known.isolate or kernel_set is not None
+    # A repro under a backend switch sets process state: a child of its own keeps it.
+    isolated = known.isolate or kernel_set is not None or known.switches is not None
     seen = reproduce_in_child(known, kernel_set, path) if isolated else _in_process(known, path)
     if seen is None and Check.SURVIVES in known.checks:
         for _ in range(CLEAN_RUNS_TO_CALL_A_CRASH_FIXED - 1):
@@ -122,9 +123,11 @@ def judge(
     release: str | None = None,
     dtypes: list[str] | None = None,
     devices: list[str] | None = None,
+    switches: list[str] | None = None,
 ) -> None:
     """End the cell of `known` on `path` by what its repro shows (always raises); `tested`,
-    `dtypes` and `devices` are the run's paths, dtypes and devices (None: every one)."""
+    `dtypes`, `devices` and `switches` are the run's paths, dtypes, devices and backend
+    switches (None: every one)."""
     release = release or torch.__version__
     if not HONOURED.honoured:
         not_run("not-applicable", f"{known.id}: {HONOURED.because}")
@@ -136,6 +139,16 @@ def judge(
         not_run(
             "not-applicable",
             f"{known.id} is in {', '.join(known.dtypes)}; this run tests {', '.join(dtypes)}",
+        )
+    if (
+        known.switches is not None
+        and switches is not None
+        and not set(known.switches) & set(switches)
+    ):
+        not_run(
+            "not-applicable",
+            f"{known.id} is under --switch {', '.join(known.switches)}; "
+            f"this run tests {', '.join(switches)}",
         )
     device = _repro_device(known)
     if devices is not None and device not in {d.partition(":")[0] for d in devices}:

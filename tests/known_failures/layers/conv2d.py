@@ -12,7 +12,14 @@ from reference.geometry import padding_only_taps, pair, reads_only_padding
 from spec.dtypes import format_of
 from spec.inputs import Inputs
 from spec.registry import layer_named
-from tests.known_failures.entry import SECOND_CUDA_RUN, Check, KnownFailure, Observed, Where
+from tests.known_failures.entry import (
+    SECOND_CUDA_RUN,
+    Check,
+    KnownFailure,
+    Observed,
+    Where,
+    reached_under_switch,
+)
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -752,6 +759,72 @@ BFLOAT16_AMX_PADDING_ONLY_ROWS_CRASH = KnownFailure(
 )
 
 
+def float32_in_bfloat16_padding_only_rows_crash() -> None:
+    # The backend switch fp32-bf16: oneDNN may run float32 convolutions in bfloat16.
+    torch.backends.mkldnn.conv.fp32_precision = "bf16"
+    conv = torch.nn.Conv2d(1, 1, 4, padding="same", dilation=3, bias=False)
+    x = torch.ones(1, 1, 1, 4, requires_grad=True)
+    # bfloat16's entry above, in float32: the input gradient is zeros; seen: a segfault.
+    y = conv(x)
+    y.backward(torch.ones_like(y))
+    assert torch.equal(x.grad, torch.zeros_like(x.grad)), x.grad.flatten().tolist()
+
+
+# This project's first runs under --switch fp32-bf16 (float32, the exact property,
+# seeds 1 to 3), on an Intel Xeon with AMX; each repro checked on 2.13.0 and 2.14.1 at
+# amx, avx512 and avx2 (the setting arrived in torch 2.9).
+FIRST_FP32_BF16_RUN = dataclasses.replace(
+    AMX_SWEEP, by="this project's first runs under --switch fp32-bf16 (Intel Xeon with AMX)"
+)
+
+
+FP32_BF16_PADDING_ONLY_ROWS_CRASH = reached_under_switch(
+    BFLOAT16_AMX_PADDING_ONLY_ROWS_CRASH,
+    "fp32-bf16",
+    repro=float32_in_bfloat16_padding_only_rows_crash,
+    observed=FIRST_FP32_BF16_RUN,
+    summary=(
+        "CPU float32 Conv2d under torch.backends.mkldnn.conv.fp32_precision = 'bf16' "
+        "(oneDNN may compute float32 convolutions in bfloat16) crashes the process "
+        "(segfault) where every output row reads only zero padding, at kernel set amx: "
+        "conv2d-bfloat16-amx-padding-only-rows-crash, reached from float32. "
+        "Conv2d(1, 1, 4, padding='same', dilation=3) on a one-row input (1, 1, 1, 4) "
+        "crashes in the input gradient's kernel, on 2.13.0 and 2.14.1 (the setting "
+        "arrived in 2.9); right with the setting off, and at avx512 and avx2"
+    ),
+)
+
+
+def float32_in_bfloat16_strided_single_column() -> None:
+    # The backend switch fp32-bf16: oneDNN may run float32 convolutions in bfloat16.
+    torch.backends.mkldnn.conv.fp32_precision = "bf16"
+    x = torch.ones(2, 3, 7, 3)
+    w = torch.ones(1, 3, 2, 2)
+    y = torch.nn.functional.conv2d(x, w, None, stride=(1, 2), padding=0, dilation=2)
+    # Output (2, 1, 5, 1); every window holds 3 channels x 4 taps of 1 * 1: each output is
+    # 12, exact in bfloat16. Seen: [12, 12, 12, 6, 0] in each sample.
+    assert torch.equal(y, torch.full_like(y, 12.0)), y.flatten().tolist()
+
+
+FP32_BF16_STRIDED_SINGLE_COLUMN = reached_under_switch(
+    BFLOAT16_AMX_STRIDED_SINGLE_COLUMN,
+    "fp32-bf16",
+    repro=float32_in_bfloat16_strided_single_column,
+    observed=FIRST_FP32_BF16_RUN,
+    summary=(
+        "CPU float32 Conv2d under torch.backends.mkldnn.conv.fp32_precision = 'bf16' "
+        "gives wrong outputs where the output is one column wide and the horizontal "
+        "stride is above 1, at kernel set amx: conv2d-bfloat16-amx-strided-single-column, "
+        "reached from float32 (max abs error 1.4e17 in the exact case that found it). "
+        "Conv2d(3, 1, 2, stride=(1, 2), dilation=2) on ones (2, 3, 7, 3) gives "
+        "[12, 12, 12, 6, 0] per sample where every output is 12; bfloat16's own repro "
+        "(one sample) is right here, and a scan of one-column outputs found 1 wrong of "
+        "178 with one sample, 10 of 203 with several. On 2.13.0 and 2.14.1; right with "
+        "the setting off, and at avx512 and avx2"
+    ),
+)
+
+
 def fold_bias_overflows(where: Where) -> bool:
     """The fusion property's case (the BatchNorm's arguments under hp["norm"], the drawn
     values in params, "norm."-prefixed for the BatchNorm's) in which the fold's
@@ -970,6 +1043,8 @@ ENTRIES = (
     CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH,
     HALF_PADDING_ONLY_COLUMNS_CRASH,
     BFLOAT16_AMX_PADDING_ONLY_ROWS_CRASH,
+    FP32_BF16_PADDING_ONLY_ROWS_CRASH,
+    FP32_BF16_STRIDED_SINGLE_COLUMN,
     REPLICATE_INDUCTOR_BACKWARD,
     BFLOAT16_AMX_PADDING_ONLY_TAP_WEIGHT_GRAD,
     BFLOAT16_AVX512_CHANNELS_LAST_PADDING_ONLY_TAP_WEIGHT_GRAD,
