@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from report.interface import NotRun
-from spec.dtypes import format_of
+from spec.dtypes import DTYPES, format_of, product_format
 from spec.layers.linear import SPEC as LINEAR
 from spec.layers.relu import SPEC as RELU
 from tests import backend_switches
@@ -128,3 +128,38 @@ def test_a_repro_under_the_switch_sets_it_as_the_switch_does():
 def test_every_switch_but_the_default_has_its_repro_lines():
     for name, switch in backend_switches.SWITCHES.items():
         assert bool(switch.plain) == (name != backend_switches.DEFAULT), name
+
+
+TF32 = backend_switches.SWITCHES["tf32"]
+
+
+def test_tf32_is_a_product_format_of_its_own():
+    assert product_format("tf32").unit_roundoff == 2.0**-11
+    assert "tf32" not in DTYPES
+
+
+def test_tf32_reaches_cuda_cells_alone():
+    assert TF32.reaches_test({"layer": LINEAR, "device": "cuda"})
+    assert TF32.reaches_test({"layer": LINEAR, "device": "cuda:1"})
+    assert not TF32.reaches_test({"layer": LINEAR, "device": "cpu"})
+    assert not TF32.reaches_test({"layer": RELU, "device": "cuda"})
+    assert not SWITCH.reaches_test({"layer": LINEAR, "device": "cuda"})
+
+
+def test_tf32_sets_both_settings_and_restores_them():
+    def settings() -> tuple[bool, bool]:
+        return torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+
+    before = settings()
+    with TF32.active():
+        assert settings() == (True, True)
+    assert settings() == before
+
+
+def test_the_tf32_bound_holds_what_an_h100_measured():
+    # The second CUDA run's probe (docs/cuda.md): a 64x256 @ 256x32 product with TF32 on
+    # erred by 1.1e-4 of sum |a| |b|, with K = 256.
+    scale = np.array([1.0])
+    with TF32.active(reached=True):
+        allowed = float(tolerance_bound("float32", (scale, 256))[0])
+    assert 1.1e-4 < allowed < 1.1e-4 * 20

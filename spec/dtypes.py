@@ -41,6 +41,18 @@ DTYPES: tuple[str, ...] = tuple(FORMATS)
 HALF_DTYPES: tuple[str, ...] = tuple(name for name in DTYPES if FORMATS[name].significand_bits < 24)
 
 
+# Formats a kernel may round float32 products' inputs to that no run's dtype has: NVIDIA's
+# TensorFloat-32 keeps float32's exponent range with 11 significand bits (10 stored).
+PRODUCT_FORMATS: dict[str, FloatFormat] = {
+    "tf32": FloatFormat("tf32", 11, 2.0**-126, (2 - 2.0**-10) * 2.0**127),
+}
+
+
+def product_format(name: str) -> FloatFormat:
+    """A format float32 products may be narrowed to: a dtype's, or one of PRODUCT_FORMATS."""
+    return PRODUCT_FORMATS[name] if name in PRODUCT_FORMATS else format_of(name)
+
+
 def format_of(name: str) -> FloatFormat:
     """The format called `name` (KeyError naming the choices when there is none)."""
     if name not in FORMATS:

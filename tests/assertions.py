@@ -16,7 +16,7 @@ from hypothesis import currently_in_test_context, target
 from hypothesis.errors import InvalidArgument
 
 from report.interface import ConformanceError, Failure, cover
-from spec.dtypes import format_of
+from spec.dtypes import product_format
 from spec.tolerances import tolerance_for
 from tests import backend_switches
 from tests.cases import Case, inputs_for
@@ -37,7 +37,7 @@ def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
     bound = tolerance_for(dtype).bound(*scale_and_k)
     narrower = backend_switches.float32_products.get()
     if dtype == "float32" and narrower is not None:
-        rounding = NARROWED_PRODUCT_ROUNDINGS * format_of(narrower).unit_roundoff
+        rounding = NARROWED_PRODUCT_ROUNDINGS * product_format(narrower).unit_roundoff
         bound = bound + rounding * np.abs(np.asarray(scale_and_k[0], dtype=np.float64))
     return bound
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,25 @@ def _float32_products_in_bfloat16() -> Iterator[None]:
         mkldnn.matmul.fp32_precision, mkldnn.conv.fp32_precision = before
 
 
+@contextlib.contextmanager
+def _tf32() -> Iterator[None]:
+    # CUDA may round the inputs of float32 matmuls (cuBLAS) and convolutions (cuDNN) to
+    # TF32 on GPUs from Ampere on, accumulating in float32. The suite turns both off when
+    # a session starts (tests/plugin/run.py); this turns them on. The CPU is unchanged.
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    with warnings.catch_warnings():
+        # Newer torch deprecates these two for fp32_precision; the suite sets them alike.
+        warnings.simplefilter("ignore")
+        before = (matmul.allow_tf32, cudnn.allow_tf32)
+        matmul.allow_tf32, cudnn.allow_tf32 = True, True
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matmul.allow_tf32, cudnn.allow_tf32 = before
+
+
 def _always_there() -> str | None:
     return None
 
@@ -103,6 +123,8 @@ class BackendSwitch:
     # a model, a training step or a fused pair holds such layers, so it is reached too.
     float32_products: str | None = None
     reaches: frozenset[str] = frozenset()
+    # The device types whose kernels narrow them (a cell elsewhere runs as under default).
+    narrows_on: tuple[str, ...] = ("cpu",)
     # The statements that set it in plain torch, for repros (tests/repro.py).
     plain: tuple[str, ...] = ()
 
@@ -114,7 +136,12 @@ class BackendSwitch:
         """Whether a test of these parameters runs a layer whose float32 products narrow."""
         layer = params.get("layer")
         name = getattr(layer, "name", None)
-        return self.float32_products is not None and (name is None or name in self.reaches)
+        device = str(params.get("device", "cpu")).partition(":")[0]
+        return (
+            self.float32_products is not None
+            and device in self.narrows_on
+            and (name is None or name in self.reaches)
+        )
 
     @contextlib.contextmanager
     def active(self, reached: bool = True) -> Iterator[None]:
@@ -160,6 +187,20 @@ SWITCHES: dict[str, BackendSwitch] = {
         plain=(
             'torch.backends.mkldnn.matmul.fp32_precision = "bf16"',
             'torch.backends.mkldnn.conv.fp32_precision = "bf16"',
+        ),
+    ),
+    "tf32": BackendSwitch(
+        "tf32",
+        "torch.backends.{cuda.matmul,cudnn}.allow_tf32 = True",
+        _tf32,
+        float32_products="tf32",
+        # cuBLAS and cuDNN: the layers whose float32 CUDA kernels are matmuls and
+        # convolutions (the CUDA twin of fp32-bf16's measured reach).
+        reaches=frozenset({"Linear", "Conv1d", "Conv2d"}),
+        narrows_on=("cuda",),
+        plain=(
+            "torch.backends.cuda.matmul.allow_tf32 = True",
+            "torch.backends.cudnn.allow_tf32 = True",
         ),
     ),
 }
