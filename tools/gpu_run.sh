@@ -5,7 +5,7 @@
 # (jsonschema and its needs, this Hypothesis) go in WHEELS; results go to OUT, at most
 # four files (a logs-and-reports archive beside the three logs).
 #
-#   OUT=/some/dir LIMIT=420 WORKERS=10 EXTRA='--switch default,cudnn-off' tools/gpu_run.sh
+#   OUT=/some/dir LIMIT=420 WORKERS=10 EXTRA='--switch default,cudnn-off,tf32' tools/gpu_run.sh
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to the directory the results go to}
