@@ -79,6 +79,21 @@ FEW_VALUES = 8
 SMALL_EPS = st.one_of(st.sampled_from((1e-5, 1e-10)), st.floats(1e-10, 1e-5))
 
 
+def _value_class_without_batch_statistics(classes: Mapping[str, str]) -> bool:
+    # The class is about a channel's batch statistics: eval with running statistics has
+    # none (it normalises by the drawn running ones, x - mean of order 1).
+    return (
+        classes.get(VALUES_DIMENSION) == TINY_GRADIENT.name
+        and classes.get("mode") == "eval"
+        and classes.get("state", "").endswith(", running stats")
+    )
+
+
+def values_per_channel(corner: Mapping[str, str] | None) -> int | None:
+    """The most values per channel a corner's value class asks for; None: no limit."""
+    return FEW_VALUES if (corner or {}).get(VALUES_DIMENSION) == TINY_GRADIENT.name else None
+
+
 def classify(hp: dict, shape: tuple) -> dict:
     momentum = hp["momentum"]
     named = {None: "None (cumulative average)", 0.0: "0", 1.0: "1"}
@@ -482,21 +497,6 @@ def _nothing_impossible(classes: Mapping[str, str]) -> bool:
 # A batch of one sample (statistics over one sample's positions) or of several; the
 # channels are num_features.
 INPUT_CLASSES = {"batch": BATCHED, "channels": CHANNELS}
-
-
-def _value_class_without_batch_statistics(classes: Mapping[str, str]) -> bool:
-    # The class is about a channel's batch statistics: eval with running statistics has
-    # none (it normalises by the drawn running ones, x - mean of order 1).
-    return (
-        classes.get(VALUES_DIMENSION) == TINY_GRADIENT.name
-        and classes.get("mode") == "eval"
-        and classes.get("state", "").endswith(", running stats")
-    )
-
-
-def values_per_channel(corner: Mapping[str, str] | None) -> int | None:
-    """The most values per channel a corner's value class asks for; None: no limit."""
-    return FEW_VALUES if (corner or {}).get(VALUES_DIMENSION) == TINY_GRADIENT.name else None
 
 
 # torch's documented defaults of the optional arguments (not device=/dtype=).

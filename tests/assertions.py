@@ -35,7 +35,7 @@ def tolerance_bound(dtype: str, scale_and_k: tuple) -> np.ndarray:
     one under a backend switch that narrows float32 products (tests/backend_switches.py)
     adds that format's rounding of every product's inputs to float32's own bound."""
     bound = tolerance_for(dtype).bound(*scale_and_k)
-    narrower = backend_switches.float32_products.get()
+    narrower = backend_switches.narrowed_products.get()
     if dtype == "float32" and narrower is not None:
         rounding = NARROWED_PRODUCT_ROUNDINGS * product_format(narrower).unit_roundoff
         bound = bound + rounding * np.abs(np.asarray(scale_and_k[0], dtype=np.float64))

@@ -2,7 +2,10 @@
 
 Unlike a CPU kernel set (fixed when torch loads, one worker process each), a switch is set
 and restored around each test, so every switch runs in the same process. A switch is a
-dimension of the report (interface.Cell.switch), chosen with --switch.
+dimension of the report (interface.Cell.switch), chosen with --switch. A switch that lets
+torch round float32 products' inputs to a narrower format (fp32-bf16, tf32) names the
+format and the layers it reaches; their float32 comparisons allow that rounding
+(tests/assertions.py: tolerance_bound), and every other comparison keeps float32's.
 """
 
 from __future__ import annotations
@@ -18,12 +21,11 @@ import torch
 
 DEFAULT = "default"
 
-# The narrower format torch may round float32 products to while a cell it reaches runs
-# under a switch (a dtype name of spec/dtypes.py, or a format of its FORMATS); None:
-# float32 products are float32's. The tolerance of float32 comparisons follows it
-# (tests/assertions.py: tolerance_bound).
-float32_products: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "float32_products", default=None
+# The narrower format torch may round float32 products' inputs to while a cell it reaches
+# runs under a switch (a name spec.dtypes.product_format knows); None: float32 products
+# are float32's. The tolerance of float32 comparisons follows it (tests/assertions.py).
+narrowed_products: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "narrowed_products", default=None
 )
 # The switch a cell runs under, as known failures scope themselves by it (a recorded bug
 # seen under one switch: tests/known_failures/entry.py Where.switch).
@@ -118,9 +120,10 @@ class BackendSwitch:
     setting: Callable[[], contextlib.AbstractContextManager]
     # What this torch lacks to set the switch, or None.
     missing: Callable[[], str | None] = _always_there
-    # The narrower format float32 products may take under the switch (spec/dtypes.py
-    # FORMATS), and the layers whose kernels do that (measured: docs/backend-switches.md);
-    # a model, a training step or a fused pair holds such layers, so it is reached too.
+    # The narrower format float32 products' inputs may take under the switch
+    # (spec.dtypes.product_format), and the layers whose kernels do that (measured:
+    # docs/backend-switches.md); a model, a training step or a fused pair holds such
+    # layers, so it is reached too.
     float32_products: str | None = None
     reaches: frozenset[str] = frozenset()
     # The device types whose kernels narrow them (a cell elsewhere runs as under default).
@@ -147,14 +150,14 @@ class BackendSwitch:
     def active(self, reached: bool = True) -> Iterator[None]:
         """The switch set; float32 comparisons allow its narrower products where `reached`."""
         narrower = self.float32_products if reached else None
-        token = float32_products.set(narrower)
+        token = narrowed_products.set(narrower)
         named = _active.set(self.name)
         try:
             with self.setting():
                 yield
         finally:
             _active.reset(named)
-            float32_products.reset(token)
+            narrowed_products.reset(token)
 
 
 SWITCHES: dict[str, BackendSwitch] = {

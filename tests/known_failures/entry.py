@@ -301,9 +301,10 @@ def reached_under_switch(
     products take (fp32-bf16: bfloat16), met under that switch: the same kernels, reached
     from float32 code. Its id puts the switch where the narrower dtype was; its repro sets
     the switch itself (it runs in a child process: tests/known_failures/judge.py)."""
+    (dtype,) = narrower.dtypes  # an entry of the one dtype the switch narrows to
     return dataclasses.replace(
         narrower,
-        id=narrower.id.replace("bfloat16", switch, 1),
+        id=narrower.id.replace(dtype, switch, 1),
         dtypes=("float32",),
         switches=(switch,),
         repro=repro,
