@@ -368,8 +368,11 @@ def same_moments_distance() -> float:
     return float(np.max(np.abs(normal - _uniform_cdf_of_unit_normal_moments(grid))))
 
 
+@cache
 def ks_critical(n: int, alpha: float = ALPHA) -> float:
-    """The D above which the shape test rejects: P(D > it) = alpha for the true law."""
+    """The D above which the shape test rejects: P(D > it) = alpha for the true law.
+    Cached: scipy takes some 10 ms for it, and an init cell asks it for the same few
+    sample sizes hundreds of times."""
     return float(_stats().kstwo.isf(alpha, n))
 
 

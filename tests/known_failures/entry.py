@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import inspect
 import textwrap
 from collections.abc import Callable, Mapping
@@ -174,6 +175,14 @@ def base_release(version: str) -> Version:
     return Version(Version(version).base_version)
 
 
+@functools.cache
+def release_in(version: str, releases: str) -> bool:
+    """Whether `version` is in the specifier `releases` ("": every release). Cached: every
+    drawn case asks it of every entry of its layer, and parsing costs more than the rest of
+    the question."""
+    return not releases or base_release(version) in SpecifierSet(releases)
+
+
 @dataclass(frozen=True)
 class KnownFailure:
     """One reproduced disagreement between torch and the mathematics."""
@@ -247,16 +256,17 @@ class KnownFailure:
             return self.found_by
         return PROPERTY_OF[sorted(self.checks, key=lambda c: list(Check).index(c))[0]]
 
-    @property
+    @functools.cached_property
     def checks(self) -> frozenset[Check]:
-        """The checks this failure breaks."""
+        """The checks this failure breaks (cached: every drawn case asks it of every entry)."""
         return self.breaks if isinstance(self.breaks, frozenset) else frozenset({self.breaks})
 
     def in_release(self, version: str) -> bool:
-        return not self.releases or base_release(version) in SpecifierSet(self.releases)
+        return release_in(version, self.releases)
 
-    def applies(self, where: Where) -> bool:
-        """Whether this entry covers `where` in this process (release, kernel set, path)."""
+    def applies(self, where: Where, kernel_set: str | None = None) -> bool:
+        """Whether this entry covers `where` in this process (release, kernel set, path);
+        `kernel_set`, where the caller has read this process's set once for many entries."""
         device_type = where.device.partition(":")[0]
         return (
             where.layer == self.layer
@@ -264,7 +274,10 @@ class KnownFailure:
             and device_type in self.devices
             and where.path in self.paths
             and self.in_release(torch.__version__)
-            and (self.kernel_sets is None or kernel_sets.current() in self.kernel_sets)
+            and (
+                self.kernel_sets is None
+                or (kernel_set or kernel_sets.current()) in self.kernel_sets
+            )
             and (self.switches is None or where.switch in self.switches)
             and self.covers(where)
         )

@@ -22,7 +22,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests import corners, left_out
+from tests import corners, kernel_sets, left_out
 from tests.known_failures import layers
 from tests.known_failures.entry import Check, KnownFailure, Where
 
@@ -113,11 +113,11 @@ def covering(check: Check, where: Where) -> list[KnownFailure]:
     if where.layer in HONOURED.torch_layers and entries is not KNOWN_FAILURES:
         entries = (*entries, *KNOWN_FAILURES)
     # The layer first: most entries are another layer's, and that test is the cheapest.
-    return [
-        known
-        for known in entries
-        if known.layer == where.layer and check in known.checks and known.applies(where)
-    ]
+    candidates = [k for k in entries if k.layer == where.layer and check in k.checks]
+    if not candidates:
+        return []
+    kernel_set = kernel_sets.current()  # read once for all of them
+    return [known for known in candidates if known.applies(where, kernel_set)]
 
 
 def known_failure(check: Check, where: Where) -> KnownFailure | None:
