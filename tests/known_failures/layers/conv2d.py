@@ -149,6 +149,12 @@ BFLOAT16_AMX_STRIDED_SINGLE_COLUMN = KnownFailure(
     releases=">=2.2",
     isolate=True,
     covers=_strided_single_output_column,
+    # The forward kernel alone: over 2,797 sweep configurations in this region (two seeds
+    # of 6,000 draws, malloc perturbation on), and 1,590 of its float32 twin's under
+    # fp32-bf16, the input and bias gradients were always exact, and a weight gradient was
+    # wrong only where the AMX padding-only tap entry covers it. Leaving the whole case
+    # out hid that entry's wrong gradients in the sweep (it was re-found 1 seed of 5).
+    quantities=("output",),
     paths=running_kernels("aten"),
     found_by="exact",
     repro=bfloat16_amx_strided_single_column,
