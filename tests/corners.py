@@ -275,7 +275,7 @@ def exact_corner_shrinks(spec: LayerSpec) -> Callable[[Mapping[str, str]], bool]
     """Whether an exact-case corner shrinks a failure: a sweep's does not. A sweep's
     example is one integer, the seed of its configurations: a smaller seed is not a
     simpler failure, only another sweep, and every shrink step reruns up to a whole sweep
-    (1,500 configurations at `ci`), which put minutes between a sweep's first wrong
+    (3,000 configurations at `ci`), which put minutes between a sweep's first wrong
     configuration and its red. That configuration, small by construction and named in
     the failure, is reported as found."""
     sweeps = {case.name for case in spec.exact if isinstance(case, Sweep)}

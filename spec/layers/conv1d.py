@@ -371,7 +371,7 @@ EXACT = (
             "where a kernel meets the shape (every output reading only padding)"
         ),
         configuration=sweep_configuration,
-        count=1500,
+        count=3000,
         devices=("cpu",),
     ),
     ExactCase(

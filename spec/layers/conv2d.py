@@ -520,7 +520,7 @@ EXACT = (
             "meets the shape (AMX's one-column outputs five to eight rows high)"
         ),
         configuration=sweep_configuration,
-        count=1500,
+        count=3000,
         devices=("cpu",),
     ),
     ExactCase(
