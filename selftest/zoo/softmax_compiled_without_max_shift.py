@@ -5,7 +5,12 @@ import torch
 LAYER = "Softmax"
 CAUGHT_BY = ("forward",)
 # Registered only under torch.compile: eager, export and ONNX never see it.
-PATH = ("compile:inductor", "compile:aot_eager", "compile:inductor-dynamic")
+PATH = (
+    "compile:inductor",
+    "compile:aot_eager",
+    "compile:inductor-dynamic",
+    "compile:inductor-freezing",
+)
 
 
 class Softmax(torch.nn.Softmax):

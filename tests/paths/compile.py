@@ -89,6 +89,11 @@ class Compiled(ExecutionPath):
     # hyperparameters anyway. compile:inductor-dynamic compiles with dynamic shapes, one
     # graph serving every judgement's drawn shape, a large source of inductor bugs.
     dynamic: bool = False
+    # compile:inductor-freezing: inference as CPU users are told to run it
+    # (TORCHINDUCTOR_FREEZING=1): under no_grad, inductor folds the parameters into the
+    # graph as constants and rewrites what they feed (oneDNN's prepacked convolutions
+    # and matmuls, BatchNorm folded into a convolution): code the other paths never run.
+    freezing: bool = False
 
     def missing(self) -> str | None:
         absent = super().missing() or _release_lacks()
@@ -103,18 +108,35 @@ class Compiled(ExecutionPath):
     def settings(self) -> Iterator[None]:
         import torch._dynamo  # seconds to import: only where a compile path runs
 
-        with torch._dynamo.config.patch(**_limit_settings()):
+        with torch._dynamo.config.patch(**_limit_settings()), self._freezing():
             torch.compiler.reset()
             try:
                 yield
             finally:
                 torch.compiler.reset()
 
+    def _freezing(self) -> contextlib.AbstractContextManager:
+        """Inductor's freezing on while the path is under test (where it asks for it)."""
+        if not self.freezing:
+            return contextlib.nullcontext()
+        import torch._inductor.config  # what TORCHINDUCTOR_FREEZING=1 sets, by its name
+
+        return torch._inductor.config.patch(freezing=True)
+
     def fresh_example(self) -> None:
         torch.compiler.reset()
 
     def runner(self, base: type) -> Callable[..., object]:
-        return CompiledCall(self.name, self.backend, base, self.dynamic)
+        compiled = CompiledCall(self.name, self.backend, base, self.dynamic)
+        if not self.freezing:
+            return compiled
+
+        def inference(module: torch.nn.Module, *args: object) -> object:
+            # Freezing applies to graphs compiled without autograd only.
+            with torch.no_grad():
+                return compiled(module, *args)
+
+        return inference
 
 
 class CompiledCall:
@@ -176,6 +198,21 @@ def on_path(path, module):
 
 PLAIN_DYNAMIC = PLAIN.replace("fullgraph=True)", "fullgraph=True, dynamic=True)")
 
+PLAIN_FREEZING = """
+def on_path(path, module):
+    # inductor with freezing (as TORCHINDUCTOR_FREEZING=1 sets it), in inference
+    import torch._inductor.config
+
+    torch._inductor.config.freezing = True
+    compiled = torch.compile(module.eval(), backend="inductor", fullgraph=True)
+
+    def run(*args):
+        with torch.no_grad():
+            return compiled(*args)
+
+    return run
+"""
+
 PATHS = (
     *(
         Compiled(
@@ -197,5 +234,18 @@ PATHS = (
         dynamic_shapes=True,
         backend="inductor",
         dynamic=True,
+    ),
+    # Inference only: the parameters are constants of the graph (so a module's judgements
+    # keep them), no autograd, eval mode. Kernels of its own: inductor's code around
+    # oneDNN's prepacked convolutions and matmuls, which no other path calls, so a bug
+    # recorded for inductor's (mostly its backward) is not assumed here until seen here.
+    Compiled(
+        "compile:inductor-freezing",
+        frozenset(),
+        kernels="inductor-freezing",
+        plain=PLAIN_FREEZING,
+        judgements=JUDGEMENTS,
+        backend="inductor",
+        freezing=True,
     ),
 )

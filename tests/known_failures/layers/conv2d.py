@@ -1033,6 +1033,39 @@ CUDA_DEPTHWISE_ZERO_DILATION_ACCEPTED = KnownFailure(
 )
 
 
+def freezing_double() -> None:
+    import torch._inductor.config
+
+    conv = torch.nn.Conv2d(1, 1, 1).double().eval()
+    torch.compiler.reset()
+    with torch._inductor.config.patch(freezing=True), torch.no_grad():
+        try:
+            torch.compile(conv, backend="inductor", fullgraph=True)(torch.ones(1, 1, 1).double())
+        except Exception as error:  # BackendCompilerFailed wrapping oneDNN's RuntimeError
+            raise AssertionError(str(error).splitlines()[1]) from error
+
+
+FREEZING_DOUBLE = KnownFailure(
+    id="conv2d-inductor-freezing-double",
+    layer=LAYER,
+    breaks=frozenset({Check.SHAPE, Check.VALUES, Check.EXACT}),
+    dtypes=("float64",),
+    paths=("compile:inductor-freezing",),
+    repro=freezing_double,
+    found_by="forward",
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.compile (inductor) with freezing, in inference: every float64 Conv2d fails "
+        "to compile. The freezing pass prepacks the frozen weight for oneDNN "
+        "(mkldnn._reorder_convolution_weight) without checking its dtype, and oneDNN "
+        "refuses it: RuntimeError 'itensor_view_from_dense expects float/bfloat16/half/"
+        "int8/fp8 tensor inputDouble'. Conv1d and Linear in float64 compile and are right. "
+        "Also on 2.14.1"
+    ),
+    upstream="not filed (no upstream issue found)",
+)
+
+
 ENTRIES = (
     FOLD_BIAS_INTERMEDIATE_OVERFLOW,
     CUDA_DEPTHWISE_ZERO_DILATION_ACCEPTED,
@@ -1054,4 +1087,5 @@ ENTRIES = (
     REPLICATE_INDUCTOR_BACKWARD,
     BFLOAT16_AMX_PADDING_ONLY_TAP_WEIGHT_GRAD,
     BFLOAT16_AVX512_CHANNELS_LAST_PADDING_ONLY_TAP_WEIGHT_GRAD,
+    FREEZING_DOUBLE,
 )

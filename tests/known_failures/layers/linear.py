@@ -1,4 +1,5 @@
-"""Linear's known torch failures: its fusion with a following BatchNorm1d (tests/test_fusion.py).
+"""Linear's known torch failures: its fusion with a following BatchNorm1d (tests/test_fusion.py),
+and inductor's freezing path.
 
 The fusion property scopes a case by the Linear (the pair's first layer) with the
 BatchNorm's constructor arguments under `hp["norm"]`, and x the network's input.
@@ -120,4 +121,62 @@ FX_FUSE_THREE_D_INPUT = KnownFailure(
     ),
 )
 
-ENTRIES = (FUSION_WITHOUT_AFFINE, FX_FUSE_THREE_D_INPUT)
+
+# Inductor's freezing path (compile:inductor-freezing, TORCHINDUCTOR_FREEZING=1).
+FREEZING = "compile:inductor-freezing"
+
+
+# Measured in float16 (in_features 1 to 64 against out_features 1 to 64): the calls that
+# fail have two or more outputs and a side above this; the others compile and are right.
+PACKED_ABOVE = 16
+
+
+def _half_unbatched_with_bias(where: Where) -> bool:
+    if where.x is None or where.x.ndim != 1 or not where.hp.get("bias", True):
+        return False
+    inputs, outputs = where.hp["in_features"], where.hp["out_features"]
+    return outputs >= 2 and max(inputs, outputs) > PACKED_ABOVE
+
+
+def freezing_half_unbatched() -> None:
+    import torch._inductor.config
+
+    for dtype in (torch.float16, torch.bfloat16):
+        linear = torch.nn.Linear(21, 14).to(dtype).eval()
+        torch.compiler.reset()
+        with torch._inductor.config.patch(freezing=True), torch.no_grad():
+            try:
+                torch.compile(linear, backend="inductor", fullgraph=True)(
+                    torch.ones(21, dtype=dtype)
+                )
+            except Exception as error:  # BackendCompilerFailed wrapping a TypeError
+                raise AssertionError(f"{dtype}: {str(error).splitlines()[1]}") from error
+
+
+FREEZING_HALF_UNBATCHED = KnownFailure(
+    id="linear-inductor-freezing-half-unbatched",
+    layer=LAYER,
+    breaks=frozenset({Check.SHAPE, Check.VALUES, Check.EXACT}),
+    dtypes=("float16", "bfloat16"),
+    paths=(FREEZING,),
+    covers=_half_unbatched_with_bias,
+    repro=freezing_half_unbatched,
+    found_by="forward",
+    # mkldnn's half-precision linear packing runs where oneDNN supports those types
+    # (torch.ops.mkldnn._is_mkldnn_bf16_supported / _fp16_): seen on a CPU with both.
+    observed=Observed(since="2.13.0", cpu_flags=("avx512_bf16", "avx512_fp16")),
+    summary=(
+        "torch.compile (inductor) with freezing, in inference: a float16 or bfloat16 "
+        "Linear with a bias on a 1-D (unbatched) input fails to compile, TypeError "
+        "'reduce() of empty iterable with no initial value' in mkldnn_fusion's "
+        "reshape_linear_reshape_pattern, whose product over the output's leading "
+        "dimensions has none to multiply. Scanned in float16: it fails with two or more "
+        "outputs and more than 16 inputs or outputs (21 -> 14, 32 -> 8, 4 -> 17; 16 -> 16, "
+        "8 -> 4 and 21 -> 1 compile and are right), never without a bias or in float32; "
+        "bfloat16 the same at the sizes tried. Also on 2.14.1"
+    ),
+    upstream="not filed (no upstream issue found for reshape_linear_reshape_pattern)",
+)
+
+
+ENTRIES = (FUSION_WITHOUT_AFFINE, FX_FUSE_THREE_D_INPUT, FREEZING_HALF_UNBATCHED)
