@@ -14,7 +14,13 @@ from spec.input_classes import BATCH, ranks_by_class
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, from_class, leading_shapes, sizes
 
-CLASSES = {"bias": ("bias", "no bias")}
+# Matmul kernels branch on the sizes: 16 float32 fill one AVX-512 register, and inductor's
+# freezing prepacks a weight for oneDNN only past 16 features (a 1-D input crashed it
+# there: linear-inductor-freezing-half-unbatched). The wide class is listed first, the
+# special one: a side, input or output, of more than WIDE features.
+WIDE = 16
+WIDTHS = (f"more than {WIDE} features", f"at most {WIDE} features")
+CLASSES = {"bias": ("bias", "no bias"), "width": WIDTHS}
 # Leading dimensions: none (one sample), all of size 1, or more than one sample in all.
 INPUT_CLASSES = {"batch": BATCH}
 # The input ranks of each batch class (input_shape below): a batch of one has one or two
@@ -25,7 +31,19 @@ RANKS = {BATCH[0]: {1}, BATCH[1]: {2, 3}, BATCH[2]: {2, 3, 4}}
 def classify(hp: dict, shape: tuple) -> dict:
     samples = math.prod(shape[:-1])
     batch = BATCH[0] if len(shape) == 1 else BATCH[1] if samples == 1 else BATCH[2]
-    return {"bias": "bias" if hp["bias"] else "no bias", "batch": batch}
+    wide = max(hp["in_features"], hp["out_features"]) > WIDE
+    return {
+        "bias": "bias" if hp["bias"] else "no bias",
+        "width": WIDTHS[0] if wide else WIDTHS[1],
+        "batch": batch,
+    }
+
+
+@st.composite
+def _wide_features(draw: st.DrawFn) -> tuple[int, int]:
+    """(in_features, out_features) with one side, or both, above WIDE."""
+    wide, other = draw(sizes(WIDE + 1), label="wide side"), draw(sizes(), label="other side")
+    return (wide, other) if draw(st.booleans(), label="input side wide") else (other, wide)
 
 
 @st.composite
@@ -33,11 +51,13 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     _, bias = from_class(
         draw, corner or {}, "bias", {"bias": st.just(True), "no bias": st.just(False)}
     )
-    return {
-        "in_features": draw(sizes(), label="in_features"),
-        "out_features": draw(sizes(), label="out_features"),
-        "bias": bias,
-    }
+    _, (in_features, out_features) = from_class(
+        draw,
+        corner or {},
+        "width",
+        {WIDTHS[0]: _wide_features(), WIDTHS[1]: st.tuples(sizes(1, WIDE), sizes(1, WIDE))},
+    )
+    return {"in_features": in_features, "out_features": out_features, "bias": bias}
 
 
 @st.composite
