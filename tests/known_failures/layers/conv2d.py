@@ -1050,7 +1050,7 @@ FREEZING_DOUBLE = KnownFailure(
     layer=LAYER,
     breaks=frozenset({Check.SHAPE, Check.VALUES, Check.EXACT}),
     dtypes=("float64",),
-    paths=("compile:inductor-freezing",),
+    paths=running_kernels("inductor-freezing"),
     repro=freezing_double,
     found_by="forward",
     observed=Observed(since="2.13.0"),

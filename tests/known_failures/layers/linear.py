@@ -11,7 +11,10 @@ import inspect
 
 import torch
 
+from spec.input_classes import BATCH
+from spec.layers.linear import WIDTHS
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
+from tests.paths import running_kernels
 
 LAYER = "Linear"
 
@@ -122,21 +125,19 @@ FX_FUSE_THREE_D_INPUT = KnownFailure(
 )
 
 
-# Inductor's freezing path (compile:inductor-freezing, TORCHINDUCTOR_FREEZING=1).
-FREEZING = "compile:inductor-freezing"
-
-
-# Measured in float16 and bfloat16 (in_features 1 to 64 against out_features 1 to 64): the
-# calls that fail have two or more outputs and a side above this; the others compile and
-# are right.
-PACKED_ABOVE = 16
-
-
 def _half_unbatched_with_bias(where: Where) -> bool:
-    if where.x is None or where.x.ndim != 1 or not where.hp.get("bias", True):
+    """An unbatched input, a bias, a side wider than spec.layers.linear.WIDE (the edge
+    measured in float16 and bfloat16, in_features 1 to 64 against out_features 1 to 64)
+    and two or more outputs: the calls that fail; the others compile and are right."""
+    if where.x is None:
         return False
-    inputs, outputs = where.hp["in_features"], where.hp["out_features"]
-    return outputs >= 2 and max(inputs, outputs) > PACKED_ABOVE
+    classes = where.classes
+    return (
+        classes["batch"] == BATCH[0]
+        and classes["bias"] == "bias"
+        and classes["width"] == WIDTHS[0]
+        and where.hp["out_features"] >= 2
+    )
 
 
 def freezing_half_unbatched() -> None:
@@ -159,7 +160,7 @@ FREEZING_HALF_UNBATCHED = KnownFailure(
     layer=LAYER,
     breaks=frozenset({Check.SHAPE, Check.VALUES, Check.EXACT}),
     dtypes=("float16", "bfloat16"),
-    paths=(FREEZING,),
+    paths=running_kernels("inductor-freezing"),
     covers=_half_unbatched_with_bias,
     repro=freezing_half_unbatched,
     found_by="forward",
