@@ -1,8 +1,9 @@
 """Where central differences in float64 resolve a derivative, for the gradcheck property.
 
 gradcheck compares autograd with (f(x + h u) - f(x - h u)) / 2h, h = 1e-6, within
-1e-5 + 1e-3 |numerical|. The quotient carries f's own rounding divided by h. For most
-maps that is eps * |f| / h, about 1e-10. A normalisation's gradient is a sum of terms of
+1e-5 + 1e-3 |numerical| plus the quotient's rounding. That rounding is f's own rounding
+divided by h: for most maps eps * |f| / h, which the allowance adds (tests/directional.py)
+and which is about 1e-10 where |f| ~ 1. A normalisation's gradient is a sum of terms of
 size 1/std that cancel (for a constant group they cancel to exactly 0), so its rounding
 is eps * |g w| / std, and the second-order check differentiates exactly that gradient:
 measured on torch 2.13.0 (every CPU kernel set), LayerNorm rows of one element with
