@@ -296,7 +296,9 @@ HALF_SMOOTHING_SUM_OVERFLOWS = KnownFailure(
     breaks=Check.VALUES,
     dtypes=("float16",),
     covers=_smoothing_sum_overflows,
-    paths=running_kernels("aten", "inductor"),
+    # Freezing has no weights to fold in a loss: inductor's own lowering, seen there too
+    # (a compile-profile run at seed 11: inf for 38400).
+    paths=running_kernels("aten", "inductor", "inductor-freezing"),
     repro=half_smoothing_sum_overflows,
     found_by="exact",
     observed=Observed(since="2.6.0"),
