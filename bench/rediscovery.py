@@ -7,11 +7,13 @@ runs on its layer, dtype, path and kernel set with that entry forgotten
 carves out its own, so that a red exit is this bug found again and not another recorded
 one met first), at the path's default profile (`ci` on eager, `compile` on the paths
 that compile or export), once per seed, stopping at the first failure (-x). A found entry
-is one whose cells fail; the time is the pytest command's wall time, from start to the
-red exit, as a user waits for it.
+is one whose cells fail, and pass at the same seed with the entry in force (the control:
+a cell that is red either way is red for another bug, a recorded one met outside its
+entry's scope or a new one, and the seed is not counted); the time is the pytest
+command's wall time, from start to the red exit, as a user waits for it.
 
     python bench/rediscovery.py [--seeds 1,2,3,4,5] [--only ID ...] [--path eager]
-                                [--jobs 2] [--eager-once]
+                                [--jobs 2] [--eager-once] [--no-control]
                                 [--markdown docs/rediscovery.md] [--json out.json]
 
 --jobs runs that many pytest commands at once (each on one xdist worker); --eager-once
@@ -129,7 +131,8 @@ def per_network(prop: str) -> bool:
     return f"def test_{prop}(model" in source
 
 
-def command(known: KnownFailure, path: str, seed: int) -> list[str]:
+def command(known: KnownFailure, path: str, seed: int, forget: bool = True) -> list[str]:
+    """The pytest command for one seed; `forget=False` is its control, the entry in force."""
     chosen = kernel_set_for(known)
     # The layer's cells by their test ids, where the property's cells are the layer's (a
     # row that is no identifier, nn.init, or a bug found inside the chapter's networks by
@@ -139,7 +142,8 @@ def command(known: KnownFailure, path: str, seed: int) -> list[str]:
     layer = ["-k", known.layer] if by_layer else []
     return [
         sys.executable, "-m", "pytest", f"tests/test_{known.finding_property}.py", *layer,
-        f"--forget-known-failure={known.id}", f"--hypothesis-profile={profile_for(path)}",
+        *([f"--forget-known-failure={known.id}"] if forget else []),
+        f"--hypothesis-profile={profile_for(path)}",
         f"--hypothesis-seed={seed}", "--device", DEVICE, "--dtype", _dtype(known, path) or "",
         "--path", path, "-x", "-q", "-p", "no:cacheprovider", "--no-report", "-n", "1",
         *(["--cpu-isa", chosen] if chosen else []),
@@ -148,31 +152,43 @@ def command(known: KnownFailure, path: str, seed: int) -> list[str]:
     ]  # fmt: skip
 
 
-def run_once(known: KnownFailure, path: str, seed: int) -> dict:
-    started = time.perf_counter()
+def red(argv: list[str]) -> tuple[bool, bool]:
+    """(whether the pytest command went red, whether it was stopped at LIMIT_S)."""
     try:
         done = subprocess.run(
-            command(known, path, seed),
+            argv,
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             capture_output=True,
             text=True,
             timeout=LIMIT_S,
         )
-        output, status = done.stdout + done.stderr, done.returncode
     except subprocess.TimeoutExpired:
-        output, status = "", None
+        return False, True
+    output = done.stdout + done.stderr
+    # A crash is red too: xdist reports the dead worker's test as failed.
+    return done.returncode in (1, 2) and ("FAILED" in output or "crashed" in output), False
+
+
+def run_once(known: KnownFailure, path: str, seed: int, control: bool = True) -> dict:
+    started = time.perf_counter()
+    found, stopped = red(command(known, path, seed))
     seconds = time.perf_counter() - started
-    # A crash is found too: xdist reports the dead worker's test as failed.
-    found = status in (1, 2) and ("FAILED" in output or "crashed" in output)
+    verdict = "found" if found else ("stopped" if stopped else "not found")
+    # The control: the same seed with the entry in force must be green, or the red was
+    # another bug of the cell (a recorded one outside its entry's scope, or a new one),
+    # not this entry found again.
+    if found and control and red(command(known, path, seed, forget=False))[0]:
+        found, verdict = False, "red with the entry in force too: not counted"
     # Each run as it ends: a table that takes hours says how it is going.
-    verdict = "found" if found else ("stopped" if status is None else "not found")
     print(f"  seed {seed}: {verdict} in {seconds:.1f} s  ({known.id} on {path})", flush=True)
     return {"seed": seed, "found": found, "seconds": round(seconds, 1)}
 
 
-def rediscover(known: KnownFailure, path: str, seeds: tuple[int, ...], pool: Executor) -> dict:
-    runs = list(pool.map(lambda seed: run_once(known, path, seed), seeds))
+def rediscover(
+    known: KnownFailure, path: str, seeds: tuple[int, ...], pool: Executor, control: bool = True
+) -> dict:
+    runs = list(pool.map(lambda seed: run_once(known, path, seed, control), seeds))
     times = [r["seconds"] for r in runs if r["found"]]
     return {
         "entry": known.id,
@@ -220,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", nargs="*", default=[], help="only these execution paths")
     parser.add_argument("--jobs", type=int, default=1, help="pytest commands at once")
     parser.add_argument("--eager-once", action="store_true", help="entries on eager: there alone")
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="count a red seed without rerunning it with the entry in force",
+    )
     parser.add_argument("--markdown", default="")
     parser.add_argument("--json", default="")
     args = parser.parse_args(argv)
@@ -239,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             if why:
                 skipped.append((known.id, path, why))
                 continue
-            row = rediscover(known, path, seeds, pool)
+            row = rediscover(known, path, seeds, pool, control=not args.no_control)
             rows.append(row)
             print(
                 f"{row['found']}/{row['seeds']}  median {row['median_s']} s  worst "
