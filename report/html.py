@@ -54,7 +54,10 @@ def _failure_body(result: dict[str, Any]) -> str:
     parts = [f"<p><code>{escape(result['nodeid'])}</code></p>"]
     parts.append(f"<p><b>Message</b></p><pre>{escape(failure['message'])}</pre>")
     if failure.get("example"):
-        parts.append(f"<p><b>Example</b> (shrunk)</p><pre>{escape(failure['example'])}</pre>")
+        title, _, gloss = text.example_heading(failure).partition(" ")
+        parts.append(
+            f"<p><b>{title}</b> {escape(gloss)}</p><pre>{escape(failure['example'])}</pre>"
+        )
     errors = text.error_line(failure)
     if errors:
         parts.append(f"<p>{escape(errors)}</p>")

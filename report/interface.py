@@ -20,7 +20,9 @@ or reasons' wording.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NoReturn
 
@@ -137,6 +139,9 @@ class Failure:
     max_rel_error: float | None = None
     index: list[int] | None = None
     repro: str = ""
+    # Why `example` is the first failing example found rather than a shrunk one ('' where
+    # Hypothesis shrank it): a profile without the shrink phase, a sweep, a crash.
+    not_minimal: str = ""
 
 
 class ConformanceError(AssertionError):
@@ -217,11 +222,24 @@ class Declared:
     # reported with. Hypothesis runs the failing example last, so the last one is it.
     last_example: str = ""
     last_repro: str = ""
+    # Why a failure's example would not be minimal (Failure.not_minimal), if it failed.
+    not_minimal: str = ""
 
 
 DECLARED = pytest.StashKey[Declared]()
 # The item whose test body is running in this process (set by the report plugin).
 _running: list[Declared] = []
+
+
+@contextlib.contextmanager
+def running(declared: Declared) -> Iterator[Declared]:
+    """While the block runs, what the suite declares (cover, example_not_minimal, ...)
+    goes to `declared`: the report plugin wraps each test body's call in it."""
+    _running.append(declared)
+    try:
+        yield declared
+    finally:
+        _running.pop()
 
 
 def pair_label(first: str, second: str) -> str:
@@ -277,6 +295,13 @@ def record_contract(**row: str) -> None:
     provides for a layer, what its constructor lacks, its defaults); the last one stands."""
     if _running:
         _running[-1].contract = {str(k): str(v) for k, v in row.items()}
+
+
+def example_not_minimal(reason: str) -> None:
+    """The running test's failure, if it fails, is reported as first found, not shrunk,
+    for `reason` (the first reason given stands)."""
+    if _running and not _running[-1].not_minimal:
+        _running[-1].not_minimal = reason
 
 
 def record_unreached(item: pytest.Item, corner: str) -> None:

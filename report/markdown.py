@@ -46,7 +46,8 @@ def _failure(result: dict[str, Any], shards: dict[str, dict[str, Any]], merged: 
         lines[-1] += f" — shard {escape(text.shard_label(shards[result['shard']]))}"
     lines += ["", "**Message**", "", block(failure["message"])]
     if failure.get("example"):
-        lines += ["", "**Example** (shrunk)", "", block(failure["example"])]
+        title, _, gloss = text.example_heading(failure).partition(" ")
+        lines += ["", f"**{title}** {escape(gloss)}", "", block(failure["example"])]
     errors = text.error_line(failure)
     if errors:
         lines += ["", escape(errors)]

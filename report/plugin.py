@@ -109,12 +109,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     _counting.append(item)
-    interface._running.append(item.stash.setdefault(interface.DECLARED, interface.Declared()))
+    declared = item.stash.setdefault(interface.DECLARED, interface.Declared())
     try:
-        return (yield)
+        with interface.running(declared):
+            return (yield)
     finally:
         _counting.pop()
-        interface._running.pop()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -66,6 +66,8 @@ def payload(
         # announced it, so that the report still replays it (pytest gives the message).
         last = interface.Failure("", example=declared.last_example, repro=declared.last_repro)
         data["failure"] = interface.failure_dict(last)
+    if "failure" in data and declared.not_minimal and not data["failure"].get("not_minimal"):
+        data["failure"]["not_minimal"] = declared.not_minimal
     if declared.claims:
         data["claims"] = list(declared.claims)
     if declared.coverage and call.when == "call":
@@ -199,6 +201,8 @@ def failure(given: dict[str, Any] | None, report: pytest.TestReport | None) -> d
         "index": given.get("index"),
         "repro": str(given.get("repro") or ""),
     }
+    if given.get("not_minimal"):
+        details["not_minimal"] = str(given["not_minimal"])
     if text:
         details["traceback"] = text[-TRACEBACK_CHARS:]
     return interface.jsonable(details)

@@ -73,6 +73,12 @@ def shard_label(shard: dict[str, Any]) -> str:
     return f"{host} ({devices}) {shard['run_id'][:8]}"
 
 
+def example_heading(failure: dict[str, Any]) -> str:
+    """`Example (shrunk)`, or why the example is the first failing one found."""
+    why = failure.get("not_minimal")
+    return f"Example (not shrunk: {why})" if why else "Example (shrunk)"
+
+
 def error_line(failure: dict[str, Any]) -> str:
     """`max abs error 0.003 · max rel error 1e-05 · at index [0, 2]`, or ''."""
     parts = []

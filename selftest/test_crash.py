@@ -51,6 +51,7 @@ def _crashed_cells(
         assert cell["layer"] == "Linear", cell
         assert "in_features': 3" in cell["failure"]["example"], cell["failure"]["example"]
         assert impl in cell["failure"]["repro"]
+        assert "crash is reported as found" in cell["failure"]["not_minimal"]
     return crashed
 
 

@@ -10,9 +10,10 @@ from html.parser import HTMLParser
 import pytest
 import torch
 
-from report import json_report
+from report import json_report, markdown
 from selftest.test_report_fakes import (
     CPU_EXPECTED,
+    NOT_MINIMAL,
     OTHER_TESTS,
     REPRO,
     cells,
@@ -94,6 +95,17 @@ def test_a_recorded_failure_keeps_every_detail(fake_run):
     assert failed["failure"]["max_rel_error"] == "inf"  # JSON has no infinity
     assert failed["failure"]["index"] == [0, 1, 2, 3]
     assert failed["failure"]["repro"] == REPRO
+
+
+def test_an_example_not_shrunk_says_so_and_why(fake_run):
+    failed = by_nodeid(fake_run.document, FAILING)
+    assert failed["failure"]["not_minimal"] == NOT_MINIMAL
+    shrunk = by_nodeid(fake_run.document, "tests/test_gradients.py::test_gradients[Linear]")
+    assert "not_minimal" not in shrunk["failure"]
+    gloss = f"(not shrunk: {NOT_MINIMAL})"
+    assert f"**Example** {markdown.escape(gloss)}" in fake_run.md
+    assert f"**Example** {markdown.escape('(shrunk)')}" in fake_run.md
+    assert f"<b>Example</b> {html.escape(gloss)}" in fake_run.page
 
 
 def test_failures_without_a_record_are_described_from_pytest(fake_run):

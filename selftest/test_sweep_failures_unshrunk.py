@@ -4,13 +4,15 @@ The rediscovery bench put 100 to 190 s between a Conv2d sweep's first wrong conf
 (about 10 s into the cell) and its red: Hypothesis shrank the sweep's one draw, the seed of
 its configurations, and every shrink step reran up to a whole sweep. A smaller seed is
 only another sweep, so the corner pass runs a sweep's corner without the shrink phase
-(tests/corners.py: CORNER_SHRINKS), and every other corner as before.
+(tests/corners.py: CORNER_SHRINKS), and every other corner as before. The report says
+which examples were not shrunk, and why (Failure.not_minimal).
 """
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from report import interface
 from spec.exact import Sweep
 from spec.registry import LAYERS, layer_named
 from tests import corners
@@ -18,29 +20,50 @@ from tests import corners
 CORNER = {"exact case": "a sweep"}
 
 
-def _values_run(shrinks: bool) -> list[int]:
-    """The values a corner whose body fails on any value above 0 was called with."""
+def _values_run(shrinks: bool, runs_that_fail: int = 2) -> tuple[list[int], str]:
+    """The values a corner whose body fails on any value above 0, in its first
+    `runs_that_fail` runs (the first, and the rerun that shrinks), was called with, and
+    why the report calls its example not minimal."""
     values: list[int] = []
+    runs = [0]
+    run_corner = corners._run_corner
+
+    def counting_runs(*args, **kwargs):
+        runs[0] += 1
+        return run_corner(*args, **kwargs)
 
     def inner(data):
         values.append(data.draw(st.integers(0, 2**20), label="sweep seed"))
-        assert values[-1] == 0, "every configuration of this seed's sweep is wrong"
+        if runs[0] <= runs_that_fail:
+            assert values[-1] == 0, "every configuration of this seed's sweep is wrong"
 
+    corners._run_corner = counting_runs
     try:
-        list(corners.run(inner, {}, [CORNER], run_seed=3, shrinks=lambda corner: shrinks))
+        with interface.running(interface.Declared()) as declared:
+            list(corners.run(inner, {}, [CORNER], run_seed=3, shrinks=lambda corner: shrinks))
     except AssertionError:
-        return values
+        return values, declared.not_minimal
+    finally:
+        corners._run_corner = run_corner
     raise AssertionError("the corner's failure was not raised")
 
 
 def test_a_corner_that_does_not_shrink_reports_its_first_failure():
-    values = _values_run(shrinks=False)
+    values, not_minimal = _values_run(shrinks=False)
     assert values[-1] == values[0] > 1  # the first failing draw, replayed as found
     assert len(set(values)) == 1
+    assert not_minimal == corners.NOT_SHRUNK_CORNER
 
 
 def test_a_corner_that_shrinks_reports_the_smallest_failure():
-    assert _values_run(shrinks=True)[-1] == 1
+    values, not_minimal = _values_run(shrinks=True)
+    assert values[-1] == 1
+    assert not_minimal == ""
+
+
+def test_a_failure_that_does_not_recur_is_reported_as_found():
+    values, not_minimal = _values_run(shrinks=True, runs_that_fail=1)
+    assert values[0] > 1 and not_minimal == corners.NOT_RECURRED
 
 
 def test_only_the_sweeps_among_exact_corners_go_unshrunk():

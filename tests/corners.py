@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 from hypothesis import HealthCheck, Phase, given, note, reject, seed, settings, strategies as st
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
+from report import interface
 from spec.exact import Sweep
 from spec.fusion import FusablePair, norm_state_corners
 from spec.layerspec import LayerSpec
@@ -345,6 +346,12 @@ def covered(spec: LayerSpec, hp: dict, shape: tuple) -> list[str]:
 CORNER_DRAW = st.integers(0, 2**16)
 
 
+# Why a failing corner's example is the one first found (the report says it: interface.
+# example_not_minimal).
+NOT_SHRUNK_CORNER = "a sweep is not shrunk, and this is its first wrong configuration"
+NOT_RECURRED = "it did not fail again when rerun to shrink it, as a crash that comes and goes"
+
+
 def beyond_the_simplest(inner: Callable) -> Callable:
     """`inner`, rejecting the simplest example Hypothesis tries first."""
 
@@ -393,9 +400,14 @@ def run(
             # A failure: the same seed again, shrinking where the corner shrinks, so the
             # report shows the smallest example; if that run passes (a crash that comes
             # and goes), the first failure stands.
-            if Phase.shrink in base.phases and (shrinks is None or shrinks(corner)):
+            if Phase.shrink not in base.phases:
+                interface.example_not_minimal("the run's profile has no shrink phase")
+            elif shrinks is not None and not shrinks(corner):
+                interface.example_not_minimal(NOT_SHRUNK_CORNER)
+            else:
                 with contextlib.suppress(FailedHealthCheck, Unsatisfiable, CornerLeftOutError):
                     _run_corner(inner, wanted, base, base.phases, corner_seed)
+                interface.example_not_minimal(NOT_RECURRED)
             raise
         finally:
             forced.reset(token)

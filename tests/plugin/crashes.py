@@ -49,5 +49,10 @@ def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: obj
     else:
         how = f"the process died running this example ({report.longreprtext})"
     message = f"{how}; {replayed}"
-    failure = interface.Failure(message=message, example=recorded.get("example", ""), repro=repro)
+    failure = interface.Failure(
+        message=message,
+        example=recorded.get("example", ""),
+        repro=repro,
+        not_minimal="the process died on it, and a crash is reported as found",
+    )
     interface.mark_crashed(report, interface.Cell(**recorded["cell"]), message, failure)

@@ -76,6 +76,16 @@ def profile_name(config: pytest.Config) -> str:
 _RUN_PROFILE = ["dev"]
 
 
+def not_shrinking() -> str:
+    """Why the run's profile reports a failure as first found ('' where it shrinks)."""
+    if Phase.shrink in settings.get_profile(_RUN_PROFILE[0]).phases:
+        return ""
+    name = _RUN_PROFILE[0]
+    return (
+        f"the {name} profile has no shrink phase: each step would compile anew on a compiling path"
+    )
+
+
 def run_examples() -> int:
     """The example budget of the run's profile, as a property sizes its own work by it."""
     return PROFILE_EXAMPLES[_RUN_PROFILE[0]]

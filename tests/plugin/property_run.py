@@ -23,6 +23,7 @@ from spec import statistics
 from tests import corners, impl, left_out
 from tests.paths import PathCannotRun
 from tests.plugin.corner_pass import run_corners
+from tests.plugin.profiles import not_shrinking
 
 
 # trylast: inside the report plugin's own wrapper, so the corner pass's examples and
@@ -30,6 +31,8 @@ from tests.plugin.corner_pass import run_corners
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> object:
     made_before = statistics.assertions_made()
+    if not_shrinking():
+        interface.example_not_minimal(not_shrinking())
     _leave_out_what_the_path_cannot_run(getattr(item, "obj", None))
     with left_out.tracking(item) as tally:
         try:
