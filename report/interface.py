@@ -55,6 +55,7 @@ __all__ = [
     "declare_run",
     "declared",
     "declared_run",
+    "example_not_minimal",
     "failure_dict",
     "jsonable",
     "known_failure",
@@ -66,6 +67,7 @@ __all__ = [
     "record_contract",
     "record_example",
     "record_unreached",
+    "running",
     "start_example",
 ]
 

@@ -17,6 +17,8 @@ BAD_OPTIONS = [
     (["--hypothesis-profile", "nightly"], "unknown Hypothesis profile 'nightly'"),
     (["--hypothesis-seed", "abc"], "--hypothesis-seed must be an integer"),
     (["--hypothesis-seed", "1", "--example-db=db"], "exclude each other"),
+    (["--shrink-budget", "soon"], "--shrink-budget must be a number of seconds"),
+    (["--shrink-budget", "-5"], "--shrink-budget must be a number of seconds"),
 ]
 
 

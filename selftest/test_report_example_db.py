@@ -180,7 +180,7 @@ def _suite(database: Path, report_dir: Path, profile: str) -> tuple[int, dict]:
 
 def test_the_suites_own_option_replays_a_failure_from_the_shared_database(tmp_path: Path):
     """conftest.py's --example-db, end to end: A (dev, with shrinking) saves its failure
-    to the folder; B (smoke: one example, no shrinking) fails first on A's shrunk one,
+    to the folder; B (smoke: one example) fails first on A's shrunk one,
     which B could not have drawn and shrunk by itself."""
     shared = tmp_path / "shared-example-db"
     status, a = _suite(shared, tmp_path / "a", "dev")

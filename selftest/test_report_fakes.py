@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 REPRO = 'm = torch.nn.Conv2d(3, 4, 3)\nassert (m(x) - ref) < 1e-6  # <b>&"quoted"</b> ```'
 
 # Why the failing forward cell's example is not shrunk; the report says it.
-NOT_MINIMAL = "the fake profile does not shrink <b>"
+NOT_MINIMAL = "the fake test has no shrink phase <b>"
 
 CONFTEST = """
 import pytest
@@ -91,7 +91,7 @@ def test_forward(layer, device, dtype, data):
     if NEW and layer == "Linear" and dtype == "float32" and device == "cpu":
         raise ConformanceError(Failure(message="Linear float32 broke"))
     if layer == "Conv2d" and dtype == "float64" and device == "cpu" and not NEW:
-        # Its phases have no shrink, as the compile profile's.
+        # Its phases have no shrink: the report says the example is not minimal.
         example_not_minimal(NOT_MINIMAL)
         raise ConformanceError(Failure(
             message="forward differs from the reference",

@@ -12,6 +12,7 @@ import pytest
 from spec.dtypes import DTYPES
 from tests import backend_switches, impl, kernel_sets
 from tests.paths import all_paths, by_name as path_named, resolve_paths
+from tests.shrink_budget import DEFAULT_BUDGET_S as DEFAULT_SHRINK_BUDGET_S
 
 # The environment's way to give --example-db (a CI job sets it once for every command).
 EXAMPLE_DB_VARIABLE = "NNCONFORM_EXAMPLE_DB"
@@ -113,6 +114,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "known failure still carves out its own: is this bug found again from scratch, and "
         "by nothing else (bench/rediscovery.py)",
     )
+
+    group.addoption(
+        "--shrink-budget",
+        dest="nnconform_shrink_budget",
+        default=str(DEFAULT_SHRINK_BUDGET_S),
+        metavar="SECONDS",
+        help="stop shrinking a failure this many seconds after it was first found and report "
+        f"the smallest found so far, saying it is not minimal (default {DEFAULT_SHRINK_BUDGET_S:g};"
+        " 0 reports the first failure; 'none' shrinks as long as Hypothesis does)",
+    )
+
+
+def shrink_budget(config: pytest.Config) -> float | None:
+    """--shrink-budget in seconds, or None for no budget of ours."""
+    given = str(config.getoption("nnconform_shrink_budget")).strip()
+    if given.lower() == "none":
+        return None
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise OptionError(
+            f"--shrink-budget must be a number of seconds >= 0 or 'none', not {given!r}"
+        )
+    return seconds
 
 
 def listed(config: pytest.Config, option: str) -> list[str]:

@@ -43,18 +43,12 @@ _COMMON = {
 }
 for _name in ("dev", "corners"):
     settings.register_profile(_name, max_examples=PROFILE_EXAMPLES[_name], **_COMMON)
-# CI runs are reproduced from the printed seed, not from a local example database.
-settings.register_profile("ci", max_examples=PROFILE_EXAMPLES["ci"], database=None, **_COMMON)
-settings.register_profile(
-    "thorough", max_examples=PROFILE_EXAMPLES["thorough"], database=None, **_COMMON
-)
-# No shrinking on the compiling paths: every shrink step compiles anew (seconds), and a
-# failure's first example, with its repro, is reported in minutes instead of hours.
-_NO_SHRINK = _COMMON | {"phases": [p for p in _COMMON["phases"] if p is not Phase.shrink]}
-for _name in ("compile", "smoke"):
-    settings.register_profile(
-        _name, max_examples=PROFILE_EXAMPLES[_name], database=None, **_NO_SHRINK
-    )
+# CI runs are reproduced from the printed seed, not from a local example database. On the
+# compiling paths every shrink step compiles anew (seconds): the shrink budget
+# (tests/shrink_budget.py, --shrink-budget) stops a failure's shrinking after a minute,
+# so it is reported in minutes, not hours.
+for _name in ("ci", "thorough", "compile", "smoke"):
+    settings.register_profile(_name, max_examples=PROFILE_EXAMPLES[_name], database=None, **_COMMON)
 
 
 def profile_name(config: pytest.Config) -> str:
@@ -74,16 +68,6 @@ def profile_name(config: pytest.Config) -> str:
 # The profile this process's run chose (Hypothesis' settings inside a test are the test's
 # own: a corner runs one example whatever the profile).
 _RUN_PROFILE = ["dev"]
-
-
-def not_shrinking() -> str:
-    """Why the run's profile reports a failure as first found ('' where it shrinks)."""
-    if Phase.shrink in settings.get_profile(_RUN_PROFILE[0]).phases:
-        return ""
-    name = _RUN_PROFILE[0]
-    return (
-        f"the {name} profile has no shrink phase: each step would compile anew on a compiling path"
-    )
 
 
 def run_examples() -> int:

@@ -20,10 +20,10 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from report import interface
 from spec import statistics
-from tests import corners, impl, left_out
+from tests import corners, impl, left_out, shrink_budget
 from tests.paths import PathCannotRun
+from tests.plugin import options
 from tests.plugin.corner_pass import run_corners
-from tests.plugin.profiles import not_shrinking
 
 
 # trylast: inside the report plugin's own wrapper, so the corner pass's examples and
@@ -31,8 +31,7 @@ from tests.plugin.profiles import not_shrinking
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> object:
     made_before = statistics.assertions_made()
-    if not_shrinking():
-        interface.example_not_minimal(not_shrinking())
+    shrink_budget.start_test(options.shrink_budget(item.config))
     _leave_out_what_the_path_cannot_run(getattr(item, "obj", None))
     with left_out.tracking(item) as tally:
         try:
@@ -81,8 +80,8 @@ def _leave_out_what_the_path_cannot_run(test: object) -> None:
     out the same examples."""
     hypothesis_test = getattr(test, "hypothesis", None)
     if hypothesis_test is not None:
-        hypothesis_test.inner_test = leaving_out_what_the_path_cannot_run(
-            hypothesis_test.inner_test
+        hypothesis_test.inner_test = shrink_budget.budgeted(
+            leaving_out_what_the_path_cannot_run(hypothesis_test.inner_test)
         )
 
 
