@@ -14,7 +14,7 @@ command's wall time, from start to the red exit, as a user waits for it.
 
     python bench/rediscovery.py [--seeds 1,2,3,4,5] [--only ID ...] [--path eager]
                                 [--jobs 2] [--eager-once] [--no-control]
-                                [--markdown docs/rediscovery.md] [--json out.json]
+                                [--markdown table.md] [--json out.json]
 
 --jobs runs that many pytest commands at once (each on one xdist worker); --eager-once
 looks for an entry that also applies on eager there alone (its other paths run the same

@@ -115,7 +115,7 @@ class Sweep:
     every column reads padding), too narrow for one drawn configuration per example to
     reach. On integers a configuration's answer is exact, so one example can judge
     hundreds of them, bit for bit, in every layout, for the cost of the calls alone; the
-    scans that found such bugs (docs/rediscovery.md) ran this way. Configurations come
+    scans that found such bugs (docs/rediscovery-log.md) ran this way. Configurations come
     from a NumPy generator, not from Hypothesis draws, so that hundreds fit one example;
     the example draws the generator's seed.
     """
@@ -136,12 +136,12 @@ class Sweep:
 POINTWISE_SHARE = 0.25
 # The share of a convolution sweep's draws whose input is sized, where the window allows,
 # so that every output position along one axis reads only padding (windows that see only
-# padding: oneDNN's kernels have crashed there, docs/rediscovery.md).
+# padding: oneDNN's kernels have crashed there, docs/rediscovery-log.md).
 PADDING_ONLY_SHARE = 0.25
 # The share of a convolution sweep's other draws whose input is as short as the window
 # allows along one axis (the smallest size, or one more): the taps at a window's ends then
 # read only padding, where AMX and AVX-512 kernels have left their weight gradient
-# unwritten (docs/rediscovery.md).
+# unwritten (docs/rediscovery-log.md).
 SMALLEST_INPUT_SHARE = 0.25
 # A sweep's batches: none, one, or a few (counts grow with the batch, and a sum of counts
 # must stay inside bfloat16's exact range).
