@@ -2,13 +2,14 @@
 
 Hypothesis has no public setting that bounds shrinking by time. tests/shrink_budget.py
 gets it from outside: once the budget since a test's first failure is spent, an example
-whose draws are not those of a failing one is rejected where the harness is about to run
-it. These tests use a body whose "expensive" part (a compile, on a compiling path) comes
-after the gate, as the properties' does after flight_recorder.record.
+whose draws no earlier example ran past is rejected where the harness is about to run it.
+These tests use bodies whose "expensive" part (a compile, on a compiling path) comes after
+the gate, as the properties' does after flight_recorder.record.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import Phase, given, seed, settings, strategies as st
 
@@ -16,6 +17,18 @@ from report import interface
 from tests import shrink_budget
 
 FAILS_ABOVE = 1000
+PHASES = [p for p in Phase if p is not Phase.explain]
+
+
+def _run(body, budget: float | None, expected: type[BaseException] = AssertionError) -> str:
+    """Run a Hypothesis test of `body(data)` under `budget`, expecting it to raise
+    `expected`; why the report calls its example not minimal."""
+    test = given(data=st.data())(shrink_budget.budgeted(body))
+    test = settings(max_examples=200, database=None, phases=PHASES)(test)
+    shrink_budget.start_test(budget)
+    with interface.running(interface.Declared()) as declared, pytest.raises(expected):
+        seed(7)(test)()
+    return declared.not_minimal
 
 
 def _failing_run(budget: float | None) -> tuple[list[list[int]], int, str]:
@@ -24,7 +37,7 @@ def _failing_run(budget: float | None) -> tuple[list[list[int]], int, str]:
     ran: list[list[int]] = []
     first_failure = [None]
 
-    def inner(data):
+    def body(data):
         values = data.draw(st.lists(st.integers(0, 2000), min_size=1, max_size=8))
         shrink_budget.gate()
         ran.append(values)
@@ -33,14 +46,8 @@ def _failing_run(budget: float | None) -> tuple[list[list[int]], int, str]:
                 first_failure[0] = len(ran)
             raise AssertionError(f"sum {sum(values)} is above {FAILS_ABOVE}")
 
-    test = given(data=st.data())(shrink_budget.budgeted(inner))
-    test = settings(
-        max_examples=200, database=None, phases=[p for p in Phase if p is not Phase.explain]
-    )(test)
-    shrink_budget.start_test(budget)
-    with interface.running(interface.Declared()) as declared, pytest.raises(AssertionError):
-        seed(7)(test)()
-    return ran, len(ran) - first_failure[0], declared.not_minimal
+    not_minimal = _run(body, budget)
+    return ran, len(ran) - first_failure[0], not_minimal
 
 
 def test_without_a_budget_the_failure_is_shrunk_as_far_as_hypothesis_goes():
@@ -49,20 +56,45 @@ def test_without_a_budget_the_failure_is_shrunk_as_far_as_hypothesis_goes():
     assert not_minimal == ""
 
 
-def test_a_spent_budget_runs_nothing_but_failing_examples_again():
+def test_a_spent_budget_runs_nothing_but_what_ran_before():
     ran, after, not_minimal = _failing_run(0.0)
     assert sum(ran[-1]) > FAILS_ABOVE  # the reported example still fails
-    failing = [values for values in ran if sum(values) > FAILS_ABOVE]
-    assert all(values in failing for values in ran[-after:])
+    assert all(values in ran[:-after] or sum(values) > FAILS_ABOVE for values in ran[-after:])
     assert after <= 3  # Hypothesis' replays of the failure, not a shrinker's hundreds
     assert "--shrink-budget of 0 s ran out" in not_minimal
     _, unbudgeted_after, _ = _failing_run(None)
     assert unbudgeted_after > 10 * max(after, 1)
 
 
-def test_draws_are_fingerprinted_by_value():
-    import numpy as np
+def test_a_spent_budget_never_makes_the_draws_inconsistent(monkeypatch):
+    """The gate between two draws: after the budget, a candidate whose first draw an
+    earlier example ran past must run past it again, or Hypothesis ends the run with
+    FlakyStrategyDefinition instead of the failure (what rejecting every prefix of no
+    failing example did on compile:inductor's Conv2d gradients cell)."""
+    calls = [0]
+    monkeypatch.setattr(shrink_budget, "clock", lambda: float(calls[0]))
+    ran_past_first: list[int] = []
 
+    def body(data):
+        calls[0] += 1
+        first = data.draw(st.integers(0, 100))
+        shrink_budget.gate()
+        ran_past_first.append(first)
+        second = data.draw(st.integers(0, 100))
+        shrink_budget.gate()
+        assert first + second < 150, "the sum is too large"
+
+    not_minimal = _run(body, budget=20.0)  # spent 20 examples after the first failure
+    assert "ran out" in not_minimal
+    assert len(set(ran_past_first)) > 1
+
+
+def test_outside_a_budgeted_body_the_gate_turns_nothing_away():
+    _failing_run(0.0)  # its budget is spent, and it stays the module's last
+    shrink_budget.gate()  # a property's helper called by a selftest: no rejection
+
+
+def test_draws_are_fingerprinted_by_value():
     same = shrink_budget.fingerprint({"x": np.arange(3.0), "hp": (1, "a")})
     assert same == shrink_budget.fingerprint({"x": np.arange(3.0), "hp": (1, "a")})
     assert same != shrink_budget.fingerprint({"x": np.arange(3.0) + 1e-9, "hp": (1, "a")})
@@ -70,8 +102,3 @@ def test_draws_are_fingerprinted_by_value():
     changed = big.copy()
     changed[2500] = 1.0  # repr() would print both as the same summary
     assert shrink_budget.fingerprint(big) != shrink_budget.fingerprint(changed)
-
-
-def test_outside_a_budgeted_body_the_gate_turns_nothing_away():
-    _failing_run(0.0)  # its budget is spent, and it stays the module's last
-    shrink_budget.gate()  # a property's helper called by a selftest: no rejection

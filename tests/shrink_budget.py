@@ -4,11 +4,16 @@ Hypothesis shrinks a failure until it finds no smaller one, or for up to minutes
 compiling path every shrink step compiles anew. It offers no setting that stops
 shrinking after a time and still reports the smallest failure found so far. This module
 gets that effect from outside: every value a test body draws is fingerprinted, and once
-the budget has passed since the test's first failure, an example whose draws so far are
-not those of a failing example is rejected (`hypothesis.reject`) at the next point where
-the harness is about to run something (`flight_recorder.record`), before any torch call.
-The shrinker's remaining candidates then cost a few draws each and are spent at once,
-and Hypothesis replays the smallest failure found, whose draws pass the gate.
+the budget has passed since the test's first failure, an example whose draws so far have
+never been run past this point is rejected (`hypothesis.reject`) where the harness is
+about to run something (`flight_recorder.record`), before any torch call. The shrinker's
+remaining candidates then stop at their first new draws, and Hypothesis replays the
+smallest failure found, whose draws all ran before.
+
+Only draws never run past a point are turned away there: Hypothesis requires that the
+same choices always lead to the same draws, and an example that once went on drawing
+after a point and is now rejected there fails the run with FlakyStrategyDefinition
+("Inconsistent data generation"), hiding the failure being shrunk.
 
 A test whose shrinking the gate cut short reports its example as not minimal
 (`interface.example_not_minimal`).
@@ -38,9 +43,10 @@ DEFAULT_BUDGET_S = 60.0
 class _Budget:
     seconds: float | None = DEFAULT_BUDGET_S
     first_failure: float | None = None
-    # The fingerprints of each failing example's draws, and of the running example's.
-    failing: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+    # The fingerprints of the running example's draws so far, and every such prefix an
+    # example was let run past (the gate must let it past again).
     drawn: list[str] = dataclasses.field(default_factory=list)
+    ran_past: set[tuple[str, ...]] = dataclasses.field(default_factory=set)
     # Whether a budgeted body is running: the gate turns nothing away outside one (a
     # selftest calling a property's helpers after a nested run spent its budget).
     running: bool = False
@@ -115,10 +121,13 @@ def budgeted(inner: Callable) -> Callable:
     return body
 
 
+# The clock the budget is counted on (a selftest sets its own).
+clock: Callable[[], float] = time.monotonic
+
+
 def _failed() -> None:
     if _budget.first_failure is None:
-        _budget.first_failure = time.monotonic()
-    _budget.failing.append(tuple(_budget.drawn))
+        _budget.first_failure = clock()
 
 
 def spent() -> bool:
@@ -126,17 +135,19 @@ def spent() -> bool:
     return (
         _budget.seconds is not None
         and _budget.first_failure is not None
-        and time.monotonic() - _budget.first_failure >= _budget.seconds
+        and clock() - _budget.first_failure >= _budget.seconds
     )
 
 
 def gate() -> None:
-    """About to run the drawn example: once the budget is spent, only an example whose
-    draws so far are those of a failing one goes on; any other is rejected."""
-    if not _budget.running or not spent():
+    """About to run the drawn example: once the budget is spent, only draws that some
+    example already ran past this point (the failing ones among them) go on; any other
+    example is rejected."""
+    if not _budget.running:
         return
     drawn = tuple(_budget.drawn)
-    if any(failing[: len(drawn)] == drawn for failing in _budget.failing):
+    if drawn in _budget.ran_past or not spent():
+        _budget.ran_past.add(drawn)
         return
     interface.example_not_minimal(
         f"shrinking stopped when its --shrink-budget of {_budget.seconds:g} s ran out"
