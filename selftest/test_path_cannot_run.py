@@ -18,7 +18,7 @@ from report.interface import NotRun
 from selftest import zoo_runner
 from tests import left_out
 from tests.paths import PathCannotRun, cannot_run
-from tests.plugin.property_run import _leave_out_what_the_path_cannot_run
+from tests.plugin.property_run import _wrap_the_body
 
 REFUSED = "the runtime refuses odd numbers"
 
@@ -33,8 +33,8 @@ def test_an_example_the_path_cannot_run_is_left_out_and_the_rest_judged():
             raise PathCannotRun(REFUSED)
         judged.append(n)
 
-    _leave_out_what_the_path_cannot_run(prop)
-    _leave_out_what_the_path_cannot_run(prop)  # wrapped once, however often asked
+    _wrap_the_body(prop)
+    _wrap_the_body(prop)  # wrapped once, however often asked
     item = SimpleNamespace(stash=pytest.Stash())
     with left_out.tracking(item) as tally:
         prop()

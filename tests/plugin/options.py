@@ -114,7 +114,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "known failure still carves out its own: is this bug found again from scratch, and "
         "by nothing else (bench/rediscovery.py)",
     )
-
     group.addoption(
         "--shrink-budget",
         dest="nnconform_shrink_budget",

@@ -32,7 +32,7 @@ from tests.plugin.corner_pass import run_corners
 def pytest_runtest_call(item: pytest.Item) -> object:
     made_before = statistics.assertions_made()
     shrink_budget.start_test(options.shrink_budget(item.config))
-    _leave_out_what_the_path_cannot_run(getattr(item, "obj", None))
+    _wrap_the_body(getattr(item, "obj", None))
     with left_out.tracking(item) as tally:
         try:
             result = yield
@@ -75,9 +75,9 @@ def leaving_out_what_the_path_cannot_run(inner: Callable) -> Callable:
     return body
 
 
-def _leave_out_what_the_path_cannot_run(test: object) -> None:
+def _wrap_the_body(test: object) -> None:
     """Wrap the test's body in place, so that the corner pass, which runs it too, leaves
-    out the same examples."""
+    out the same examples and shrinks within the same budget (tests/shrink_budget.py)."""
     hypothesis_test = getattr(test, "hypothesis", None)
     if hypothesis_test is not None:
         hypothesis_test.inner_test = shrink_budget.budgeted(
