@@ -161,13 +161,13 @@ def test_hypothesis_consults_no_database_under_a_fixed_seed(tmp_path: Path):
     assert status == 0 and examples[0] != str(FOUND)
 
 
-def _suite(database: Path, report_dir: Path, profile: str) -> tuple[int, dict]:
+def _suite(database: Path, report_dir: Path, profile: str, *more: str) -> tuple[int, dict]:
     """The real suite on a zoo mutant's Linear, with the shared database: status, report."""
     command = [
         sys.executable, "-m", "pytest", "tests/test_forward.py", "-k", "Linear",
         "--impl", SUITE_MUTANT, "--device", "cpu", "--dtype", "float32",
         "-p", "no:cacheprovider", "-q", f"--hypothesis-profile={profile}",
-        f"--example-db={database}", "--report-dir", str(report_dir),
+        f"--example-db={database}", "--report-dir", str(report_dir), *more,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
@@ -179,17 +179,19 @@ def _suite(database: Path, report_dir: Path, profile: str) -> tuple[int, dict]:
 
 
 def test_the_suites_own_option_replays_a_failure_from_the_shared_database(tmp_path: Path):
-    """conftest.py's --example-db, end to end: A (dev, with shrinking) saves its failure
-    to the folder; B (smoke: one example) fails first on A's shrunk one,
-    which B could not have drawn and shrunk by itself."""
+    """conftest.py's --example-db, end to end: A (compile: 3 examples, with shrinking)
+    saves its failure to the folder; B (smoke: one example, reported as found:
+    --shrink-budget 0) fails first on A's shrunk one, which B could not have drawn and
+    shrunk by itself. The mutant fails two ways (a shape error, wrong values); both
+    profiles report one failure, the smallest, so both report the same one."""
     shared = tmp_path / "shared-example-db"
-    status, a = _suite(shared, tmp_path / "a", "dev")
+    status, a = _suite(shared, tmp_path / "a", "compile")
     assert status == 1 and any(p.is_file() for p in shared.rglob("*"))
     assert a["run"]["example_db"] == str(shared) and a["run"]["seed"] is None
     (found,) = [r for r in a["results"] if r["outcome"] == "failed"]
     assert f"--example-db={shared}" in found["replay"]
 
-    status, b = _suite(shared, tmp_path / "b", "smoke")
+    status, b = _suite(shared, tmp_path / "b", "smoke", "--shrink-budget", "0")
     (again,) = [r for r in b["results"] if r["outcome"] == "failed"]
     assert status == 1 and again["nodeid"] == found["nodeid"]
     assert again["failure"]["example"] == found["failure"]["example"]
