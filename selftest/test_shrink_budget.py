@@ -102,3 +102,10 @@ def test_draws_are_fingerprinted_by_value():
     changed = big.copy()
     changed[2500] = 1.0  # repr() would print both as the same summary
     assert shrink_budget.fingerprint(big) != shrink_budget.fingerprint(changed)
+
+
+def test_a_function_made_afresh_for_each_draw_matches_itself():
+    def made() -> object:
+        return lambda x: x  # a new object, at a new address, each call
+
+    assert shrink_budget.fingerprint({"f": made()}) == shrink_budget.fingerprint({"f": made()})

@@ -74,6 +74,11 @@ def fingerprint(value: Any) -> str:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         return type(value).__name__ + fingerprint(fields)
+    if callable(value) and hasattr(value, "__qualname__"):
+        # By name, not by repr's address: a function a strategy makes afresh for each draw
+        # would otherwise never match itself, and the gate would turn away the replay of
+        # the failure it is shrinking (the draws in a conformance run hold ~100 functions).
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
     return repr(value)
 
 
