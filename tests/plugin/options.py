@@ -125,6 +125,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# The parsed --shrink-budget, set once at configure time (tests/plugin/run.py) and read by
+# every test item.
+SHRINK_BUDGET_S: pytest.StashKey[float | None] = pytest.StashKey()
+
+
 def shrink_budget(config: pytest.Config) -> float | None:
     """--shrink-budget in seconds, or None for no budget of ours."""
     given = str(config.getoption("nnconform_shrink_budget")).strip()

@@ -86,7 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
     seed = None if example_db else profiles.run_seed(config)
     if example_db:
         profiles.use_example_db(profile, example_db)
-    options.shrink_budget(config)  # a bad budget is one line now, not an error per test
+    # Parsed once: a bad budget is one line now, not an error per test.
+    config.stash[options.SHRINK_BUDGET_S] = options.shrink_budget(config)
     impl_name = config.getoption("nnconform_impl")
     module = config.stash[IMPL] = options.import_impl(impl_name)
     described = impl.describe(impl_name, module, config.rootpath)
