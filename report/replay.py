@@ -33,6 +33,14 @@ def command(result: dict[str, Any], run: dict[str, Any]) -> str:
     impl = run.get("impl")
     if impl and impl not in (DEFAULT_IMPL, "(not declared)"):
         words += ["--impl", str(impl)]
+    # Which known failures carve out cases decides what the cell judges: a run that judged
+    # everything, or forgot an entry, replays as such, or its replay passes.
+    if run.get("known_failures_ignored"):
+        words.append("--ignore-known-failures")
+    if run.get("known_failures_forgotten"):
+        words.append(f"--forget-known-failure={','.join(run['known_failures_forgotten'])}")
+    if run.get("impl_known"):
+        words += ["--impl-known", str(run["impl_known"])]
     for dim in SUB_DIMENSIONS:
         value = result.get(dim.name, NONE)
         if value == NONE:

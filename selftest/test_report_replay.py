@@ -57,6 +57,19 @@ def test_a_run_with_a_shared_database_replays_from_it_not_from_a_seed():
     assert not any(w.startswith("--hypothesis-seed") for w in words)
 
 
+def test_a_run_that_lifted_known_failures_replays_with_them_lifted():
+    """Without the options the replay's known failures carve the case out again, and the
+    replay passes where the run failed."""
+    lifted = RUN | {"known_failures_ignored": True, "impl_known": "mine/known.py"}
+    words = shlex.split(replay.command(RESULT, lifted))
+    assert "--ignore-known-failures" in words
+    assert words[words.index("--impl-known") + 1] == "mine/known.py"
+    forgot = RUN | {"known_failures_forgotten": ["a-id", "b-id"]}
+    assert "--forget-known-failure=a-id,b-id" in shlex.split(replay.command(RESULT, forgot))
+    plain = shlex.split(replay.command(RESULT, RUN | {"known_failures_forgotten": []}))
+    assert not any("known" in word for word in plain)
+
+
 def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],

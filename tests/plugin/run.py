@@ -110,6 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
         examples_per_test=profiles.PROFILE_EXAMPLES[profile],
         known_failures_ignored=config.getoption("nnconform_ignore_known_failures"),
         known_failures_forgotten=options.listed(config, "nnconform_forget_known_failures"),
+        impl_known=config.getoption("nnconform_impl_known"),
         # Every statistical assertion spends alpha of it (spec/statistics.py).
         false_alarm_budget={"alpha": statistics.ALPHA, "budget": statistics.RUN_FALSE_ALARM},
         tf32=False,
