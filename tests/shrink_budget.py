@@ -50,16 +50,21 @@ class _Budget:
     # Whether a budgeted body is running: the gate turns nothing away outside one (a
     # selftest calling a property's helpers after a nested run spent its budget).
     running: bool = False
+    # Told of the test's first failure, before any shrinking (tests/plugin/first_failure.py).
+    on_first_failure: Callable[[BaseException], None] | None = None
 
 
 _budget = _Budget()
 
 
-def start_test(seconds: float | None) -> None:
+def start_test(
+    seconds: float | None, on_first_failure: Callable[[BaseException], None] | None = None
+) -> None:
     """A test begins: its failures, and the clock from the first, start afresh; `seconds`
-    is its budget (None: unbounded, as Hypothesis alone)."""
+    is its budget (None: unbounded, as Hypothesis alone); `on_first_failure` is called
+    with the first failure's exception the moment it is raised."""
     global _budget
-    _budget = _Budget(seconds=seconds)
+    _budget = _Budget(seconds=seconds, on_first_failure=on_first_failure)
 
 
 def fingerprint(value: Any) -> str:
@@ -116,8 +121,10 @@ def budgeted(inner: Callable) -> Callable:
             raise  # a rejection, not a failure
         except CornerLeftOutError:
             raise  # a corner that gives up (tests/corners.py) is no failure of the layer
-        except Exception:
-            _failed()
+        except interface.NotRun:
+            raise  # nor a name the implementation lacks (an AttributeError too)
+        except Exception as error:
+            _failed(error)
             raise
         finally:
             budget.running = False
@@ -130,9 +137,11 @@ def budgeted(inner: Callable) -> Callable:
 clock: Callable[[], float] = time.monotonic
 
 
-def _failed() -> None:
+def _failed(error: BaseException) -> None:
     if _budget.first_failure is None:
         _budget.first_failure = clock()
+        if _budget.on_first_failure is not None:
+            _budget.on_first_failure(error)
 
 
 def spent() -> bool:
