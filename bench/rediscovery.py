@@ -10,7 +10,8 @@ that compile or export), once per seed, stopping at the first failure (-x). A fo
 is one whose cells fail, and pass at the same seed with the entry in force (the control:
 a cell that is red either way is red for another bug, a recorded one met outside its
 entry's scope or a new one, and the seed is not counted); the time is the pytest
-command's wall time, from start to the red exit, as a user waits for it.
+command's wall time, from start to the red exit, as a user waits for it, and from
+start to the announcement of its first failure, before shrinking.
 
     python bench/rediscovery.py [--seeds 1,2,3,4,5] [--only ID ...] [--path eager]
                                 [--jobs 2] [--eager-once] [--no-control]
@@ -36,6 +37,8 @@ import sys
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
+from threading import Thread
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,6 +48,7 @@ import torch  # noqa: E402
 from tests import kernel_sets  # noqa: E402
 from tests.known_failures import KNOWN_FAILURES, KnownFailure  # noqa: E402
 from tests.paths import by_name, describe  # noqa: E402
+from tests.plugin.first_failure import HEADLINE  # noqa: E402
 
 SEEDS = (1, 2, 3, 4, 5)
 # Every command runs on this device: entries scoped to others are not applicable here.
@@ -152,27 +156,51 @@ def command(known: KnownFailure, path: str, seed: int, forget: bool = True) -> l
     ]  # fmt: skip
 
 
-def red(argv: list[str]) -> tuple[bool, bool]:
-    """(whether the pytest command went red, whether it was stopped at LIMIT_S)."""
+def red(argv: list[str]) -> tuple[bool, bool, float | None]:
+    """(whether the pytest command went red, whether it was stopped at LIMIT_S, seconds
+    from its start to the first failure's announcement, if any: tests/plugin/first_failure.py)."""
+    started = time.perf_counter()
+    announced: list[float] = []
+    child = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def read(stream: IO[str], kept: list[str]) -> None:
+        for line in stream:
+            if not announced and line.startswith(HEADLINE):
+                announced.append(time.perf_counter() - started)
+            kept.append(line)
+
+    out: list[str] = []
+    err: list[str] = []
+    readers = [
+        Thread(target=read, args=pair) for pair in ((child.stdout, out), (child.stderr, err))
+    ]
+    for reader in readers:
+        reader.start()
     try:
-        done = subprocess.run(
-            argv,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=LIMIT_S,
-        )
+        child.wait(timeout=LIMIT_S)
     except subprocess.TimeoutExpired:
-        return False, True
-    output = done.stdout + done.stderr
+        child.kill()
+        child.wait()
+        return False, True, None
+    finally:
+        for reader in readers:
+            reader.join()
+    output = "".join(out + err)
     # A crash is red too: xdist reports the dead worker's test as failed.
-    return done.returncode in (1, 2) and ("FAILED" in output or "crashed" in output), False
+    went_red = child.returncode in (1, 2) and ("FAILED" in output or "crashed" in output)
+    return went_red, False, announced[0] if announced else None
 
 
 def run_once(known: KnownFailure, path: str, seed: int, control: bool = True) -> dict:
     started = time.perf_counter()
-    found, stopped = red(command(known, path, seed))
+    found, stopped, first = red(command(known, path, seed))
     seconds = time.perf_counter() - started
     verdict = "found" if found else ("stopped" if stopped else "not found")
     # The control: the same seed with the entry in force must be green, or the red was
@@ -181,8 +209,14 @@ def run_once(known: KnownFailure, path: str, seed: int, control: bool = True) ->
     if found and control and red(command(known, path, seed, forget=False))[0]:
         found, verdict = False, "red with the entry in force too: not counted"
     # Each run as it ends: a table that takes hours says how it is going.
-    print(f"  seed {seed}: {verdict} in {seconds:.1f} s  ({known.id} on {path})", flush=True)
-    return {"seed": seed, "found": found, "seconds": round(seconds, 1)}
+    # A crash is announced by its red exit (no Python code runs after a segfault).
+    first = seconds if first is None else first
+    print(
+        f"  seed {seed}: {verdict} in {seconds:.1f} s, first failure at {first:.1f} s  "
+        f"({known.id} on {path})",
+        flush=True,
+    )
+    return {"seed": seed, "found": found, "seconds": round(seconds, 1), "first_s": round(first, 1)}
 
 
 def rediscover(
@@ -190,6 +224,7 @@ def rediscover(
 ) -> dict:
     runs = list(pool.map(lambda seed: run_once(known, path, seed, control), seeds))
     times = [r["seconds"] for r in runs if r["found"]]
+    firsts = [r["first_s"] for r in runs if r["found"]]
     return {
         "entry": known.id,
         "path": path,
@@ -199,6 +234,8 @@ def rediscover(
         "seeds": len(runs),
         "median_s": round(statistics.median(times), 1) if times else None,
         "worst_s": max(times) if times else None,
+        "first_median_s": round(statistics.median(firsts), 1) if firsts else None,
+        "first_worst_s": max(firsts) if firsts else None,
         "runs": runs,
     }
 
@@ -210,18 +247,22 @@ def markdown(rows: list[dict], skipped: list[tuple[str, str, str]]) -> str:
         f"Rediscovery on torch {torch.__version__}, kernel set {kernel_sets.started_in()} "
         f"(`python bench/rediscovery.py`): each entry's property from scratch "
         "(`--forget-known-failure ID`: the entry alone is forgotten, every other one still "
-        "carves out its cases), at `ci` on eager and `compile` elsewhere; time to the "
-        "red exit of the pytest command, found runs only.",
+        "carves out its cases), at `ci` on eager and `compile` elsewhere; found runs only, "
+        "the time from the pytest command's start to its first failure's announcement "
+        "(first) and to its red exit, shrinking done (report).",
         "",
-        "| entry | path | kernel set | property | found | median | worst |",
-        "|---|---|---|---|---:|---:|---:|",
+        "| entry | path | kernel set | property | found | first: median | first: worst "
+        "| report: median | report: worst |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
-        median = "-" if row["median_s"] is None else f"{row['median_s']} s"
-        worst = "-" if row["worst_s"] is None else f"{row['worst_s']} s"
+        times = [
+            "-" if row[key] is None else f"{row[key]} s"
+            for key in ("first_median_s", "first_worst_s", "median_s", "worst_s")
+        ]
         lines.append(
             f"| {row['entry']} | {row['path']} | {row['kernel_set']} | {row['property']} | "
-            f"{row['found']}/{row['seeds']} | {median} | {worst} |"
+            f"{row['found']}/{row['seeds']} | {' | '.join(times)} |"
         )
     if skipped:
         lines += ["", "Not applicable here:", ""]
@@ -263,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             row = rediscover(known, path, seeds, pool, control=not args.no_control)
             rows.append(row)
             print(
-                f"{row['found']}/{row['seeds']}  median {row['median_s']} s  worst "
+                f"{row['found']}/{row['seeds']}  first failure median {row['first_median_s']} s"
+                f" worst {row['first_worst_s']} s, report median {row['median_s']} s worst "
                 f"{row['worst_s']} s  {known.id} on {path} ({row['property']})",
                 flush=True,
             )

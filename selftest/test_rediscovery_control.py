@@ -26,7 +26,7 @@ def _pretend(monkeypatch, red_forgotten: bool, red_in_force: bool) -> list[list[
 
     def red(argv):
         ran.append(argv)
-        return (red_forgotten if FORGET in argv else red_in_force), False
+        return (red_forgotten if FORGET in argv else red_in_force), False, None
 
     monkeypatch.setattr(bench, "red", red)
     return ran
