@@ -15,7 +15,7 @@ import copy
 import dataclasses
 import functools
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NamedTuple
@@ -251,13 +251,26 @@ def _draw_values(
     return x, params, buffers
 
 
-def judged_cases(data: st.DataObject, case: Case, check: Check = Check.VALUES) -> Iterator[Case]:
+def judged_cases(
+    data: st.DataObject,
+    case: Case,
+    check: Check = Check.VALUES,
+    draw_more: Callable[[Case], Any] | None = None,
+) -> Iterator[tuple[Case, Any]]:
     """`case`, then more of the same configuration with fresh values, on a path where
-    building is the cost (compile once, judge many: ExecutionPath.judgements); on a path
-    with dynamic shapes, each judgement draws its own input shape too. A path that bakes
-    the parameters in (an inference runtime) keeps them; a judgement a known failure
-    covers is skipped, not the example."""
-    yield case
+    building is the cost (compile once, judge many: ExecutionPath.judgements), each with
+    what `draw_more` draws for it (a grad_output); on a path with dynamic shapes, each
+    judgement draws its own input shape too. A path that bakes the parameters in (an
+    inference runtime) keeps them; a judgement a known failure covers is skipped, not the
+    example.
+
+    Every judgement is drawn before the first one runs, in the order they would be drawn
+    one by one, and then the example is recorded: once a shrink budget is spent, a
+    shrinking candidate with values never run before is turned away there
+    (tests/shrink_budget.py), before the module compiles or exports at its first call, not
+    after. Each judgement is recorded again as it is about to run, so a crash names it."""
+    more = draw_more or (lambda _judged: None)
+    drawn = [(case, more(case))]
     path = current_path()
     spec = case.spec
     for index in range(1, path.judgements):
@@ -265,8 +278,10 @@ def judged_cases(data: st.DataObject, case: Case, check: Check = Check.VALUES) -
         if path.dynamic_shapes:
             shape = tuple(data.draw(spec.input_shape(case.hp), label=f"input_shape {index}"))
             if spec.arguments is not None:
-                drawn = data.draw(spec.arguments(case.hp, shape, {}), label=f"arguments {index}")
-                arguments = tuple(as_received(a, case.dtype) for a in drawn.values)
+                drawn_arguments = data.draw(
+                    spec.arguments(case.hp, shape, {}), label=f"arguments {index}"
+                )
+                arguments = tuple(as_received(a, case.dtype) for a in drawn_arguments.values)
         x, params, buffers = _draw_values(data, spec, case.hp, shape, case.dtype)
         if Need.PARAMETERS not in path.provides:
             params, buffers = case.params, case.buffers
@@ -282,8 +297,15 @@ def judged_cases(data: st.DataObject, case: Case, check: Check = Check.VALUES) -
         if any(known_failure(c, again.where()) for c in (check, Check.SURVIVES)):
             continue
         note(f"judgement {index}: {again.describe()}")
-        flight_recorder.record(again.describe(), crash_snippet(again))
-        yield again
+        drawn.append((again, more(again)))
+    flight_recorder.record(case.describe(), crash_snippet(case))
+    return _recorded_as_they_run(drawn)
+
+
+def _recorded_as_they_run(drawn: list[tuple[Case, Any]]) -> Iterator[tuple[Case, Any]]:
+    for judged, more in drawn:
+        flight_recorder.record(judged.describe(), crash_snippet(judged))
+        yield judged, more
 
 
 def load_values(module: torch.nn.Module, case: Case) -> torch.nn.Module:

@@ -15,5 +15,5 @@ def test_forward(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
     module = build_case(nn, case)
     # One build, several drawn values where building is the cost (compile, export).
-    for judged in judged_cases(data, case):
+    for judged, _ in judged_cases(data, case):
         check_forward(judged, load_values(module, judged), to_torch(judged.x, dtype, device))

@@ -22,8 +22,10 @@ def test_gradients(layer, device, dtype, path, nn, data):
     case = draw_case(data, layer, dtype, device, nn)
     module = build_case(nn, case)
     # One build, several drawn values where building is the cost (compile, export).
-    for judged in judged_cases(data, case, Check.GRADIENTS):
-        grad_y = draw_grad_output(data, judged, GRAD_MAGNITUDE)
+    judgements = judged_cases(
+        data, case, Check.GRADIENTS, lambda judged: draw_grad_output(data, judged, GRAD_MAGNITUDE)
+    )
+    for judged, grad_y in judgements:
         x = to_torch(judged.x, dtype, device, requires_grad=True)
         # A clone, not the leaf: in-place layers (inplace=True) may not write into a leaf.
         load_values(module, judged)
