@@ -98,8 +98,13 @@ def test_exact(layer, device, dtype, path, nn, data):
     inputs = data.draw(claim.inputs(layer, hp, dtype), label="inputs")
     provides = path.provides
     if inputs.training and Need.TRAIN_MODE not in provides:
-        # A case exact in either mode drew training: eval is what this path runs.
-        corners.leave_out(f"{claim.name} drew train mode, which {path.name} does not run")
+        # A case exact in either mode drew training (runnable_claims dropped those fixed to
+        # train mode): it is judged in eval, which this path runs. Leaving it out lost the
+        # corner of such a case one run in two on the inference paths: compile:openvino's
+        # float16 LayerNorm eps bug, held by "constant rows, tiny eps", was found at 3
+        # seeds of 5.
+        inputs = inputs.replace(training=False)
+        note(f"training=False: {path.name} runs eval only")
     case = _case(layer, hp, inputs, dtype, device, nn)
     # A known failure that breaks some quantities of the case leaves the others judged.
     where = case.where()
