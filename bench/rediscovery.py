@@ -211,9 +211,9 @@ def run_once(known: KnownFailure, path: str, seed: int, control: bool = True) ->
     # Each run as it ends: a table that takes hours says how it is going.
     # A crash is announced by its red exit (no Python code runs after a segfault).
     first = seconds if first is None else first
+    announced = f", first failure at {first:.1f} s" if found else ""
     print(
-        f"  seed {seed}: {verdict} in {seconds:.1f} s, first failure at {first:.1f} s  "
-        f"({known.id} on {path})",
+        f"  seed {seed}: {verdict} in {seconds:.1f} s{announced}  ({known.id} on {path})",
         flush=True,
     )
     return {"seed": seed, "found": found, "seconds": round(seconds, 1), "first_s": round(first, 1)}
