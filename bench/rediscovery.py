@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from report.first_failure import HEADLINE  # noqa: E402
 from tests import kernel_sets  # noqa: E402
 from tests.known_failures import KNOWN_FAILURES, KnownFailure  # noqa: E402
 from tests.paths import by_name, describe  # noqa: E402
-from tests.plugin.first_failure import HEADLINE  # noqa: E402
 
 SEEDS = (1, 2, 3, 4, 5)
 # Every command runs on this device: entries scoped to others are not applicable here.
@@ -158,7 +158,7 @@ def command(known: KnownFailure, path: str, seed: int, forget: bool = True) -> l
 
 def red(argv: list[str]) -> tuple[bool, bool, float | None]:
     """(whether the pytest command went red, whether it was stopped at LIMIT_S, seconds
-    from its start to the first failure's announcement, if any: tests/plugin/first_failure.py)."""
+    from its start to the first failure's announcement, if any: report/first_failure.py)."""
     started = time.perf_counter()
     announced: list[float] = []
     child = subprocess.Popen(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NoReturn
 
@@ -242,6 +242,17 @@ def running(declared: Declared) -> Iterator[Declared]:
         yield declared
     finally:
         _running.pop()
+
+
+def first_failure_announcer(
+    item: pytest.Item, budget_s: float | None
+) -> Callable[[BaseException], None] | None:
+    """What says `item`'s first failure on the terminal the moment it is raised, before
+    shrinking for up to `budget_s` seconds (report/first_failure.py); None where the report
+    follows at once."""
+    from report import first_failure  # imports this module: imported when first asked
+
+    return first_failure.announcer(item, budget_s)
 
 
 def pair_label(first: str, second: str) -> str:

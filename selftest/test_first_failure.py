@@ -1,7 +1,7 @@
 """A cell's first failure is on the terminal at once, before shrinking, with its replay.
 
 The report gives a failing cell once shrinking ends, up to --shrink-budget seconds later
-(tests/plugin/first_failure.py). A real run of the suite against a mutant, on an xdist
+(report/first_failure.py). A real run of the suite against a mutant, on an xdist
 worker as CI runs it: the announcement reaches stderr past the worker's capture, and names
 the cell's replay line with the options that decided the verdict.
 """
@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from report.first_failure import HEADLINE
 from selftest.test_report_fakes import REPO
-from tests.plugin.first_failure import HEADLINE
 
 # A mutant the forward property catches on its first examples (selftest/zoo).
 MUTANT = "selftest.zoo.linear_drops_bias"

@@ -50,7 +50,7 @@ class _Budget:
     # Whether a budgeted body is running: the gate turns nothing away outside one (a
     # selftest calling a property's helpers after a nested run spent its budget).
     running: bool = False
-    # Told of the test's first failure, before any shrinking (tests/plugin/first_failure.py).
+    # Told of the test's first failure, before any shrinking (report/first_failure.py).
     on_first_failure: Callable[[BaseException], None] | None = None
 
 

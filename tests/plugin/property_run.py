@@ -22,7 +22,7 @@ from report import interface
 from spec import statistics
 from tests import corners, impl, left_out, shrink_budget
 from tests.paths import PathCannotRun
-from tests.plugin import first_failure, options
+from tests.plugin import options
 from tests.plugin.corner_pass import run_corners
 
 
@@ -32,7 +32,7 @@ from tests.plugin.corner_pass import run_corners
 def pytest_runtest_call(item: pytest.Item) -> object:
     made_before = statistics.assertions_made()
     budget_s = item.config.stash[options.SHRINK_BUDGET_S]
-    shrink_budget.start_test(budget_s, first_failure.announcer(item, budget_s))
+    shrink_budget.start_test(budget_s, interface.first_failure_announcer(item, budget_s))
     _wrap_the_body(getattr(item, "obj", None))
     with left_out.tracking(item) as tally:
         try:

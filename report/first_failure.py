@@ -5,7 +5,8 @@ The report gives a failing cell once Hypothesis has shrunk its example: up to
 compiling path every shrink step compiles anew. So the first failure is said at once, on
 stderr past pytest's capture (an xdist worker writes to the terminal the controller
 writes to): the test, what was raised, the example as drawn and the line that replays the
-cell. The report then gives the shrunk example.
+cell. The report then gives the shrunk example. The suite reaches it through
+`interface.first_failure_announcer`.
 """
 
 from __future__ import annotations
