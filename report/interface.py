@@ -57,6 +57,7 @@ __all__ = [
     "declared_run",
     "example_not_minimal",
     "failure_dict",
+    "first_failure_announcer",
     "jsonable",
     "known_failure",
     "known_failure_fixed",
