@@ -122,3 +122,23 @@ def test_arrays_of_given_regimes_draw_only_a_seed():
         assert np.all(np.abs(values) <= 16 * 2.0**-24)
 
     drawn()
+
+
+def test_the_exp_edge_regime_straddles_each_dtypes_smallest_normal():
+    """A third of its elements sit near 0, the others within EXP_EDGE_REACH of the log of
+    a dtype's smallest normal, mostly above it: exp of their distance to the top lands
+    among the smallest normals, and some among the largest subnormals."""
+    from spec.values import EXP_EDGE_REACH, EXP_EDGES
+
+    values = fill((60_000,), 0, ("exp_edge",), 1e3)
+    near_zero = values > -0.25 - 1e-12
+    assert 0.30 < near_zero.mean() < 0.37
+    below, above = EXP_EDGE_REACH
+    edges = sorted(set(EXP_EDGES))
+    near = [(values >= edge - below) & (values <= edge + above) for edge in edges]
+    for edge, close in zip(edges, near, strict=True):
+        assert (values[close] < edge).any() and (values[close] > edge).any()
+    assert near_zero.sum() + sum(close.sum() for close in near) == values.size
+    # float32's band where OpenVINO's exp flushes a normal result: a fifth of the draws.
+    band = (values >= np.log(np.finfo(np.float32).tiny)) & (values < -86.99)
+    assert band.mean() > 0.2

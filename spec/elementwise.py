@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from spec.inputs import Inputs
 from spec.layerspec import Array, ErrorScale, InvalidCase, LayerSpec
 from spec.strategies import tensor_shapes
+from spec.values import ValueClass
 
 # Softmax and Flatten ranks start at 1: their dims' 0-d wrap rules are not specified yet.
 MIN_RANK = 1
@@ -112,6 +113,7 @@ def elementwise_spec(
     invalid_calls: tuple[InvalidCase, ...] = (),
     defaults: Mapping[str, Any] | None = None,
     impossible: Callable[[Mapping[str, str]], bool] | None = None,
+    value_classes: tuple[ValueClass, ...] = (),
 ) -> LayerSpec:
     """The LayerSpec of y = f(x) elementwise, any shape, no parameters, no mode.
 
@@ -166,4 +168,5 @@ def elementwise_spec(
         classify=classify,
         defaults=defaults,
         **({"impossible": impossible} if impossible is not None else {}),
+        value_classes=value_classes,
     )

@@ -185,6 +185,8 @@ def draw_input(
     if spec.input_indices is not None:
         return data.draw(spec.input_indices(hp, shape), label=label)
     regimes = corners.forced_regimes(spec, "x")
+    if spec.value_classes:
+        cover(corners.value_label(spec))
     return data.draw(arrays(shape, top, label, regimes), label=label)
 
 

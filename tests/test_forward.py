@@ -9,6 +9,9 @@ from tests.tensors import to_torch
 # A forward call is all it needs (in place is checked where a path provides it).
 NEEDS: frozenset = frozenset()
 
+# Pairs the layer's value classes (exp at the bottom of the range) with every other class.
+CORNERS = "classes and values"
+
 
 @given(data=st.data())
 def test_forward(layer, device, dtype, path, nn, data):

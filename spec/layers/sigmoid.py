@@ -7,6 +7,7 @@ import numpy as np
 from reference.activations import sigmoid_forward, sigmoid_vjp
 from spec.elementwise import elementwise_spec
 from spec.exact import ExactCase, filled
+from spec.values import EXP_UNDERFLOW
 
 
 def forward_scale(x: np.ndarray) -> np.ndarray:
@@ -38,6 +39,7 @@ SPEC = elementwise_spec(
     foreign_kwargs=({"inplace": True}, {"dim": 0}),
     max_magnitude=1e3,
     vjp_floor_scale=vjp_floor_scale,
+    value_classes=(EXP_UNDERFLOW,),
     exact=(
         ExactCase(
             "zeros",

@@ -21,6 +21,7 @@ from spec.softmax_dim import (
     input_shape,
     invalid,
 )
+from spec.values import EXP_UNDERFLOW
 
 
 def forward(inputs):
@@ -120,4 +121,5 @@ SPEC = LayerSpec(
     classify=classify,
     shape_classes=SHAPE_CLASSES,
     input_ranks=input_ranks,
+    value_classes=(EXP_UNDERFLOW,),
 )

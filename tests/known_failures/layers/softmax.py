@@ -49,8 +49,8 @@ OPENVINO_EXP_FLUSH = KnownFailure(
         "inference precision) returns 0 where the softmax is a normal float32 between "
         "1.18e-38 and 1.66e-38: OpenVINO's CPU exp flushes every result below "
         "exp(-86.99) to zero (softmax([0, -87])[1] = 1.6458e-38, openvino 0.0); torch "
-        "gives it to an ulp. Sigmoid on this path shares the exp (sigmoid(-87) = 0.0), "
-        "not yet drawn by the suite"
+        "gives it to an ulp. Sigmoid on this path shares the exp "
+        "(sigmoid-openvino-exp-flush)"
     ),
     upstream="not filed (no upstream issue found)",
 )
