@@ -11,6 +11,7 @@ cell. The report then gives the shrunk example. The suite reaches it through
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 
@@ -32,7 +33,13 @@ def announcer(item: pytest.Item, budget_s: float | None) -> Callable[[BaseExcept
         return None
 
     def announce(error: BaseException) -> None:
-        _write(item.config, announcement(item, error, budget_s))
+        try:
+            text = announcement(item, error, budget_s)
+        except Exception as broken:  # saying it early must never change what is reported
+            text = f"{HEADLINE} {item.nodeid}: {type(error).__name__} ({broken!r} saying more)"
+        # A terminal that cannot take it is no failure of the layer either.
+        with contextlib.suppress(Exception):
+            _write(item.config, text)
 
     return announce
 

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from report import first_failure
 from report.first_failure import HEADLINE
 from selftest.test_report_fakes import REPO
 
@@ -67,3 +68,27 @@ def test_the_rediscovery_bench_times_the_announcement():
     assert went_red and not stopped
     # The line's time, not the exit's: seconds apart, so no load can blur them.
     assert first is not None and 0.3 <= first < total - 1.0
+
+
+class _Plugins:
+    @staticmethod
+    def getplugin(name: str) -> None:
+        return None
+
+
+class _Config:
+    pluginmanager = _Plugins()
+
+
+class _BareItem:
+    """An item with no stash: building the announcement raises inside it."""
+
+    nodeid = "t::x"
+    config = _Config()
+
+
+def test_an_announcement_that_cannot_be_built_still_names_the_failure(capsys):
+    announce = first_failure.announcer(_BareItem(), 60.0)
+    announce(ValueError("boom"))
+    said = capsys.readouterr().err
+    assert f"{HEADLINE} t::x: ValueError" in said
