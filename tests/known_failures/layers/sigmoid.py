@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -18,8 +19,9 @@ LAYER = "Sigmoid"
 ONNXRUNTIME_SIGMOID_ACCURATE_ABOVE = -1.5
 
 
-def _negative_tail(where: Where) -> bool:
-    return where.x is not None and bool((where.x < ONNXRUNTIME_SIGMOID_ACCURATE_ABOVE).any())
+def _some_input_below(threshold: float) -> Callable[[Where], bool]:
+    """The cases with an input element below `threshold`."""
+    return lambda where: where.x is not None and bool((where.x < threshold).any())
 
 
 def onnxruntime_negative_tail() -> None:
@@ -37,7 +39,7 @@ ONNXRUNTIME_NEGATIVE_TAIL = KnownFailure(
     breaks=Check.VALUES,
     dtypes=("float32", "float64"),
     paths=running_kernels("onnxruntime"),
-    covers=_negative_tail,
+    covers=_some_input_below(ONNXRUNTIME_SIGMOID_ACCURATE_ABOVE),
     repro=onnxruntime_negative_tail,
     observed=Observed(since="2.13.0"),
     summary=(
@@ -55,10 +57,6 @@ ONNXRUNTIME_NEGATIVE_TAIL = KnownFailure(
 )
 
 
-def _below_openvino_exp_flush(where: Where) -> bool:
-    return where.x is not None and bool((where.x < OPENVINO_EXP_FLUSHES_BELOW).any())
-
-
 def openvino_exp_flush() -> None:
     x = torch.tensor([-87.0])
     y = on_path("compile:openvino", torch.nn.Sigmoid())(x).item()
@@ -73,7 +71,7 @@ OPENVINO_EXP_FLUSH = KnownFailure(
     breaks=Check.VALUES,
     dtypes=("float32",),
     paths=running_kernels("openvino"),
-    covers=_below_openvino_exp_flush,
+    covers=_some_input_below(OPENVINO_EXP_FLUSHES_BELOW),
     repro=openvino_exp_flush,
     observed=Observed(since="2.13.0"),
     summary=(
