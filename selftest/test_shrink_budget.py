@@ -89,6 +89,26 @@ def test_a_spent_budget_never_makes_the_draws_inconsistent(monkeypatch):
     assert len(set(ran_past_first)) > 1
 
 
+def test_a_draw_after_the_last_gate_is_gated_too():
+    """A body that runs, draws again and runs on (a training step after a step) is gated
+    at its draws: a candidate changing only the later draw does not run after the budget."""
+    ran: list[tuple[int, int]] = []
+    failed_at = [None]
+
+    def body(data):
+        first = data.draw(st.integers(0, 1000))
+        shrink_budget.gate()
+        second = data.draw(st.integers(0, 1000))  # no gate after it: only the draw's own
+        ran.append((first, second))
+        if first + second > FAILS_ABOVE:
+            failed_at[0] = failed_at[0] or len(ran)
+            raise AssertionError("the sum is too large")
+
+    _run(body, budget=0.0)
+    after = ran[failed_at[0] :]
+    assert len(after) <= 3, f"{len(after)} examples ran after the first failure"
+
+
 def test_outside_a_budgeted_body_the_gate_turns_nothing_away():
     _failing_run(0.0)  # its budget is spent, and it stays the module's last
     shrink_budget.gate()  # a property's helper called by a selftest: no rejection
