@@ -432,9 +432,10 @@ def _one_position_hyperparams(smoothings: tuple[float, ...], probabilities: bool
     return hyperparams
 
 
-def _one_position(classes: st.SearchStrategy[int], probabilities: bool):
+def _one_position(classes: st.SearchStrategy[int], probabilities: bool, far_mass: float = 0.0):
     """One position (1, C) of logits 0, L at the class beside the target and, with
-    probability targets, -FAR at the class after it; the loss is kept exact in the dtype."""
+    probability targets, -FAR at the class after it, which the target gives `far_mass`
+    (the target's class the rest); the loss is kept exact in the dtype."""
 
     def inputs(spec, hp, dtype):
         @st.composite
@@ -448,8 +449,10 @@ def _one_position(classes: st.SearchStrategy[int], probabilities: bool):
                 x = _loss_beside_target(rng, shape, target, loss)
                 argument = target
                 if probabilities:
-                    x[0, (t + 2) % shape[1]] = -FAR
-                    argument = np.eye(shape[1])[[t]]
+                    far = (t + 2) % shape[1]
+                    x[0, far] = -FAR
+                    argument = np.eye(shape[1])[[t]] * (1.0 - far_mass)
+                    argument[0, far] += far_mass
                 found = Inputs(x, hp, {}, {}, False, None, grad_y, (argument,))
                 if representable(forward(found)[0], dtype):
                     return found
@@ -536,6 +539,19 @@ EXACT = (
             "gradient g (onehot(L) - onehot(t)) is exact"
         ),
         inputs=_one_position(st.integers(3, 6), probabilities=True),
+        hyperparams=_one_position_hyperparams((0.0,), probabilities=True),
+        exact=("output", "input"),
+    ),
+    ExactCase(
+        "half the target on a class past float16's range",
+        why=(
+            "one position of logits 0 at the target, L beside it and -32768 after it, "
+            "against probabilities 1/2 at the target and 1/2 after it: log_softmax is "
+            "exactly -L, 0 and -(L + 32768) (past -65504, float16's largest), so the loss "
+            "L / 2 + (L + 32768) / 2 = L + 16384 is exact (kept within the dtype's range) "
+            "though a term of it is not float16; the gradient g (onehot(L) - q) is exact"
+        ),
+        inputs=_one_position(st.integers(3, 6), probabilities=True, far_mass=0.5),
         hyperparams=_one_position_hyperparams((0.0,), probabilities=True),
         exact=("output", "input"),
     ),
