@@ -1,12 +1,11 @@
 """Compile once, judge many: every judgement is drawn before the first one runs.
 
 Once a failure's shrink budget is spent, a shrinking candidate whose draws never ran
-before is turned away where the example is recorded (tests/shrink_budget.py). A candidate
-that changed only a later judgement's values used to pass that point, compile or export
-at its first call, and only then be turned away: on onnxruntime a report came up to a
-minute past its budget. judged_cases now draws every judgement, and what a property
-draws for each (a grad_output), before recording the example, in the order they were
-drawn one by one.
+before is turned away at its first new draw (tests/shrink_budget.py). A candidate that
+changed only a later judgement's values used to compile or export at its first call
+before its later draws came: on onnxruntime a report came up to a minute past its
+budget. judged_cases now draws every judgement, and what a property draws for each (a
+grad_output), before the first runs, in the order they were drawn one by one.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ class _Logged:
         return self._data.draw(strategy, label=label)
 
 
-def test_every_judgement_is_drawn_before_the_example_is_recorded(monkeypatch):
+def test_every_judgement_is_drawn_before_the_first_runs(monkeypatch):
     events: list[str] = []
     monkeypatch.setattr(flight_recorder, "record", lambda *_: events.append("record"))
     path = by_name("compile:aot_eager")
@@ -47,12 +46,12 @@ def test_every_judgement_is_drawn_before_the_example_is_recorded(monkeypatch):
             judged = cases.judged_cases(
                 logged, case, draw_more=lambda _case: logged.draw(st.integers(0, 9))
             )
-            # Drawn: the other judgements' values and one more draw each; then recorded.
-            assert events[-1] == "record" and "record" not in events[:-1]
+            # Drawn: the other judgements' values and one more draw each, none run yet.
+            assert "record" not in events
             assert events.count("draw") >= path.judgements
             events.clear()
             extras = [extra for _case, extra in judged]
-            # Each judgement recorded again as it runs, with nothing more drawn.
+            # Each judgement recorded as it runs, with nothing more drawn.
             assert events == ["record"] * len(extras)
             assert all(isinstance(extra, int) for extra in extras)
             ran.append(len(extras))

@@ -267,10 +267,11 @@ def judged_cases(
     example.
 
     Every judgement is drawn before the first one runs, in the order they would be drawn
-    one by one, and then the example is recorded: once a shrink budget is spent, a
-    shrinking candidate with values never run before is turned away there
-    (tests/shrink_budget.py), before the module compiles or exports at its first call, not
-    after. Each judgement is recorded again as it is about to run, so a crash names it."""
+    one by one: a draw is where a spent shrink budget turns away a candidate with values
+    never run before (tests/shrink_budget.py), so one that changed only a later
+    judgement's values is turned away before the module compiles or exports at its first
+    call, not after. Each judgement is recorded as it is about to run, so a crash names
+    it."""
     more = draw_more or (lambda _judged: None)
     drawn = [(case, more(case))]
     path = current_path()
@@ -300,7 +301,6 @@ def judged_cases(
             continue
         note(f"judgement {index}: {again.describe()}")
         drawn.append((again, more(again)))
-    flight_recorder.record(case.describe(), crash_snippet(case))
     return _recorded_as_they_run(drawn)
 
 
