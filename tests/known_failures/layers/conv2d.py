@@ -215,6 +215,49 @@ REPLICATE_INDUCTOR_BACKWARD = KnownFailure(
     ),
 )
 
+
+def _unbatched(where: Where) -> bool:
+    """An unbatched (C, H, W) input."""
+    return where.x is not None and where.x.ndim == 3
+
+
+def inductor_dynamic_unbatched(path: str) -> None:
+    conv = torch.nn.Conv2d(2, 2, 1)
+    x = torch.randn(2, 4, 3)
+    try:
+        y = on_path(path, conv)(x)
+    except Exception as error:  # InductorError, raised while inductor lowers the graph
+        raise AssertionError(f"an unbatched input raised: {str(error)[:200]}") from error
+    assert torch.allclose(y, conv(x)), "an unbatched input: values differ from eager"
+
+
+INDUCTOR_DYNAMIC_UNBATCHED = KnownFailure(
+    id="conv2d-inductor-dynamic-unbatched",
+    layer=LAYER,
+    breaks=Check.SURVIVES,
+    paths=("compile:inductor-dynamic",),
+    covers=_unbatched,
+    repro=inductor_dynamic_unbatched,
+    found_by="gradients",
+    observed=Observed(since="2.13.0"),
+    summary=(
+        "torch.compile(dynamic=True) (inductor) Conv2d on an unbatched (C, H, W) input "
+        "fails to compile: InductorError 'TypeError: cannot determine truth value of "
+        "Relational: 2*s50*s69 < 2*s69' for Conv2d(2, 2, 1) on a (2, 4, 3) input, forward "
+        "alone, with or without a gradient (static shapes, Conv1d and AvgPool2d on "
+        "unbatched inputs compile). Found by the rediscovery bench's first run of the "
+        "path (2026-12-06), the gradients property at the compile profile; also on 2.14.1. "
+        "The same cell also meets an unrecorded stride assertion on batched inputs "
+        "(docs/rediscovery.md)"
+    ),
+    upstream=(
+        "not filed (no exact upstream issue found); related: "
+        "https://github.com/pytorch/pytorch/issues/185510 (the same TypeError in stride "
+        "sorting with dynamic=True)"
+    ),
+)
+
+
 # Shared by every layer it breaks (Conv1d, AvgPool1d, MaxPool2d import it).
 OPENVINO_FAKE_MODE_SUMMARY = (
     "torch.compile(backend='openvino') (openvino 2026.4.1) raises IndexError 'list index "
@@ -1085,6 +1128,7 @@ ENTRIES = (
     FP32_BF16_PADDING_ONLY_ROWS_CRASH,
     FP32_BF16_STRIDED_SINGLE_COLUMN,
     REPLICATE_INDUCTOR_BACKWARD,
+    INDUCTOR_DYNAMIC_UNBATCHED,
     BFLOAT16_AMX_PADDING_ONLY_TAP_WEIGHT_GRAD,
     BFLOAT16_AVX512_CHANNELS_LAST_PADDING_ONLY_TAP_WEIGHT_GRAD,
     FREEZING_DOUBLE,
