@@ -2,9 +2,9 @@
 
 Hypothesis has no public setting that bounds shrinking by time. tests/shrink_budget.py
 gets it from outside: once the budget since a test's first failure is spent, an example
-whose draws no earlier example ran past is rejected where the harness is about to run it.
-These tests use bodies whose "expensive" part (a compile, on a compiling path) comes after
-the gate, as the properties' does after flight_recorder.record.
+whose draws no earlier example ran past is rejected at its first such draw. These tests
+use bodies whose "expensive" part (a compile, on a compiling path) comes after the draws,
+as the properties' does; some also call the gate themselves between draws.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from report import interface
-from tests import shrink_budget
 
 # The directory of the recorder's files, set by the controller before workers start.
 DIRECTORY_VARIABLE = "NNCONFORM_FLIGHT_DIR"
@@ -106,9 +105,6 @@ def start_test(nodeid: str, cell: dict[str, str] | None, environment: dict[str, 
 
 def record(example: str, repro: str) -> None:
     """What the process is about to run: overwritten by every example."""
-    # The one point where every property is about to run what it drew: where a spent
-    # shrink budget turns away the shrinker's candidates, before any torch call.
-    shrink_budget.gate()
     interface.record_example(example, repro)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     path = _path(worker) if worker else None

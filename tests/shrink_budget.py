@@ -5,10 +5,9 @@ compiling path every shrink step compiles anew. It offers no setting that stops
 shrinking after a time and still reports the smallest failure found so far. This module
 gets that effect from outside: every value a test body draws is fingerprinted, and once
 the budget has passed since the test's first failure, an example whose draws so far have
-never been run past this point is rejected (`hypothesis.reject`) at each draw, and where
-the harness is about to run something (`flight_recorder.record`), before any torch call.
-The shrinker's remaining candidates then stop at their first new draws, and Hypothesis
-replays the smallest failure found, whose draws all ran before.
+never been run past this point is rejected (`hypothesis.reject`) at the draw, before
+anything drawn with it runs. The shrinker's remaining candidates then stop at their first
+new draws, and Hypothesis replays the smallest failure found, whose draws all ran before.
 
 Only draws never run past a point are turned away there: Hypothesis requires that the
 same choices always lead to the same draws, and an example that once went on drawing
