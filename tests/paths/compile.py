@@ -196,7 +196,11 @@ def on_path(path, module):
     return torch.compile(module, backend=path.partition(":")[2], fullgraph=True)
 """
 
-PLAIN_DYNAMIC = PLAIN.replace("fullgraph=True)", "fullgraph=True, dynamic=True)")
+PLAIN_DYNAMIC = """
+def on_path(path, module):
+    # torch.compile with dynamic shapes: inductor, the whole forward as one graph
+    return torch.compile(module, backend="inductor", fullgraph=True, dynamic=True)
+"""
 
 PLAIN_FREEZING = """
 def on_path(path, module):
