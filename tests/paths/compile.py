@@ -32,13 +32,6 @@ RECOMPILE_LIMIT = 64
 # Draws judged on one compiled module (compile once, judge many): compiling is seconds,
 # a call of the compiled module milliseconds.
 JUDGEMENTS = 4
-# With dynamic shapes, a module's call of this index (its third: the third judgement, where
-# a property calls once a judgement) is made after torch.compiler.reset(), so dynamo
-# compiles it again and inductor loads the graph from its caches (FX graph, AOTAutograd),
-# filled by the first call's shape, as a new process of the user's would; the calls before
-# and after reuse the compiled graph in memory. Once per module: gradcheck calls a module
-# hundreds of times.
-RELOAD_CALL = 2
 
 
 # Inductor generates C++ for the CPU and compiles it with $CXX, else g++ (its default
@@ -159,8 +152,6 @@ class CompiledCall:
     ) -> None:
         self.path = path
         self.graphs_run = 0
-        self.calls = 0
-        self.dynamic = dynamic
         # torch._dynamo.lookup_backend (in torch._dynamo.__all__) resolves a backend's name
         # to the compiler torch.compile would use, so the count wraps exactly that one
         # (or the one a subclass hands in: a backend called with its options).
@@ -183,9 +174,6 @@ class CompiledCall:
         self.compiled = torch.compile(call, backend=counting, fullgraph=True, dynamic=dynamic)
 
     def __call__(self, module: torch.nn.Module, *args: object) -> object:
-        if self.dynamic and self.calls == RELOAD_CALL:
-            torch.compiler.reset()
-        self.calls += 1
         before = self.graphs_run
         output = self.compiled(module, *args)
         ran = self.graphs_run - before
