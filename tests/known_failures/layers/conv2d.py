@@ -458,15 +458,21 @@ AVX512_BF16 = Observed(
 )
 
 
-def _channels_last_one_input_channel_strided_column(where: Where) -> bool:
-    """channels_last, one input channel, the output one column wide, reached with a
-    horizontal stride above 1."""
-    if where.x is None or where.layout != "channels_last":
+def _one_input_channel_strided_column(where: Where) -> bool:
+    """One input channel, the output one column wide, reached with a horizontal stride
+    above 1, in any layout."""
+    if where.x is None:
         return False
     arguments = where.arguments
     out = layer_named(LAYER).out_shape(arguments, where.x.shape)
     strided = pair(arguments["stride"])[1] > 1
     return arguments["in_channels"] == 1 and out[-1] == 1 and strided
+
+
+def _channels_last_one_input_channel_strided_column(where: Where) -> bool:
+    """channels_last, one input channel, the output one column wide, reached with a
+    horizontal stride above 1."""
+    return where.layout == "channels_last" and _one_input_channel_strided_column(where)
 
 
 def channels_last_one_input_channel_strided_column() -> None:
@@ -512,6 +518,46 @@ CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
         "(2, 1, 4, 3), right on 2.13.0: the entry was scoped <2.13 from it until the "
         "exact sweep met the narrower region on 2.13.0). The gradients are right; "
         "2.1.2 is right"
+    ),
+    upstream="not filed (no upstream issue found)",
+)
+
+
+def inductor_one_input_channel_strided_column(path: str) -> None:
+    for dtype in (torch.float32, torch.bfloat16):
+        conv = torch.nn.Conv2d(1, 1, (3, 4), stride=(1, 3), bias=False).to(dtype)
+        with torch.no_grad():
+            conv.weight.fill_(1.0)
+        # A contiguous input: inductor hands oneDNN channels_last strides for it (one
+        # channel, the same memory) and a channels_last weight.
+        y = on_path(path, conv)(torch.ones(2, 1, 7, 5, dtype=dtype))
+        # Output (2, 1, 5, 1); every window holds 3 x 4 ones: each output is 12, exactly.
+        assert torch.equal(y, torch.full_like(y, 12.0)), (dtype, y.flatten().tolist())
+
+
+INDUCTOR_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
+    id="conv2d-inductor-one-input-channel-strided-column",
+    layer=LAYER,
+    breaks=Check.VALUES,
+    dtypes=("float32", "bfloat16"),
+    kernel_sets=("avx512", "amx"),
+    covers=_one_input_channel_strided_column,
+    paths=("compile:inductor", "compile:inductor-dynamic"),
+    found_by="forward",
+    repro=inductor_one_input_channel_strided_column,
+    observed=Observed(since="2.13.0", kernel_sets=("avx512", "amx")),
+    summary=(
+        "The kernel bug of conv2d-channels-last-one-input-channel-strided-column, reached "
+        "through torch.compile (inductor, static or dynamic shapes) with a contiguous "
+        "input: for one input channel inductor passes oneDNN the input with channels_last "
+        "strides (the same memory) and a channels_last weight, and the output one column "
+        "wide with a horizontal stride above 1 comes out wrong at the avx512 and amx "
+        "kernel sets: Conv2d(1, 1, (3, 4), stride=(1, 3)) of ones on ones (2, 1, 7, 5) "
+        "gives 0, 4 and 12 (and on the static path values near -4e18, memory never "
+        "written) where every output is 12. float32 and bfloat16; float16 is right, batch "
+        "1 is right, and so is oneDNN capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2); also on "
+        "2.14.1. Found by the forward property on compile:inductor-dynamic at the compile "
+        "profile, seed 1 (2026-12-06)"
     ),
     upstream="not filed (no upstream issue found)",
 )
@@ -1180,6 +1226,7 @@ ENTRIES = (
     BFLOAT16_CHANNELS_LAST_1X1_STRIDED_BACKWARD_CRASH,
     BFLOAT16_CHANNELS_LAST_GROUPED_SINGLE_COLUMN,
     CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN,
+    INDUCTOR_ONE_INPUT_CHANNEL_STRIDED_COLUMN,
     BFLOAT16_CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH,
     PADDING_ONLY_COLUMNS_CRASH_ANY_DILATION,
     CHANNELS_LAST_PADDING_ONLY_COLUMNS_CRASH,
