@@ -99,6 +99,10 @@ class ExecutionPath:
     judgements: int = field(default=1, repr=False)
     # Whether one build serves inputs of several shapes (each judgement draws its own).
     dynamic_shapes: bool = field(default=False, repr=False)
+    # Whether each grad mode and train/eval mode runs a graph compiled for it (dynamo
+    # guards on both): two such graphs may lay out and order a sum differently, so calls in
+    # two modes agree within rounding, not bit for bit (tests/test_modes.py).
+    graph_per_mode: bool = field(default=False, repr=False)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # The pretty-printing protocol (IPython's), which Hypothesis' example printer

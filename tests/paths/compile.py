@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -84,6 +84,7 @@ def _limit_settings() -> dict[str, object]:
 
 @dataclass(frozen=True)
 class Compiled(ExecutionPath):
+    graph_per_mode: bool = field(default=True, repr=False)
     backend: str = "inductor"
     # Static shapes on compile:<backend>: each example's module differs in its
     # hyperparameters anyway. compile:inductor-dynamic compiles with dynamic shapes, one
