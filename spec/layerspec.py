@@ -57,6 +57,15 @@ class InvalidCase:
 
 
 @dataclass(frozen=True)
+class Interaction:
+    """Classes of three or more dimensions the corner pass meets together in one row."""
+
+    name: str
+    classes: Mapping[str, str]  # {dimension: class}
+    why: str
+
+
+@dataclass(frozen=True)
 class PartLaw:
     """The init law of part of a parameter: the elements `mask` selects (nn.Embedding's
     padding row is zeros, its other rows normal). A parameter's parts partition it."""
@@ -178,6 +187,10 @@ class LayerSpec:
     # dimensions only): floor-mode pooling never runs a window past the padding. The
     # corner pass does not ask for them and the report does not count them possible.
     impossible: Callable[[Mapping[str, str]], bool] = _nothing_impossible
+    # Combinations of more than two classes ({dimension: class}) the corner pass meets in
+    # one row each, beyond its pairs: regions where a kernel specialises on three or more
+    # classes at once, which a pairwise array meets only by chance. Each says why.
+    interactions: tuple[Interaction, ...] = ()
     # The ranks an input of these classes ({dimension: class}, possibly of a few
     # dimensions only) can have: which memory layouts a row of classes can be paired with
     # (channels_last needs a 4-D input; tests/layouts.py).
@@ -247,6 +260,18 @@ class LayerSpec:
         unknown = set(self.argument_classes) - set(self.classes)
         if unknown:
             raise ValueError(f"LayerSpec {self.name}: argument_classes not in classes: {unknown}")
+        dims = {**self.classes, **self.input_classes}
+        for interaction in self.interactions:
+            wrong = {d: c for d, c in interaction.classes.items() if c not in dims.get(d, ())}
+            if wrong or len(interaction.classes) < 3:
+                raise ValueError(
+                    f"LayerSpec {self.name}: interaction {interaction.name!r} must name "
+                    f"three or more of its classes; unknown: {wrong}"
+                )
+            if self.impossible(interaction.classes):
+                raise ValueError(
+                    f"LayerSpec {self.name}: interaction {interaction.name!r} is impossible"
+                )
 
     @property
     def shape_takes_corner(self) -> bool:

@@ -25,7 +25,7 @@ import contextvars
 import functools
 import inspect
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
 from hypothesis import HealthCheck, Phase, given, note, reject, seed, settings, strategies as st
@@ -34,7 +34,7 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from report import interface
 from spec.exact import Sweep
 from spec.fusion import FusablePair, norm_state_corners
-from spec.layerspec import LayerSpec
+from spec.layerspec import Interaction, LayerSpec
 from spec.optimizer_plans import PLAN_CLASSES
 from spec.optimizerspec import OptimizerSpec
 from spec.values import VALUES_DIMENSION
@@ -135,17 +135,23 @@ def covering_rows(
     dims: Dimensions,
     impossible: Callable[[Mapping[str, str]], bool],
     met: set[Pair] = frozenset(),
+    interactions: Iterable[Interaction] = (),
 ) -> list[dict[str, str]]:
     """Rows (one class per dimension) in which every possible pair not already `met`
-    meets at least once."""
+    meets at least once, and each interaction whose dimensions are all here meets whole
+    in a row of its own (its other dimensions filled as for a pair)."""
     names = list(dims)
     if len(names) == 1:
         return [{names[0]: value} for value in dims[names[0]]]
     uncovered = possible_pairs(dims, impossible) - met
+    starts = [dict(i.classes) for i in interactions if set(i.classes) <= set(names)]
     rows = []
-    while uncovered:
-        first = min(uncovered, key=lambda pair: _pair_order(pair, dims))
-        row = dict(label.split("=", 1) for label in first)
+    while uncovered or starts:
+        if starts:
+            row = starts.pop(0)
+        else:
+            first = min(uncovered, key=lambda pair: _pair_order(pair, dims))
+            row = dict(label.split("=", 1) for label in first)
         for dim in names:
             if dim in row:
                 continue
@@ -196,7 +202,7 @@ def _best_class(
 
 def corners(spec: LayerSpec) -> list[dict[str, str]]:
     """The pairwise rows over the hyperparameter and input classes and the mode."""
-    return covering_rows(classes_of(spec), spec.impossible)
+    return covering_rows(classes_of(spec), spec.impossible, interactions=spec.interactions)
 
 
 def value_class_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
@@ -207,7 +213,9 @@ def value_class_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
 def value_class_corners(spec: LayerSpec) -> list[dict[str, str]]:
     """The pairwise rows over the classes, the mode and the value classes, for properties
     that draw an input and a grad_output: a value class meets every other class."""
-    return covering_rows(value_class_dimensions(spec), spec.impossible)
+    return covering_rows(
+        value_class_dimensions(spec), spec.impossible, interactions=spec.interactions
+    )
 
 
 def layout_dimensions(spec: LayerSpec) -> dict[str, tuple[str, ...]]:
@@ -231,11 +239,11 @@ def layout_corners(spec: LayerSpec) -> list[dict[str, str]]:
         def in_channels_last(row: Mapping[str, str]) -> bool:
             return impossible({**row, LAYOUT_DIMENSION: CHANNELS_LAST})
 
-        in_layout = covering_rows(dims, in_channels_last)
+        in_layout = covering_rows(dims, in_channels_last, interactions=spec.interactions)
         rows = [{**row, LAYOUT_DIMENSION: CHANNELS_LAST} for row in in_layout]
     everything = layout_dimensions(spec)
     met = set().union(*(_pairs_of(row, list(everything)) for row in rows))
-    return rows + covering_rows(everything, impossible, met)
+    return rows + covering_rows(everything, impossible, met, spec.interactions)
 
 
 def hyperparameter_corners(spec: LayerSpec) -> list[dict[str, str]]:

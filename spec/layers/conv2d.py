@@ -31,7 +31,7 @@ from spec.input_classes import (
     channels_class,
 )
 from spec.inputs import Inputs
-from spec.layerspec import InvalidCase, LayerSpec
+from spec.layerspec import Interaction, InvalidCase, LayerSpec
 from spec.strategies import (
     NEGATIVE_PADDING_KINDS,
     from_class,
@@ -69,6 +69,26 @@ STRIDE_CLASSES = ("above 1, 1x1 kernel", "above 1", "1")
 OUTPUT_WIDTH_CLASSES = ("one column, strided", "one column", "several columns")
 # The horizontal stride each output width class needs, where it needs one.
 STRIDE_OF_WIDTH = {"one column, strided": "above 1", "one column": "1"}
+# The vertical stride, on its own: a kernel strided along the columns only (rows at 1)
+# walks its input rows as if unstrided, a blocking of its own. padding='same' needs 1.
+VERTICAL_STRIDE_CLASSES = ("above 1", "1")
+# Classes that meet in one corner row whole, beyond pairs (LayerSpec.interactions).
+INTERACTIONS = (
+    Interaction(
+        "one channel, batched, a strided column over unstrided rows",
+        {
+            "channels": "one channel",
+            "batch": "batch > 1",
+            "output width": "one column, strided",
+            "vertical stride": "1",
+        },
+        "One input channel makes a contiguous input's strides those of channels_last, so "
+        "any path may hand it to the NHWC kernels (inductor does); oneDNN's AVX-512 NHWC "
+        "kernel writes a strided one-column output wrong over unstrided rows at a batch "
+        "above 1, in a quarter of such configurations, and in none outside them "
+        "(docs/rediscovery-log.md). A pairwise array meets the four together by chance.",
+    ),
+)
 
 
 def _odd(high: int) -> st.SearchStrategy[int]:
@@ -127,6 +147,7 @@ def classify(hp: dict, shape: tuple) -> dict:
         "bias": "bias" if hp["bias"] else "no bias",
         "groups": groups_class(hp),
         "horizontal stride": _stride_class(hp),
+        "vertical stride": "1" if pair(hp["stride"])[0] == 1 else "above 1",
         "batch": batch_class(shape, 3),
         "channels": channels_class(hp["in_channels"]),
         "output width": _output_width_class(hp, shape),
@@ -151,6 +172,7 @@ CLASSES = {
     "bias": ("bias", "no bias"),
     "groups": GROUPS_CLASSES,
     "horizontal stride": STRIDE_CLASSES,
+    "vertical stride": VERTICAL_STRIDE_CLASSES,
 }
 # Unbatched (C, H, W) input is accepted by Conv2d since torch 1.11; in_channels says how
 # many channels the input has.
@@ -165,7 +187,7 @@ def impossible(classes: dict) -> bool:
     if stride and needed and (stride == "1") != (needed == "1"):
         return True
     # torch rejects padding='same' with a stride above 1 (an invalid case).
-    strided = (stride or needed or "1") != "1"
+    strided = (stride or needed or "1") != "1" or classes.get("vertical stride") == "above 1"
     return classes.get("padding", "").startswith("same") and strided
 
 
@@ -183,6 +205,8 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     )
     if stride_class:
         kernel, stride = draw(_in_stride_class(stride_class, kernel, stride))
+    if "vertical stride" in corner:
+        stride = draw(_in_vertical_stride_class(corner["vertical stride"], stride))
     _, bias = from_class(draw, corner, "bias", {"bias": st.just(True), "no bias": st.just(False)})
     _, mode = from_class(draw, corner, "padding_mode", {m: st.just(m) for m in PADDING_MODES})
     hp = {
@@ -218,6 +242,20 @@ def _in_stride_class(draw: st.DrawFn, stride_class: str, kernel, stride) -> tupl
         # Any kernel but the pointwise one, which has a class of its own.
         kernel = 2 if isinstance(kernel, int) else (1, 2)
     return kernel, stride
+
+
+@st.composite
+def _in_vertical_stride_class(draw: st.DrawFn, stride_class: str, stride):
+    """stride respelled into a vertical stride class, its horizontal side kept (an int
+    stays an int where both sides still agree)."""
+    rows, columns = pair(stride)
+    if stride_class == "1":
+        rows = 1
+    elif rows == 1:
+        rows = draw(st.integers(2, MAX_STRIDE), label="vertical stride")
+    if isinstance(stride, int) and rows == columns:
+        return stride
+    return (rows, columns)
 
 
 def _narrowest_output(hp: dict) -> int:
@@ -587,5 +625,6 @@ SPEC = LayerSpec(
     input_classes=INPUT_CLASSES,
     input_ranks=batched_ranks(3),
     impossible=impossible,
+    interactions=INTERACTIONS,
     classify=classify,
 )
