@@ -85,8 +85,8 @@ INTERACTIONS = (
         "One input channel makes a contiguous input's strides those of channels_last, so "
         "any path may hand it to the NHWC kernels (inductor does); oneDNN's AVX-512 NHWC "
         "kernel writes a strided one-column output wrong over unstrided rows at a batch "
-        "above 1, in a quarter of such configurations, and in none outside them "
-        "(docs/rediscovery-log.md). A pairwise array meets the four together by chance.",
+        "above 1 (in about 1 in 50 of this row's draws, none outside it: docs/search.md). "
+        "A pairwise array meets the four classes together only by chance.",
     ),
 )
 
