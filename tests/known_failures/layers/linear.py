@@ -8,6 +8,7 @@ BatchNorm's constructor arguments under `hp["norm"]`, and x the network's input.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 
 import torch
 
@@ -187,37 +188,46 @@ FREEZING_HALF_SUMMARY = (
 )
 FREEZING_HALF_UPSTREAM = "not filed (no upstream issue found for reshape_linear_reshape_pattern)"
 
-FREEZING_HALF_UNBATCHED = KnownFailure(
-    id="linear-inductor-freezing-half-unbatched",
-    layer=LAYER,
-    breaks=frozenset({Check.SHAPE, Check.VALUES, Check.EXACT}),
-    dtypes=("float16",),
-    kernel_sets=HALF_KERNEL_SETS,
-    paths=running_kernels("inductor-freezing"),
-    covers=_half_unbatched_with_bias,
-    repro=freezing_half_unbatched,
-    found_by="forward",
-    observed=Observed(
+
+def _freezing_unbatched(
+    id: str, dtype: str, flag: str, repro: Callable[[], None], observed: Observed
+) -> KnownFailure:
+    """The freezing unbatched crash in one half type (`flag`: the CPU instructions oneDNN
+    packs it with)."""
+    return KnownFailure(
+        id=id,
+        layer=LAYER,
+        breaks=frozenset({Check.SHAPE, Check.VALUES, Check.EXACT}),
+        dtypes=(dtype,),
+        kernel_sets=HALF_KERNEL_SETS,
+        paths=running_kernels("inductor-freezing"),
+        covers=_half_unbatched_with_bias,
+        repro=repro,
+        found_by="forward",
+        observed=observed,
+        summary=FREEZING_HALF_SUMMARY.format(dtype=dtype, flag=flag),
+        upstream="not filed (no upstream issue found for reshape_linear_reshape_pattern)",
+    )
+
+
+FREEZING_HALF_UNBATCHED = _freezing_unbatched(
+    "linear-inductor-freezing-half-unbatched",
+    "float16",
+    "avx512_fp16",
+    freezing_half_unbatched,
+    Observed(
         since="2.13.0",
         kernel_sets=("amx",),
         cpu_flags=("avx512_fp16",),
         by="this project's runs on an Intel Xeon with AMX",
     ),
-    summary=FREEZING_HALF_SUMMARY.format(dtype="float16", flag="avx512_fp16"),
-    upstream=FREEZING_HALF_UPSTREAM,
 )
-
-FREEZING_BFLOAT16_UNBATCHED = KnownFailure(
-    id="linear-inductor-freezing-bfloat16-unbatched",
-    layer=LAYER,
-    breaks=frozenset({Check.SHAPE, Check.VALUES, Check.EXACT}),
-    dtypes=("bfloat16",),
-    kernel_sets=HALF_KERNEL_SETS,
-    paths=running_kernels("inductor-freezing"),
-    covers=_half_unbatched_with_bias,
-    repro=freezing_bfloat16_unbatched,
-    found_by="forward",
-    observed=Observed(
+FREEZING_BFLOAT16_UNBATCHED = _freezing_unbatched(
+    "linear-inductor-freezing-bfloat16-unbatched",
+    "bfloat16",
+    "avx512_bf16",
+    freezing_bfloat16_unbatched,
+    Observed(
         since="2.13.0",
         kernel_sets=HALF_KERNEL_SETS,
         cpu_flags=("avx512_bf16",),
@@ -226,8 +236,6 @@ FREEZING_BFLOAT16_UNBATCHED = KnownFailure(
             "avx512_bf16 and no avx512_fp16 (at avx512)"
         ),
     ),
-    summary=FREEZING_HALF_SUMMARY.format(dtype="bfloat16", flag="avx512_bf16"),
-    upstream=FREEZING_HALF_UPSTREAM,
 )
 
 
