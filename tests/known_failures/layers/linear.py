@@ -186,14 +186,14 @@ FREEZING_HALF_SUMMARY = (
     "never without a bias or in float32; bfloat16 fails at exactly the same sizes. Only "
     "where oneDNN packs {dtype} ({flag}; not with oneDNN capped at avx2). Also on 2.14.1"
 )
-FREEZING_HALF_UPSTREAM = "not filed (no upstream issue found for reshape_linear_reshape_pattern)"
 
 
 def _freezing_unbatched(
-    id: str, dtype: str, flag: str, repro: Callable[[], None], observed: Observed
+    id: str, dtype: str, repro: Callable[[], None], observed: Observed
 ) -> KnownFailure:
-    """The freezing unbatched crash in one half type (`flag`: the CPU instructions oneDNN
-    packs it with)."""
+    """The freezing unbatched crash in one half type, observed on CPUs with the one
+    instruction flag oneDNN packs that type with."""
+    (flag,) = observed.cpu_flags
     return KnownFailure(
         id=id,
         layer=LAYER,
@@ -213,7 +213,6 @@ def _freezing_unbatched(
 FREEZING_HALF_UNBATCHED = _freezing_unbatched(
     "linear-inductor-freezing-half-unbatched",
     "float16",
-    "avx512_fp16",
     freezing_half_unbatched,
     Observed(
         since="2.13.0",
@@ -225,7 +224,6 @@ FREEZING_HALF_UNBATCHED = _freezing_unbatched(
 FREEZING_BFLOAT16_UNBATCHED = _freezing_unbatched(
     "linear-inductor-freezing-bfloat16-unbatched",
     "bfloat16",
-    "avx512_bf16",
     freezing_bfloat16_unbatched,
     Observed(
         since="2.13.0",
