@@ -12,6 +12,8 @@ from report.interface import ConformanceError
 from spec.registry import layer_named
 from tests.assertions import assert_same_computation
 from tests.cases import Case, argument_tensors, build_case
+from tests.paths import all_paths
+from tests.paths.compile import Compiled
 from tests.tensors import to_numpy, to_torch
 
 
@@ -94,8 +96,5 @@ def test_a_wrong_value_is_still_red_between_two_compiled_graphs():
 
 
 def test_every_compile_path_runs_a_graph_per_mode_and_no_other_path_does():
-    from tests.paths import all_paths
-    from tests.paths.compile import Compiled
-
     for path in all_paths().values():
         assert path.graph_per_mode == isinstance(path, Compiled), path.name
