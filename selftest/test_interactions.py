@@ -42,6 +42,13 @@ def test_a_row_meets_an_interaction_whole_and_every_pair_still_meets():
     assert met >= corners.possible_pairs(dims, lambda classes: False)
 
 
+def test_an_interaction_with_several_rows_meets_whole_in_that_many():
+    dims = {name: ("x", "y") for name in "abcd"}
+    wanted = Interaction("all x", {"a": "x", "b": "x", "c": "x"}, "a toy", rows=3)
+    rows = corners.covering_rows(dims, lambda classes: False, interactions=[wanted])
+    assert sum(wanted.classes.items() <= row.items() for row in rows) == 3
+
+
 def test_an_interaction_over_dimensions_an_array_lacks_is_left_to_other_arrays():
     dims = {"a": ("x", "y"), "b": ("x", "y")}
     wanted = Interaction("all x", {"a": "x", "b": "x", "c": "x"}, "a toy")
@@ -98,3 +105,9 @@ def test_an_interaction_s_row_draws_configurations_inside_it(spec, interaction):
 def test_a_spec_rejects_a_malformed_interaction(classes):
     with pytest.raises(ValueError, match="interaction"):
         dataclasses.replace(CONV2D, interactions=(Interaction("bad", classes, "a test"),))
+
+
+def test_a_spec_rejects_an_interaction_of_no_rows():
+    none = dataclasses.replace(CONV2D.interactions[0], rows=0)
+    with pytest.raises(ValueError, match="rows >= 1"):
+        dataclasses.replace(CONV2D, interactions=(none,))

@@ -139,12 +139,14 @@ def covering_rows(
 ) -> list[dict[str, str]]:
     """Rows (one class per dimension) in which every possible pair not already `met`
     meets at least once, and each interaction whose dimensions are all here meets whole
-    in a row of its own (its other dimensions filled as for a pair)."""
+    in rows of its own (`Interaction.rows`; their other dimensions filled as for a pair)."""
     names = list(dims)
     if len(names) == 1:
         return [{names[0]: value} for value in dims[names[0]]]
     uncovered = possible_pairs(dims, impossible) - met
-    starts = [dict(i.classes) for i in interactions if set(i.classes) <= set(names)]
+    starts = [
+        dict(i.classes) for i in interactions if set(i.classes) <= set(names) for _ in range(i.rows)
+    ]
     rows = []
     while uncovered or starts:
         if starts:
