@@ -500,7 +500,9 @@ CHANNELS_LAST_ONE_INPUT_CHANNEL_STRIDED_COLUMN = KnownFailure(
     isolate=True,
     covers=_channels_last_one_input_channel_strided_column,
     paths=running_kernels("aten"),
-    found_by="exact",
+    # The exact sweep found it first (3 seeds of 5); the layouts property finds it 5 of 5
+    # since Conv2d's one-channel interaction meets channels_last in twelve rows.
+    found_by="layouts",
     repro=channels_last_one_input_channel_strided_column,
     observed=Observed(
         since="2.6.0",
