@@ -72,6 +72,8 @@ class Denominator:
     classes: int | None  # distinct (layer, property, class); None: none recorded
     # (pairs met, pairs possible) summed over the results that record them; None: none do.
     pairs: tuple[int, int] | None = None
+    # (interactions met whole, possible) summed likewise (LayerSpec.interactions).
+    interactions: tuple[int, int] | None = None
 
     @property
     def untested(self) -> int:
@@ -99,6 +101,9 @@ class Denominator:
             totals += f", {self.classes:,} hyperparameter classes"
         if self.pairs is not None:
             totals += f", {self.pairs[0]:,} of {self.pairs[1]:,} possible class pairs met"
+        if self.interactions is not None:
+            met, possible = self.interactions
+            totals += f", {met:,} of {possible:,} possible interactions (three classes or more) met"
         return "; ".join(parts) + f". {totals}."
 
 
@@ -163,13 +168,15 @@ def denominator(document: dict[str, Any]) -> Denominator:
         not_run=not_run,
         examples=sum(r.get("examples", 0) for r in results),
         classes=len(classes) if recorded else None,
-        pairs=_pair_totals(results),
+        pairs=_met_totals(results, "pairs"),
+        interactions=_met_totals(results, "interactions"),
     )
 
 
-def _pair_totals(results: list[dict[str, Any]]) -> tuple[int, int] | None:
-    counted = [r for r in results if r.get("pairs_possible")]
+def _met_totals(results: list[dict[str, Any]], field: str) -> tuple[int, int] | None:
+    """(met, possible) of `field` ("pairs", "interactions") over the results recording it."""
+    counted = [r for r in results if r.get(f"{field}_possible")]
     if not counted:
         return None
-    met = sum(len(r.get("pairs") or ()) for r in counted)
-    return met, sum(r["pairs_possible"] for r in counted)
+    met = sum(len(r.get(field) or ()) for r in counted)
+    return met, sum(r[f"{field}_possible"] for r in counted)

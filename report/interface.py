@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NoReturn
 
@@ -212,6 +212,10 @@ class Declared:
     pairs: set[str] = field(default_factory=set)
     pairs_possible: frozenset[str] | None = None
     example: set[str] = field(default_factory=set)
+    # The interactions its corner pass makes its examples meet ({name: its classes, as
+    # labels}: LayerSpec.interactions), and the names of those met whole in one example.
+    interactions_possible: Mapping[str, frozenset[str]] | None = None
+    interactions: set[str] = field(default_factory=set)
     # The statistical assertions it made (each spends the run's alpha of false alarm).
     statistical_assertions: int = 0
     # Draws it rejected, by reason ("timm_nn BatchNorm2d takes no bias=": count).
@@ -274,6 +278,9 @@ def cover(*classes: str) -> None:
             if declared.pairs_possible is not None and pair in declared.pairs_possible:
                 declared.pairs.add(pair)
         declared.example.add(label)
+    for name, labels in (declared.interactions_possible or {}).items():
+        if labels <= declared.example:
+            declared.interactions.add(name)
 
 
 def start_example() -> None:
@@ -353,13 +360,17 @@ def declare_cell(
     cell: Cell,
     not_run: NotRun | None = None,
     pairs_possible: frozenset[str] | None = None,
+    interactions_possible: Mapping[str, frozenset[str]] | None = None,
 ) -> None:
     """The cell `item` fills; `not_run`: it is known at collection that it cannot run;
-    `pairs_possible`: the pairs of classes its examples can meet (`pair_label`)."""
+    `pairs_possible`: the pairs of classes its examples can meet (`pair_label`);
+    `interactions_possible`: the combinations of more classes they meet whole ({name:
+    its classes as "dimension=class" labels})."""
     declared = item.stash.setdefault(DECLARED, Declared())
     declared.cell = cell
     declared.not_run = not_run
     declared.pairs_possible = pairs_possible
+    declared.interactions_possible = interactions_possible
 
 
 def declared(item: pytest.Item) -> Declared:

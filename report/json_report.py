@@ -11,7 +11,7 @@ from typing import Any
 from report import outcomes
 from report.interface import DIMENSIONS
 
-SCHEMA_VERSION = "2.4"
+SCHEMA_VERSION = "2.5"
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 JSON_NAME = "conformance.json"
 MD_NAME = "conformance.md"

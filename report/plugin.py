@@ -250,6 +250,9 @@ class ConformanceReport:
         if payload.get("pairs_possible"):
             result["pairs"] = list(payload.get("pairs") or [])
             result["pairs_possible"] = int(payload["pairs_possible"])
+        if payload.get("interactions_possible"):
+            result["interactions"] = list(payload.get("interactions") or [])
+            result["interactions_possible"] = int(payload["interactions_possible"])
         if payload.get("corners_unreached"):
             result["corners_unreached"] = list(payload["corners_unreached"])
         if payload.get("contract"):

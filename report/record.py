@@ -83,6 +83,9 @@ def payload(
         ]
         data["pairs"] = sorted(declared.pairs)
         data["pairs_possible"] = len(possible)
+    if declared.interactions_possible and call.when == "call":
+        data["interactions"] = sorted(declared.interactions)
+        data["interactions_possible"] = len(declared.interactions_possible)
     if declared.unreached and call.when == "call":
         data["corners_unreached"] = list(declared.unreached)
     if declared.contract and call.when == "call":

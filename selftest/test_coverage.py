@@ -111,6 +111,21 @@ def test_every_pair_of_classes_meets_in_every_property_in_a_corners_run(corners_
     assert not missing, "pairs never met:\n" + "\n".join(missing)
 
 
+def test_every_interaction_meets_whole_in_every_property_in_a_corners_run(corners_run):
+    """A layer's interactions (LayerSpec.interactions), each met whole in one example of
+    every cell whose corners draw its dimensions, as the record shows."""
+    recording = [r for r in corners_run if r.get("interactions_possible")]
+    assert {r["layer"] for r in recording} >= {"Conv2d"}
+    missing = [
+        f"{r['layer']}/{r['property']}: {len(r['interactions'])} of {r['interactions_possible']}"
+        for r in recording
+        if r["outcome"] == "passed"
+        and len(r["interactions"]) < r["interactions_possible"]
+        and not r.get("corners_unreached")
+    ]
+    assert not missing, "interactions never met whole:\n" + "\n".join(missing)
+
+
 def test_the_record_shows_coverage(corners_run):
     with_coverage = [r for r in corners_run if r.get("coverage")]
     assert len(with_coverage) > 50, "the report lists no coverage"

@@ -75,6 +75,17 @@ def test_a_run_without_recorded_classes_shows_examples_alone():
     assert coverage.cell_text(1200, 3) == "1,200 ex · 3 cl"
 
 
+def test_the_denominator_counts_interactions_met_whole():
+    met = result("Conv2d", "passed", examples=40)
+    met.update(interactions=["one channel, batched"], interactions_possible=1)
+    missed = result("Conv2d", "passed", examples=40, dtype="float64", nodeid="y")
+    missed.update(interactions=[], interactions_possible=1)
+    found = coverage.denominator(document(met, missed))
+    assert found.interactions == (1, 2)
+    assert "1 of 2 possible interactions (three classes or more) met" in found.line()
+    assert coverage.denominator(document(result("Linear", "passed"))).interactions is None
+
+
 def test_merged_shards_count_a_cell_once_and_as_run_if_any_shard_ran_it():
     cpu = result("Linear", "not-present", device="cuda:0", isa="-", examples=0)
     gpu = result("Linear", "passed", device="cuda:0", isa="-", shard="b", nodeid="x")

@@ -121,6 +121,11 @@ def _label(dim: str, value: str) -> str:
     return f"{dim}={value}"
 
 
+def labels(classes: Mapping[str, str]) -> list[str]:
+    """Classes ({dimension: class}) as the coverage record spells them ('dimension=class')."""
+    return [_label(dim, value) for dim, value in classes.items()]
+
+
 def possible_pairs(dims: Dimensions, impossible: Callable[[Mapping[str, str]], bool]) -> set[Pair]:
     """Every pair of classes of two dimensions some configuration can have."""
     found = set()

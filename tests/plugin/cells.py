@@ -88,6 +88,22 @@ def _pairs_possible(item: pytest.Item, params: dict) -> frozenset[str] | None:
     return frozenset(interface.pair_label(first, second) for first, second in possible)
 
 
+def _interactions_possible(item: pytest.Item, params: dict) -> dict[str, frozenset[str]] | None:
+    """The interactions the item's corner pass meets whole ({name: its class labels}):
+    those of the layer's spec whose every dimension its corners have."""
+    subject = corners.cornered(params, getattr(item, "module", None))
+    if subject is None or subject[1] not in corners.CORNER_DIMENSIONS:
+        return None
+    spec, kind = subject
+    dims = corners.CORNER_DIMENSIONS[kind](spec)
+    wanted = {
+        interaction.name: frozenset(corners.labels(interaction.classes))
+        for interaction in getattr(spec, "interactions", ())
+        if set(interaction.classes) <= set(dims)
+    }
+    return wanted or None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -95,6 +111,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         absent = absent or _off_path(item, params)
         cell = cell_of(item)
         if cell is not None:
-            interface.declare_cell(item, cell, absent, _pairs_possible(item, params))
+            interface.declare_cell(
+                item,
+                cell,
+                absent,
+                _pairs_possible(item, params),
+                _interactions_possible(item, params),
+            )
         if absent is not None:
             item.add_marker(pytest.mark.skip(reason=str(absent)))
