@@ -220,9 +220,11 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     if stride_class:
         kernel, stride = draw(_in_stride_class(stride_class, kernel, stride))
     if "vertical stride" in corner:
-        stride = draw(_in_vertical_stride_class(corner["vertical stride"], stride))
+        wanted = corner["vertical stride"]
+        stride = draw(_side_in_class(stride, 0, wanted, MAX_STRIDE, "vertical stride"))
     if "horizontal dilation" in corner:
-        dilation = draw(_in_horizontal_dilation_class(corner["horizontal dilation"], dilation))
+        wanted = corner["horizontal dilation"]
+        dilation = draw(_side_in_class(dilation, 1, wanted, MAX_DILATION, "horizontal dilation"))
     _, bias = from_class(draw, corner, "bias", {"bias": st.just(True), "no bias": st.just(False)})
     _, mode = from_class(draw, corner, "padding_mode", {m: st.just(m) for m in PADDING_MODES})
     hp = {
@@ -261,31 +263,18 @@ def _in_stride_class(draw: st.DrawFn, stride_class: str, kernel, stride) -> tupl
 
 
 @st.composite
-def _in_vertical_stride_class(draw: st.DrawFn, stride_class: str, stride):
-    """stride respelled into a vertical stride class, its horizontal side kept (an int
-    stays an int where both sides still agree)."""
-    rows, columns = pair(stride)
-    if stride_class == "1":
-        rows = 1
-    elif rows == 1:
-        rows = draw(st.integers(2, MAX_STRIDE), label="vertical stride")
-    if isinstance(stride, int) and rows == columns:
-        return stride
-    return (rows, columns)
-
-
-@st.composite
-def _in_horizontal_dilation_class(draw: st.DrawFn, dilation_class: str, dilation):
-    """dilation respelled into a horizontal dilation class, its vertical side kept (an int
-    stays an int where both sides still agree)."""
-    rows, columns = pair(dilation)
-    if dilation_class == "1":
-        columns = 1
-    elif columns == 1:
-        columns = draw(st.integers(2, MAX_DILATION), label="horizontal dilation")
-    if isinstance(dilation, int) and rows == columns:
-        return dilation
-    return (rows, columns)
+def _side_in_class(draw: st.DrawFn, value, side: int, wanted: str, high: int, label: str):
+    """An int or (rows, columns) pair with one side (0 rows, 1 columns) respelled into the
+    class "1" or "above 1", the other side kept (an int stays an int where both sides
+    still agree)."""
+    sides = list(pair(value))
+    if wanted == "1":
+        sides[side] = 1
+    elif sides[side] == 1:
+        sides[side] = draw(st.integers(2, high), label=label)
+    if isinstance(value, int) and sides[0] == sides[1]:
+        return value
+    return tuple(sides)
 
 
 def _narrowest_output(hp: dict) -> int:
