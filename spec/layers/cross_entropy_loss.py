@@ -42,7 +42,12 @@ from spec.layers.nll_loss import (
 )
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import from_class
-from spec.tolerances import rounded_terms_floor
+from spec.tolerances import (
+    SUBNORMAL_REACH,
+    SUBNORMAL_ROUNDING_IN_FLOORS,
+    rounded_factor_floor,
+    rounded_terms_floor,
+)
 
 # A cross entropy over class indices raises RuntimeError for a 0-d input (it reads the
 # 0-d target as probabilities of the wrong dtype).
@@ -225,11 +230,56 @@ def vjp_error(inputs):
     g = r.per_position_gradient(inputs.g)[..., None]
     total_h = np.sum(r.h, axis=-1, keepdims=True)
     k = r.classes * (r.positions if r.reduction == "mean" else 1)
-    errors = {"input": (classes_back(g * (r.h + r.s * (r.a + 1) * total_h), r.ndim), k)}
+    scale = g * (r.h + r.s * (r.a + 1) * total_h)
+    floor_scale = classes_back(_subnormal_chain_floor(r, inputs.g), r.ndim)
+    errors = {"input": (classes_back(scale, r.ndim), k, floor_scale)}
     if r.probabilities:
         target_scale = g * (1.0 - r.smoothing) * r.weight * r.a
         errors["target"] = (classes_back(target_scale, r.ndim), r.classes)
     return errors
+
+
+def _subnormal_chain_floor(r: _Rounding, grad_y: np.ndarray) -> np.ndarray:
+    """The floor scale, per element (classes last), of the values torch's backward forms in
+    the dtype between grad_y and log_softmax's backward: among the subnormals each errs by
+    half their spacing, absolute, and what follows carries it into the gradient.
+
+    torch's label smoothing (class indices) is a composite: loss = (1 - e) nll + (e / C)
+    smooth_sum / d, so the backward forms grad_y e / C and grad_y (1 - e) in the dtype, then
+    divides by the mean's total weight d; probability targets form grad_y / d. Then each
+    class's value G h[c] reaches element j as |delta_cj - s_j|. A small total weight
+    carries the first roundings far. Seen on torch 2.13.0: float16, weight [2, 0.00314],
+    smoothing 0.0625, target 1, x = [0.1257, -0.1321], grad_y = 107 * 2^-24: grad_y e / C
+    = 3.34 subnormals rounds to 3, and the division by 0.00314 makes the input gradient
+    4.62e-5 against 5.19e-5, 24 floors off (float16's floor is 2^-22).
+    """
+    g = np.abs(np.broadcast_to(np.asarray(grad_y, dtype=np.float64), r.h.shape[:-1]))[..., None]
+    g = np.where(r.ignored[..., None], 0.0, g)
+    divisor = (r.total if r.total is not None else r.positions) if r.reduction == "mean" else 1
+    if not divisor > 0:
+        return np.ones_like(r.h)
+
+    def spread(coefficients: np.ndarray) -> np.ndarray:
+        """|c_j - s_j sum_c c_c|: what a value times the coefficients c reaches j with."""
+        return np.abs(coefficients - r.s * np.sum(coefficients, axis=-1, keepdims=True))
+
+    floors = [np.ones_like(r.h)]
+    if r.probabilities:
+        if r.reduction == "mean":
+            floors.append(rounded_factor_floor(g / divisor, spread(r.h)))
+    elif r.smoothing > 0:
+        weight = np.broadcast_to(r.weight, r.h.shape)
+        smoothing_part = r.smoothing / r.classes
+        target_weight = np.where(r.ignored[..., None], 0.0, r.h - smoothing_part * weight)
+        floors.append(rounded_factor_floor(g * smoothing_part, spread(weight) / divisor))
+        floors.append(rounded_factor_floor(g * (1 - r.smoothing), spread(target_weight) / divisor))
+        if r.reduction == "mean":
+            floors.append(rounded_factor_floor(g * smoothing_part / divisor, spread(weight)))
+    # What log_softmax's backward receives per class: G h[c], each rounded.
+    received = g / divisor * r.h
+    tiny = ((received > 0) & (received < SUBNORMAL_REACH)).astype(np.float64)
+    reach = tiny * (1 - r.s) + r.s * (np.sum(tiny, axis=-1, keepdims=True) - tiny)
+    return sum(floors) - (len(floors) - 1) + SUBNORMAL_ROUNDING_IN_FLOORS * reach
 
 
 SMOOTHING_INVALID = ("label_smoothing above 1", "label_smoothing below 0")
