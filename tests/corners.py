@@ -350,7 +350,7 @@ def cornered(params: Mapping[str, Any], module: Any) -> tuple[Any, str] | None:
 
 def covered(spec: LayerSpec, hp: dict, shape: tuple) -> list[str]:
     """The coverage labels ('dimension=class') of a drawn configuration."""
-    return [_label(dim, value) for dim, value in spec.classify(hp, shape).items()]
+    return labels(spec.classify(hp, shape))
 
 
 # Hypothesis runs the simplest example first: every draw at its minimum (one class, one

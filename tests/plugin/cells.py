@@ -9,6 +9,8 @@ every cell to the report through report/interface.py, and nothing else does.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from report import interface
@@ -77,25 +79,32 @@ def _off_path(item: pytest.Item, params: dict) -> interface.NotRun | None:
     return None
 
 
-def _pairs_possible(item: pytest.Item, params: dict) -> frozenset[str] | None:
-    """The pairs of classes the item's corner pass makes its examples meet (tests/corners.py)."""
+def _corner_dimensions(item: pytest.Item, params: dict) -> tuple[Any, str, dict] | None:
+    """(spec, corner kind, its dimensions) where the item runs a corner pass, else None."""
     subject = corners.cornered(params, getattr(item, "module", None))
     if subject is None or subject[1] not in corners.CORNER_DIMENSIONS:
         return None
     spec, kind = subject
-    dims = corners.CORNER_DIMENSIONS[kind](spec)
+    return spec, kind, corners.CORNER_DIMENSIONS[kind](spec)
+
+
+def _pairs_possible(cornered: tuple[Any, str, dict] | None) -> frozenset[str] | None:
+    """The pairs of classes the item's corner pass makes its examples meet (tests/corners.py)."""
+    if cornered is None:
+        return None
+    spec, kind, dims = cornered
     possible = corners.possible_pairs(dims, corners.impossible_for(kind, spec))
     return frozenset(interface.pair_label(first, second) for first, second in possible)
 
 
-def _interactions_possible(item: pytest.Item, params: dict) -> dict[str, frozenset[str]] | None:
+def _interactions_possible(
+    cornered: tuple[Any, str, dict] | None,
+) -> dict[str, frozenset[str]] | None:
     """The interactions the item's corner pass meets whole ({name: its class labels}):
     those of the layer's spec whose every dimension its corners have."""
-    subject = corners.cornered(params, getattr(item, "module", None))
-    if subject is None or subject[1] not in corners.CORNER_DIMENSIONS:
+    if cornered is None:
         return None
-    spec, kind = subject
-    dims = corners.CORNER_DIMENSIONS[kind](spec)
+    spec, _, dims = cornered
     wanted = {
         interaction.name: frozenset(corners.labels(interaction.classes))
         for interaction in getattr(spec, "interactions", ())
@@ -111,12 +120,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         absent = absent or _off_path(item, params)
         cell = cell_of(item)
         if cell is not None:
+            cornered = _corner_dimensions(item, params)
             interface.declare_cell(
-                item,
-                cell,
-                absent,
-                _pairs_possible(item, params),
-                _interactions_possible(item, params),
+                item, cell, absent, _pairs_possible(cornered), _interactions_possible(cornered)
             )
         if absent is not None:
             item.add_marker(pytest.mark.skip(reason=str(absent)))
