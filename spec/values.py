@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from hypothesis import strategies as st
@@ -140,14 +141,21 @@ def fill(shape: tuple[int, ...], seed: int, regimes: tuple[str, ...], top: float
     return pools[choice, np.arange(n)].reshape(shape)
 
 
-@st.composite
-def value_recipes(draw: st.DrawFn, label: str) -> tuple[int, tuple[str, ...]]:
+# Built once: a strategy made afresh for every draw is validated afresh (spec/strategies.py).
+_REGIME_SETS = st.lists(st.sampled_from(DRAWN_REGIMES), min_size=1, max_size=3, unique=True)
+_SEEDS = st.integers(0, 2**32 - 1)
+
+
+@cache
+def value_recipes(label: str) -> st.SearchStrategy[tuple[int, tuple[str, ...]]]:
     """A seed and a non-empty set of regimes; shrinks to (0, ('normal',))."""
-    regimes = draw(
-        st.lists(st.sampled_from(DRAWN_REGIMES), min_size=1, max_size=3, unique=True),
-        label=f"{label} regimes",
-    )
-    seed = draw(st.integers(0, 2**32 - 1), label=f"{label} seed")
+    return _value_recipes(label)
+
+
+@st.composite
+def _value_recipes(draw: st.DrawFn, label: str) -> tuple[int, tuple[str, ...]]:
+    regimes = draw(_REGIME_SETS, label=f"{label} regimes")
+    seed = draw(_SEEDS, label=f"{label} seed")
     return seed, tuple(regimes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +25,7 @@ def literal(values: np.ndarray) -> str:
     if is_index(values):
         return "[" + ", ".join(str(int(v)) for v in np.asarray(values).ravel()) + "]"
     items = (
-        repr(v) if np.isfinite(v) else f"float('{v}')"
+        repr(v) if math.isfinite(v) else f"float('{v}')"
         for v in np.asarray(values, dtype=np.float64).ravel().tolist()
     )
     return "[" + ", ".join(items) + "]"

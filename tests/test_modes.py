@@ -10,6 +10,7 @@ reference says in training and leaves them untouched in eval.
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import torch
@@ -67,6 +68,13 @@ def _any_layer(draw: st.DrawFn, nn) -> tuple:
     return (spec, draw(hp, label=f"{spec.name} hyperparams"))
 
 
+@functools.cache
+def sibling_forests(nn) -> st.SearchStrategy[list]:
+    """Up to MAX_WIDTH trees of siblings: built once per implementation, as Hypothesis
+    walks a new strategy's whole graph before its first draw (spec/strategies.py)."""
+    return st.lists(trees(_any_layer(nn), MAX_DEPTH - 1, MAX_WIDTH), max_size=MAX_WIDTH)
+
+
 def _sibling(nn, leaf, layer, device, dtype):
     """A leaf of the tree; a sibling that cannot be built is a finding of its own class's
     cells, not of the layer under test: the draw is left out."""
@@ -82,7 +90,7 @@ def _sibling(nn, leaf, layer, device, dtype):
 @given(data=st.data())
 def test_modes_reach_every_submodule(layer, device, dtype, path, nn, data):
     hp = draw_configuration(data, layer, nn).hp
-    siblings = st.lists(trees(_any_layer(nn), MAX_DEPTH - 1, MAX_WIDTH), max_size=MAX_WIDTH)
+    siblings = sibling_forests(nn)
     before = data.draw(siblings, label="before")
     after = data.draw(siblings, label="after")
     root_kind = data.draw(st.sampled_from(CONTAINERS), label="root")
