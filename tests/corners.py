@@ -57,10 +57,16 @@ _left_out_draws: contextvars.ContextVar[list[int] | None] = contextvars.ContextV
 )
 
 
-class CornerLeftOutError(Exception):
+class CornerLeftOutError(BaseException):
     """Every draw of the corner was left out (a known failure covers its classes, or the
     release lacks an argument it needs): drawing again would only be left out again,
-    hundreds of times, so the corner stops and is reported unreached."""
+    hundreds of times, so the corner stops and is reported unreached.
+
+    A BaseException, as PathCannotRun is: Hypothesis lets it through as no failure of the
+    test. As an Exception it was one: Hypothesis formatted its traceback through pytest
+    (which parses each frame's source file) and ran the example again to raise it, a
+    tenth of a float32 conformance run (docs/benchmarks.md); and a property's own `except
+    Exception` cannot take it for the layer's answer."""
 
 
 def leave_out(why: str) -> NoReturn:
@@ -404,10 +410,10 @@ def run(
         token = forced.set(corner)
         corner_seed = run_seed * 7919 + index
         try:
-            # Run unshrunk first: a corner that gives up stops with CornerLeftOutError,
-            # which Hypothesis takes for a failure and would shrink, rerunning the body up
-            # to its left-out draw some 300 times to find a smaller example of nothing (a
-            # fifth of a conformance cell's time went there).
+            # Run unshrunk first, and shrink only a failure, in a second run below. (When
+            # CornerLeftOutError was an Exception, Hypothesis shrank a corner that gave up,
+            # rerunning the body some 300 times to find a smaller example of nothing: a
+            # fifth of a conformance cell's time.)
             _run_corner(inner, wanted, base, unshrunk, corner_seed)
         except (FailedHealthCheck, Unsatisfiable, CornerLeftOutError):
             yield ", ".join(f"{k}={v}" for k, v in corner.items())
