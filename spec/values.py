@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from hypothesis import strategies as st
@@ -167,8 +167,17 @@ def arrays(
 ) -> st.SearchStrategy:
     """A float64 array of `shape` with values over the whole domain up to |top|, or from
     the given `regimes` alone (a value class)."""
+    chosen = None if regimes is None else tuple(regimes)
+    return _arrays(tuple(int(n) for n in shape), float(top), label, chosen)
+
+
+# Shapes recur across a run's draws: one strategy each, validated once (spec/strategies.py).
+@lru_cache(maxsize=4096)
+def _arrays(
+    shape: tuple[int, ...], top: float, label: str, regimes: tuple[str, ...] | None
+) -> st.SearchStrategy:
     if regimes is not None:
-        return st.integers(0, 2**32 - 1).map(lambda seed: fill(shape, seed, regimes, top))
+        return _SEEDS.map(lambda seed: fill(shape, seed, regimes, top))
     return value_recipes(label).map(lambda recipe: fill(shape, recipe[0], recipe[1], top))
 
 
