@@ -43,7 +43,7 @@ BROKEN = "selftest.student_nn_broken"
 # Registered torch bugs run under strict xfail on torch itself, whatever --impl says.
 TORCH_ONLY_PROPERTIES = {"known_failures"}
 
-# The suite runs below load this module as a plugin (-p, in xdist workers too) with this
+# The suite runs below load this module as a plugin (-p) with this
 # set: after conftest.py has registered and Hypothesis has loaded the profile, the same
 # profile again without example database (the outcome is the seed's alone, not what
 # earlier runs saved) and without shrinking (a failing cell's minimal example costs a
@@ -62,19 +62,16 @@ def pytest_configure(config: pytest.Config) -> None:
     hypothesis.settings.load_profile(name)
 
 
-def have_xdist() -> bool:
-    return importlib.util.find_spec("xdist") is not None
-
-
 def run_suite(tmp_path: Path, impl: str, profile: str, *selection: str) -> list[dict]:
-    """Run the conformance suite on `impl`; the report's results, one per cell."""
+    """Run the conformance suite on `impl`; the report's results, one per cell. Serial:
+    the selftest session's workers already fill the cores, and a nested `-n 2` only
+    starts two processes more (torch and collection, about 7 s of CPU a run)."""
     report_dir = tmp_path / f"{impl.rsplit('.', 1)[-1]}-{profile}"
     command = [
         sys.executable, "-m", "pytest", *(selection or ("tests",)),
         "--impl", impl, "--device", "cpu", "-p", "no:cacheprovider", "-q",
         f"--hypothesis-profile={profile}", f"--hypothesis-seed={SEED}",
         "--report-dir", str(report_dir), "-p", __name__,
-        *(["-n", "2"] if have_xdist() else []),
     ]  # fmt: skip
     env = {**os.environ, PLUGIN_ENV: "1", "PYTHONPATH": str(ROOT)}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
