@@ -32,7 +32,6 @@ from hypothesis import reject
 from hypothesis.errors import HypothesisException
 
 from report import interface
-from tests.corners import CornerLeftOutError
 
 # The default budget, in seconds from a test's first failure (--shrink-budget).
 DEFAULT_BUDGET_S = 60.0
@@ -123,10 +122,8 @@ def budgeted(inner: Callable) -> Callable:
             return inner(*args, **kwargs)
         except HypothesisException:
             raise  # a rejection, not a failure
-        except CornerLeftOutError:
-            raise  # a corner that gives up (tests/corners.py) is no failure of the layer
         except interface.NotRun:
-            raise  # nor a name the implementation lacks (an AttributeError too)
+            raise  # a name the implementation lacks (an AttributeError too)
         except Exception as error:
             _failed(error)
             raise
