@@ -11,7 +11,6 @@ case's values. Every call is module(x, *arguments): x is floating-point values o
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import functools
 import inspect
@@ -32,7 +31,7 @@ from spec.values import arrays
 from tests import corners, flight_recorder, impl, left_out
 from tests.known_failures import Check, Where, carve_out, known_failure
 from tests.paths import Need
-from tests.paths.routing import current as current_path, route
+from tests.paths.routing import copy_sharing_runner, current as current_path, route
 from tests.repro import configuration_snippet, crash_snippet
 from tests.tensors import as_received, module_buffers, to_numpy, to_torch, torch_dtype
 
@@ -403,13 +402,14 @@ def run_with_probe(
     A stochastic layer draws the same random numbers for any input of the same shape,
     so the probe shows its realised randomness (a dropout mask) even where x is zero.
     The copy keeps buffers (BatchNorm running statistics) and parameters a forward
-    rewrites (Embedding's max_norm) of the real module untouched.
+    rewrites (Embedding's max_norm) of the real module untouched; it runs on the real
+    module's compiled graph or export (tests.paths.routing.copy_sharing_runner), not one of its own.
     """
     devices = [x.device] if x.device.type == "cuda" else []
     probe_x = torch.zeros_like(x) if not x.is_floating_point() else torch.ones_like(x)
     probe_arguments = tuple(a.detach() for a in arguments)
     with torch.random.fork_rng(devices=devices), torch.no_grad():
-        probe_y = call_valid(copy.deepcopy(module), probe_x.clone(), *probe_arguments)
+        probe_y = call_valid(copy_sharing_runner(module), probe_x.clone(), *probe_arguments)
     return call_valid(module, x, *arguments), to_numpy(probe_x), to_numpy(probe_y)
 
 

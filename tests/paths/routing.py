@@ -4,12 +4,15 @@ The `path` fixture (tests/plugin/parametrize.py) makes its path the active one f
 test; the harness (`tests.cases.build`) routes every module it builds. Routing swaps the
 module's class for a subclass whose `forward` calls the path's runner: everything else
 (parameters, buffers, train(), .to(), deepcopy, the class name in messages) stays the
-module's own, so property code runs unchanged on any path. A deepcopy gets a runner of its own.
+module's own, so property code runs unchanged on any path. A deepcopy gets a runner of
+its own; `copy_sharing_runner` (the forward's probe, tests.cases.run_with_probe) shares
+the original's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import weakref
 from collections.abc import Callable, Iterator
@@ -66,6 +69,32 @@ def on_path(name: str, module: torch.nn.Module) -> torch.nn.Module:
     return _route_through(path, module)
 
 
+def copy_sharing_runner(module: torch.nn.Module) -> torch.nn.Module:
+    """A deepcopy of `module` whose calls go through the original's runner.
+
+    The copy's parameters and buffers are its own, so a call of the copy leaves the
+    original's untouched. What the runner built (a compiled graph, an exported program,
+    an onnxruntime session) serves both, as it serves the original's later calls: a
+    compiled graph takes the module's tensors as inputs under guards, an exported program
+    takes them through functional_call, and a runtime that baked the parameters in baked
+    the same values, which the copy holds. With a runner of its own, each judgement's
+    probe exported or compiled again: on onnxruntime four exports (0.7 s each) more an
+    example, on inductor four compiles.
+    """
+    duplicate = copy.deepcopy(module)
+    if isinstance(module, _Routed):
+        _RUNNERS[duplicate] = _runner_of(module)
+    return duplicate
+
+
+def _runner_of(module: torch.nn.Module) -> Callable:
+    runner = _RUNNERS.get(module)
+    if runner is None:
+        routed = type(module)
+        runner = _RUNNERS[module] = routed._path.runner(routed._base)
+    return runner
+
+
 class _Routed:
     """Marks a routed class; its `forward` is the path's."""
 
@@ -76,10 +105,7 @@ class _Routed:
 @functools.cache
 def _routed_class(base: type, path: ExecutionPath) -> type:
     def forward(self: torch.nn.Module, *args: object) -> object:
-        runner = _RUNNERS.get(self)
-        if runner is None:
-            runner = _RUNNERS[self] = path.runner(base)
-        return runner(self, *args)
+        return _runner_of(self)(self, *args)
 
     namespace = {
         "forward": forward,
