@@ -177,3 +177,30 @@ def test_a_smoothed_cross_entropy_gradient_bound_admits_its_composite_s_subnorma
     scale, k, floor_scale = spec.vjp_error(inputs)["input"]
     assert np.all(error <= tolerance_bound("float16", (scale, k, floor_scale)))
     assert np.any(error > tolerance_bound("float16", (scale, k)))
+
+
+def test_a_cross_entropy_gradient_bound_admits_probability_targets_grad_y_over_n_rounded():
+    """The probability-target path of the same floor, met by hand (torch 2.13.0): the mean
+    divides grad_y by N in float16 first, so 3 subnormals over N = 2 round (to even) to 2,
+    and every element of the input gradient is 4/3 of the math (emulating that rounding in
+    float64 gives torch's values to its last rounding). Weights drawn by the suite stay
+    within 4, where this rounding hides under the bound anyway; a class weight of 2048
+    carries it past the bound without the floor (4.07 of it), within it with the floor
+    (0.80)."""
+    weight = [2048.0, 1.0]
+    x = np.array([[0.0, 0.0], [0.5, -0.5]])
+    target = np.array([[1.0, 0.0], [0.5, 0.5]])
+    grad_y = np.array(3 * SUBNORMAL)
+    inputs = Inputs(x=x, hp={"weight": TensorValue.of(weight)}, arguments=(target,), grad_y=grad_y)
+    spec = layer_named("CrossEntropyLoss")
+    expected = spec.vjp(inputs)["input"]
+    loss_module = torch.nn.CrossEntropyLoss(torch.tensor(weight)).half()
+    torch_x = torch.tensor(x, dtype=torch.float16, requires_grad=True)
+    loss_module(torch_x, torch.tensor(target, dtype=torch.float16)).backward(
+        torch.tensor(grad_y, dtype=torch.float16)
+    )
+    assert torch_x.grad.double().numpy() == pytest.approx(expected * 4 / 3, rel=1e-3)
+    error = np.abs(torch_x.grad.double().numpy() - expected)
+    scale, k, floor_scale = spec.vjp_error(inputs)["input"]
+    assert np.all(error <= tolerance_bound("float16", (scale, k, floor_scale)))
+    assert np.any(error > tolerance_bound("float16", (scale, k)))
