@@ -403,7 +403,8 @@ def run_with_probe(
     so the probe shows its realised randomness (a dropout mask) even where x is zero.
     The copy keeps buffers (BatchNorm running statistics) and parameters a forward
     rewrites (Embedding's max_norm) of the real module untouched; it runs on the real
-    module's compiled graph or export (tests.paths.routing.copy_sharing_runner), not one of its own.
+    module's compiled graph or export (tests.paths.routing.copy_sharing_runner), not on
+    one of its own.
     """
     devices = [x.device] if x.device.type == "cuda" else []
     probe_x = torch.zeros_like(x) if not x.is_floating_point() else torch.ones_like(x)
