@@ -121,6 +121,11 @@ def why_not(known: KnownFailure, path: str) -> str | None:
         kernel_set_for(known)
     except LookupError as error:
         return str(error)
+    # Seen only on CPUs with instructions this one lacks (float16 Linear under inductor's
+    # freezing: avx512_fp16): the kernel set runs here, the kernel that erred does not.
+    lacking_flags = [f for f in known.observed.cpu_flags if f not in kernel_sets.cpu_flags()]
+    if lacking_flags:
+        return f"seen only on CPUs with {', '.join(lacking_flags)}, which this CPU lacks"
     return None
 
 
