@@ -10,8 +10,8 @@ from tests.cases import run_with_probe
 from tests.paths import by_name
 from tests.paths.routing import active, on_path
 
-# aot_eager compiles in well under a second and shares the compiled graph's calling
-# convention (the module's tensors as inputs) with every other compile path.
+# aot_eager compiles in well under a second and calls its graph as inductor and
+# inductor-dynamic do, the module's tensors as inputs (freezing makes them constants).
 PATHS = ["eager", "compile:aot_eager"]
 
 
