@@ -27,7 +27,14 @@ from spec.strategies import MAX_BATCH
 
 MAX_NORMALIZED_DIMS = 3
 MAX_NORMALIZED_SIZE = 6
-MAX_LEADING_DIMS = 2
+# Leading (sample) dims before the normalized ones. Backends reshape the input around
+# them and branch on their count: OpenVINO loses a float16 eps with none before two or
+# more normalized dims, or with three, and keeps it with one or two
+# (layer_norm-openvino-float16-epsilon).
+MAX_LEADING_DIMS = 3
+LEADING = ("no leading dims", "one leading dim", "several leading dims")
+LEADING_COUNTS = {LEADING[0]: (0, 0), LEADING[1]: (1, 1), LEADING[2]: (2, MAX_LEADING_DIMS)}
+INPUT_CLASSES = {"leading dims": LEADING}
 # Torch's default, the usual alternatives, a large one that dominates small variances
 # and a tiny one under which a constant sample divides by ~1e-5.
 NAMED_EPS = (1e-5, 1e-3, 0.1, 1e-10)
@@ -50,7 +57,8 @@ CLASSES = {"affine": AFFINE_CLASSES}
 def classify(hp: dict, shape: tuple) -> dict:
     affine = "" if hp["elementwise_affine"] else "no "
     bias = "" if hp["bias"] else "no "
-    return {"affine": f"{affine}elementwise_affine, {bias}bias"}
+    leading = min(len(shape) - len(_dims(hp)), 2)
+    return {"affine": f"{affine}elementwise_affine, {bias}bias", "leading dims": LEADING[leading]}
 
 
 @st.composite
@@ -74,8 +82,11 @@ def hyperparams(draw: st.DrawFn, corner: dict | None = None) -> dict:
     }
 
 
-def input_shape(hp: dict) -> st.SearchStrategy[tuple]:
-    leading = st.lists(st.integers(1, MAX_BATCH), max_size=MAX_LEADING_DIMS)
+def input_shape(hp: dict, corner: dict | None = None) -> st.SearchStrategy[tuple]:
+    """The normalized dims after leading dims of the corner's class, else of any count."""
+    wanted = (corner or {}).get("leading dims")
+    fewest, most = LEADING_COUNTS.get(wanted, (0, MAX_LEADING_DIMS))
+    leading = st.lists(st.integers(1, MAX_BATCH), min_size=fewest, max_size=most)
     return leading.map(lambda lead: (*lead, *_dims(hp)))
 
 
@@ -298,5 +309,6 @@ SPEC = LayerSpec(
     differences_resolve=differences_resolve,
     exact=EXACT,
     classes=CLASSES,
+    input_classes=INPUT_CLASSES,
     classify=classify,
 )
