@@ -12,15 +12,11 @@ CAUGHT_BY = ("forward", "gradients")
 
 class LayerNorm(torch.nn.LayerNorm):
     def forward(self, input):
-        dims = tuple(range(1, input.dim())) or (0,)
-        mean = input.mean(dims, keepdim=True)
-        variance = input.var(dims, keepdim=True, correction=0)
-        y = (input - mean) / torch.sqrt(variance + self.eps)
+        sample = input.shape[1:] or input.shape
+        y = torch.nn.functional.layer_norm(input, sample, eps=self.eps)
         if self.weight is not None:
             y = y * self.weight
-        if self.bias is not None:
-            y = y + self.bias
-        return y
+        return y if self.bias is None else y + self.bias
 
 
 def __getattr__(name):
