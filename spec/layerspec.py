@@ -196,6 +196,11 @@ class LayerSpec:
     # one row each, beyond its pairs: regions where a kernel specialises on three or more
     # classes at once, which a pairwise array meets only by chance. Each says why.
     interactions: tuple[Interaction, ...] = ()
+    # Input dimensions (of input_classes) every exact case meets class by class, every
+    # run: the exact corner pass draws each case's inputs once inside each class of each.
+    # For dimensions no exact case's hyperparameters rule a class out of (LayerNorm's
+    # leading dims, where OpenVINO loses a float16 eps for some counts and not others).
+    exact_input_classes: tuple[str, ...] = ()
     # The ranks an input of these classes ({dimension: class}, possibly of a few
     # dimensions only) can have: which memory layouts a row of classes can be paired with
     # (channels_last needs a 4-D input; tests/layouts.py).
@@ -266,6 +271,11 @@ class LayerSpec:
         if unknown:
             raise ValueError(f"LayerSpec {self.name}: argument_classes not in classes: {unknown}")
         dims = {**self.classes, **self.input_classes}
+        undeclared = set(self.exact_input_classes) - set(self.input_classes)
+        if undeclared:
+            raise ValueError(
+                f"LayerSpec {self.name}: exact_input_classes not in input_classes: {undeclared}"
+            )
         for interaction in self.interactions:
             wrong = {d: c for d, c in interaction.classes.items() if c not in dims.get(d, ())}
             if wrong or len(interaction.classes) < 3:

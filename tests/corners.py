@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import inspect
 import itertools
@@ -289,8 +290,37 @@ def invalid_corners(spec: LayerSpec) -> list[dict[str, str]]:
 
 def exact_corners(spec: LayerSpec) -> list[dict[str, str]]:
     """Each of the spec's exact cases once: a run judges every case, not only those its
-    random examples pick (one case of four went undrawn in 30 examples at one seed)."""
-    return [{"exact case": case.name} for case in spec.exact]
+    random examples pick (one case of four went undrawn in 30 examples at one seed); and
+    where the spec names input dimensions its exact cases meet (`exact_input_classes`),
+    each case once in each class of each, the case's shape drawn inside it: a bug of
+    some input ranks alone is met every run, not in the runs whose draws reach them."""
+    rows = []
+    for case in spec.exact:
+        if isinstance(case, Sweep) or not spec.exact_input_classes:
+            rows.append({"exact case": case.name})
+            continue
+        for dim in spec.exact_input_classes:
+            rows += [{"exact case": case.name, dim: c} for c in spec.input_classes[dim]]
+    return rows
+
+
+def drawing_inside(spec: LayerSpec, corner: Mapping[str, str] | None) -> LayerSpec:
+    """`spec`, its input shapes drawn inside the input classes `corner` fixes (an exact
+    corner's): exact cases draw their shapes through `spec.input_shape(hp)`."""
+    wanted = {d: c for d, c in (corner or {}).items() if d in spec.input_classes}
+    if not wanted:
+        return spec
+
+    def input_shape(hp: dict, _corner: dict | None = None) -> Any:
+        return spec.input_shape(hp, wanted)
+
+    return dataclasses.replace(spec, input_shape=input_shape)
+
+
+def outside(spec: LayerSpec, corner: Mapping[str, str] | None, hp: dict, shape: tuple) -> dict:
+    """The input classes `corner` fixes that (hp, shape) is not in: {dimension: class}."""
+    got = spec.classify(hp, shape)
+    return {d: c for d, c in (corner or {}).items() if d in spec.input_classes and got.get(d) != c}
 
 
 def exact_corner_shrinks(spec: LayerSpec) -> Callable[[Mapping[str, str]], bool]:

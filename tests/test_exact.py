@@ -95,7 +95,12 @@ def test_exact(layer, device, dtype, path, nn, data):
         claim.hyperparams(layer) if claim.hyperparams else layer.hyperparams(), label="hp"
     )
     in_release(nn, layer, hp)
-    inputs = data.draw(claim.inputs(layer, hp, dtype), label="inputs")
+    inputs = data.draw(
+        claim.inputs(corners.drawing_inside(layer, corner), hp, dtype), label="inputs"
+    )
+    missed = corners.outside(layer, corner, hp, tuple(inputs.x.shape))
+    if missed:
+        corners.leave_out(f"{claim.name} drew no input in {missed}")
     provides = path.provides
     if inputs.training and Need.TRAIN_MODE not in provides:
         # A case exact in either mode drew training (runnable_claims dropped those fixed to

@@ -12,6 +12,7 @@ from reference.parameter_laws import layer_norm_param_shapes
 from spec.default_init import affine_norm_laws
 from spec.exact import TINY_EPS, ExactCase, constant_groups, largest_power_of_two
 from spec.finite_differences import normalisation_resolves
+from spec.input_classes import ranks_by_class
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.normalization_error import (
     batch_statistics,
@@ -35,6 +36,12 @@ MAX_LEADING_DIMS = 3
 LEADING = ("no leading dims", "one leading dim", "several leading dims")
 LEADING_COUNTS = {LEADING[0]: (0, 0), LEADING[1]: (1, 1), LEADING[2]: (2, MAX_LEADING_DIMS)}
 INPUT_CLASSES = {"leading dims": LEADING}
+# The input ranks of each class: 1 to MAX_NORMALIZED_DIMS normalized dims after the
+# leading ones (channels_last, 4-D, needs one leading dim or more).
+RANKS = {
+    name: range(fewest + 1, most + MAX_NORMALIZED_DIMS + 1)
+    for name, (fewest, most) in LEADING_COUNTS.items()
+}
 # Torch's default, the usual alternatives, a large one that dominates small variances
 # and a tiny one under which a constant sample divides by ~1e-5.
 NAMED_EPS = (1e-5, 1e-3, 0.1, 1e-10)
@@ -310,5 +317,7 @@ SPEC = LayerSpec(
     exact=EXACT,
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
+    exact_input_classes=("leading dims",),
+    input_ranks=ranks_by_class("leading dims", RANKS),
     classify=classify,
 )
