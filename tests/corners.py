@@ -304,10 +304,14 @@ def exact_corners(spec: LayerSpec) -> list[dict[str, str]]:
     return rows
 
 
+def _input_classes_fixed(spec: LayerSpec, corner: Mapping[str, str] | None) -> dict:
+    return {d: c for d, c in (corner or {}).items() if d in spec.input_classes}
+
+
 def drawing_inside(spec: LayerSpec, corner: Mapping[str, str] | None) -> LayerSpec:
     """`spec`, its input shapes drawn inside the input classes `corner` fixes (an exact
     corner's): exact cases draw their shapes through `spec.input_shape(hp)`."""
-    wanted = {d: c for d, c in (corner or {}).items() if d in spec.input_classes}
+    wanted = _input_classes_fixed(spec, corner)
     if not wanted:
         return spec
 
@@ -319,8 +323,11 @@ def drawing_inside(spec: LayerSpec, corner: Mapping[str, str] | None) -> LayerSp
 
 def outside(spec: LayerSpec, corner: Mapping[str, str] | None, hp: dict, shape: tuple) -> dict:
     """The input classes `corner` fixes that (hp, shape) is not in: {dimension: class}."""
+    wanted = _input_classes_fixed(spec, corner)
+    if not wanted:
+        return {}  # no classify: an exact case's shape may be one no corner draws
     got = spec.classify(hp, shape)
-    return {d: c for d, c in (corner or {}).items() if d in spec.input_classes and got.get(d) != c}
+    return {d: c for d, c in wanted.items() if got.get(d) != c}
 
 
 def exact_corner_shrinks(spec: LayerSpec) -> Callable[[Mapping[str, str]], bool]:
