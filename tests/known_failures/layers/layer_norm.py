@@ -88,9 +88,14 @@ INDUCTOR_FLOAT16_TINY_EPS_BACKWARD = KnownFailure(
 )
 
 
-def _constant_row(where: Where) -> bool:
+def _normalized_dims(where: Where) -> int:
+    """How many trailing dims of the input the layer normalizes over."""
     shape = where.arguments["normalized_shape"]
-    dims = 1 if isinstance(shape, int) else len(shape)
+    return 1 if isinstance(shape, int) else len(shape)
+
+
+def _constant_row(where: Where) -> bool:
+    dims = _normalized_dims(where)
     x = where.x
     return x is not None and constant_over(x, tuple(range(x.ndim - dims, x.ndim)))
 
@@ -241,8 +246,7 @@ def _leading_dims_lose_eps(where: Where) -> bool:
     is not drawn yet."""
     if where.x is None:
         return True
-    shape = where.hp["normalized_shape"]
-    normalized = 1 if isinstance(shape, int) else len(shape)
+    normalized = _normalized_dims(where)
     leading = where.x.ndim - normalized
     return (leading == 0 and normalized >= 2) or leading >= 3
 
