@@ -643,6 +643,9 @@ SPEC = LayerSpec(
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
     input_ranks=batched_ranks(3),
+    # An unbatched input is unsqueezed into a batch of one (inductor's dynamic shapes
+    # broke there: conv2d-inductor-dynamic-unbatched); every exact case meets each.
+    exact_input_classes=("batch",),
     impossible=impossible,
     interactions=INTERACTIONS,
     classify=classify,

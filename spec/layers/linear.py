@@ -167,5 +167,8 @@ SPEC = LayerSpec(
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
     input_ranks=ranks_by_class("batch", RANKS),
+    # A 1-D input is a matrix-vector product, a batch of one a single row, a larger batch
+    # a matrix product: kernels of their own, each met by every exact case every run.
+    exact_input_classes=("batch",),
     classify=classify,
 )

@@ -268,6 +268,8 @@ SPEC = LayerSpec(
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
     input_ranks=batched_ranks(2),
+    # Not the window classes, which depend on the hyperparameters (as AvgPool2d's).
+    exact_input_classes=("batch", "channels"),
     classify=classify,
     impossible=impossible,
     out_of_scope={

@@ -311,6 +311,8 @@ SPEC = LayerSpec(
     classes=CLASSES,
     input_classes=INPUT_CLASSES,
     input_ranks=batched_ranks(3),
+    # Not the window classes, which depend on the hyperparameters (as AvgPool2d's).
+    exact_input_classes=("batch", "channels"),
     impossible=impossible,
     classify=classify,
     out_of_scope={
