@@ -7,6 +7,7 @@ without running stats); the running statistics' update is the mode law (spec/mod
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -76,6 +77,14 @@ TINY_GRADIENT = ValueClass(
 )
 VALUE_CLASSES = (TINY_GRADIENT,)
 FEW_VALUES = 8
+# A channel's values are reduced in vectors: eight float32 lanes fill an AVX2 register,
+# and up to eight a kernel runs its tail loop alone (inductor's float16 backward gave NaN
+# for a constant channel of more than eight values only: batch_norm1d-inductor-float16-
+# tiny-eps-backward). An input class, met by every exact case.
+PER_CHANNEL = (
+    f"at most {FEW_VALUES} values per channel",
+    f"more than {FEW_VALUES} values per channel",
+)
 SMALL_EPS = st.one_of(st.sampled_from((1e-5, 1e-10)), st.floats(1e-10, 1e-5))
 
 
@@ -89,9 +98,30 @@ def _value_class_without_batch_statistics(classes: Mapping[str, str]) -> bool:
     )
 
 
+def _few_values_with_many(classes: Mapping[str, str]) -> bool:
+    # The tiny-gradient class asks for few values per channel.
+    tiny = classes.get(VALUES_DIMENSION) == TINY_GRADIENT.name
+    return tiny and classes.get("values per channel") == PER_CHANNEL[1]
+
+
 def values_per_channel(corner: Mapping[str, str] | None) -> int | None:
-    """The most values per channel a corner's value class asks for; None: no limit."""
-    return FEW_VALUES if (corner or {}).get(VALUES_DIMENSION) == TINY_GRADIENT.name else None
+    """The most values per channel a corner asks for (its value class or its count
+    class); None: no limit."""
+    corner = corner or {}
+    few = corner.get(VALUES_DIMENSION) == TINY_GRADIENT.name
+    return FEW_VALUES if few or corner.get("values per channel") == PER_CHANNEL[0] else None
+
+
+def least_values_per_channel(corner: Mapping[str, str] | None) -> int:
+    """The fewest values per channel a corner asks for: more than FEW_VALUES in the
+    class of many, else 2 (batch statistics reject a single value per channel)."""
+    return FEW_VALUES + 1 if (corner or {}).get("values per channel") == PER_CHANNEL[1] else 2
+
+
+def per_channel_class(shape: tuple) -> str:
+    """The values-per-channel class of an input (N, C, ...)."""
+    count = math.prod(shape) // shape[1]
+    return PER_CHANNEL[0] if count <= FEW_VALUES else PER_CHANNEL[1]
 
 
 def classify(hp: dict, shape: tuple) -> dict:
@@ -104,6 +134,7 @@ def classify(hp: dict, shape: tuple) -> dict:
         "state": f"{affine}, {stats}",
         "batch": BATCHED[0] if shape[0] == 1 else BATCHED[1],
         "channels": channels_class(hp["num_features"]),
+        "values per channel": per_channel_class(shape),
     }
 
 
@@ -495,8 +526,8 @@ def _nothing_impossible(classes: Mapping[str, str]) -> bool:
 
 
 # A batch of one sample (statistics over one sample's positions) or of several; the
-# channels are num_features.
-INPUT_CLASSES = {"batch": BATCHED, "channels": CHANNELS}
+# channels are num_features; a channel's values few or many (PER_CHANNEL).
+INPUT_CLASSES = {"batch": BATCHED, "channels": CHANNELS, "values per channel": PER_CHANNEL}
 
 
 # torch's documented defaults of the optional arguments (not device=/dtype=).
@@ -549,8 +580,14 @@ def batch_norm_spec(
         exact=EXACT,
         classes=CLASSES,
         input_classes={**INPUT_CLASSES, **(shape_classes or {})},
+        # A batch of one reduces each channel over one plane, a larger batch over several,
+        # and few values per channel only a vector's tail; the channels are num_features,
+        # a hyperparameter, so not named here.
+        exact_input_classes=("batch", "values per channel"),
         impossible=lambda classes: (
-            impossible(classes) or _value_class_without_batch_statistics(classes)
+            impossible(classes)
+            or _value_class_without_batch_statistics(classes)
+            or _few_values_with_many(classes)
         ),
         input_ranks=input_ranks or (lambda classes: frozenset(ranks)),
         classify=lambda hp, shape: {**classify(hp, shape), **classify_shape(hp, shape)},

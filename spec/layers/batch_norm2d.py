@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from reference.batch_norm import BATCH_NORM2D_RANKS
-from spec.batch_norm import batch_norm_spec, values_per_channel
+from spec.batch_norm import batch_norm_spec, least_values_per_channel, values_per_channel
 from spec.input_classes import BATCHED
 from spec.strategies import MAX_BATCH
 
@@ -25,9 +25,10 @@ def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
         least = 2 if n * h == 1 else 1
         w = draw(st.integers(least, max(least, few // (n * h))), label="W")
         return (n, hp["num_features"], h, w)
+    least = least_values_per_channel(corner)
     h, w = draw(
         st.tuples(st.integers(1, MAX_SPATIAL), st.integers(1, MAX_SPATIAL)).filter(
-            lambda hw: n * hw[0] * hw[1] > 1
+            lambda hw: n * hw[0] * hw[1] >= least
         ),
         label="H, W",
     )

@@ -37,6 +37,15 @@ def float16_invstd_overflow(path: str) -> None:
     assert torch.equal(y, torch.zeros_like(y)), y
 
 
+def inductor_float16_tiny_eps_backward(path: str) -> None:
+    bn = torch.nn.BatchNorm1d(1, eps=2.2e-10).half()
+    x = torch.full((2, 1, 8), 0.5, dtype=torch.float16, requires_grad=True)
+    y = on_path(path, bn)(x)
+    y.backward(torch.full_like(y, -1.0))
+    # x_hat = 0 and g - mean(g) = 0 for a constant g: the input gradient is invstd * 0 = 0.
+    assert torch.equal(x.grad, torch.zeros_like(x)), x.grad.flatten().tolist()
+
+
 def rejected_input_counts_a_batch() -> None:
     bn = torch.nn.BatchNorm1d(1)
     with contextlib.suppress(RuntimeError):  # two features for a one-feature layer
@@ -121,6 +130,22 @@ ENTRIES = (
         observed=SECOND_CUDA_RUN,
     ),
     _like(two_d.FLOAT16_INVSTD_OVERFLOW, float16_invstd_overflow, observed=Observed(since="2.6.0")),
+    # Found by the exact property on compile:inductor (compile profile, seed 5,
+    # 2026-12-07), never recorded before; checked by hand on the shapes in the summary.
+    _like(
+        two_d.INDUCTOR_FLOAT16_TINY_EPS_BACKWARD,
+        inductor_float16_tiny_eps_backward,
+        summary=(
+            "BatchNorm2d's inductor float16 tiny-eps backward "
+            "(batch_norm2d-inductor-float16-tiny-eps-backward) on BatchNorm1d: training "
+            "with eps < 65504**-2, the forward is right (0 for a constant channel) and "
+            "the input gradient NaN where it is exactly 0. Constant inputs (2, 1, 8), "
+            "(1, 1, 9), (2, 1, 5) and (9, 1) under a constant gradient give NaN; (8, 1), "
+            "(1, 1, 8), (2, 1, 4) and (2, 1) are right: more than 8 values per channel "
+            "(by hand on compile:inductor, torch 2.13.0). Found at 2 seeds of 5 before "
+            "the exact cases met a values-per-channel class every run"
+        ),
+    ),
     _like(
         two_d.REJECTED_INPUT_COUNTS_A_BATCH,
         rejected_input_counts_a_batch,
