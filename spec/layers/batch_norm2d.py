@@ -25,10 +25,10 @@ def input_shape(draw: st.DrawFn, hp: dict, corner: dict | None = None) -> tuple:
         least = 2 if n * h == 1 else 1
         w = draw(st.integers(least, max(least, few // (n * h))), label="W")
         return (n, hp["num_features"], h, w)
-    least = least_values_per_channel(corner)
+    fewest = least_values_per_channel(corner)
     h, w = draw(
         st.tuples(st.integers(1, MAX_SPATIAL), st.integers(1, MAX_SPATIAL)).filter(
-            lambda hw: n * hw[0] * hw[1] >= least
+            lambda hw: n * hw[0] * hw[1] >= fewest
         ),
         label="H, W",
     )
