@@ -137,13 +137,13 @@ ENTRIES = (
         inductor_float16_tiny_eps_backward,
         summary=(
             "BatchNorm2d's inductor float16 tiny-eps backward "
-            "(batch_norm2d-inductor-float16-tiny-eps-backward) on BatchNorm1d: training "
-            "with eps < 65504**-2, the forward is right (0 for a constant channel) and "
-            "the input gradient NaN where it is exactly 0. Constant inputs (2, 1, 8), "
-            "(1, 1, 9), (2, 1, 5) and (9, 1) under a constant gradient give NaN; (8, 1), "
-            "(1, 1, 8), (2, 1, 4) and (2, 1) are right: more than 8 values per channel "
-            "(by hand on compile:inductor, torch 2.13.0). Found at 2 seeds of 5 before "
-            "the exact cases met a values-per-channel class every run"
+            "(batch_norm2d-inductor-float16-tiny-eps-backward) on BatchNorm1d, in the same "
+            "scope: NaN or infinite input gradients for a channel of more than 8 values "
+            "whose variance + eps is below 65504**-2. Constant inputs (2, 1, 8), (1, 1, 9), "
+            "(2, 1, 5) and (9, 1) under a constant gradient give NaN; (8, 1), (1, 1, 8), "
+            "(2, 1, 4) and (2, 1) are right (by hand on compile:inductor, torch 2.13.0; "
+            "the scan in BatchNorm2d's entry covers both layers). Found at 2 seeds of 5 "
+            "before the exact cases met a values-per-channel class every run"
         ),
     ),
     _like(

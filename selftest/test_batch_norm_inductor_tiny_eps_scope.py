@@ -1,0 +1,69 @@
+"""The inductor float16 tiny-eps entries of the batch norms cover the region a scan found
+wrong, and no more: batch statistics over a channel of more than 8 values whose variance
++ eps is below 65504**-2 (tests/known_failures/layers/batch_norm2d.py). The cases outside
+it are judged on inductor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.known_failures import BY_ID, Where
+
+ENTRIES = (
+    "batch_norm1d-inductor-float16-tiny-eps-backward",
+    "batch_norm2d-inductor-float16-tiny-eps-backward",
+)
+TINY = 1e-10
+
+
+def _where(entry_id: str, x: np.ndarray | None, eps: float = TINY, training: bool = True) -> Where:
+    layer = "BatchNorm1d" if "1d" in entry_id else "BatchNorm2d"
+    hp = {"num_features": 2, "eps": eps, "track_running_stats": True}
+    return Where(layer, "float16", "cpu", hp, training=training, path="compile:inductor", x=x)
+
+
+def _constant(entry_id: str, values_per_channel: int) -> np.ndarray:
+    shape = (values_per_channel, 2) if "1d" in entry_id else (1, 2, 1, values_per_channel)
+    channels = np.array([0.5, -3.0]).reshape((1, 2) + (1,) * (len(shape) - 2))
+    return np.broadcast_to(channels, shape).copy()
+
+
+def _covers(entry_id: str, where: Where) -> bool:
+    return BY_ID[entry_id].covers(where)
+
+
+@pytest.mark.parametrize("entry_id", ENTRIES)
+def test_a_constant_channel_of_more_than_8_values_is_covered(entry_id):
+    assert _covers(entry_id, _where(entry_id, _constant(entry_id, 9)))
+
+
+@pytest.mark.parametrize("entry_id", ENTRIES)
+def test_a_constant_channel_of_8_values_is_judged(entry_id):
+    assert not _covers(entry_id, _where(entry_id, _constant(entry_id, 8)))
+
+
+@pytest.mark.parametrize("entry_id", ENTRIES)
+def test_values_among_float16_subnormals_are_covered(entry_id):
+    x = _constant(entry_id, 16) * 2.0**-20  # 4.8e-7 and -2.9e-6, subnormals in float16
+    x[(0, slice(None)) + (0,) * (x.ndim - 2)] = 0.0  # each channel's first value 0
+    assert np.all(x.var(axis=tuple(i for i in range(x.ndim) if i != 1)) > 0)
+    assert _covers(entry_id, _where(entry_id, x))
+
+
+@pytest.mark.parametrize("entry_id", ENTRIES)
+def test_a_channel_whose_variance_keeps_invstd_finite_is_judged(entry_id):
+    x = np.random.default_rng(0).standard_normal(_constant(entry_id, 32).shape)
+    assert not _covers(entry_id, _where(entry_id, x))
+
+
+@pytest.mark.parametrize("entry_id", ENTRIES)
+def test_running_statistics_and_a_plain_eps_are_judged(entry_id):
+    x = _constant(entry_id, 16)
+    assert not _covers(entry_id, _where(entry_id, x, training=False))
+    assert not _covers(entry_id, _where(entry_id, x, eps=1e-5))
+
+
+@pytest.mark.parametrize("entry_id", ENTRIES)
+def test_an_unknown_input_is_covered(entry_id):
+    assert _covers(entry_id, _where(entry_id, None))
