@@ -1,7 +1,7 @@
-"""The inductor float16 tiny-eps entries of the batch norms cover the region a scan found
-wrong, and no more: batch statistics over a channel of more than 8 values whose variance
-+ eps is below 65504**-2 (tests/known_failures/layers/batch_norm2d.py). The cases outside
-it are judged on inductor."""
+"""The batch norms' float16 inverse-std entries cover the regions scans found wrong, and no
+more (tests/known_failures/layers/batch_norm2d.py): batch statistics over a channel whose
+variance + eps is below 65504**-2, on the aten paths; of more than 8 values, on inductor.
+The cases outside them are judged."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ import pytest
 
 from tests.known_failures import BY_ID, Where
 
-ENTRIES = (
+INDUCTOR = (
     "batch_norm1d-inductor-float16-tiny-eps-backward",
     "batch_norm2d-inductor-float16-tiny-eps-backward",
 )
+ATEN = ("batch_norm1d-float16-invstd-overflow", "batch_norm2d-float16-invstd-overflow")
+ENTRIES = INDUCTOR + ATEN
 TINY = 1e-10
 
 
 def _where(entry_id: str, x: np.ndarray | None, eps: float = TINY, training: bool = True) -> Where:
     layer = "BatchNorm1d" if "1d" in entry_id else "BatchNorm2d"
     hp = {"num_features": 2, "eps": eps, "track_running_stats": True}
-    return Where(layer, "float16", "cpu", hp, training=training, path="compile:inductor", x=x)
+    path = "compile:inductor" if entry_id in INDUCTOR else "eager"
+    return Where(layer, "float16", "cpu", hp, training=training, path=path, x=x)
 
 
 def _constant(entry_id: str, values_per_channel: int) -> np.ndarray:
@@ -38,9 +41,14 @@ def test_a_constant_channel_of_more_than_8_values_is_covered(entry_id):
     assert _covers(entry_id, _where(entry_id, _constant(entry_id, 9)))
 
 
-@pytest.mark.parametrize("entry_id", ENTRIES)
-def test_a_constant_channel_of_8_values_is_judged(entry_id):
+@pytest.mark.parametrize("entry_id", INDUCTOR)
+def test_a_constant_channel_of_8_values_is_judged_on_inductor(entry_id):
     assert not _covers(entry_id, _where(entry_id, _constant(entry_id, 8)))
+
+
+@pytest.mark.parametrize("entry_id", ATEN)
+def test_a_constant_channel_of_2_values_is_covered_on_eager(entry_id):
+    assert _covers(entry_id, _where(entry_id, _constant(entry_id, 2)))
 
 
 @pytest.mark.parametrize("entry_id", ENTRIES)
