@@ -19,6 +19,26 @@ def _tiny_eps(where: Where) -> bool:
     return where.arguments["eps"] < FLOAT16_INVSTD_LIMIT
 
 
+def _normalized_dims(where: Where) -> int:
+    """How many trailing dims of the input the layer normalizes over."""
+    shape = where.arguments["normalized_shape"]
+    return 1 if isinstance(shape, int) else len(shape)
+
+
+def _row_past_float16_rstd(where: Where) -> bool:
+    """A tiny eps and a row whose variance + eps is below FLOAT16_INVSTD_LIMIT (a constant
+    row, a single normalized element, or values among float16's subnormals), so that its
+    1/std is past float16's largest value. An unknown input: every tiny eps."""
+    if not _tiny_eps(where):
+        return False
+    x = where.x
+    if x is None:
+        return True
+    dims = _normalized_dims(where)
+    variance = np.asarray(x, dtype=np.float64).var(axis=tuple(range(x.ndim - dims, x.ndim)))
+    return bool((variance + where.arguments["eps"] < FLOAT16_INVSTD_LIMIT).any())
+
+
 def float16_rstd_overflow(path: str) -> None:
     ln = torch.nn.LayerNorm(1, eps=1e-10, elementwise_affine=False).half()
     x = torch.tensor([0.125], dtype=torch.float16, requires_grad=True)
@@ -32,7 +52,7 @@ FLOAT16_RSTD_OVERFLOW = KnownFailure(
     layer=LAYER,
     breaks=Check.VALUES,
     dtypes=("float16",),
-    covers=_tiny_eps,
+    covers=_row_past_float16_rstd,
     paths=running_kernels("aten"),
     # First found by the gradients property; its exact cases (constant rows, tiny eps)
     # meet it at once, now that the float16 forward entry leaves their gradients judged.
@@ -44,7 +64,11 @@ FLOAT16_RSTD_OVERFLOW = KnownFailure(
     summary=(
         "CPU float16 LayerNorm backward returns NaN when var + eps < 65504**-2 (e.g. a "
         "constant row or a single normalized element): the saved 1/std is float16 and "
-        "overflows, where the true gradient is finite (0 for a single element)"
+        "overflows, where the true gradient is finite (0 for a single element). Rows whose "
+        "variance keeps 1/std finite are right: a scan of 108 inputs (9 normalized "
+        "shapes, 3 leading shapes, constant, subnormal, near-constant and normal values) "
+        "under the default, AVX2 and AVX-512 kernel sets and on each path of the entry, on "
+        "torch 2.13.0 and 2.6.0"
     ),
     upstream="related: https://github.com/pytorch/pytorch/issues/41527",
 )
@@ -86,12 +110,6 @@ INDUCTOR_FLOAT16_TINY_EPS_BACKWARD = KnownFailure(
     ),
     upstream="not filed (no upstream issue found)",
 )
-
-
-def _normalized_dims(where: Where) -> int:
-    """How many trailing dims of the input the layer normalizes over."""
-    shape = where.arguments["normalized_shape"]
-    return 1 if isinstance(shape, int) else len(shape)
 
 
 def _constant_row(where: Where) -> bool:

@@ -1,7 +1,8 @@
-"""The batch norms' float16 inverse-std entries cover the regions scans found wrong, and no
-more (tests/known_failures/layers/batch_norm2d.py): batch statistics over a channel whose
-variance + eps is below 65504**-2, on the aten paths; of more than 8 values, on inductor.
-The cases outside them are judged."""
+"""The float16 inverse-std entries cover the regions scans found wrong, and no more: for
+the batch norms (tests/known_failures/layers/batch_norm2d.py), batch statistics over a
+channel whose variance + eps is below 65504**-2, on the aten paths, of more than 8 values
+on inductor; for LayerNorm's aten entry, a row whose variance + eps is below it. The
+cases outside them are judged."""
 
 from __future__ import annotations
 
@@ -75,3 +76,32 @@ def test_running_statistics_and_a_plain_eps_are_judged(entry_id):
 @pytest.mark.parametrize("entry_id", ENTRIES)
 def test_an_unknown_input_is_covered(entry_id):
     assert _covers(entry_id, _where(entry_id, None))
+
+
+LAYER_NORM_ATEN = "layer_norm-float16-rstd-overflow"
+
+
+def _layer_norm_where(x: np.ndarray | None, normalized_shape: int, eps: float = TINY) -> Where:
+    hp = {"normalized_shape": normalized_shape, "eps": eps}
+    return Where("LayerNorm", "float16", "cpu", hp, path="eager", x=x)
+
+
+def test_a_layer_norm_constant_row_is_covered():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    x[1] = 2.0
+    assert _covers(LAYER_NORM_ATEN, _layer_norm_where(x, 4))
+
+
+def test_a_single_normalized_element_is_covered():
+    x = np.random.default_rng(0).standard_normal((3, 1))
+    assert _covers(LAYER_NORM_ATEN, _layer_norm_where(x, 1))
+
+
+def test_layer_norm_rows_whose_variance_keeps_rstd_finite_are_judged():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert not _covers(LAYER_NORM_ATEN, _layer_norm_where(x, 4))
+    assert not _covers(LAYER_NORM_ATEN, _layer_norm_where(np.full((3, 4), 2.0), 4, eps=1e-5))
+
+
+def test_a_layer_norm_unknown_input_is_covered():
+    assert _covers(LAYER_NORM_ATEN, _layer_norm_where(None, 4))
