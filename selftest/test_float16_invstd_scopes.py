@@ -20,10 +20,16 @@ ENTRIES = INDUCTOR + ATEN
 TINY = 1e-10
 
 
-def _where(entry_id: str, x: np.ndarray | None, eps: float = TINY, training: bool = True) -> Where:
+def _where(
+    entry_id: str,
+    x: np.ndarray | None,
+    eps: float = TINY,
+    training: bool = True,
+    path: str | None = None,
+) -> Where:
     layer = "BatchNorm1d" if "1d" in entry_id else "BatchNorm2d"
     hp = {"num_features": 2, "eps": eps, "track_running_stats": True}
-    path = "compile:inductor" if entry_id in INDUCTOR else "eager"
+    path = path or ("compile:inductor" if entry_id in INDUCTOR else "eager")
     return Where(layer, "float16", "cpu", hp, training=training, path=path, x=x)
 
 
@@ -45,6 +51,13 @@ def test_a_constant_channel_of_more_than_8_values_is_covered(entry_id):
 @pytest.mark.parametrize("entry_id", INDUCTOR)
 def test_a_constant_channel_of_8_values_is_judged_on_inductor(entry_id):
     assert not _covers(entry_id, _where(entry_id, _constant(entry_id, 8)))
+
+
+@pytest.mark.parametrize("entry_id", INDUCTOR)
+def test_with_dynamic_shapes_a_constant_channel_of_2_values_is_covered(entry_id):
+    # A kernel compiled for a longer channel, or loaded from the cache, serves it.
+    where = _where(entry_id, _constant(entry_id, 2), path="compile:inductor-dynamic")
+    assert _covers(entry_id, where)
 
 
 @pytest.mark.parametrize("entry_id", ATEN)
