@@ -7,7 +7,7 @@ import contextlib
 import numpy as np
 import torch
 
-from spec.batch_norm import FEW_VALUES
+from spec.batch_norm import PER_CHANNEL, per_channel_class
 from tests import kernel_sets
 from tests.known_failures.entry import (
     FIRST_CUDA_RUN,
@@ -29,36 +29,45 @@ def tiny_eps(where: Where) -> bool:
     return where.arguments["eps"] < FLOAT16_INVSTD_LIMIT
 
 
+def _uses_batch_statistics(where: Where) -> bool:
+    return bool(where.training) or not where.arguments["track_running_stats"]
+
+
 def _tiny_eps_batch_statistics(where: Where) -> bool:
-    uses_batch = bool(where.training) or not where.arguments["track_running_stats"]
-    return tiny_eps(where) and uses_batch
+    return tiny_eps(where) and _uses_batch_statistics(where)
 
 
-def channel_past_float16_invstd(where: Where) -> bool:
-    """Batch statistics under a tiny eps, over a channel whose variance + eps is below
-    FLOAT16_INVSTD_LIMIT (a constant channel, or values among float16's subnormals), so
-    that its 1/sqrt(var + eps) is past float16's largest value. An unknown input: every
+def inverse_std_overflows(x: np.ndarray, axes: tuple[int, ...], eps: float) -> bool:
+    """Whether some group of x over `axes` (a channel, a row) has a variance + eps below
+    FLOAT16_INVSTD_LIMIT: its 1/sqrt(var + eps) is past float16's largest value."""
+    variance = np.asarray(x, dtype=np.float64).var(axis=axes)
+    return bool((variance + eps < FLOAT16_INVSTD_LIMIT).any())
+
+
+def _channel_axes(x: np.ndarray) -> tuple[int, ...]:
+    return tuple(i for i in range(x.ndim) if i != 1)
+
+
+def _channel_past_float16_invstd(where: Where) -> bool:
+    """Batch statistics under a tiny eps, over a channel whose inverse std overflows
+    (a constant channel, or values among float16's subnormals). An unknown input: every
     tiny-eps case with batch statistics."""
     if not _tiny_eps_batch_statistics(where):
         return False
     x = where.x
-    if x is None:
-        return True
-    axes = tuple(i for i in range(x.ndim) if i != 1)
-    variance = np.asarray(x, dtype=np.float64).var(axis=axes)
-    return bool((variance + where.arguments["eps"] < FLOAT16_INVSTD_LIMIT).any())
+    return x is None or inverse_std_overflows(x, _channel_axes(x), where.arguments["eps"])
 
 
 def _invstd_overflows_past_one_vector(where: Where) -> bool:
-    """channel_past_float16_invstd, over more than FEW_VALUES values per channel where
+    """_channel_past_float16_invstd, over more than FEW_VALUES values per channel where
     each shape compiles a kernel of its own. With dynamic shapes a kernel compiled for a
     longer channel (in this process, or loaded from inductor's cache on disk) also serves
     shorter ones: every count."""
-    if where.path == "compile:inductor-dynamic":
-        return channel_past_float16_invstd(where)
     x = where.x
-    many = x is None or x.size // max(x.shape[1], 1) > FEW_VALUES
-    return many and channel_past_float16_invstd(where)
+    few = x is not None and per_channel_class(x.shape) == PER_CHANNEL[0]
+    if few and where.path != "compile:inductor-dynamic":
+        return False
+    return _channel_past_float16_invstd(where)
 
 
 def float16_invstd_overflow(path: str) -> None:
@@ -73,7 +82,7 @@ FLOAT16_INVSTD_OVERFLOW = KnownFailure(
     layer=LAYER,
     breaks=Check.VALUES,
     dtypes=("float16",),
-    covers=channel_past_float16_invstd,
+    covers=_channel_past_float16_invstd,
     paths=running_kernels("aten"),
     repro=float16_invstd_overflow,
     observed=Observed(since="2.6.0"),
@@ -200,14 +209,13 @@ META_CUMULATIVE_AVERAGE = KnownFailure(
 
 def constant_channel_in_training(where: Where) -> bool:
     arguments = where.arguments
-    batch_stats = bool(where.training) or not arguments["track_running_stats"]
     # The default kernel set is exact without a bias to fold in (measured: affine=False or
     # bias=False); the FMA sets are not even then.
     has_bias = arguments["affine"] and arguments["bias"]
     folds = has_bias or kernel_sets.current() != "default"
     x = where.x
-    channel_axes = () if x is None else tuple(i for i in range(x.ndim) if i != 1)
-    return batch_stats and folds and constant_over(x, channel_axes)
+    constant = x is not None and constant_over(x, _channel_axes(x))
+    return _uses_batch_statistics(where) and folds and constant
 
 
 def training_constant_channel(path: str) -> None:
@@ -254,11 +262,9 @@ TRAINING_CONSTANT_CHANNEL = KnownFailure(
 
 
 def _constant_channel_with_batch_statistics(where: Where) -> bool:
-    arguments = where.arguments
-    batch_stats = bool(where.training) or not arguments["track_running_stats"]
     x = where.x
-    channel_axes = () if x is None else tuple(i for i in range(x.ndim) if i != 1)
-    return batch_stats and constant_over(x, channel_axes)
+    constant = x is not None and constant_over(x, _channel_axes(x))
+    return _uses_batch_statistics(where) and constant
 
 
 def cuda_training_constant_channel() -> None:

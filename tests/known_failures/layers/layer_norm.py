@@ -6,7 +6,11 @@ import numpy as np
 import torch
 
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where, constant_over
-from tests.known_failures.layers.batch_norm2d import FLOAT16_INVSTD_LIMIT, eps_not_float32
+from tests.known_failures.layers.batch_norm2d import (
+    FLOAT16_INVSTD_LIMIT,
+    eps_not_float32,
+    inverse_std_overflows,
+)
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
 
@@ -34,9 +38,8 @@ def _row_past_float16_rstd(where: Where) -> bool:
     x = where.x
     if x is None:
         return True
-    dims = _normalized_dims(where)
-    variance = np.asarray(x, dtype=np.float64).var(axis=tuple(range(x.ndim - dims, x.ndim)))
-    return bool((variance + where.arguments["eps"] < FLOAT16_INVSTD_LIMIT).any())
+    rows = tuple(range(x.ndim - _normalized_dims(where), x.ndim))
+    return inverse_std_overflows(x, rows, where.arguments["eps"])
 
 
 def float16_rstd_overflow(path: str) -> None:
