@@ -1,8 +1,8 @@
 """The float16 inverse-std entries cover the regions scans found wrong, and no more: for
 the batch norms (tests/known_failures/layers/batch_norm2d.py), batch statistics over a
 channel whose variance + eps is below 65504**-2, on the aten paths, of more than 8 values
-on inductor; for LayerNorm's aten entry, a row whose variance + eps is below it. The
-cases outside them are judged."""
+on inductor; for LayerNorm, a row whose variance + eps is below it, of more than one
+element on inductor. The cases outside them are judged."""
 
 from __future__ import annotations
 
@@ -118,3 +118,28 @@ def test_layer_norm_rows_whose_variance_keeps_rstd_finite_are_judged():
 
 def test_a_layer_norm_unknown_input_is_covered():
     assert _covers(LAYER_NORM_ATEN, _layer_norm_where(None, 4))
+
+
+LAYER_NORM_INDUCTOR = "layer_norm-inductor-float16-tiny-eps-backward"
+INDUCTOR_PATHS = ("compile:inductor", "compile:inductor-dynamic")
+
+
+def _layer_norm_inductor_covers(x: np.ndarray | None, normalized_shape: int, path: str) -> bool:
+    hp = {"normalized_shape": normalized_shape, "eps": TINY}
+    where = Where("LayerNorm", "float16", "cpu", hp, path=path, x=x)
+    return _covers(LAYER_NORM_INDUCTOR, where)
+
+
+@pytest.mark.parametrize("path", INDUCTOR_PATHS)
+def test_on_inductor_constant_rows_of_several_elements_are_covered(path):
+    assert _layer_norm_inductor_covers(np.full((3, 4), 2.0), 4, path)
+    assert _layer_norm_inductor_covers(None, 4, path)
+
+
+@pytest.mark.parametrize("path", INDUCTOR_PATHS)
+def test_on_inductor_a_single_element_and_finite_rstd_rows_are_judged(path):
+    rng = np.random.default_rng(0)
+    assert not _layer_norm_inductor_covers(rng.standard_normal((3, 1)), 1, path)
+    assert not _layer_norm_inductor_covers(rng.standard_normal((3, 16)), 16, path)
+    near = np.where(rng.random((3, 16)) < 0.5, 1.0, 1.0 + 2**-10)  # variance about 2.4e-7
+    assert not _layer_norm_inductor_covers(near, 16, path)
