@@ -94,9 +94,11 @@ def test_an_unknown_input_is_covered(entry_id):
 LAYER_NORM_ATEN = "layer_norm-float16-rstd-overflow"
 
 
-def _layer_norm_where(x: np.ndarray | None, normalized_shape: int, eps: float = TINY) -> Where:
+def _layer_norm_where(
+    x: np.ndarray | None, normalized_shape: int, eps: float = TINY, path: str = "eager"
+) -> Where:
     hp = {"normalized_shape": normalized_shape, "eps": eps}
-    return Where("LayerNorm", "float16", "cpu", hp, path="eager", x=x)
+    return Where("LayerNorm", "float16", "cpu", hp, path=path, x=x)
 
 
 def test_a_layer_norm_constant_row_is_covered():
@@ -125,9 +127,7 @@ INDUCTOR_PATHS = ("compile:inductor", "compile:inductor-dynamic")
 
 
 def _layer_norm_inductor_covers(x: np.ndarray | None, normalized_shape: int, path: str) -> bool:
-    hp = {"normalized_shape": normalized_shape, "eps": TINY}
-    where = Where("LayerNorm", "float16", "cpu", hp, path=path, x=x)
-    return _covers(LAYER_NORM_INDUCTOR, where)
+    return _covers(LAYER_NORM_INDUCTOR, _layer_norm_where(x, normalized_shape, path=path))
 
 
 @pytest.mark.parametrize("path", INDUCTOR_PATHS)
