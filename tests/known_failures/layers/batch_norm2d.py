@@ -98,7 +98,8 @@ FLOAT16_INVSTD_OVERFLOW = KnownFailure(
         "is a channel whose variance keeps the inverse std finite: a scan of 17 shapes "
         "with constant, subnormal, near-constant and normal inputs, in training and in "
         "eval (running variance 0 and 1), under the default, AVX2 and AVX-512 kernel "
-        "sets, and of 5 shapes on each path of the entry (torch 2.13.0 and 2.6.0)"
+        "sets, and of 5 shapes on each path of the entry (torch 2.13.0 and 2.6.0; on "
+        "eager, 2.14.1 too)"
     ),
     upstream="related: https://github.com/pytorch/pytorch/issues/66707",
 )
@@ -134,8 +135,8 @@ INDUCTOR_FLOAT16_TINY_EPS_BACKWARD = KnownFailure(
         "65504**-2 (constant, or among float16's subnormals). A scan of 55 shapes of 2 to "
         "36 values per channel, with constant, subnormal, near-constant and normal inputs, "
         "on both inductor paths (torch 2.13.0), and on compile:inductor under the "
-        "AVX-512, AVX2 and default kernel sets (inductor vectorises for the set; the same "
-        "cases each time): wrong there alone on compile:inductor. "
+        "AVX-512, AVX2 and default kernel sets (inductor vectorises for the set) and on "
+        "torch 2.14.1, the same cases each time: wrong there alone on compile:inductor. "
         "On compile:inductor-dynamic the kernels compiled before decide, so any count: "
         "a (2, 1) constant input gave NaN after other runs had filled inductor's cache "
         "(the rediscovery bench, seed 5), though it is right in a fresh process. Eager has the "

@@ -71,7 +71,7 @@ FLOAT16_RSTD_OVERFLOW = KnownFailure(
         "variance keeps 1/std finite are right: a scan of 108 inputs (9 normalized "
         "shapes, 3 leading shapes, constant, subnormal, near-constant and normal values) "
         "under the default, AVX2 and AVX-512 kernel sets and on each path of the entry, on "
-        "torch 2.13.0 and 2.6.0"
+        "torch 2.13.0 and 2.6.0 (on eager, 2.14.1 too)"
     ),
     upstream="related: https://github.com/pytorch/pytorch/issues/41527",
 )
@@ -113,8 +113,9 @@ INDUCTOR_FLOAT16_TINY_EPS_BACKWARD = KnownFailure(
         "144 inputs (12 normalized shapes of 1 to 64 elements, 3 leading shapes; "
         "constant, subnormal, near-constant and normal values) on both inductor paths, "
         "torch 2.13.0, and on compile:inductor under the AVX-512, AVX2 and default "
-        "kernel sets (inductor vectorises for the set), the same cases each time, and "
-        "on both paths on torch 2.6.0 (fewer: rows of (2, 3) right there): wrong only "
+        "kernel sets (inductor vectorises for the set) and on torch 2.14.1, the same "
+        "cases each time, and on both paths on torch 2.6.0 (fewer: rows of (2, 3) right "
+        "there): wrong only "
         "where a row's var + eps is below the limit "
         "(constant or subnormal rows), never for a single element; which lengths are "
         "wrong depends on the row count (a single row of 4 to 6 elements is right, three "
