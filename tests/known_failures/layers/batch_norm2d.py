@@ -413,6 +413,18 @@ def strided_grad_or_input(where: Where) -> bool:
     return strided or where.layout != where.grad_layout
 
 
+def float16_strided_input(path: str) -> None:
+    """A strided input with a contiguous grad_output takes that path too: subnormal x, so
+    (x - mean) * g underflows in float16. weight.grad = sum(g * x_hat) = 1.538e-05."""
+    x = torch.tensor([-6.377696990966797e-06, -2.7418136596679688e-06], dtype=torch.float16)
+    g = torch.tensor([-0.01113128662109375, 0.015625], dtype=torch.float16)
+    spaced = torch.zeros(2, 2, dtype=torch.float16)
+    spaced[:, 0] = x
+    bn = torch.nn.BatchNorm1d(1).half()
+    on_path(path, bn)(spaced[:, :1].requires_grad_()).backward(g.reshape(2, 1))
+    assert abs(bn.weight.grad.item() - 1.538e-05) < 1e-6, ("strided input", bn.weight.grad.item())
+
+
 def float16_strided_grad_output(path: str) -> None:
     x = torch.tensor([-0.016845703125, -0.0011110305786132812], dtype=torch.float16)
     g = torch.tensor([-6.377696990966797e-06, -2.7418136596679688e-06], dtype=torch.float16)
@@ -426,15 +438,7 @@ def float16_strided_grad_output(path: str) -> None:
         # x.grad = -+2.98e-05, whatever the layout of the same grad values.
         assert abs(bn.weight.grad.item() - 3.3735e-06) < 1e-7, (name, bn.weight.grad.item())
         assert leaf.grad.flatten()[0].item() < 0, (name, leaf.grad.flatten().tolist())
-    # A strided input with a contiguous grad_output takes that path too: subnormal x, so
-    # (x - mean) * g underflows in float16. weight.grad = sum(g * x_hat) = 1.538e-05.
-    x = torch.tensor([-6.377696990966797e-06, -2.7418136596679688e-06], dtype=torch.float16)
-    g = torch.tensor([-0.01113128662109375, 0.015625], dtype=torch.float16)
-    spaced = torch.zeros(2, 2, dtype=torch.float16)
-    spaced[:, 0] = x
-    bn = torch.nn.BatchNorm1d(1).half()
-    on_path(path, bn)(spaced[:, :1].requires_grad_()).backward(g.reshape(2, 1))
-    assert abs(bn.weight.grad.item() - 1.538e-05) < 1e-6, ("strided input", bn.weight.grad.item())
+    float16_strided_input(path)
     # A channels_last input with a contiguous grad_output (the value class "tiny gradient
     # over few small values" found it): channel 1 of x is [-0.0187, -0.00186, -0.0219,
     # -0.0324], g a few float16 steps. The NumPy reference's x.grad[0, 1, 0, 1] is
