@@ -8,7 +8,7 @@ import dataclasses
 
 import torch
 
-from tests.known_failures.entry import SECOND_CUDA_RUN, KnownFailure, Observed, Where
+from tests.known_failures.entry import SECOND_CUDA_RUN, KnownFailure, Observed
 from tests.known_failures.layers import batch_norm2d as two_d
 from tests.paths.routing import on_path
 
@@ -77,16 +77,6 @@ def float16_strided_grad_output(path: str) -> None:
     # Right on compile:aot_eager, which hands the backward a contiguous grad_output; a
     # strided input is wrong there as everywhere.
     two_d.float16_strided_input(path)
-
-
-def _strided_input_or_grad_output(where: Where) -> bool:
-    """BatchNorm2d's scope, but on compile:aot_eager the input's own layout alone: there
-    AOTAutograd makes grad_output contiguous before the backward runs (a strided
-    grad_output alone is right; a strided input is wrong with either grad layout, by hand
-    on torch 2.13.0)."""
-    if where.path == "compile:aot_eager":
-        return where.layout != "contiguous"
-    return two_d.strided_grad_or_input(where)
 
 
 def cumulative_average_traced(path: str) -> None:
@@ -171,7 +161,6 @@ ENTRIES = (
     _like(
         two_d.FLOAT16_STRIDED_GRAD_OUTPUT,
         float16_strided_grad_output,
-        covers=_strided_input_or_grad_output,
         observed=Observed(since="2.6.0"),
     ),
     _like(two_d.CUMULATIVE_AVERAGE_TRACED, cumulative_average_traced),
