@@ -7,9 +7,9 @@ import torch
 
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where, constant_over
 from tests.known_failures.layers.batch_norm2d import (
-    FLOAT16_INVSTD_LIMIT,
     eps_not_float32,
     inverse_std_overflows,
+    tiny_eps,
 )
 from tests.paths import running_kernels
 from tests.paths.routing import on_path
@@ -17,10 +17,6 @@ from tests.paths.routing import on_path
 LAYER = "LayerNorm"
 # The kernels that fuse x * rstd - mean * rstd (AVX2, AVX-512 and AMX's AVX-512 ATen).
 FMA_KERNEL_SETS = ("avx2", "avx512", "amx")
-
-
-def _tiny_eps(where: Where) -> bool:
-    return where.arguments["eps"] < FLOAT16_INVSTD_LIMIT
 
 
 def _normalized_dims(where: Where) -> int:
@@ -33,7 +29,7 @@ def _row_past_float16_rstd(where: Where) -> bool:
     """A tiny eps and a row whose variance + eps is below FLOAT16_INVSTD_LIMIT (a constant
     row, a single normalized element, or values among float16's subnormals), so that its
     1/std is past float16's largest value. An unknown input: every tiny eps."""
-    if not _tiny_eps(where):
+    if not tiny_eps(where):
         return False
     x = where.x
     if x is None:
