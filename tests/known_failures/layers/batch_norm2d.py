@@ -431,19 +431,27 @@ def float16_strided_input(path: str) -> None:
     assert abs(bn.weight.grad.item() - 1.538e-05) < 1e-6, ("strided input", bn.weight.grad.item())
 
 
-def float16_strided_grad_output(path: str) -> None:
+def float16_strided_grad_output_alone(
+    path: str, batch_norm: type[torch.nn.Module], shape: tuple[int, ...]
+) -> None:
+    """The same grad_output values, contiguous then strided, into a one-channel batch
+    norm of either rank (shape: the input's, two values)."""
     x = torch.tensor([-0.016845703125, -0.0011110305786132812], dtype=torch.float16)
     g = torch.tensor([-6.377696990966797e-06, -2.7418136596679688e-06], dtype=torch.float16)
     spaced = torch.zeros(4, dtype=torch.float16)
     spaced[::2] = g
     for name, grad in (("contiguous", g), ("strided", spaced[::2])):
-        bn = torch.nn.BatchNorm2d(1).half()
-        leaf = x.reshape(2, 1, 1, 1).clone().requires_grad_()
-        on_path(path, bn)(leaf).backward(grad.reshape(2, 1, 1, 1))
+        bn = batch_norm(1).half()
+        leaf = x.reshape(shape).clone().requires_grad_()
+        on_path(path, bn)(leaf).backward(grad.reshape(shape))
         # x_hat = -+0.927828: weight.grad = sum(g * x_hat) = 3.3735e-06 and
         # x.grad = -+2.98e-05, whatever the layout of the same grad values.
         assert abs(bn.weight.grad.item() - 3.3735e-06) < 1e-7, (name, bn.weight.grad.item())
         assert leaf.grad.flatten()[0].item() < 0, (name, leaf.grad.flatten().tolist())
+
+
+def float16_strided_grad_output(path: str) -> None:
+    float16_strided_grad_output_alone(path, torch.nn.BatchNorm2d, (2, 1, 1, 1))
     float16_strided_input(path)
     # A channels_last input with a contiguous grad_output (the value class "tiny gradient
     # over few small values" found it): channel 1 of x is [-0.0187, -0.00186, -0.0219,
