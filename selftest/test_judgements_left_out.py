@@ -17,9 +17,11 @@ from tests.paths import by_name
 from tests.paths.routing import active
 
 
-def _judgements_left(check: Check, covered_for: Check, monkeypatch) -> list[int]:
+def _judgements_left(
+    check: Check, covered_for: Check, monkeypatch, drawn_for: Check = Check.VALUES
+) -> list[int]:
     """How many judgements judged_cases(check) keeps when an entry of `covered_for`
-    covers every judgement but the first."""
+    covers every judgement but the first, of a case draw_case left out for `drawn_for`."""
     path = by_name("compile:aot_eager")
     kept: list[int] = []
 
@@ -27,7 +29,8 @@ def _judgements_left(check: Check, covered_for: Check, monkeypatch) -> list[int]
     @given(st.data())
     def judge(data: st.DataObject) -> None:
         with active(path):
-            case = cases.draw_case(data, layer_named("Linear"), "float32", "cpu", torch.nn)
+            linear = layer_named("Linear")
+            case = cases.draw_case(data, linear, "float32", "cpu", torch.nn, check=drawn_for)
             first = case.x
 
             def known(asked: Check, where) -> object:
@@ -54,3 +57,9 @@ def test_an_entry_of_another_check_leaves_the_judgements_judged(monkeypatch):
     judgements = by_name("compile:aot_eager").judgements
     kept = _judgements_left(Check.GRADIENTS, Check.EXACT, monkeypatch)
     assert kept == [judgements] * 3
+
+
+def test_a_judgement_is_left_out_for_what_draw_case_left_the_case_out_for(monkeypatch):
+    """One home for that check: the case carries it, judged_cases does not assume VALUES."""
+    kept = _judgements_left(Check.GRADIENTS, Check.EXACT, monkeypatch, drawn_for=Check.EXACT)
+    assert kept == [1, 1, 1]

@@ -59,6 +59,9 @@ class Case:
     extra: dict[str, Any] = field(default_factory=dict)
     # The tensors the call takes after x (spec's argument_names), as torch receives them.
     arguments: tuple[np.ndarray, ...] = ()
+    # What draw_case left the case out for if a known failure covered it: a later
+    # judgement of the same build is left out for the same check (judged_cases).
+    left_out_for: Check = Check.VALUES
 
     def describe(self) -> str:
         """One line naming the configuration, for failure messages."""
@@ -226,6 +229,7 @@ def draw_case(
     x, params, buffers = _draw_values(data, spec, hp, shape, dtype)
     case = Case(spec, hp, shape, training, x, params, buffers, dtype, device, nn.__name__)
     case.arguments = tuple(as_received(a, dtype) for a in arguments)
+    case.left_out_for = check
     carve_out(check, case.where())
     note(case.describe())
     flight_recorder.record(case.describe(), crash_snippet(case))
@@ -263,8 +267,8 @@ def judged_cases(
     what `draw_more` draws for it (a grad_output); on a path with dynamic shapes, each
     judgement draws its own input shape too. A path that bakes the parameters in (an
     inference runtime) keeps them; a judgement a known failure covers is skipped, not the
-    example: an entry of the values, of `check` or of a crash, as the first case was left
-    out for the values (draw_case) and is judged for `check`.
+    example: an entry of what the first case was left out for (draw_case's check), of
+    `check` or of a crash.
 
     Every judgement is drawn before the first one runs, in the order they would be drawn
     one by one: a draw is where a spent shrink budget turns away a candidate with values
@@ -297,9 +301,10 @@ def judged_cases(
             arguments=arguments,
             extra={},
         )
-        # Left out as the first case was: draw_case carved it out for VALUES (every
-        # judgement compares the output), and the property checks `check` on top.
-        if any(known_failure(c, again.where()) for c in (Check.VALUES, check, Check.SURVIVES)):
+        # Left out as the first case was: for what draw_case carved it out for, and for
+        # the property's own `check` on top.
+        asked = (case.left_out_for, check, Check.SURVIVES)
+        if any(known_failure(c, again.where()) for c in asked):
             continue
         note(f"judgement {index}: {again.describe()}")
         drawn.append((again, more(again)))
