@@ -23,7 +23,12 @@ from collections.abc import Callable
 
 import torch
 
-from examples.impls.entry_helpers import raised, strided_same
+from examples.impls.entry_helpers import (
+    folded_by_the_fusion_property,
+    fx_fuse_skips,
+    raised,
+    strided_same,
+)
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv1d, conv2d, embedding
 
@@ -208,35 +213,14 @@ EMBEDDING_SCALED_DOUBLE_BACKWARD = dataclasses.replace(
 # ---- Fusion: torch.fx.experimental.optimization.fuse on brevitas layers ----------------
 
 
-def _folded_by_the_fusion_property(where: Where) -> bool:
-    # Only the fusion property scopes a case with the BatchNorm's arguments under "norm".
-    return "norm" in where.hp
-
-
-def _fx_fuse_skips(layer: str, norm: str) -> Callable[[], None]:
-    def repro() -> None:
-        import torch.fx.experimental.optimization as fx_optimization
-
-        from examples.impls import brevitas_nn
-
-        first = getattr(brevitas_nn, layer)(*((2, 2) if layer == "Linear" else (2, 2, 1)))
-        model = torch.nn.Sequential(first, getattr(torch.nn, norm)(2)).eval()
-        fused = fx_optimization.fuse(model)
-        left = [type(m).__name__ for m in fused.modules() if type(m).__name__ == norm]
-        assert not left, f"fx fuse left {left} after brevitas' {layer}"
-
-    repro.__name__ = f"fx_fuse_skips_brevitas_{layer.lower()}"
-    return repro
-
-
 def _fx_fuse_entry(layer: str, norm: str) -> KnownFailure:
     return KnownFailure(
         id=f"brevitas-{layer.lower()}-fx-fuse-skips",
         layer=layer,
         breaks=Check.VALUES,
-        covers=_folded_by_the_fusion_property,
+        covers=folded_by_the_fusion_property,
         found_by="fusion",
-        repro=_fx_fuse_skips(layer, norm),
+        repro=fx_fuse_skips("brevitas_nn", layer, norm),
         observed=OBSERVED,
         summary=(
             "torch.fx.experimental.optimization.fuse folds a BatchNorm only into a module "

@@ -1,5 +1,5 @@
-"""What the example implementations' known-failure files share: what a call raised, and the
-scope of a strided padding='same' convolution.
+"""What the example implementations' known-failure files share: what a call raised, the
+scope of a strided padding='same' convolution, and fx fuse's blindness to subclasses.
 
 Each file's repros stay standalone (a reader pastes one and runs it); these are the pieces
 that say what happened and where an entry applies, one copy for every file.
@@ -7,7 +7,10 @@ that say what happened and where an entry applies, one copy for every file.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+
+import torch
 
 from tests.known_failures.entry import Where
 
@@ -40,3 +43,27 @@ def strided_same(where: Where) -> bool:
     stride = arguments["stride"]
     strides = (stride, stride) if isinstance(stride, int) else tuple(stride)
     return arguments["padding"] == "same" and max(strides) > 1
+
+
+def folded_by_the_fusion_property(where: Where) -> bool:
+    """A case of the fusion property, the only one that scopes a case with the BatchNorm's
+    arguments under "norm"."""
+    return "norm" in where.hp
+
+
+def fx_fuse_skips(impl: str, layer: str, norm: str) -> Callable[[], None]:
+    """A repro: torch.fx's fuse folds the BatchNorm after examples.impls.<impl>'s `layer`.
+    fuse matches module types exactly, so it fails for a subclass of torch's layer."""
+
+    def repro() -> None:
+        import torch.fx.experimental.optimization as fx_optimization
+
+        nn = importlib.import_module(f"examples.impls.{impl}")
+        first = getattr(nn, layer)(*((2, 2) if layer == "Linear" else (2, 2, 1)))
+        model = torch.nn.Sequential(first, getattr(torch.nn, norm)(2)).eval()
+        fused = fx_optimization.fuse(model)
+        left = [type(m).__name__ for m in fused.modules() if type(m).__name__ == norm]
+        assert not left, f"fx fuse left {left} after {impl}'s {layer}"
+
+    repro.__name__ = f"fx_fuse_skips_{impl}_{layer.lower()}"
+    return repro
