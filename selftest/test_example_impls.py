@@ -197,6 +197,13 @@ def test_opacus_findings_are_opacus_own_not_the_adapter_s():
         _opacus_gap(torch.nn.LayerNorm(3, bias=False), torch.tensor([[0.0, 1.0, 3.0]]))
     with pytest.raises(RuntimeError, match="einsum"):
         _opacus_gap(torch.nn.Linear(3, 2), torch.ones(3))
+    # float16: sample 1's gradient 256 * 256 is past 65504 (the batch's, 256, is not).
+    half = torch.nn.Linear(1, 1, bias=False).half()
+    wrapped = importlib.import_module("opacus").GradSampleModule(half, loss_reduction="sum")
+    y = wrapped(torch.tensor([[256.0], [256.0]], dtype=torch.float16))
+    y.backward(torch.tensor([[256.0], [-255.0]], dtype=torch.float16))
+    assert half.weight.grad.item() == 256.0 and half.weight.grad_sample[0].isinf().all()
+    wrapped._close()
 
 
 def test_learner_nn_is_partial():
