@@ -5,16 +5,22 @@ dtype, CPU; opacus 1.6.0, torch 2.13.0), each shrunk and checked by hand against
 mathematics (the numbers in each summary). Each of opacus' own findings is opacus', not
 the adapter's: selftest/test_example_impls.py finds it again through opacus' user-facing
 wrapper, `GradSampleModule(layer, loss_reduction="sum")`, whose per-sample gradients' sum
-it compares with autograd's gradient. Two kinds:
+it compares with autograd's gradient. Four kinds:
 
 - opacus' own: its grad samplers compute a parameter's per-sample gradient from the
   layer's input and its output's gradient by their own formula, and some formulas leave
   out an argument that changes torch's gradient (a convolution's padding_mode, an
-  embedding's padding_idx and scale_grad_by_freq), or assume a batch dimension the call
-  does not have.
+  embedding's padding_idx and scale_grad_by_freq), read a layout wrongly (channels_last)
+  or a parameter that may be None (LayerNorm's bias).
+- by design, and said so by opacus: per-sample gradients are first-order, and inputs are
+  batch-first.
+- the adapter's own: fx fuse does not see opacus_nn's subclasses of torch's layers.
 - inherited: opacus_nn's forward and input gradient are torch's, so torch's own failures
   there are opacus_nn's too; each names the entry of tests/known_failures/layers/ it
   repeats.
+
+CONTAINER_FINDINGS holds what a property without known failures found (a model's
+parameter gradient in float16): its cell stays red, its repro is held to failing.
 """
 
 from __future__ import annotations
