@@ -12,8 +12,8 @@ it compares with autograd's gradient. Four kinds:
   out an argument that changes torch's gradient (a convolution's padding_mode, an
   embedding's padding_idx and scale_grad_by_freq), read a layout wrongly (channels_last)
   or a parameter that may be None (LayerNorm's bias).
-- by design, and said so by opacus: per-sample gradients are first-order, and inputs are
-  batch-first.
+- by design: per-sample gradients are first-order (opacus detaches what it reads), and
+  inputs are batch-first (opacus' default).
 - the adapter's own: fx fuse does not see opacus_nn's subclasses of torch's layers.
 - inherited: opacus_nn's forward and input gradient are torch's, so torch's own failures
   there are opacus_nn's too; each names the entry of tests/known_failures/layers/ it
