@@ -173,7 +173,7 @@ def _opacus_gap(layer: torch.nn.Module, x: torch.Tensor) -> float:
     wrapped = grad_sample_module(layer, loss_reduction="sum")
     wrapped(x).sum().backward()
     gap = (layer.weight.grad_sample.sum(0) - layer.weight.grad).abs().max().item()
-    wrapped._close()
+    wrapped.remove_hooks()
     return gap
 
 
@@ -203,7 +203,7 @@ def test_opacus_findings_are_opacus_own_not_the_adapter_s():
     y = wrapped(torch.tensor([[256.0], [256.0]], dtype=torch.float16))
     y.backward(torch.tensor([[256.0], [-255.0]], dtype=torch.float16))
     assert half.weight.grad.item() == 256.0 and half.weight.grad_sample[0].isinf().all()
-    wrapped._close()
+    wrapped.remove_hooks()
 
 
 def test_learner_nn_is_partial():
