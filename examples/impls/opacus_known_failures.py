@@ -61,13 +61,12 @@ def _unbatched(where: Where) -> bool:
 
 
 def _unbatched_repro(
-    name: str, build: Callable[[], torch.nn.Module], x: torch.Tensor
+    name: str, build: Callable[[object], torch.nn.Module], x: torch.Tensor
 ) -> Callable[[], None]:
     def repro() -> None:
         from examples.impls import opacus_nn
 
-        layer = build()
-        mine = getattr(opacus_nn, name)(**_constructor(layer))
+        layer, mine = build(torch.nn), build(opacus_nn)
         mine.load_state_dict(layer.state_dict())
         layer(x).sum().backward()
         seen = raised(lambda: mine(x).sum().backward())
@@ -79,22 +78,8 @@ def _unbatched_repro(
     return repro
 
 
-def _constructor(layer: torch.nn.Module) -> dict[str, object]:
-    if isinstance(layer, torch.nn.Linear):
-        return {"in_features": layer.in_features, "out_features": layer.out_features}
-    if isinstance(layer, torch.nn.Embedding):
-        return {"num_embeddings": layer.num_embeddings, "embedding_dim": layer.embedding_dim}
-    if isinstance(layer, torch.nn.LayerNorm):
-        return {"normalized_shape": layer.normalized_shape}
-    return {
-        "in_channels": layer.in_channels,
-        "out_channels": layer.out_channels,
-        "kernel_size": layer.kernel_size,
-    }
-
-
 def _unbatched_entry(
-    name: str, build: Callable[[], torch.nn.Module], x: torch.Tensor, what: str
+    name: str, build: Callable[[object], torch.nn.Module], x: torch.Tensor, what: str
 ) -> KnownFailure:
     return KnownFailure(
         id=f"opacus-{name.lower()}-unbatched-input",
@@ -114,27 +99,27 @@ def _unbatched_entry(
 
 LINEAR_UNBATCHED = _unbatched_entry(
     "Linear",
-    lambda: torch.nn.Linear(3, 2),
+    lambda nn: nn.Linear(3, 2),
     torch.ones(3),
     "Linear(3, 2) on a 1-D input raises RuntimeError from einsum ('the number of subscripts "
     "in the equation (2) is more than the number of dimensions (1)')",
 )
 CONV1D_UNBATCHED = _unbatched_entry(
     "Conv1d",
-    lambda: torch.nn.Conv1d(2, 2, 2),
+    lambda nn: nn.Conv1d(2, 2, 2),
     torch.ones(2, 5),
     "Conv1d(2, 2, 2) on a (2, 5) input raises RuntimeError from einsum",
 )
 CONV2D_UNBATCHED = _unbatched_entry(
     "Conv2d",
-    lambda: torch.nn.Conv2d(2, 2, 2),
+    lambda nn: nn.Conv2d(2, 2, 2),
     torch.ones(2, 4, 4),
     "Conv2d(2, 2, 2) on a (2, 4, 4) input raises RuntimeError ('shape [2, 1, -1, 1, 2, 4] "
     "is invalid for input of size 8'); with one channel the shapes happen to fit",
 )
 LAYER_NORM_UNBATCHED = _unbatched_entry(
     "LayerNorm",
-    lambda: torch.nn.LayerNorm(3),
+    lambda nn: nn.LayerNorm(3),
     torch.ones(3),
     "LayerNorm(3) on a (3,) input, or LayerNorm((2, 3)) on (2, 3), raises IndexError "
     "through GradSampleModule ('tuple index out of range'), and the grad sampler called "
@@ -142,7 +127,7 @@ LAYER_NORM_UNBATCHED = _unbatched_entry(
 )
 EMBEDDING_UNBATCHED = _unbatched_entry(
     "Embedding",
-    lambda: torch.nn.Embedding(3, 2),
+    lambda nn: nn.Embedding(3, 2),
     torch.tensor(1),
     "Embedding(3, 2) on a 0-d index raises IndexError ('tuple index out of range'); a 1-D "
     "index tensor's entries are taken for samples, and their gradients add up",
