@@ -22,6 +22,7 @@ from spec.exact import (
     pick,
     zero_input,
 )
+from spec.flushed_factors import forward_floor, vjp_floors
 from spec.input_classes import batched_ranks
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import (
@@ -185,7 +186,7 @@ def forward_error(inputs):
     hp = inputs.hp
     # Each output sums C/groups channels times k taps (and the bias).
     taps = hp["in_channels"] // hp["groups"] * single(hp["kernel_size"])
-    return forward(inputs.absolute())[0], taps
+    return forward(inputs.absolute())[0], taps, forward_floor(forward, inputs)
 
 
 def _copies(hp: dict) -> int:
@@ -206,9 +207,10 @@ def vjp_error(inputs):
     positions = inputs.g.size // hp["out_channels"]
     # An input element collects from each filter of its group, each tap, and each copy.
     per_copy = hp["out_channels"] // hp["groups"] * single(hp["kernel_size"])
+    floors = vjp_floors(vjp, inputs)
     errors = {
-        "input": (absolute["input"], per_copy * _copies(hp)),
-        "weight": (absolute["weight"], positions),
+        "input": (absolute["input"], per_copy * _copies(hp), floors["input"]),
+        "weight": (absolute["weight"], positions, floors["weight"]),
     }
     if "bias" in inputs.params:
         errors["bias"] = (absolute["bias"], positions)

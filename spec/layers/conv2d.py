@@ -23,6 +23,7 @@ from spec.exact import (
     representable,
     zero_input,
 )
+from spec.flushed_factors import forward_floor, vjp_floors
 from spec.input_classes import (
     BATCH,
     CHANNELS,
@@ -344,7 +345,8 @@ def _taps(hp: dict) -> int:
 
 def forward_error(inputs):
     hp = inputs.hp
-    return forward(inputs.absolute())[0], hp["in_channels"] // hp["groups"] * _taps(hp)
+    taps = hp["in_channels"] // hp["groups"] * _taps(hp)
+    return forward(inputs.absolute())[0], taps, forward_floor(forward, inputs)
 
 
 def vjp_error(inputs):
@@ -355,9 +357,11 @@ def vjp_error(inputs):
     # An input element collects from each filter of its group and each tap; padding
     # modes that copy (reflect, replicate, circular) fold several taps onto one element.
     fold = 4 if hp["padding_mode"] != "zeros" else 1
+    floors = vjp_floors(vjp, inputs)
+    taps = hp["out_channels"] // hp["groups"] * _taps(hp) * fold
     errors = {
-        "input": (absolute["input"], hp["out_channels"] // hp["groups"] * _taps(hp) * fold),
-        "weight": (absolute["weight"], positions),
+        "input": (absolute["input"], taps, floors["input"]),
+        "weight": (absolute["weight"], positions, floors["weight"]),
     }
     if "bias" in inputs.params:
         errors["bias"] = (absolute["bias"], positions)

@@ -10,6 +10,7 @@ from reference.linear import linear_forward, linear_vjp
 from reference.parameter_laws import linear_param_shapes
 from spec.default_init import fan_in_uniform_laws
 from spec.exact import ExactCase, integer_inputs, zero_input
+from spec.flushed_factors import forward_floor, vjp_floors
 from spec.input_classes import BATCH, ranks_by_class
 from spec.layerspec import InvalidCase, LayerSpec
 from spec.strategies import MAX_BATCH, from_class, leading_shapes, sizes
@@ -84,16 +85,17 @@ def vjp(inputs):
 
 
 def forward_error(inputs):
-    return forward(inputs.absolute())[0], inputs.hp["in_features"]
+    return forward(inputs.absolute())[0], inputs.hp["in_features"], forward_floor(forward, inputs)
 
 
 def vjp_error(inputs):
     hp = inputs.hp
     absolute = vjp(inputs.absolute())
     batch = max(1, inputs.x.size // hp["in_features"])
+    floors = vjp_floors(vjp, inputs)
     errors = {
-        "input": (absolute["input"], hp["out_features"]),
-        "weight": (absolute["weight"], batch),
+        "input": (absolute["input"], hp["out_features"], floors["input"]),
+        "weight": (absolute["weight"], batch, floors["weight"]),
     }
     if "bias" in inputs.params:
         errors["bias"] = (absolute["bias"], batch)
