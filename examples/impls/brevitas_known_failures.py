@@ -24,8 +24,7 @@ from collections.abc import Callable
 import torch
 
 from examples.impls.entry_helpers import (
-    folded_by_the_fusion_property,
-    fx_fuse_skips,
+    fx_fuse_skip_entries,
     raised,
     strided_same,
 )
@@ -213,30 +212,24 @@ EMBEDDING_SCALED_DOUBLE_BACKWARD = dataclasses.replace(
 # ---- Fusion: torch.fx.experimental.optimization.fuse on brevitas layers ----------------
 
 
-def _fx_fuse_entry(layer: str, norm: str) -> KnownFailure:
-    return KnownFailure(
-        id=f"brevitas-{layer.lower()}-fx-fuse-skips",
-        layer=layer,
-        breaks=Check.VALUES,
-        covers=folded_by_the_fusion_property,
-        found_by="fusion",
-        repro=fx_fuse_skips("brevitas_nn", layer, norm),
-        observed=OBSERVED,
-        summary=(
-            "torch.fx.experimental.optimization.fuse folds a BatchNorm only into a module "
-            f"whose type is exactly torch.nn.{layer}; brevitas' Quant{layer} subclasses "
-            "it, so fuse leaves every BatchNorm after it in place (the values stay the "
-            "model's, unfolded). fuse_conv_bn_eval / fuse_linear_bn_eval fold it, with "
-            "torch's own fold failures (linear-fusion-batch-norm-without-affine, "
-            "conv2d-fusion-bias-intermediate-overflow), which this entry's cases include"
-        ),
-        upstream=f"by design (torch's fx fuse matches module types exactly; {BREVITAS})",
+def _fx_fuse_summary(layer: str) -> str:
+    return (
+        "torch.fx.experimental.optimization.fuse folds a BatchNorm only into a module "
+        f"whose type is exactly torch.nn.{layer}; brevitas' Quant{layer} subclasses "
+        "it, so fuse leaves every BatchNorm after it in place (the values stay the "
+        "model's, unfolded). fuse_conv_bn_eval / fuse_linear_bn_eval fold it, with "
+        "torch's own fold failures (linear-fusion-batch-norm-without-affine, "
+        "conv2d-fusion-bias-intermediate-overflow), which this entry's cases include"
     )
 
 
-LINEAR_FX_FUSE_SKIPS = _fx_fuse_entry("Linear", "BatchNorm1d")
-CONV1D_FX_FUSE_SKIPS = _fx_fuse_entry("Conv1d", "BatchNorm1d")
-CONV2D_FX_FUSE_SKIPS = _fx_fuse_entry("Conv2d", "BatchNorm2d")
+LINEAR_FX_FUSE_SKIPS, CONV1D_FX_FUSE_SKIPS, CONV2D_FX_FUSE_SKIPS = fx_fuse_skip_entries(
+    "brevitas",
+    "brevitas_nn",
+    _fx_fuse_summary,
+    f"by design (torch's fx fuse matches module types exactly; {BREVITAS})",
+    OBSERVED,
+)
 
 
 def conv2d_negative_padding_crops() -> None:

@@ -1,5 +1,6 @@
 """What the example implementations' known-failure files share: what a call raised, the
-scope of a strided padding='same' convolution, and fx fuse's blindness to subclasses.
+scope of a strided padding='same' convolution, and fx fuse's blindness to subclasses (its
+three entries, one per layer the fusion property folds a BatchNorm into).
 
 Each file's repros stay standalone (a reader pastes one and runs it); these are the pieces
 that say what happened and where an entry applies, one copy for every file.
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 import torch
 
-from tests.known_failures.entry import Where
+from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 
 
 def raised(call: Callable[[], object], expected: type[BaseException] | tuple[()] = ()) -> str:
@@ -67,3 +68,29 @@ def fx_fuse_skips(impl: str, layer: str, norm: str) -> Callable[[], None]:
 
     repro.__name__ = f"fx_fuse_skips_{impl}_{layer.lower()}"
     return repro
+
+
+# The layers the fusion property folds a BatchNorm into, with that BatchNorm.
+FX_FUSE_PAIRS = (("Linear", "BatchNorm1d"), ("Conv1d", "BatchNorm1d"), ("Conv2d", "BatchNorm2d"))
+
+
+def fx_fuse_skip_entries(
+    prefix: str, impl: str, summary: Callable[[str], str], upstream: str, observed: Observed
+) -> tuple[KnownFailure, ...]:
+    """One entry per pair of FX_FUSE_PAIRS for an implementation whose layers subclass
+    torch's: `<prefix>-<layer>-fx-fuse-skips`, found by the fusion property, with
+    `summary(layer)` saying why in that implementation's words."""
+    return tuple(
+        KnownFailure(
+            id=f"{prefix}-{layer.lower()}-fx-fuse-skips",
+            layer=layer,
+            breaks=Check.VALUES,
+            covers=folded_by_the_fusion_property,
+            found_by="fusion",
+            repro=fx_fuse_skips(impl, layer, norm),
+            observed=observed,
+            summary=summary(layer),
+            upstream=upstream,
+        )
+        for layer, norm in FX_FUSE_PAIRS
+    )

@@ -32,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from examples.impls.entry_helpers import folded_by_the_fusion_property, fx_fuse_skips, raised
+from examples.impls.entry_helpers import fx_fuse_skip_entries, raised
 from tests.known_failures.entry import Check, KnownFailure, Observed, Where
 from tests.known_failures.layers import conv1d, conv2d, embedding, layer_norm
 
@@ -410,30 +410,24 @@ EMBEDDING_FREQUENCY_SCALING_IGNORED = KnownFailure(
 # ---- The adapter's own: fx fuse and subclasses -------------------------------------------
 
 
-def _fx_fuse_entry(layer: str, norm: str) -> KnownFailure:
-    return KnownFailure(
-        id=f"opacus-{layer.lower()}-fx-fuse-skips",
-        layer=layer,
-        breaks=Check.VALUES,
-        covers=folded_by_the_fusion_property,
-        found_by="fusion",
-        repro=fx_fuse_skips("opacus_nn", layer, norm),
-        observed=OBSERVED,
-        summary=(
-            "the adapter's, not opacus': opacus_nn's classes subclass torch's to route "
-            "their parameter gradients through opacus, and "
-            "torch.fx.experimental.optimization.fuse folds a BatchNorm only into a module "
-            f"whose type is exactly torch.nn.{layer}, so it leaves the BatchNorm in place "
-            "(the values stay the model's, unfolded). A network trained with opacus holds "
-            "torch's own classes, which fuse folds"
-        ),
-        upstream="by design (torch's fx fuse matches module types exactly; the adapter)",
+def _fx_fuse_summary(layer: str) -> str:
+    return (
+        "the adapter's, not opacus': opacus_nn's classes subclass torch's to route "
+        "their parameter gradients through opacus, and "
+        "torch.fx.experimental.optimization.fuse folds a BatchNorm only into a module "
+        f"whose type is exactly torch.nn.{layer}, so it leaves the BatchNorm in place "
+        "(the values stay the model's, unfolded). A network trained with opacus holds "
+        "torch's own classes, which fuse folds"
     )
 
 
-LINEAR_FX_FUSE_SKIPS = _fx_fuse_entry("Linear", "BatchNorm1d")
-CONV1D_FX_FUSE_SKIPS = _fx_fuse_entry("Conv1d", "BatchNorm1d")
-CONV2D_FX_FUSE_SKIPS = _fx_fuse_entry("Conv2d", "BatchNorm2d")
+LINEAR_FX_FUSE_SKIPS, CONV1D_FX_FUSE_SKIPS, CONV2D_FX_FUSE_SKIPS = fx_fuse_skip_entries(
+    "opacus",
+    "opacus_nn",
+    _fx_fuse_summary,
+    "by design (torch's fx fuse matches module types exactly; the adapter)",
+    OBSERVED,
+)
 
 
 # ---- Inherited from torch: opacus_nn's forward and input gradient are torch's ----------
