@@ -64,6 +64,7 @@ def forward_floor(forward: Callable[[Inputs], tuple], inputs: Inputs) -> Array |
     """The floor scale of a layer y = x * weight (+ bias): its products are x by weight."""
 
     def product(x: Array, weight: Array) -> Array:
+        # The weight alone: a bias adds to the output, it is no factor of a product.
         return forward(inputs.replace(x=x, params={"weight": weight}))[0]
 
     return dropped_products_floor(product, inputs.x, inputs.params["weight"])
@@ -75,7 +76,9 @@ def vjp_floors(vjp: Callable[[Inputs], dict], inputs: Inputs) -> dict[str, Array
     weight = inputs.params["weight"]
     if not _has_flushable(inputs.x, weight, inputs.g):
         return {"input": 1.0, "weight": 1.0}
-    shaped = inputs.absolute().replace(params={"weight": np.abs(weight)})
+    # The weight alone: a bias adds to the output, it is no factor of a product.
+    shaped = inputs.absolute()
+    shaped = shaped.replace(params={"weight": shaped.params["weight"]})
 
     def into_input(grad_y: Array, weight: Array) -> Array:
         return vjp(shaped.replace(params={"weight": weight}, grad_y=grad_y))["input"]

@@ -358,9 +358,9 @@ def vjp_error(inputs):
     # modes that copy (reflect, replicate, circular) fold several taps onto one element.
     fold = 4 if hp["padding_mode"] != "zeros" else 1
     floors = vjp_floors(vjp, inputs)
-    taps = hp["out_channels"] // hp["groups"] * _taps(hp) * fold
+    terms = hp["out_channels"] // hp["groups"] * _taps(hp) * fold
     errors = {
-        "input": (absolute["input"], taps, floors["input"]),
+        "input": (absolute["input"], terms, floors["input"]),
         "weight": (absolute["weight"], positions, floors["weight"]),
     }
     if "bias" in inputs.params:
